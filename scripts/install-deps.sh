@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages plughole builds and tests with.
+# Idempotent and non-interactive: a no-op when everything is present.
+# Never lets a package start a system daemon (see shared/PEERS.md).
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
+            libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
+            libcurl4-openssl-dev libjansson-dev sqlite3)
+test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--with-peers" ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+trap '[ $created_policy = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

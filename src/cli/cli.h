@@ -1,0 +1,47 @@
+/*
+ * The command table and what every subcommand shares. Each verb lives in
+ * its own cmd_<verb>.c with its usage text; main.c applies the global
+ * options (--db, --config, -v, -q) once, then dispatches.
+ */
+#ifndef PLUGHOLE_CLI_H
+#define PLUGHOLE_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "core/config.h"
+#include "core/store.h"
+
+enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	struct config config;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* options and operands, shown by --help */
+};
+
+const struct command *command_find(const char *name);
+void command_print_usage(const struct command *command, FILE *out);
+/* The global usage and every verb with its summary. */
+void commands_print_all(FILE *out);
+/* Prints "plughole VERB: message" and the usage line; returns EXIT_USAGE. */
+int command_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the configured store, logging why not. */
+struct store *cli_open_store(struct cli *cli);
+/* getopt_long loop helper: resets getopt for a verb's own argv. */
+void cli_reset_getopt(void);
+
+#define DECLARE_COMMAND(verb) \
+	int cmd_##verb(struct cli *cli, int argc, char **argv); \
+	extern const char usage_##verb[]
+
+DECLARE_COMMAND(help);
+DECLARE_COMMAND(token);
+DECLARE_COMMAND(proofs);
+
+#endif

@@ -1,0 +1,137 @@
+/* plughole <verb> [options]: global options, then the command table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+
+static const struct command commands[] = {
+	{"help", cmd_help, "show the verbs, or one verb's options", usage_help},
+	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token},
+	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs},
+};
+
+static const char global_usage[] =
+	"usage: plughole [--db PATH] [--config FILE] [-v|-q] <verb> [options]\n"
+	"\n"
+	"global options:\n"
+	"  --db PATH       the store (default ./plughole.db, or $PLUGHOLE_DB)\n"
+	"  --config FILE   INI file with settings (see data/plughole.conf.example)\n"
+	"  -v, -q          more or less logging\n";
+
+const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void command_print_usage(const struct command *command, FILE *out)
+{
+	fprintf(out, "plughole %s: %s\n\n%s", command->name, command->summary, command->usage);
+}
+
+void commands_print_all(FILE *out)
+{
+	fputs(global_usage, out);
+	fputs("\nverbs:\n", out);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'plughole help VERB' or 'plughole VERB --help' shows a verb's options.\n", out);
+}
+
+int command_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "plughole %s: ", verb);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(see 'plughole %s --help')\n", verb);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+struct store *cli_open_store(struct cli *cli) { return store_open(cli->config.db); }
+
+void cli_reset_getopt(void) { optind = 0; /* glibc: 0 also resets its internal state */ }
+
+/* Removes the global options from argv wherever they stand before "--". */
+static int apply_global_options(struct cli *cli, int *argc, char **argv)
+{
+	const char *db = getenv("PLUGHOLE_DB");
+	const char *config_file = NULL;
+	int level = LOG_INFO, kept = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *arg = argv[i];
+		const char **slot = NULL;
+		if (strcmp(arg, "--") == 0) {
+			while (i < *argc)
+				argv[kept++] = argv[i++];
+			break;
+		}
+		if (strcmp(arg, "--db") == 0)
+			slot = &db;
+		else if (strcmp(arg, "--config") == 0)
+			slot = &config_file;
+		else if (strncmp(arg, "--db=", 5) == 0)
+			db = arg + 5;
+		else if (strncmp(arg, "--config=", 9) == 0)
+			config_file = arg + 9;
+		else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)
+			level++;
+		else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)
+			level--;
+		else {
+			argv[kept++] = argv[i];
+			continue;
+		}
+		if (slot != NULL) {
+			if (++i == *argc) {
+				fprintf(stderr, "plughole: %s needs a value\n%s", arg, global_usage);
+				return -1;
+			}
+			*slot = argv[i];
+		}
+	}
+	argv[kept] = NULL;
+	*argc = kept;
+	log_set_level(level < LOG_QUIET ? LOG_QUIET : level > LOG_DEBUG ? LOG_DEBUG : (enum log_level)level);
+	config_defaults(&cli->config);
+	if (config_file != NULL && config_load(&cli->config, config_file) != 0)
+		return -1;
+	if (db != NULL && *db != '\0' && config_set(&cli->config, "store", "db", db) != 0)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	if (apply_global_options(&cli, &argc, argv) != 0) {
+		config_free(&cli.config);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
+		commands_print_all(stderr);
+		config_free(&cli.config);
+		return EXIT_USAGE;
+	}
+	const struct command *command = command_find(argv[1]);
+	int rc;
+	if (command == NULL) {
+		fprintf(stderr, "plughole: '%s' is not a verb\n\n", argv[1]);
+		commands_print_all(stderr);
+		rc = EXIT_USAGE;
+	} else if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		command_print_usage(command, stdout);
+		rc = EXIT_OK;
+	} else {
+		cli_reset_getopt();
+		rc = command->run(&cli, argc - 1, argv + 1);
+	}
+	config_free(&cli.config);
+	return rc;
+}

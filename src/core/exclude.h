@@ -1,0 +1,36 @@
+/*
+ * The exclusion list: ranges that are never probed. The default file holds
+ * IANA special-purpose space; operators add opt-out files of their own.
+ * The most specific matching line decides, so "--allow-loopback" can lift
+ * 127.0.0.0/8 and ::1 without lifting the ranges around them.
+ */
+#ifndef PLUGHOLE_EXCLUDE_H
+#define PLUGHOLE_EXCLUDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/rangeset.h"
+
+struct exclusion_rule {
+	char *reason; /* "file:line: text" */
+	bool loopback;
+};
+
+struct exclusion_list {
+	struct rangeset set;
+	struct exclusion_rule *rules;
+	size_t count;
+	bool allow_loopback;
+};
+
+void exclusion_init(struct exclusion_list *list);
+void exclusion_free(struct exclusion_list *list);
+/* Adds every line of path; a bad line fails the load with file:line. */
+int exclusion_load(struct exclusion_list *list, const char *path);
+/* The reason addr is excluded, or NULL when it may be probed. */
+const char *exclusion_match(const struct exclusion_list *list, const struct addr *addr);
+/* Loads the default list plus an optional opt-out file; builds the set. */
+int exclusion_load_defaults(struct exclusion_list *list, const char *optout_path, bool allow_loopback);
+
+#endif

@@ -1,0 +1,159 @@
+#include "core/store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+int store_error(struct store *store, const char *what)
+{
+	log_error("%s: %s: %s", store->path, what, sqlite3_errmsg(store->db));
+	return -1;
+}
+
+static int exec_sql(struct store *store, const char *sql)
+{
+	char *message = NULL;
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		log_error("%s: %s: %s", store->path, sql, message ? message : "failed");
+		sqlite3_free(message);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *store_open(const char *path)
+{
+	struct store *store = calloc(1, sizeof *store);
+	if (store == NULL)
+		return NULL;
+	store->path = strdup(path);
+	if (store->path == NULL ||
+	    sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_error("%s: cannot open the store: %s", path,
+			  store->db ? sqlite3_errmsg(store->db) : "out of memory");
+		store_close(store);
+		return NULL;
+	}
+	/* Another process (sink, verifier) may hold the write lock for a moment. */
+	sqlite3_busy_timeout(store->db, 10000);
+	if (exec_sql(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") != 0 ||
+	    store_migrate(store) != 0) {
+		store_close(store);
+		return NULL;
+	}
+	return store;
+}
+
+void store_close(struct store *store)
+{
+	if (store == NULL)
+		return;
+	for (int i = 0; i < store->statement_count; i++)
+		sqlite3_finalize(store->statements[i]);
+	sqlite3_close(store->db);
+	free(store->path);
+	free(store);
+}
+
+sqlite3_stmt *store_statement(struct store *store, const char *sql)
+{
+	for (int i = 0; i < store->statement_count; i++) {
+		if (store->statement_sql[i] == sql) {
+			sqlite3_reset(store->statements[i]);
+			sqlite3_clear_bindings(store->statements[i]);
+			return store->statements[i];
+		}
+	}
+	if (store->statement_count == STORE_MAX_STATEMENTS) {
+		log_error("store: more than %d distinct statements", STORE_MAX_STATEMENTS);
+		abort(); /* a programming error: raise the limit */
+	}
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+		store_error(store, sql);
+		return NULL;
+	}
+	store->statement_sql[store->statement_count] = sql;
+	store->statements[store->statement_count++] = stmt;
+	return stmt;
+}
+
+int store_step_done(struct store *store, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_error(store, sqlite3_sql(stmt));
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int64_t store_step_int64(struct store *store, sqlite3_stmt *stmt)
+{
+	int64_t value = -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	else
+		store_error(store, sqlite3_sql(stmt));
+	sqlite3_reset(stmt);
+	return value;
+}
+
+void store_bind_text(sqlite3_stmt *stmt, int index, const char *value)
+{
+	if (value == NULL)
+		sqlite3_bind_null(stmt, index);
+	else
+		sqlite3_bind_text(stmt, index, value, -1, SQLITE_TRANSIENT);
+}
+
+int store_begin(struct store *store) { return exec_sql(store, "BEGIN IMMEDIATE"); }
+int store_commit(struct store *store) { return exec_sql(store, "COMMIT"); }
+void store_rollback(struct store *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		exec_sql(store, "ROLLBACK");
+}
+
+static const char SQL_META_SET[] =
+	"INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2";
+static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
+
+int store_meta_set(struct store *store, const char *key, const char *value)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_META_SET);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, key);
+	store_bind_text(stmt, 2, value);
+	return store_step_done(store, stmt);
+}
+
+int store_meta_get(struct store *store, const char *key, char *buf, size_t buflen)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_META_GET);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, key);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *value = (const char *)sqlite3_column_text(stmt, 0);
+		snprintf(buf, buflen, "%s", value ? value : "");
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_error(store, "reading meta");
+}
+
+int store_schema_version(struct store *store)
+{
+	sqlite3_stmt *stmt = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return version;
+}

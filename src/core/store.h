@@ -1,0 +1,77 @@
+/*
+ * The store: one SQLite database (WAL mode, so the sink and the verifier can
+ * share it) holding everything plughole knows. All SQL lives in the store_*.c
+ * files; the rest of plughole calls the functions below.
+ *
+ * Functions return 0 (or a count/id >= 0) on success and -1 on error, after
+ * logging what went wrong.
+ */
+#ifndef PLUGHOLE_STORE_H
+#define PLUGHOLE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "core/addr.h"
+
+struct store;
+
+struct store *store_open(const char *path);
+void store_close(struct store *store);
+int store_schema_version(struct store *store);
+
+/* Batches writes; begin is IMMEDIATE so a second writer waits instead of failing late. */
+int store_begin(struct store *store);
+int store_commit(struct store *store);
+void store_rollback(struct store *store);
+
+int store_meta_set(struct store *store, const char *key, const char *value);
+/* Copies the value into buf; 1 found, 0 absent, -1 error. */
+int store_meta_get(struct store *store, const char *key, char *buf, size_t buflen);
+
+/* ---- candidates and where they came from (store_candidates.c) ---- */
+
+/* Id of the named source, created if new. */
+int64_t store_source_id(struct store *store, const char *name, const char *format);
+/* 1 when the candidate is new, 0 when already known (its sources grow), -1 error. */
+int store_candidate_put(struct store *store, const struct addr *address, uint16_t port,
+			int64_t source_id, time_t now);
+int64_t store_candidate_count(struct store *store);
+
+struct ingest_counts {
+	uint64_t lines, taken, excluded, duplicate, bad;
+};
+int store_ingest_run_put(struct store *store, int64_t source_id, const char *format, time_t started,
+			 time_t finished, const struct ingest_counts *counts);
+
+/* ---- proofs received by the sink (store_proofs.c) ---- */
+
+struct proof {
+	const char *token;
+	uint16_t campaign;
+	struct addr address; /* the candidate the token was made for */
+	uint16_t port;
+	uint8_t test;
+	uint32_t token_time;
+	const char *peer;     /* who delivered it to the sink */
+	const char *helo;
+	const char *mail_from;
+	const char *rcpt_to;  /* recipients, comma separated */
+	time_t received;
+	uint64_t size;
+	const char *headers;  /* the message's header block, bounded */
+};
+
+/* 1 recorded, 0 already recorded (same token again), -1 error. */
+int store_proof_put(struct store *store, const struct proof *proof);
+int store_sink_reject_put(struct store *store, time_t when, const char *peer, const char *token,
+			  const char *reason);
+int64_t store_proof_count(struct store *store);
+
+/* Calls fn for each proof row, newest last; fn gets the columns as text. */
+typedef void (*store_row_fn)(void *ctx, int ncolumns, const char *const *names, const char *const *values);
+int store_proofs_each(struct store *store, store_row_fn fn, void *ctx);
+
+#endif

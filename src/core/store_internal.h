@@ -1,0 +1,36 @@
+/* Shared by the store_*.c files only: the connection and statement cache. */
+#ifndef PLUGHOLE_STORE_INTERNAL_H
+#define PLUGHOLE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "core/store.h"
+
+#define STORE_MAX_STATEMENTS 128
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	/* Statements are prepared once, on first use, keyed by their SQL text's address. */
+	const char *statement_sql[STORE_MAX_STATEMENTS];
+	sqlite3_stmt *statements[STORE_MAX_STATEMENTS];
+	int statement_count;
+};
+
+/* The prepared statement for sql (a static string), reset and unbound. */
+sqlite3_stmt *store_statement(struct store *store, const char *sql);
+/* Steps a statement that returns no rows; 0 or -1 (logged). */
+int store_step_done(struct store *store, sqlite3_stmt *stmt);
+/* Steps a statement whose first row's first column is an integer (a count, an id). */
+int64_t store_step_int64(struct store *store, sqlite3_stmt *stmt);
+/* Binds text, or NULL when value is NULL. */
+void store_bind_text(sqlite3_stmt *stmt, int index, const char *value);
+int store_error(struct store *store, const char *what);
+
+/* The numbered migrations (store_schema.c). */
+int store_migrate(struct store *store);
+
+/* Runs a prepared query, calling fn with each row as text. */
+int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Numbered schema migrations. The database's PRAGMA user_version is the
+ * number of migrations applied; store_open() applies the rest, each in its
+ * own transaction. Never edit a migration that has shipped: add one.
+ */
+#include <stdio.h>
+
+#include "core/log.h"
+#include "core/store_internal.h"
+
+static const char *const migrations[] = {
+	/* 1: foundation: candidates and their sources, probes, findings, proofs. */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE sources("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, format TEXT,"
+	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+	"CREATE TABLE candidates("
+	"  id INTEGER PRIMARY KEY, address TEXT NOT NULL, port INTEGER NOT NULL,"
+	"  family INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	"  UNIQUE(address, port));"
+	"CREATE TABLE candidate_sources("
+	"  candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id),"
+	"  PRIMARY KEY(candidate_id, source_id)) WITHOUT ROWID;"
+	"CREATE TABLE ingest_runs("
+	"  id INTEGER PRIMARY KEY, source_id INTEGER REFERENCES sources(id), format TEXT,"
+	"  started INTEGER NOT NULL, finished INTEGER NOT NULL, lines INTEGER NOT NULL,"
+	"  taken INTEGER NOT NULL, excluded INTEGER NOT NULL, duplicate INTEGER NOT NULL,"
+	"  bad INTEGER NOT NULL);"
+	/* One row per protocol conversation (one test variant) with a candidate. */
+	"CREATE TABLE probes("
+	"  id INTEGER PRIMARY KEY, candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	"  test TEXT NOT NULL, variant TEXT, token TEXT, started INTEGER NOT NULL,"
+	"  finished INTEGER, outcome TEXT, reply TEXT);"
+	"CREATE INDEX probes_candidate ON probes(candidate_id);"
+	"CREATE INDEX probes_token ON probes(token);"
+	/* The verdict for one address:port (see DESIGN.md) and its evidence. */
+	"CREATE TABLE findings("
+	"  candidate_id INTEGER PRIMARY KEY REFERENCES candidates(id),"
+	"  verdict TEXT NOT NULL, test TEXT, variant TEXT, protocol TEXT, software TEXT,"
+	"  tls INTEGER NOT NULL DEFAULT 0, token TEXT, exit_address TEXT, transcript TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER,"
+	"  first_checked INTEGER, last_checked INTEGER);"
+	"CREATE INDEX findings_verdict ON findings(verdict);"
+	/* What the sink received with a genuine token. */
+	"CREATE TABLE proofs("
+	"  id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, campaign INTEGER NOT NULL,"
+	"  address TEXT NOT NULL, port INTEGER NOT NULL, test INTEGER NOT NULL,"
+	"  token_time INTEGER NOT NULL, peer TEXT NOT NULL, helo TEXT, mail_from TEXT,"
+	"  rcpt_to TEXT, received INTEGER NOT NULL, size INTEGER NOT NULL, headers TEXT);"
+	"CREATE INDEX proofs_address ON proofs(address, port);"
+	/* Messages whose tokens failed the check: counted, never proof. */
+	"CREATE TABLE sink_rejects("
+	"  id INTEGER PRIMARY KEY, received INTEGER NOT NULL, peer TEXT NOT NULL,"
+	"  token TEXT, reason TEXT NOT NULL);",
+};
+
+int store_migrate(struct store *store)
+{
+	int applied = store_schema_version(store);
+	int wanted = (int)(sizeof migrations / sizeof migrations[0]);
+	if (applied < 0)
+		return store_error(store, "reading the schema version");
+	if (applied > wanted) {
+		log_error("%s: schema version %d is newer than this plughole (%d)", store->path, applied, wanted);
+		return -1;
+	}
+	for (int i = applied; i < wanted; i++) {
+		char *message = NULL;
+		char set_version[64];
+		snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", i + 1);
+		if (store_begin(store) != 0)
+			return -1;
+		/* Re-check inside the lock: another process may have migrated meanwhile. */
+		if (store_schema_version(store) > i) {
+			store_commit(store);
+			continue;
+		}
+		if (sqlite3_exec(store->db, migrations[i], NULL, NULL, &message) != SQLITE_OK ||
+		    sqlite3_exec(store->db, set_version, NULL, NULL, &message) != SQLITE_OK) {
+			log_error("%s: migration %d: %s", store->path, i + 1, message ? message : "failed");
+			sqlite3_free(message);
+			store_rollback(store);
+			return -1;
+		}
+		if (store_commit(store) != 0)
+			return -1;
+	}
+	return 0;
+}
