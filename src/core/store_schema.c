@@ -53,6 +53,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE sink_rejects("
 	"  id INTEGER PRIMARY KEY, received INTEGER NOT NULL, peer TEXT NOT NULL,"
 	"  token TEXT, reason TEXT NOT NULL);",
+	/* 2: connections the sink's TCP target saw: the nonce it sent, who came. */
+	"CREATE TABLE target_hits("
+	"  id INTEGER PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, peer TEXT NOT NULL,"
+	"  listener TEXT NOT NULL, request TEXT, token TEXT, received INTEGER NOT NULL);",
+	/* Later migrations go here, each one element, in order. */
 };
 
 int store_migrate(struct store *store)
