@@ -41,6 +41,7 @@ void cli_reset_getopt(void);
 	extern const char usage_##verb[]
 
 DECLARE_COMMAND(help);
+DECLARE_COMMAND(ingest);
 DECLARE_COMMAND(token);
 DECLARE_COMMAND(proofs);
 

@@ -9,6 +9,7 @@
 
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help},
+	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest},
 	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token},
 	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs},
 };

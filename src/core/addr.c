@@ -95,7 +95,7 @@ const char *addr_port_format(const struct addr *a, uint16_t port, char buf[ADDR_
 	return buf;
 }
 
-static int parse_port(const char *s, size_t len, uint16_t *port)
+int port_parse(const char *s, size_t len, uint16_t *port)
 {
 	unsigned value = 0;
 	if (len == 0 || len > 5)
@@ -128,7 +128,7 @@ int addr_port_parse(const char *s, size_t len, struct addr *out, uint16_t *port,
 		size_t rest = len - inner - 2;
 		if (rest == 0)
 			return 0;
-		if (close[1] != ':' || parse_port(close + 2, rest - 1, port) != 0) {
+		if (close[1] != ':' || port_parse(close + 2, rest - 1, port) != 0) {
 			*why = "bad port after ]";
 			return -1;
 		}
@@ -141,7 +141,7 @@ int addr_port_parse(const char *s, size_t len, struct addr *out, uint16_t *port,
 			*why = "not an IPv4 address before ':'";
 			return -1;
 		}
-		if (parse_port(colon + 1, len - (size_t)(colon - s) - 1, port) != 0) {
+		if (port_parse(colon + 1, len - (size_t)(colon - s) - 1, port) != 0) {
 			*why = "bad port";
 			return -1;
 		}

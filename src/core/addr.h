@@ -42,6 +42,9 @@ const char *addr_port_format(const struct addr *a, uint16_t port, char buf[ADDR_
  */
 int addr_port_parse(const char *s, size_t len, struct addr *out, uint16_t *port, const char **why);
 
+/* A decimal port 1..65535; 0 on success, -1 otherwise. */
+int port_parse(const char *s, size_t len, uint16_t *port);
+
 /* Adds one; returns false when the address wrapped around. */
 bool addr_next(struct addr *a);
 

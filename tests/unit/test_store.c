@@ -1,0 +1,165 @@
+/* The store, the exclusion list and the config table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/exclude.h"
+#include "core/store.h"
+
+static char dir[] = "/tmp/plughole-store-XXXXXX";
+
+static struct addr A(const char *text)
+{
+	struct addr a;
+	assert_int_equal(addr_parse(text, strlen(text), &a), 0);
+	return a;
+}
+
+static void candidates_are_stored_once_with_sources(void **unused)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/a.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	assert_true(store_schema_version(store) >= 2);
+	int64_t feed_a = store_source_id(store, "feed-a", "plain");
+	int64_t feed_b = store_source_id(store, "feed-b", "csv");
+	assert_true(feed_a > 0 && feed_b > 0 && feed_a != feed_b);
+	assert_int_equal(store_source_id(store, "feed-a", NULL), feed_a);
+	struct addr a = A("192.0.2.1"), b = A("2001:db8::1");
+	assert_int_equal(store_candidate_put(store, &a, 25, feed_a, 1000), 1);
+	assert_int_equal(store_candidate_put(store, &a, 25, feed_b, 2000), 0);
+	assert_int_equal(store_candidate_put(store, &a, 587, feed_a, 2000), 1);
+	assert_int_equal(store_candidate_put(store, &b, 25, feed_a, 2000), 1);
+	assert_int_equal(store_candidate_count(store), 3);
+	store_close(store);
+	/* reopening applies no migration twice and keeps the data */
+	store = store_open(path);
+	assert_non_null(store);
+	assert_int_equal(store_candidate_count(store), 3);
+	assert_int_equal(store_meta_set(store, "k", "v1"), 0);
+	assert_int_equal(store_meta_set(store, "k", "v2"), 0);
+	char value[16];
+	assert_int_equal(store_meta_get(store, "k", value, sizeof value), 1);
+	assert_string_equal(value, "v2");
+	assert_int_equal(store_meta_get(store, "absent", value, sizeof value), 0);
+	store_close(store);
+}
+
+static void two_connections_share_one_database(void **unused)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/b.db", dir);
+	struct store *writer = store_open(path), *other = store_open(path);
+	assert_non_null(writer);
+	assert_non_null(other);
+	int64_t source = store_source_id(writer, "s", NULL);
+	assert_int_equal(store_begin(writer), 0);
+	struct addr a = A("192.0.2.9");
+	assert_int_equal(store_candidate_put(writer, &a, 25, source, 1), 1);
+	assert_int_equal(store_candidate_count(other), 0); /* WAL: readers see the last commit */
+	assert_int_equal(store_commit(writer), 0);
+	assert_int_equal(store_candidate_count(other), 1);
+	struct proof proof = {.token = "phx", .address = a, .port = 25, .peer = "127.0.0.1:1", .received = 5};
+	assert_int_equal(store_proof_put(other, &proof), 1);
+	assert_int_equal(store_proof_put(writer, &proof), 0); /* the same token twice is one proof */
+	assert_int_equal(store_proof_count(writer), 1);
+	store_close(writer);
+	store_close(other);
+}
+
+static void exclusions_use_the_most_specific_rule(void **unused)
+{
+	char optout[256];
+	snprintf(optout, sizeof optout, "%s/optout", dir);
+	FILE *f = fopen(optout, "w");
+	fputs("# owners who asked to be left alone\n198.18.0.0/15 bench\n127.0.9.0/24 opted out in tests\n"
+	      "2001:4860::/32 an operator's choice\n", f);
+	fclose(f);
+	struct exclusion_list list;
+	exclusion_init(&list);
+	assert_int_equal(exclusion_load_defaults(&list, optout, false), 0);
+	const char *excluded[] = {"10.1.2.3", "127.0.0.1", "::1", "192.168.0.1", "fe80::1", "224.0.0.1",
+				  "255.255.255.255", "2001:db8::1", "100.64.1.1", "2001:4860::8888", "0.1.2.3"};
+	for (size_t i = 0; i < sizeof excluded / sizeof *excluded; i++) {
+		struct addr a = A(excluded[i]);
+		assert_non_null(exclusion_match(&list, &a));
+	}
+	const char *allowed[] = {"8.8.8.8", "192.0.3.1", "2a00:1450::1", "11.0.0.1"};
+	for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+		struct addr a = A(allowed[i]);
+		assert_null(exclusion_match(&list, &a));
+	}
+	struct addr lo = A("127.0.0.5"), opted = A("127.0.9.5"), lo6 = A("::1"), unspecified = A("::");
+	list.allow_loopback = true;
+	assert_null(exclusion_match(&list, &lo));
+	assert_null(exclusion_match(&list, &lo6));
+	assert_non_null(exclusion_match(&list, &opted)); /* an opt-out inside loopback still holds */
+	assert_non_null(exclusion_match(&list, &unspecified));
+	assert_non_null(strstr(exclusion_match(&list, &opted), "optout:3"));
+	exclusion_free(&list);
+
+	f = fopen(optout, "w");
+	fputs("192.0.2.0/24 fine\nnot-a-range oops\n", f);
+	fclose(f);
+	exclusion_init(&list);
+	assert_int_equal(exclusion_load(&list, optout), -1);
+	exclusion_free(&list);
+}
+
+static void config_reads_ini_and_rejects_bad_values(void **unused)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/plughole.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("[store]\ndb = /var/lib/plughole/campaign.db\n[sink]\ndomain = sink.example\nmax_sessions = 50\n", f);
+	fclose(f);
+	struct config config;
+	config_defaults(&config);
+	assert_int_equal(config.max_range, 256);
+	assert_int_equal(config_load(&config, path), 0);
+	assert_string_equal(config.db, "/var/lib/plughole/campaign.db");
+	assert_string_equal(config.sink_domain, "sink.example");
+	assert_int_equal(config.sink_max_sessions, 50);
+	char secret[256];
+	assert_string_equal(config_secret_path(&config, secret, sizeof secret), "/var/lib/plughole/campaign.db.secret");
+	f = fopen(path, "w");
+	fputs("[sink]\nmax_sessions = lots\n", f);
+	fclose(f);
+	assert_int_equal(config_load(&config, path), -1);
+	assert_int_equal(config_set(&config, "sink", "max_sessions", "0"), -1);
+	assert_int_equal(config_set(&config, "nope", "nothing", "1"), -1);
+	assert_int_equal(config.sink_max_sessions, 50); /* a refused value changes nothing */
+	config_free(&config);
+	unlink(path);
+}
+
+static int setup(void **unused)
+{
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **unused)
+{
+	char command[300];
+	snprintf(command, sizeof command, "rm -rf '%s'", dir);
+	return system(command);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(candidates_are_stored_once_with_sources),
+		cmocka_unit_test(two_connections_share_one_database),
+		cmocka_unit_test(exclusions_use_the_most_specific_rule),
+		cmocka_unit_test(config_reads_ini_and_rejects_bad_values),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
