@@ -12,11 +12,20 @@ test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--with-peers" ] && want+=("${test_pkgs[@]}")
 
+# Debian's MTAs conflict, so the second MTA (OpenSMTPD) for the real-peer
+# tests is unpacked beside Postfix rather than installed (tests/it/lib/).
+second_mta() {
+  [ "${1:-}" = "--with-peers" ] || return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo bash "$(dirname "$0")/../tests/it/lib/opensmtpd_setup.sh"
+}
+
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then second_mta "${1:-}"; exit 0; fi
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "install-deps: installing ${missing[*]}" >&2
@@ -31,3 +40,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq || true
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+second_mta "${1:-}"

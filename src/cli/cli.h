@@ -42,7 +42,10 @@ void cli_reset_getopt(void);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(ingest);
+DECLARE_COMMAND(verify);
+DECLARE_COMMAND(findings);
 DECLARE_COMMAND(token);
 DECLARE_COMMAND(proofs);
+DECLARE_COMMAND(sink);
 
 #endif

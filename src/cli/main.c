@@ -10,8 +10,11 @@
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help},
 	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest},
+	{"verify", cmd_verify, "prove which candidates are open relays", usage_verify},
+	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings},
 	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token},
 	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs},
+	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink},
 };
 
 static const char global_usage[] =

@@ -74,4 +74,51 @@ int64_t store_proof_count(struct store *store);
 typedef void (*store_row_fn)(void *ctx, int ncolumns, const char *const *names, const char *const *values);
 int store_proofs_each(struct store *store, store_row_fn fn, void *ctx);
 
+/* ---- the sink's TCP target (store_sink.c) ---- */
+
+struct target_hit {
+	const char *nonce;    /* sent in the banner; unique */
+	const char *peer;     /* who connected, "ip:port" */
+	const char *listener; /* the target's own "ip:port" */
+	const char *request;  /* the first line the client sent, or NULL */
+	const char *token;    /* a genuine token in that line, or NULL */
+	time_t received;
+};
+
+int store_target_hit_put(struct store *store, const struct target_hit *hit);
+
+/* ---- verification: pending candidates and findings (store_findings.c) ---- */
+
+typedef void (*store_candidate_fn)(void *ctx, int64_t id, const char *address, uint16_t port);
+/* Candidates without a finding, oldest first. */
+int store_candidates_pending(struct store *store, store_candidate_fn fn, void *ctx);
+/* The candidate's id, 0 when absent, -1 on error. */
+int64_t store_candidate_id(struct store *store, const struct addr *address, uint16_t port);
+
+struct finding {
+	int64_t candidate_id;
+	const char *verdict;      /* a verdict name (probe/verdict.h) */
+	const char *test;         /* "relay" or "proxy" */
+	const char *variant;      /* the test variant that worked, if any */
+	const char *protocol;     /* the probe module */
+	const char *software;
+	bool tls;
+	const char *token;        /* the token that proved it */
+	const char *exit_address; /* where the sink saw the message come from */
+	const char *transcript;   /* bounded */
+	unsigned attempts;
+	time_t checked;
+};
+int store_finding_put(struct store *store, const struct finding *finding);
+/* A proof upgrades a written finding (relay-accepted to open-relay, ...). */
+int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
+			 const char *token, const char *exit_address, time_t when);
+/* One row per test message sent (outcome "message-sent"), committed before the verdict. */
+int store_probe_put(struct store *store, int64_t candidate_id, const char *test, const char *variant,
+		    const char *token, time_t when, const char *outcome, const char *reply);
+/* Repairs what a crash or a late proof left: returns how many findings changed. */
+int store_findings_reconcile(struct store *store);
+/* Findings with their candidate, optionally only one verdict (NULL: all). */
+int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);
+
 #endif

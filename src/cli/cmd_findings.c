@@ -1,0 +1,59 @@
+/* plughole findings [--format tsv|csv|json] [--verdict V] [--transcript] */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "probe/verdict.h"
+
+const char usage_findings[] =
+	"usage: plughole findings [--format tsv|csv|json] [--verdict V] [--transcript]\n"
+	"\n"
+	"One line per address:port with its verdict and evidence. The TSV's first\n"
+	"three columns are address, port and verdict; then test, variant, protocol,\n"
+	"software, tls, exit address, token, attempts, first and last checked (UTC).\n"
+	"\n"
+	"  --verdict V     only this verdict (open-relay, relay-accepted, closed, ...)\n"
+	"  --transcript    add the conversation (CSV and JSON keep it whole)\n";
+
+int cmd_findings(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"verdict", required_argument, NULL, 'V'},
+		{"transcript", no_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	enum output_format format = OUTPUT_TSV;
+	const char *verdict = NULL;
+	bool transcript = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (output_format_parse(optarg, &format) != 0)
+				return command_usage_error("findings", "unknown format '%s'", optarg);
+			break;
+		case 'V':
+			if (verdict_from_name(optarg) == VERDICT_NONE)
+				return command_usage_error("findings", "'%s' is not a verdict", optarg);
+			verdict = optarg;
+			break;
+		case 't':
+			transcript = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return command_usage_error("findings", "takes no operands");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	struct output out;
+	output_begin(&out, format, stdout);
+	int rc = store_findings_each(store, verdict, transcript, output_row, &out);
+	output_end(&out);
+	store_close(store);
+	return rc == 0 ? EXIT_OK : EXIT_FAILURE_;
+}

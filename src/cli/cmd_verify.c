@@ -1,0 +1,335 @@
+/* plughole verify: prove which candidates are open relays (and, later, proxies). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cli/cli.h"
+#include "core/exclude.h"
+#include "core/log.h"
+#include "probe/engine.h"
+#include "sink/sink.h"
+
+const char usage_verify[] =
+	"usage: plughole verify [--tests relay] [--sink ADDR:PORT] [--sink-domain D]\n"
+	"                       [--external-sink] [--helo NAME] [--from ADDR] [--wait S]\n"
+	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
+	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
+	"                       [--timeout S] [--total-timeout S] [--proof-grace S]\n"
+	"                       [--source ADDR] [--seed N] [--allow-loopback]\n"
+	"                       [ADDRESS[:PORT]...]\n"
+	"\n"
+	"Tests the given candidates (port 25 when none is given), or every candidate\n"
+	"in the store without a finding, and records one verdict per address:port.\n"
+	"A relay is open only when a test message carrying our token reaches the\n"
+	"sink; a 250 alone gives 'relay-accepted'.\n"
+	"\n"
+	"  --tests T          relay (default; proxy tests come with their issue)\n"
+	"  --sink ADDR:PORT   where the sink listens: the test messages' destination\n"
+	"                     (default [sink] listen); in production the sink domain's MX\n"
+	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
+	"  --external-sink    the sink runs elsewhere ('plughole sink'); do not start one\n"
+	"  --helo NAME        our EHLO name (default: this host's name)\n"
+	"  --from ADDR        envelope sender of the plain variants (default relaytest@HELO)\n"
+	"  --wait S           after the last test message, wait S seconds for proofs (60)\n"
+	"  --retry-after S    delay before retrying a tempfail or timeout, doubling (300)\n"
+	"  --retries N        retries for tempfails and timeouts (2)\n"
+	"  --concurrency N    connections in flight (default: from the descriptor limit)\n"
+	"  --per-host N       connections in flight to one address (1)\n"
+	"  --per-net N        connections in flight to one /24 or /48 (16)\n"
+	"  --connect-timeout S, --timeout S (per reply), --total-timeout S (per connection)\n"
+	"                     10, 30 and 300 seconds\n"
+	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
+	"                     trying the next variant (5)\n"
+	"  --source ADDR      connect from this local address\n"
+	"  --seed N           visiting order (default: random)\n"
+	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n";
+
+struct verify_run {
+	struct cli *cli;
+	struct probe_engine *engine;
+	struct exclusion_list exclusions;
+	uint64_t excluded;
+	int failed;
+};
+
+static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
+{
+	struct verify_run *run = ctx;
+	struct addr address;
+	if (addr_parse(text, strlen(text), &address) != 0)
+		return;
+	const char *why = exclusion_match(&run->exclusions, &address);
+	if (why != NULL) {
+		run->excluded++;
+		log_debug("%s:%u excluded: %s", text, port, why);
+		return;
+	}
+	if (probe_engine_add(run->engine, &address, port, id) < 0)
+		run->failed = 1;
+}
+
+static int add_operands(struct verify_run *run, struct store *store, int argc, char **argv)
+{
+	int64_t source = store_source_id(store, "command-line", "plain");
+	if (source < 0)
+		return -1;
+	for (int i = 0; i < argc; i++) {
+		struct addr address;
+		uint16_t port;
+		const char *why = NULL;
+		if (addr_port_parse(argv[i], strlen(argv[i]), &address, &port, &why) != 0) {
+			log_error("%s: %s", argv[i], why);
+			return -1;
+		}
+		if (port == 0)
+			port = 25;
+		if ((why = exclusion_match(&run->exclusions, &address)) != NULL) {
+			log_warn("%s is excluded, not tested: %s", argv[i], why);
+			run->excluded++;
+			continue;
+		}
+		if (store_candidate_put(store, &address, port, source, time(NULL)) < 0)
+			return -1;
+		int64_t id = store_candidate_id(store, &address, port);
+		if (id <= 0 || probe_engine_add(run->engine, &address, port, id) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void on_proof(void *ctx, const struct proof *proof)
+{
+	probe_engine_proof(ctx, proof);
+}
+
+static void on_signal(evutil_socket_t signal_number, short what, void *arg)
+{
+	probe_engine_stop(arg);
+}
+
+/* Raises the descriptor limit to the hard limit; returns the new limit. */
+static rlim_t raise_descriptor_limit(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return 256;
+	if (limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+		getrlimit(RLIMIT_NOFILE, &limit);
+	}
+	return limit.rlim_cur;
+}
+
+static int parse_seconds(const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double value = strtod(text, &end);
+	if (errno || *end || !(value >= 0) || value > 86400 * 30)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+static int parse_count(const char *text, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (errno || *end || value > max || *text == '-')
+		return -1;
+	*out = (unsigned)value;
+	return 0;
+}
+
+static void print_summary(const struct probe_stats *stats, uint64_t excluded, const struct sink *sink)
+{
+	printf("verify: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
+	       " %llu excluded\n",
+	       (unsigned long long)stats->targets, (unsigned long long)stats->finished,
+	       (unsigned long long)stats->messages_sent, (unsigned long long)stats->proofs,
+	       (unsigned long long)stats->retries, (unsigned long long)excluded);
+	for (int v = VERDICT_NONE + 1; v < VERDICT_LAST; v++)
+		if (stats->verdicts[v] > 0)
+			printf("  %-16s %llu\n", verdict_name((enum verdict)v), (unsigned long long)stats->verdicts[v]);
+	if (sink != NULL) {
+		char line[512];
+		sink_counters_format(sink_counters(sink), line, sizeof line);
+		printf("sink: %s\n", line);
+	}
+}
+
+int cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
+	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
+	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK };
+	static const struct option options[] = {
+		{"tests", required_argument, NULL, O_TESTS},
+		{"sink", required_argument, NULL, O_SINK},
+		{"sink-domain", required_argument, NULL, O_SINK_DOMAIN},
+		{"external-sink", no_argument, NULL, O_EXTERNAL},
+		{"helo", required_argument, NULL, O_HELO},
+		{"from", required_argument, NULL, O_FROM},
+		{"wait", required_argument, NULL, O_WAIT},
+		{"retry-after", required_argument, NULL, O_RETRY_AFTER},
+		{"retries", required_argument, NULL, O_RETRIES},
+		{"concurrency", required_argument, NULL, O_CONCURRENCY},
+		{"per-host", required_argument, NULL, O_PER_HOST},
+		{"per-net", required_argument, NULL, O_PER_NET},
+		{"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"total-timeout", required_argument, NULL, O_TOTAL_TIMEOUT},
+		{"proof-grace", required_argument, NULL, O_PROOF_GRACE},
+		{"source", required_argument, NULL, O_SOURCE},
+		{"seed", required_argument, NULL, O_SEED},
+		{"allow-loopback", no_argument, NULL, O_LOOPBACK},
+		{NULL, 0, NULL, 0},
+	};
+	struct probe_engine_options o = {
+		.families = PROBE_RELAY,
+		.per_host = 1,
+		.per_net = 16,
+		.connect_timeout = 10,
+		.total_timeout = 300,
+		.retry_after = 300,
+		.retries = 2,
+		.wait = 60,
+		.progress = isatty(STDERR_FILENO),
+		.settings = {.idle_timeout = 30, .proof_grace = 5, .campaign = (uint16_t)cli->config.campaign,
+			     .operator_name = cli->config.operator_name, .operator_contact = cli->config.operator_contact},
+	};
+	const char *sink_listen = cli->config.sink_listen, *sink_domain = cli->config.sink_domain;
+	const char *helo = NULL, *from = NULL;
+	bool external_sink = false, allow_loopback = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		int bad = 0;
+		switch (c) {
+		case O_TESTS:
+			o.families = 0;
+			for (char *word = strtok(optarg, ","); word; word = strtok(NULL, ","))
+				if (strcmp(word, "relay") == 0)
+					o.families |= PROBE_RELAY;
+				else
+					return command_usage_error("verify", "unknown test set '%s'", word);
+			break;
+		case O_SINK: sink_listen = optarg; break;
+		case O_SINK_DOMAIN: sink_domain = optarg; break;
+		case O_EXTERNAL: external_sink = true; break;
+		case O_HELO: helo = optarg; break;
+		case O_FROM: from = optarg; break;
+		case O_WAIT: bad = parse_seconds(optarg, &o.wait); break;
+		case O_RETRY_AFTER: bad = parse_seconds(optarg, &o.retry_after); break;
+		case O_RETRIES: bad = parse_count(optarg, 10, &o.retries); break;
+		case O_CONCURRENCY: bad = parse_count(optarg, 1000000, &o.concurrency) || o.concurrency == 0; break;
+		case O_PER_HOST: bad = parse_count(optarg, 1000000, &o.per_host) || o.per_host == 0; break;
+		case O_PER_NET: bad = parse_count(optarg, 1000000, &o.per_net) || o.per_net == 0; break;
+		case O_CONNECT_TIMEOUT: bad = parse_seconds(optarg, &o.connect_timeout); break;
+		case O_TIMEOUT: bad = parse_seconds(optarg, &o.settings.idle_timeout); break;
+		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout); break;
+		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace); break;
+		case O_SOURCE:
+			bad = addr_parse(optarg, strlen(optarg), &o.source);
+			o.have_source = true;
+			break;
+		case O_SEED: o.seed = strtoull(optarg, NULL, 10); break;
+		case O_LOOPBACK: allow_loopback = true; break;
+		default: return EXIT_USAGE;
+		}
+		if (bad)
+			return command_usage_error("verify", "bad value '%s' for --%s", optarg, options[c - O_TESTS].name);
+	}
+	if (sink_domain == NULL)
+		return command_usage_error("verify", "name the sink's mail domain (--sink-domain or [sink] domain)");
+	if (sink_listen == NULL)
+		return command_usage_error("verify", "say where the sink listens (--sink or [sink] listen)");
+	uint16_t sink_port;
+	const char *why = NULL;
+	if (addr_port_parse(sink_listen, strlen(sink_listen), &o.settings.sink_address, &sink_port, &why) != 0 ||
+	    sink_port == 0)
+		return command_usage_error("verify", "--sink %s: %s", sink_listen, why ? why : "no port");
+	o.settings.sink_port = sink_port;
+	o.settings.sink_domain = sink_domain;
+	char hostname[256], from_buf[300];
+	if (helo == NULL) {
+		if (gethostname(hostname, sizeof hostname) != 0 || strchr(hostname, '.') == NULL)
+			snprintf(hostname, sizeof hostname, "plughole.%s", sink_domain);
+		helo = hostname;
+	}
+	if (from == NULL) {
+		snprintf(from_buf, sizeof from_buf, "relaytest@%s", helo);
+		from = from_buf;
+	}
+	o.settings.helo = helo;
+	o.settings.from = from;
+	/* By default as many connections as descriptors allow, less some for the sink. */
+	rlim_t descriptors = raise_descriptor_limit();
+	if (o.concurrency == 0)
+		o.concurrency = descriptors > 1224 ? (unsigned)(descriptors - 1200) : 24;
+	if (o.seed == 0)
+		o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+	struct verify_run run = {.cli = cli};
+	exclusion_init(&run.exclusions);
+	struct token_secret secret;
+	char secret_path[4096];
+	struct store *store = NULL;
+	struct event_base *base = NULL;
+	struct sink *sink = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	int rc = EXIT_FAILURE_;
+	signal(SIGPIPE, SIG_IGN);
+	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
+	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
+	    (store = cli_open_store(cli)) == NULL || (base = event_base_new()) == NULL ||
+	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
+		goto out;
+	if (store_findings_reconcile(store) < 0)
+		goto out;
+	if ((optind < argc ? add_operands(&run, store, argc - optind, argv + optind)
+			   : store_candidates_pending(store, add_pending, &run)) != 0 || run.failed)
+		goto out;
+	if (!external_sink) {
+		struct sink_options so = {
+			.smtp_listen = {sink_listen},
+			.smtp_listen_count = 1,
+			.domain = sink_domain,
+			.max_message = (size_t)cli->config.sink_max_message,
+			.max_sessions = (unsigned)cli->config.sink_max_sessions,
+			.idle_timeout = (unsigned)cli->config.sink_idle_timeout,
+			.on_proof = on_proof,
+			.ctx = run.engine,
+		};
+		if ((sink = sink_start(base, &so, store, &secret)) == NULL)
+			goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, on_signal, run.engine);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, run.engine);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	log_info("verify: %llu targets, %u connections at most, sink %s (%s)",
+		 (unsigned long long)probe_engine_stats(run.engine)->targets, o.concurrency, sink_listen,
+		 external_sink ? "external" : "in this process");
+	if (probe_engine_run(run.engine) == 0 && store_findings_reconcile(store) >= 0)
+		rc = EXIT_OK;
+	print_summary(probe_engine_stats(run.engine), run.excluded, sink);
+out:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	sink_stop(sink);
+	probe_engine_free(run.engine);
+	if (base)
+		event_base_free(base);
+	store_close(store);
+	exclusion_free(&run.exclusions);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/* SQL for verification: pending candidates, findings, test messages sent. */
+#include "core/store_internal.h"
+
+static const char SQL_PENDING[] =
+	"SELECT c.id, c.address, c.port FROM candidates c"
+	" WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = c.id)"
+	" ORDER BY c.id";
+static const char SQL_CANDIDATE_ID[] = "SELECT id FROM candidates WHERE address = ?1 AND port = ?2";
+static const char SQL_FINDING_PUT[] =
+	"INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, tls, token,"
+	" exit_address, transcript, attempts, first_checked, last_checked)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+	" ON CONFLICT(candidate_id) DO UPDATE SET verdict = ?2, test = ?3, variant = ?4, protocol = ?5,"
+	" software = coalesce(?6, software), tls = ?7, token = coalesce(?8, token),"
+	" exit_address = coalesce(?9, exit_address), transcript = coalesce(?10, transcript),"
+	" attempts = ?11, last_checked = ?12";
+static const char SQL_FINDING_PROVEN[] =
+	"UPDATE findings SET verdict = ?2, variant = coalesce(?3, variant), token = coalesce(?4, token),"
+	" exit_address = coalesce(?5, exit_address), last_checked = ?6 WHERE candidate_id = ?1";
+static const char SQL_PROBE_PUT[] =
+	"INSERT INTO probes(candidate_id, test, variant, token, started, finished, outcome, reply)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
+/* A message went out but the run ended before its verdict was written (a crash):
+ * say relay-accepted rather than test again and send a second message. */
+static const char SQL_RECONCILE_SENT[] =
+	"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, token, attempts,"
+	" first_checked, last_checked)"
+	" SELECT p.candidate_id, 'relay-accepted', p.test, p.variant, 'smtp-relay', p.token, 1,"
+	" p.started, p.started FROM probes p WHERE p.outcome = 'message-sent'"
+	" AND p.test = 'relay' GROUP BY p.candidate_id";
+/* Proofs that arrived after their probe's verdict was written (late, or another process). */
+static const char SQL_RECONCILE_PROVEN[] =
+	"UPDATE findings SET verdict = 'open-relay', last_checked = unixepoch(),"
+	" token = (SELECT pr.token FROM proofs pr JOIN candidates c ON c.address = pr.address"
+	"   AND c.port = pr.port WHERE c.id = findings.candidate_id ORDER BY pr.id LIMIT 1)"
+	" WHERE verdict = 'relay-accepted' AND EXISTS (SELECT 1 FROM proofs pr JOIN candidates c"
+	"   ON c.address = pr.address AND c.port = pr.port WHERE c.id = findings.candidate_id)";
+static const char SQL_FINDINGS_ALL[] =
+	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
+	" f.exit_address, f.token, f.attempts,"
+	" strftime('%Y-%m-%dT%H:%M:%SZ', f.first_checked, 'unixepoch') AS first_checked,"
+	" strftime('%Y-%m-%dT%H:%M:%SZ', f.last_checked, 'unixepoch') AS last_checked"
+	" FROM findings f JOIN candidates c ON c.id = f.candidate_id"
+	" WHERE ?1 IS NULL OR f.verdict = ?1 ORDER BY c.family, c.address, c.port";
+static const char SQL_FINDINGS_WITH_TRANSCRIPT[] =
+	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
+	" f.exit_address, f.token, f.attempts,"
+	" strftime('%Y-%m-%dT%H:%M:%SZ', f.first_checked, 'unixepoch') AS first_checked,"
+	" strftime('%Y-%m-%dT%H:%M:%SZ', f.last_checked, 'unixepoch') AS last_checked, f.transcript"
+	" FROM findings f JOIN candidates c ON c.id = f.candidate_id"
+	" WHERE ?1 IS NULL OR f.verdict = ?1 ORDER BY c.family, c.address, c.port";
+
+int store_candidates_pending(struct store *store, store_candidate_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PENDING);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+		   (uint16_t)sqlite3_column_int(stmt, 2));
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_error(store, "listing pending candidates");
+}
+
+int64_t store_candidate_id(struct store *store, const struct addr *address, uint16_t port)
+{
+	char text[ADDR_STRLEN];
+	sqlite3_stmt *stmt = store_statement(store, SQL_CANDIDATE_ID);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, addr_format(address, text), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 2, port);
+	int rc = sqlite3_step(stmt);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : store_error(store, "finding a candidate");
+}
+
+int store_finding_put(struct store *store, const struct finding *f)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_FINDING_PUT);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, f->candidate_id);
+	store_bind_text(stmt, 2, f->verdict);
+	store_bind_text(stmt, 3, f->test);
+	store_bind_text(stmt, 4, f->variant);
+	store_bind_text(stmt, 5, f->protocol);
+	store_bind_text(stmt, 6, f->software);
+	sqlite3_bind_int(stmt, 7, f->tls);
+	store_bind_text(stmt, 8, f->token);
+	store_bind_text(stmt, 9, f->exit_address);
+	store_bind_text(stmt, 10, f->transcript);
+	sqlite3_bind_int(stmt, 11, (int)f->attempts);
+	sqlite3_bind_int64(stmt, 12, (int64_t)f->checked);
+	return store_step_done(store, stmt);
+}
+
+int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
+			 const char *token, const char *exit_address, time_t when)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_FINDING_PROVEN);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, candidate_id);
+	store_bind_text(stmt, 2, verdict);
+	store_bind_text(stmt, 3, variant);
+	store_bind_text(stmt, 4, token);
+	store_bind_text(stmt, 5, exit_address);
+	sqlite3_bind_int64(stmt, 6, (int64_t)when);
+	return store_step_done(store, stmt);
+}
+
+int store_probe_put(struct store *store, int64_t candidate_id, const char *test, const char *variant,
+		    const char *token, time_t when, const char *outcome, const char *reply)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PROBE_PUT);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, candidate_id);
+	store_bind_text(stmt, 2, test);
+	store_bind_text(stmt, 3, variant);
+	store_bind_text(stmt, 4, token);
+	sqlite3_bind_int64(stmt, 5, (int64_t)when);
+	store_bind_text(stmt, 6, outcome);
+	store_bind_text(stmt, 7, reply);
+	return store_step_done(store, stmt);
+}
+
+int store_findings_reconcile(struct store *store)
+{
+	sqlite3_stmt *sent = store_statement(store, SQL_RECONCILE_SENT);
+	if (sent == NULL || store_step_done(store, sent) != 0)
+		return -1;
+	int recovered = sqlite3_changes(store->db);
+	sqlite3_stmt *proven = store_statement(store, SQL_RECONCILE_PROVEN);
+	if (proven == NULL || store_step_done(store, proven) != 0)
+		return -1;
+	return recovered + sqlite3_changes(store->db);
+}
+
+int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, transcript ? SQL_FINDINGS_WITH_TRANSCRIPT : SQL_FINDINGS_ALL);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, verdict);
+	return store_rows_each(store, stmt, fn, ctx);
+}

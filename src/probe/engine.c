@@ -1,0 +1,929 @@
+#include "probe/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+
+#include "core/log.h"
+
+#define TRANSCRIPT_MAX 6144    /* bytes of conversation kept per finding: every variant of a closed server */
+#define TRANSCRIPT_STEP 512    /* grown lazily: most conversations are short */
+#define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
+#define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
+
+enum target_flags {
+	TARGET_MESSAGE_SENT = 1 << 0, /* a test message went out: never send again */
+	TARGET_PROVEN = 1 << 1,
+	TARGET_DONE = 1 << 2,
+	TARGET_PLAIN = 1 << 3,        /* TLS failed once: speak in clear */
+	TARGET_TLS = 1 << 4,
+};
+
+struct probe_target {
+	struct addr address;
+	int64_t candidate_id;
+	const struct probe_module *module;
+	struct probe_conn *conn; /* while connected */
+	double message_sent_at;
+	int32_t wait_next;       /* next in a limiter's wait queue */
+	uint32_t host_slot, net_slot;
+	uint16_t port;
+	uint8_t attempts;
+	uint8_t verdict;
+	uint8_t flags;
+};
+
+/* Connections in flight per host or per network, with a queue of waiting targets. */
+struct limit_slot {
+	struct addr key;
+	uint32_t active;
+	int32_t wait_head, wait_tail;
+	bool used;
+};
+
+struct limit_table {
+	struct limit_slot *slots;
+	size_t mask;
+	unsigned limit;
+};
+
+struct probe_conn {
+	struct probe_engine *engine;
+	struct probe_conn *prev, *next; /* the engine's list of open connections */
+	int32_t target;
+	struct bufferevent *bev;
+	struct event *timer;
+	double deadline;
+	bool connected, tls, tls_up;
+	bool finished;                  /* out of the run, memory freed soon */
+	char *transcript;
+	uint16_t transcript_len, transcript_cap;
+	const char *software, *variant;
+	char *proof_token, *proof_peer; /* set when the sink proved this target */
+	_Alignas(max_align_t) unsigned char state[]; /* the module's */
+};
+
+struct probe_engine {
+	struct event_base *base;
+	struct probe_engine_options options;
+	struct store *store;
+	const struct token_secret *secret;
+	SSL_CTX *tls;
+	struct probe_target *targets;
+	size_t count, capacity;
+	int32_t *order;            /* the visiting order */
+	size_t cursor;             /* next in order */
+	int32_t *ready;            /* released waiters and due retries: a ring */
+	size_t ready_head, ready_len;
+	struct limit_table hosts, nets;
+	int32_t *by_address;       /* (address, port) -> target, open addressing */
+	size_t by_address_mask;
+	struct probe_conn *open;   /* connections in flight */
+	struct retry *retries;     /* waiting for their timers */
+	unsigned retry_pending;
+	unsigned awaiting_proof;   /* messages accepted, no proof yet */
+	double last_message_at;
+	struct event *commit_timer, *progress_timer, *wait_timer;
+	bool in_transaction, stopping, waiting, failed;
+	double started;
+	struct probe_stats stats;
+};
+
+static void dispatch(struct probe_engine *e);
+static void check_done(struct probe_engine *e);
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct timeval to_timeval(double seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - floor(seconds)) * 1e6)};
+	return tv;
+}
+
+/* ---- keys and tables ---- */
+
+static uint64_t addr_hash(const struct addr *a, uint16_t port)
+{
+	uint64_t hi, lo;
+	memcpy(&hi, a->bytes, 8);
+	memcpy(&lo, a->bytes + 8, 8);
+	uint64_t h = (hi ^ (lo * 0x9e3779b97f4a7c15ull) ^ port) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+static struct addr network_of(const struct addr *a)
+{
+	struct addr net = *a;
+	/* /24 for IPv4 (last byte), /48 for IPv6 (last ten bytes) */
+	size_t keep = addr_is_v4(a) ? 15 : 6;
+	memset(net.bytes + keep, 0, 16 - keep);
+	return net;
+}
+
+static size_t table_size_for(size_t n)
+{
+	size_t size = 16;
+	while (size < n * 2)
+		size <<= 1;
+	return size;
+}
+
+static uint32_t limit_slot_for(struct limit_table *t, const struct addr *key)
+{
+	size_t i = addr_hash(key, 0) & t->mask;
+	while (t->slots[i].used && addr_cmp(&t->slots[i].key, key) != 0)
+		i = (i + 1) & t->mask;
+	if (!t->slots[i].used)
+		t->slots[i] = (struct limit_slot){.key = *key, .used = true, .wait_head = -1, .wait_tail = -1};
+	return (uint32_t)i;
+}
+
+static int limit_table_init(struct limit_table *t, size_t n, unsigned limit)
+{
+	size_t size = table_size_for(n);
+	t->slots = calloc(size, sizeof *t->slots);
+	t->mask = size - 1;
+	t->limit = limit;
+	return t->slots ? 0 : -1;
+}
+
+static void limit_wait(struct probe_engine *e, struct limit_slot *slot, int32_t target)
+{
+	e->targets[target].wait_next = -1;
+	if (slot->wait_tail >= 0)
+		e->targets[slot->wait_tail].wait_next = target;
+	else
+		slot->wait_head = target;
+	slot->wait_tail = target;
+}
+
+static void ready_push(struct probe_engine *e, int32_t target)
+{
+	e->ready[(e->ready_head + e->ready_len++) % e->count] = target;
+}
+
+/* A connection ended: its slot frees one waiter, if any, for dispatch. */
+static void limit_release(struct probe_engine *e, struct limit_slot *slot)
+{
+	slot->active--;
+	if (slot->wait_head >= 0) {
+		int32_t next = slot->wait_head;
+		slot->wait_head = e->targets[next].wait_next;
+		if (slot->wait_head < 0)
+			slot->wait_tail = -1;
+		ready_push(e, next);
+	}
+}
+
+static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_t port)
+{
+	if (e->by_address == NULL)
+		return -1;
+	for (size_t i = addr_hash(a, port) & e->by_address_mask;; i = (i + 1) & e->by_address_mask) {
+		int32_t t = e->by_address[i];
+		if (t < 0)
+			return -1;
+		if (e->targets[t].port == port && addr_cmp(&e->targets[t].address, a) == 0)
+			return t;
+	}
+}
+
+/* ---- store writes: batched, except what must survive a crash ---- */
+
+static void store_sync(struct probe_engine *e)
+{
+	if (e->in_transaction && store_commit(e->store) != 0)
+		e->failed = true;
+	e->in_transaction = store_begin(e->store) == 0;
+	if (!e->in_transaction)
+		e->failed = true;
+}
+
+static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
+{
+	store_sync(arg);
+}
+
+static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
+{
+	struct finding f = {
+		.candidate_id = t->candidate_id,
+		.verdict = verdict_name((enum verdict)t->verdict),
+		.test = t->module->family == PROBE_RELAY ? "relay" : "proxy",
+		.variant = c ? c->variant : NULL,
+		.protocol = t->module->name,
+		.software = c ? c->software : NULL,
+		.tls = (t->flags & TARGET_TLS) != 0,
+		.transcript = c && c->transcript ? c->transcript : NULL,
+		.token = c ? c->proof_token : NULL,
+		.exit_address = c ? c->proof_peer : NULL,
+		.attempts = t->attempts,
+		.checked = time(NULL),
+	};
+	if (store_finding_put(e->store, &f) != 0)
+		e->failed = true;
+}
+
+/* ---- connections ---- */
+
+void *probe_state(struct probe_conn *c) { return c->state; }
+const struct probe_settings *probe_settings(struct probe_conn *c) { return &c->engine->options.settings; }
+const struct addr *probe_address(struct probe_conn *c) { return &c->engine->targets[c->target].address; }
+uint16_t probe_port(struct probe_conn *c) { return c->engine->targets[c->target].port; }
+struct evbuffer *probe_input(struct probe_conn *c) { return bufferevent_get_input(c->bev); }
+bool probe_tls_active(struct probe_conn *c) { return c->tls; }
+bool probe_retry_plain(struct probe_conn *c) { return (c->engine->targets[c->target].flags & TARGET_PLAIN) != 0; }
+void probe_set_software(struct probe_conn *c, const char *software) { c->software = software; }
+void probe_set_variant(struct probe_conn *c, const char *variant) { c->variant = variant; }
+
+void probe_transcript(struct probe_conn *c, const char *prefix, const char *text, size_t len)
+{
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	size_t need = strlen(prefix) + len + 2;
+	if (c->transcript_len + need >= TRANSCRIPT_MAX) {
+		static const char cut[] = "-- transcript cut\n";
+		if (c->transcript_len + sizeof cut <= TRANSCRIPT_MAX && (c->transcript == NULL ||
+		    strstr(c->transcript, cut) == NULL))
+			probe_transcript(c, "", cut, sizeof cut - 1);
+		return;
+	}
+	if (c->transcript_len + need >= c->transcript_cap) {
+		size_t cap = c->transcript_cap + TRANSCRIPT_STEP;
+		while (cap < c->transcript_len + need + 1)
+			cap += TRANSCRIPT_STEP;
+		if (cap > TRANSCRIPT_MAX)
+			cap = TRANSCRIPT_MAX;
+		char *grown = realloc(c->transcript, cap);
+		if (grown == NULL)
+			return;
+		c->transcript = grown;
+		c->transcript_cap = (uint16_t)cap;
+	}
+	char *p = c->transcript + c->transcript_len;
+	size_t plen = strlen(prefix);
+	memcpy(p, prefix, plen);
+	/* keep the transcript printable: peers send anything */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		p[plen + i] = (ch >= 32 && ch < 127) || ch == '\n' ? (char)ch : '?';
+	}
+	p[plen + len] = '\n';
+	p[plen + len + 1] = '\0';
+	c->transcript_len = (uint16_t)(c->transcript_len + plen + len + 1);
+}
+
+void probe_send(struct probe_conn *c, const char *data, size_t len)
+{
+	bufferevent_write(c->bev, data, len);
+}
+
+void probe_send_line(struct probe_conn *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 3)
+		n = (int)sizeof line - 3;
+	probe_transcript(c, ">> ", line, (size_t)n);
+	line[n] = '\r';
+	line[n + 1] = '\n';
+	bufferevent_write(c->bev, line, (size_t)n + 2);
+}
+
+void probe_set_timeout(struct probe_conn *c, double seconds)
+{
+	double left = c->deadline - now_seconds();
+	struct timeval tv = to_timeval(seconds < left ? seconds : left);
+	evtimer_add(c->timer, &tv);
+}
+
+size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
+{
+	struct probe_target *t = &c->engine->targets[c->target];
+	return token_make(c->engine->secret, c->engine->options.settings.campaign, &t->address, t->port, test,
+			  (uint32_t)time(NULL), out);
+}
+
+void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
+{
+	struct probe_engine *e = c->engine;
+	struct probe_target *t = &e->targets[c->target];
+	if (!(t->flags & TARGET_MESSAGE_SENT))
+		e->awaiting_proof++;
+	t->flags |= TARGET_MESSAGE_SENT;
+	t->message_sent_at = e->last_message_at = now_seconds();
+	e->stats.messages_sent++;
+	/* Committed now: after a crash, this target must not get a second message. */
+	if (store_probe_put(e->store, t->candidate_id, t->module->family == PROBE_RELAY ? "relay" : "proxy",
+			    variant, token, time(NULL), "message-sent", reply) != 0)
+		e->failed = true;
+	store_sync(e);
+}
+
+/* Memory goes later, from the loop: the module that ended the connection may
+ * still be running on its stack. */
+static void conn_destroy(struct probe_conn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	free(c->transcript);
+	free(c->proof_token);
+	free(c->proof_peer);
+	free(c);
+}
+
+static void on_destroy_later(evutil_socket_t fd, short what, void *arg)
+{
+	conn_destroy(arg);
+}
+
+/* Takes the connection out of the run at once; frees it on the next loop turn. */
+static void conn_free(struct probe_conn *c)
+{
+	struct probe_engine *e = c->engine;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		e->open = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	e->targets[c->target].conn = NULL;
+	e->stats.in_flight--;
+	c->finished = true;
+	if (c->bev) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	}
+	event_del(c->timer);
+	event_assign(c->timer, e->base, -1, 0, on_destroy_later, c);
+	event_active(c->timer, EV_TIMEOUT, 1);
+}
+
+bool probe_finished(struct probe_conn *c) { return c->finished; }
+
+static void release_target_slots(struct probe_engine *e, struct probe_target *t)
+{
+	limit_release(e, &e->hosts.slots[t->host_slot]);
+	limit_release(e, &e->nets.slots[t->net_slot]);
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg);
+
+struct retry {
+	struct probe_engine *engine;
+	struct retry *prev, *next; /* the engine's pending retries, freed on a stop */
+	int32_t target;
+	struct event *timer;
+};
+
+static void schedule_retry(struct probe_engine *e, int32_t target, double delay)
+{
+	struct retry *r = malloc(sizeof *r);
+	if (r == NULL) {
+		e->failed = true;
+		return;
+	}
+	r->engine = e;
+	r->target = target;
+	r->prev = NULL;
+	r->next = e->retries;
+	if (e->retries)
+		e->retries->prev = r;
+	e->retries = r;
+	r->timer = evtimer_new(e->base, on_retry_timer, r);
+	struct timeval tv = to_timeval(delay);
+	evtimer_add(r->timer, &tv);
+	e->retry_pending++;
+	e->stats.retries++;
+}
+
+static void retry_free(struct retry *r)
+{
+	struct probe_engine *e = r->engine;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		e->retries = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	event_free(r->timer);
+	e->retry_pending--;
+	free(r);
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct retry *r = arg;
+	struct probe_engine *e = r->engine;
+	ready_push(e, r->target);
+	retry_free(r);
+	dispatch(e);
+	check_done(e);
+}
+
+static bool retryable(enum verdict v) { return v == VERDICT_TEMPFAIL || v == VERDICT_TIMEOUT; }
+
+void probe_finish(struct probe_conn *c, enum verdict verdict)
+{
+	struct probe_engine *e = c->engine;
+	int32_t index = c->target;
+	struct probe_target *t = &e->targets[index];
+	if (t->flags & TARGET_PROVEN)
+		verdict = t->module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : (enum verdict)t->verdict;
+	t->verdict = (uint8_t)verdict;
+	if (c->tls)
+		t->flags |= TARGET_TLS;
+	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
+	if (again) {
+		double delay = e->options.retry_after * (double)(1u << (t->attempts - 1));
+		probe_transcript(c, "-- ", "will retry", 10);
+		schedule_retry(e, index, delay);
+	} else {
+		t->flags |= TARGET_DONE;
+		e->stats.finished++;
+		e->stats.verdicts[verdict]++;
+		write_finding(e, t, c);
+	}
+	release_target_slots(e, t);
+	conn_free(c);
+	dispatch(e);
+	check_done(e);
+}
+
+static void start_connection(struct probe_engine *e, int32_t index);
+
+void probe_reconnect_plain(struct probe_conn *c)
+{
+	struct probe_engine *e = c->engine;
+	int32_t index = c->target;
+	e->targets[index].flags |= TARGET_PLAIN;
+	probe_transcript(c, "-- ", "TLS failed: trying again in clear", 33);
+	/* The slots stay taken: the new connection replaces this one. */
+	char *transcript = c->transcript;
+	uint16_t len = c->transcript_len, cap = c->transcript_cap;
+	c->transcript = NULL;
+	conn_free(c);
+	e->hosts.slots[e->targets[index].host_slot].active--;
+	e->nets.slots[e->targets[index].net_slot].active--;
+	e->targets[index].attempts--; /* the same attempt, continued */
+	start_connection(e, index);
+	struct probe_conn *fresh = e->targets[index].conn;
+	if (fresh != NULL) {
+		fresh->transcript = transcript;
+		fresh->transcript_len = len;
+		fresh->transcript_cap = cap;
+	} else {
+		free(transcript);
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct probe_conn *c = arg;
+	c->engine->targets[c->target].module->on_readable(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct probe_conn *c = arg;
+	const struct probe_module *m = c->engine->targets[c->target].module;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (!c->connected) {
+			c->connected = true;
+			m->start(c);
+		} else if (c->tls && !c->tls_up) {
+			c->tls_up = true;
+			m->on_tls(c, true);
+		}
+		return;
+	}
+	if (!c->connected) {
+		int error = EVUTIL_SOCKET_ERROR();
+		char note[96];
+		snprintf(note, sizeof note, "connect failed: %s", strerror(error));
+		probe_transcript(c, "-- ", note, strlen(note));
+		probe_finish(c, VERDICT_UNREACHABLE);
+		return;
+	}
+	if (c->tls && !c->tls_up) {
+		m->on_tls(c, false); /* the handshake failed */
+		return;
+	}
+	int error = (what & BEV_EVENT_ERROR) ? EVUTIL_SOCKET_ERROR() : 0;
+	/* Bytes that came with the close are still to be read. */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		m->on_readable(c);
+	if (!c->finished)
+		m->on_closed(c, error);
+}
+
+static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_conn *c = arg;
+	if (!c->connected) {
+		probe_transcript(c, "-- ", "connect timed out", 17);
+		probe_finish(c, VERDICT_TIMEOUT);
+	} else if (now_seconds() >= c->deadline - 0.001) {
+		probe_transcript(c, "-- ", "total time limit", 16);
+		c->engine->targets[c->target].module->on_timeout(c);
+	} else {
+		c->engine->targets[c->target].module->on_timeout(c);
+	}
+}
+
+void probe_start_tls(struct probe_conn *c)
+{
+	SSL *ssl = SSL_new(c->engine->tls);
+	struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(c->engine->base, c->bev, ssl,
+									BUFFEREVENT_SSL_CONNECTING,
+									BEV_OPT_CLOSE_ON_FREE)
+				      : NULL;
+	if (tls == NULL) {
+		if (ssl)
+			SSL_free(ssl);
+		c->engine->targets[c->target].module->on_tls(c, false);
+		return;
+	}
+	c->bev = tls;
+	c->tls = true;
+	bufferevent_setcb(tls, on_read, NULL, on_event, c);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+}
+
+static void start_connection(struct probe_engine *e, int32_t index)
+{
+	struct probe_target *t = &e->targets[index];
+	struct probe_conn *c = calloc(1, sizeof *c + t->module->state_size);
+	if (c == NULL) {
+		e->failed = true;
+		return;
+	}
+	c->engine = e;
+	c->target = index;
+	c->deadline = now_seconds() + e->options.total_timeout;
+	c->timer = evtimer_new(e->base, on_conn_timer, c);
+	t->conn = c;
+	t->attempts++;
+	e->hosts.slots[t->host_slot].active++;
+	e->nets.slots[t->net_slot].active++;
+	c->next = e->open;
+	if (e->open)
+		e->open->prev = c;
+	e->open = c;
+	if (++e->stats.in_flight > e->stats.peak_in_flight)
+		e->stats.peak_in_flight = e->stats.in_flight;
+
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	memset(&ss, 0, sizeof ss);
+	bool v4 = addr_is_v4(&t->address);
+	if (v4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(t->port);
+		memcpy(&sin->sin_addr, t->address.bytes + 12, 4);
+		sslen = sizeof *sin;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(t->port);
+		memcpy(&sin6->sin6_addr, t->address.bytes, 16);
+		sslen = sizeof *sin6;
+	}
+	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && e->options.have_source && addr_is_v4(&e->options.source) == v4) {
+		struct sockaddr_storage src;
+		memset(&src, 0, sizeof src);
+		if (v4) {
+			((struct sockaddr_in *)&src)->sin_family = AF_INET;
+			memcpy(&((struct sockaddr_in *)&src)->sin_addr, e->options.source.bytes + 12, 4);
+		} else {
+			((struct sockaddr_in6 *)&src)->sin6_family = AF_INET6;
+			memcpy(&((struct sockaddr_in6 *)&src)->sin6_addr, e->options.source.bytes, 16);
+		}
+		if (bind(fd, (struct sockaddr *)&src, sslen) != 0) {
+			log_error("cannot bind the source address: %s", strerror(errno));
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		/* Out of descriptors is our problem, not the target's: try it later. */
+		probe_transcript(c, "-- ", "no socket", 9);
+		t->attempts--;
+		release_target_slots(e, t);
+		conn_free(c);
+		schedule_retry(e, index, 1.0);
+		e->stats.retries--;
+		return;
+	}
+	c->bev = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_set_max_single_read(c->bev, READ_LIMIT);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	struct timeval tv = to_timeval(e->options.connect_timeout);
+	evtimer_add(c->timer, &tv);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, (int)sslen) != 0) {
+		/* an immediate failure arrives through on_event as well; make sure */
+		if (t->conn == c) {
+			probe_transcript(c, "-- ", "connect failed at once", 22);
+			probe_finish(c, VERDICT_UNREACHABLE);
+		}
+	}
+}
+
+/* ---- scheduling ---- */
+
+static int32_t next_candidate(struct probe_engine *e)
+{
+	if (e->ready_len > 0) {
+		int32_t t = e->ready[e->ready_head];
+		e->ready_head = (e->ready_head + 1) % e->count;
+		e->ready_len--;
+		return t;
+	}
+	return e->cursor < e->count ? e->order[e->cursor++] : -1;
+}
+
+static void dispatch(struct probe_engine *e)
+{
+	while (!e->stopping && e->stats.in_flight < e->options.concurrency) {
+		int32_t index = next_candidate(e);
+		if (index < 0)
+			return;
+		struct probe_target *t = &e->targets[index];
+		struct limit_slot *host = &e->hosts.slots[t->host_slot], *net = &e->nets.slots[t->net_slot];
+		if (host->active >= e->hosts.limit)
+			limit_wait(e, host, index);
+		else if (net->active >= e->nets.limit)
+			limit_wait(e, net, index);
+		else
+			start_connection(e, index);
+	}
+}
+
+static void finish_run(struct probe_engine *e)
+{
+	event_base_loopexit(e->base, NULL);
+}
+
+static void on_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	finish_run(arg);
+}
+
+static void check_done(struct probe_engine *e)
+{
+	if (e->stats.in_flight > 0 || e->retry_pending > 0 || e->ready_len > 0 || e->cursor < e->count)
+		return;
+	if (e->stopping || e->awaiting_proof == 0 || e->options.wait <= 0) {
+		finish_run(e);
+		return;
+	}
+	if (!e->waiting) {
+		/* Every target has its verdict; proofs may still be on their way. */
+		e->waiting = true;
+		double left = e->last_message_at + e->options.wait - now_seconds();
+		log_info("verify: waiting up to %.0f s for %u proofs", left > 0 ? left : 0, e->awaiting_proof);
+		struct timeval tv = to_timeval(left);
+		evtimer_add(e->wait_timer, &tv);
+	}
+}
+
+void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
+{
+	if (proof->campaign != e->options.settings.campaign)
+		return;
+	int32_t index = find_target(e, &proof->address, proof->port);
+	if (index < 0)
+		return; /* another run's target: store_findings_reconcile() handles it */
+	struct probe_target *t = &e->targets[index];
+	if (t->flags & TARGET_PROVEN)
+		return;
+	t->flags |= TARGET_PROVEN;
+	e->stats.proofs++;
+	if (t->flags & TARGET_MESSAGE_SENT)
+		e->awaiting_proof--;
+	if (t->conn != NULL) {
+		t->conn->proof_token = strdup(proof->token);
+		t->conn->proof_peer = proof->peer ? strdup(proof->peer) : NULL;
+		t->module->on_proof(t->conn, proof->test);
+	} else if (t->flags & TARGET_DONE) {
+		/* The verdict is written already: upgrade it. */
+		e->stats.verdicts[t->verdict]--;
+		t->verdict = VERDICT_OPEN_RELAY;
+		e->stats.verdicts[t->verdict]++;
+		if (store_finding_proven(e->store, t->candidate_id, verdict_name(VERDICT_OPEN_RELAY), NULL,
+					 proof->token, proof->peer, proof->received) != 0)
+			e->failed = true;
+	}
+	if (e->waiting && e->awaiting_proof == 0)
+		finish_run(e);
+}
+
+/* ---- progress ---- */
+
+static void on_progress_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	double elapsed = now_seconds() - e->started;
+	double rate = elapsed > 0 ? (double)e->stats.finished / elapsed : 0;
+	uint64_t left = e->stats.targets - e->stats.finished;
+	uint64_t open = e->stats.verdicts[VERDICT_OPEN_RELAY] + e->stats.verdicts[VERDICT_OPEN_PROXY_MAIL] +
+			e->stats.verdicts[VERDICT_OPEN_PROXY_WEB];
+	fprintf(stderr, "\rverify: %llu/%llu done, %.0f/s, %llu open, %llu in flight, ETA %.0f s   ",
+		(unsigned long long)e->stats.finished, (unsigned long long)e->stats.targets, rate,
+		(unsigned long long)open, (unsigned long long)e->stats.in_flight, rate > 0 ? (double)left / rate : 0);
+}
+
+/* ---- life cycle ---- */
+
+struct probe_engine *probe_engine_new(struct event_base *base, const struct probe_engine_options *options,
+				      struct store *store, const struct token_secret *secret)
+{
+	struct probe_engine *e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return NULL;
+	e->base = base;
+	e->options = *options;
+	e->store = store;
+	e->secret = secret;
+	e->tls = SSL_CTX_new(TLS_client_method());
+	if (e->tls == NULL) {
+		free(e);
+		return NULL;
+	}
+	/* We test old servers, not their certificates: accept what they offer. */
+	SSL_CTX_set_verify(e->tls, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_security_level(e->tls, 0);
+	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
+	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
+	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
+	e->wait_timer = evtimer_new(base, on_wait_timer, e);
+	return e;
+}
+
+int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
+{
+	const struct probe_module *module = NULL;
+	if (e->options.families & PROBE_RELAY)
+		module = probe_module_for(PROBE_RELAY, port);
+	if (module == NULL && (e->options.families & PROBE_PROXY))
+		module = probe_module_for(PROBE_PROXY, port);
+	if (module == NULL)
+		return 0; /* nothing to test on this port for the chosen families */
+	if (e->count == e->capacity) {
+		size_t capacity = e->capacity ? e->capacity * 2 : 1024;
+		struct probe_target *grown = realloc(e->targets, capacity * sizeof *grown);
+		if (grown == NULL)
+			return -1;
+		e->targets = grown;
+		e->capacity = capacity;
+	}
+	e->targets[e->count++] = (struct probe_target){
+		.address = *address, .port = port, .candidate_id = candidate_id, .module = module, .wait_next = -1};
+	e->stats.targets = e->count;
+	return 1;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int prepare(struct probe_engine *e)
+{
+	size_t n = e->count;
+	e->order = malloc(n * sizeof *e->order);
+	e->ready = malloc(n * sizeof *e->ready);
+	size_t size = table_size_for(n);
+	e->by_address = malloc(size * sizeof *e->by_address);
+	e->by_address_mask = size - 1;
+	if (!e->order || !e->ready || !e->by_address || limit_table_init(&e->hosts, n, e->options.per_host) != 0 ||
+	    limit_table_init(&e->nets, n, e->options.per_net) != 0)
+		return -1;
+	memset(e->by_address, 0xff, size * sizeof *e->by_address);
+	uint64_t seed = e->options.seed ? e->options.seed : 0x2004a11ce5ull;
+	for (size_t i = 0; i < n; i++) {
+		struct probe_target *t = &e->targets[i];
+		struct addr net = network_of(&t->address);
+		t->host_slot = limit_slot_for(&e->hosts, &t->address);
+		t->net_slot = limit_slot_for(&e->nets, &net);
+		size_t h = addr_hash(&t->address, t->port) & e->by_address_mask;
+		while (e->by_address[h] >= 0)
+			h = (h + 1) & e->by_address_mask;
+		e->by_address[h] = (int32_t)i;
+		/* Fisher-Yates, inside-out: no network is visited in sequence. */
+		size_t j = (size_t)(xorshift(&seed) % (i + 1));
+		e->order[i] = e->order[j];
+		e->order[j] = (int32_t)i;
+	}
+	return 0;
+}
+
+int probe_engine_run(struct probe_engine *e)
+{
+	if (e->count == 0)
+		return 0;
+	if (prepare(e) != 0) {
+		log_error("verify: out of memory preparing %zu targets", e->count);
+		return -1;
+	}
+	e->started = now_seconds();
+	store_sync(e);
+	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
+	event_add(e->commit_timer, &commit);
+	if (e->options.progress)
+		event_add(e->progress_timer, &second);
+	dispatch(e);
+	check_done(e);
+	event_base_dispatch(e->base);
+	if (e->options.progress) {
+		on_progress_timer(-1, 0, e);
+		fputc('\n', stderr);
+	}
+	event_del(e->commit_timer);
+	event_del(e->progress_timer);
+	event_del(e->wait_timer);
+	if (e->in_transaction && store_commit(e->store) != 0)
+		e->failed = true;
+	e->in_transaction = false;
+	return e->failed ? -1 : 0;
+}
+
+void probe_engine_stop(struct probe_engine *e)
+{
+	if (e->stopping)
+		return;
+	e->stopping = true;
+	log_info("verify: stopping; %llu connections in flight stay pending",
+		 (unsigned long long)e->stats.in_flight);
+	while (e->open != NULL) {
+		struct probe_target *t = &e->targets[e->open->target];
+		release_target_slots(e, t);
+		conn_free(e->open);
+	}
+	while (e->retries != NULL)
+		retry_free(e->retries);
+	finish_run(e);
+}
+
+const struct probe_stats *probe_engine_stats(const struct probe_engine *e) { return &e->stats; }
+
+size_t probe_engine_conn_size(const struct probe_engine *e)
+{
+	return sizeof(struct probe_conn) + probe_smtp_relay.state_size;
+}
+
+void probe_engine_free(struct probe_engine *e)
+{
+	if (e == NULL)
+		return;
+	event_base_loop(e->base, EVLOOP_NONBLOCK); /* runs the pending frees */
+	while (e->open != NULL) {
+		struct probe_conn *c = e->open;
+		e->open = c->next;
+		conn_destroy(c);
+	}
+	while (e->retries != NULL)
+		retry_free(e->retries);
+	event_free(e->commit_timer);
+	event_free(e->progress_timer);
+	event_free(e->wait_timer);
+	SSL_CTX_free(e->tls);
+	free(e->targets);
+	free(e->order);
+	free(e->ready);
+	free(e->by_address);
+	free(e->hosts.slots);
+	free(e->nets.slots);
+	free(e);
+}

@@ -1,0 +1,55 @@
+/*
+ * The probe engine: one libevent loop that verifies many targets at once.
+ * It visits targets in a pseudo-random order under a global concurrency
+ * limit and per-host and per-network (/24, /48) politeness limits, applies
+ * connect, idle and total timeouts, retries tempfails and timeouts with
+ * backoff, records every verdict in the store, and matches proofs from the
+ * sink to the connection or target they were made for.
+ */
+#ifndef PLUGHOLE_ENGINE_H
+#define PLUGHOLE_ENGINE_H
+
+#include <event2/event.h>
+
+#include "core/store.h"
+#include "probe/probe.h"
+
+struct probe_engine_options {
+	struct probe_settings settings;
+	unsigned families;        /* PROBE_RELAY | PROBE_PROXY */
+	unsigned concurrency;     /* connections in flight */
+	unsigned per_host;        /* connections in flight to one address */
+	unsigned per_net;         /* ... to one /24 (IPv4) or /48 (IPv6) */
+	double connect_timeout;
+	double total_timeout;     /* one connection, start to end */
+	double retry_after;       /* first retry delay for tempfail/timeout; doubles */
+	unsigned retries;         /* extra attempts for tempfail/timeout */
+	double wait;              /* after the last test message, wait this long for proofs */
+	bool have_source;
+	struct addr source;       /* local address to connect from */
+	bool progress;            /* a progress line on stderr */
+	uint64_t seed;            /* visiting order */
+};
+
+struct probe_stats {
+	uint64_t targets, finished, in_flight, peak_in_flight;
+	uint64_t messages_sent, proofs, retries;
+	uint64_t verdicts[VERDICT_LAST];
+};
+
+struct probe_engine *probe_engine_new(struct event_base *base, const struct probe_engine_options *options,
+				      struct store *store, const struct token_secret *secret);
+void probe_engine_free(struct probe_engine *engine);
+/* Adds a target before the run; the module is chosen from the families and port. */
+int probe_engine_add(struct probe_engine *engine, const struct addr *address, uint16_t port, int64_t candidate_id);
+/* Runs the event loop until every target has its verdict or a stop. 0 or -1. */
+int probe_engine_run(struct probe_engine *engine);
+/* Stops cleanly: open connections are dropped and stay pending in the store. */
+void probe_engine_stop(struct probe_engine *engine);
+/* A proof arrived at the sink (its on_proof callback). */
+void probe_engine_proof(struct probe_engine *engine, const struct proof *proof);
+const struct probe_stats *probe_engine_stats(const struct probe_engine *engine);
+/* Bytes the engine holds per connection in flight, excluding the kernel's socket. */
+size_t probe_engine_conn_size(const struct probe_engine *engine);
+
+#endif

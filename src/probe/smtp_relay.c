@@ -1,0 +1,422 @@
+/*
+ * The SMTP relay test, one state machine per connection (after OpenSMTPD's
+ * mta_session.c): banner, EHLO (HELO fallback), STARTTLS when offered, then
+ * each relay variant in turn (MAIL, RCPT, DATA, message, RSET) until the sink
+ * proves one. A variant the server accepts sends exactly one small labelled
+ * message, addressed only to the sink's domain; the session then waits a
+ * moment for the proof before trying the next variant.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "probe/fingerprint.h"
+#include "probe/probe.h"
+#include "probe/relay_variants.h"
+#include "probe/smtp_reply.h"
+
+enum relay_state {
+	RELAY_BANNER,
+	RELAY_EHLO,
+	RELAY_HELO,
+	RELAY_STARTTLS,
+	RELAY_TLS_HANDSHAKE,
+	RELAY_MAIL,
+	RELAY_RCPT,
+	RELAY_DATA,
+	RELAY_MESSAGE,
+	RELAY_AWAIT_PROOF,
+	RELAY_RSET,
+	RELAY_QUIT,
+	RELAY_STATE_LAST,
+};
+
+static const char *const relay_state_names[RELAY_STATE_LAST] = {
+	[RELAY_BANNER] = "banner",   [RELAY_EHLO] = "ehlo",       [RELAY_HELO] = "helo",
+	[RELAY_STARTTLS] = "starttls", [RELAY_TLS_HANDSHAKE] = "tls-handshake",
+	[RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",       [RELAY_DATA] = "data",
+	[RELAY_MESSAGE] = "message", [RELAY_AWAIT_PROOF] = "await-proof",
+	[RELAY_RSET] = "rset",       [RELAY_QUIT] = "quit",
+};
+
+struct relay_session {
+	enum relay_state state;
+	int variant;          /* index into relay_variants; -1 before the first */
+	bool esmtp;
+	bool accepted;        /* some variant's message went out */
+	bool tempfailed;      /* some step answered 4xx */
+	bool proven;          /* the sink has our token */
+	enum verdict verdict; /* decided; sent QUIT and waiting for the close */
+	char server_domain[64];
+	char server_literal[ADDR_STRLEN + 8];
+	char token[TOKEN_MAX_LEN];
+};
+
+static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
+
+static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
+{
+	s->state = state;
+	probe_set_timeout(conn, state == RELAY_AWAIT_PROOF ? probe_settings(conn)->proof_grace
+							    : probe_settings(conn)->idle_timeout);
+}
+
+/* Says goodbye politely and ends with verdict once the peer closes (or soon). */
+static void conclude(struct probe_conn *conn, struct relay_session *s, enum verdict verdict)
+{
+	s->verdict = verdict;
+	probe_send_line(conn, "QUIT");
+	s->state = RELAY_QUIT;
+	probe_set_timeout(conn, 2.0);
+}
+
+/* What we know when the conversation ends early. */
+static enum verdict verdict_so_far(const struct relay_session *s, enum verdict otherwise)
+{
+	if (s->accepted)
+		return VERDICT_RELAY_ACCEPTED;
+	if (s->tempfailed)
+		return VERDICT_TEMPFAIL;
+	return otherwise;
+}
+
+static void detect_software(struct probe_conn *conn, const char *text, size_t len)
+{
+	const char *software = fingerprint_detect(FINGERPRINT_SMTP, text, len);
+	if (software != NULL)
+		probe_set_software(conn, software);
+}
+
+static void send_message(struct probe_conn *conn, struct relay_session *s)
+{
+	const struct probe_settings *settings = probe_settings(conn);
+	const struct relay_variant *v = &relay_variants[s->variant];
+	char date[64], header[1024], body[1400];
+	time_t now = time(NULL);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", gmtime(&now));
+	char target[ADDR_PORT_STRLEN];
+	addr_port_format(probe_address(conn), probe_port(conn), target);
+	int hlen = snprintf(header, sizeof header,
+			    "From: Open relay test <%s>\r\n"
+			    "To: <%s@%s>\r\n"
+			    "Subject: Open relay test %s\r\n"
+			    "Date: %s\r\n"
+			    "Message-ID: <%s@%s>\r\n"
+			    "X-Plughole-Token: %s\r\n"
+			    "Auto-Submitted: auto-generated\r\n"
+			    "MIME-Version: 1.0\r\n"
+			    "Content-Type: text/plain; charset=us-ascii\r\n"
+			    "\r\n",
+			    settings->from, s->token, settings->sink_domain, s->token, date, s->token,
+			    settings->sink_domain, s->token);
+	int blen = snprintf(body, sizeof body,
+			    "This message tests whether the mail server at %s relays mail for\r\n"
+			    "anyone (an \"open relay\"). It was sent by %s\r\n"
+			    "as part of a \"Secure Your Server\" campaign that finds open relays and\r\n"
+			    "tells their owners how to close them. It is addressed only to a mailbox\r\n"
+			    "of the test itself (%s); nobody else receives it.\r\n"
+			    "\r\n"
+			    "Test variant: %s\r\n"
+			    "Token: %s\r\n"
+			    "Questions, or to opt out of further tests: %s\r\n"
+			    ".\r\n",
+			    target, settings->operator_name, settings->sink_domain, v->name, s->token,
+			    settings->operator_contact ? settings->operator_contact : settings->from);
+	probe_send(conn, header, (size_t)hlen);
+	probe_send(conn, body, (size_t)blen);
+	probe_transcript(conn, ">> ", "(test message)", 14);
+	set_state(conn, s, RELAY_MESSAGE);
+}
+
+/* The variant's addresses; false when the variant does not apply to this server. */
+static bool expand_variant(struct probe_conn *conn, struct relay_session *s, char *from, char *rcpt, size_t len)
+{
+	const struct probe_settings *settings = probe_settings(conn);
+	char sink_literal[ADDR_STRLEN + 8], sink_text[ADDR_STRLEN];
+	addr_format(&settings->sink_address, sink_text);
+	snprintf(sink_literal, sizeof sink_literal, addr_is_v4(&settings->sink_address) ? "[%s]" : "[IPv6:%s]",
+		 sink_text);
+	struct relay_context ctx = {
+		.token = s->token,
+		.sink_domain = settings->sink_domain,
+		.sink_literal = sink_literal,
+		.server_literal = s->server_literal,
+		.server_domain = s->server_domain[0] ? s->server_domain : NULL,
+		.from = settings->from,
+	};
+	const struct relay_variant *v = &relay_variants[s->variant];
+	return relay_expand(v->mail_from, &ctx, from, len) && relay_expand(v->rcpt_to, &ctx, rcpt, len);
+}
+
+static void start_variants(struct probe_conn *conn, struct relay_session *s)
+{
+	s->variant = -1;
+	enter_next_variant(conn, s);
+}
+
+/* MAIL FROM for the next variant that applies, or the end of the tests. */
+static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
+{
+	char from[320], rcpt[320];
+	while (++s->variant < (int)relay_variant_count) {
+		probe_token(conn, (uint8_t)s->variant, s->token);
+		if (!expand_variant(conn, s, from, rcpt, sizeof from))
+			continue;
+		probe_set_variant(conn, relay_variants[s->variant].name);
+		probe_send_line(conn, "MAIL FROM:%s", from);
+		set_state(conn, s, RELAY_MAIL);
+		return;
+	}
+	conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+}
+
+/* The variant failed (4xx/5xx) or awaited its proof in vain: RSET, then the next. */
+static void abandon_variant(struct probe_conn *conn, struct relay_session *s, int code)
+{
+	if (code >= 400 && code < 500)
+		s->tempfailed = true;
+	if (code == 421) { /* the server is closing the session */
+		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+		return;
+	}
+	probe_send_line(conn, "RSET");
+	set_state(conn, s, RELAY_RSET);
+}
+
+static void send_rcpt(struct probe_conn *conn, struct relay_session *s)
+{
+	char from[320], rcpt[320];
+	expand_variant(conn, s, from, rcpt, sizeof from);
+	probe_send_line(conn, "RCPT TO:%s", rcpt);
+	set_state(conn, s, RELAY_RCPT);
+}
+
+static void greet(struct probe_conn *conn, struct relay_session *s)
+{
+	probe_send_line(conn, "EHLO %s", probe_settings(conn)->helo);
+	set_state(conn, s, RELAY_EHLO);
+}
+
+/* Decides the next step from one complete reply (OpenSMTPD's response()). */
+static void on_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text, size_t len)
+{
+	int kind = code / 100;
+	switch (s->state) {
+	case RELAY_BANNER:
+		detect_software(conn, text, len);
+		if (code == 220) {
+			smtp_banner_domain(text, len, s->server_domain, sizeof s->server_domain);
+			greet(conn, s);
+		} else {
+			probe_finish(conn, kind == 4 ? VERDICT_TEMPFAIL : kind == 5 ? VERDICT_CLOSED : VERDICT_NOT_SMTP);
+		}
+		break;
+	case RELAY_EHLO:
+		if (kind == 2) {
+			s->esmtp = true;
+			detect_software(conn, text, len);
+			if (!probe_tls_active(conn) && !probe_retry_plain(conn) &&
+			    smtp_reply_has_keyword(text, len, "STARTTLS")) {
+				probe_send_line(conn, "STARTTLS");
+				set_state(conn, s, RELAY_STARTTLS);
+			} else {
+				start_variants(conn, s);
+			}
+		} else if (code == 421) {
+			probe_finish(conn, VERDICT_TEMPFAIL);
+		} else {
+			probe_send_line(conn, "HELO %s", probe_settings(conn)->helo);
+			set_state(conn, s, RELAY_HELO);
+		}
+		break;
+	case RELAY_HELO:
+		if (kind == 2)
+			start_variants(conn, s);
+		else
+			probe_finish(conn, kind == 4 ? VERDICT_TEMPFAIL : VERDICT_CLOSED);
+		break;
+	case RELAY_STARTTLS:
+		if (code == 220) {
+			s->state = RELAY_TLS_HANDSHAKE;
+			probe_start_tls(conn);
+		} else {
+			start_variants(conn, s); /* offered but refused: test in clear */
+		}
+		break;
+	case RELAY_MAIL:
+		if (kind == 2)
+			send_rcpt(conn, s);
+		else
+			abandon_variant(conn, s, code);
+		break;
+	case RELAY_RCPT:
+		if (kind == 2) {
+			probe_send_line(conn, "DATA");
+			set_state(conn, s, RELAY_DATA);
+		} else {
+			abandon_variant(conn, s, code);
+		}
+		break;
+	case RELAY_DATA:
+		if (code == 354)
+			send_message(conn, s);
+		else
+			abandon_variant(conn, s, code);
+		break;
+	case RELAY_MESSAGE:
+		if (kind == 2) {
+			char reply[128];
+			snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
+			s->accepted = true;
+			probe_message_sent(conn, relay_variants[s->variant].name, s->token, reply);
+			if (s->proven) /* the proof overtook the server's reply */
+				conclude(conn, s, VERDICT_OPEN_RELAY);
+			else
+				set_state(conn, s, RELAY_AWAIT_PROOF);
+		} else {
+			abandon_variant(conn, s, code);
+		}
+		break;
+	case RELAY_RSET:
+		if (kind == 2)
+			enter_next_variant(conn, s);
+		else
+			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		break;
+	case RELAY_AWAIT_PROOF: /* nothing was asked: a stray line */
+	case RELAY_TLS_HANDSHAKE:
+		break;
+	case RELAY_QUIT:
+		probe_finish(conn, s->verdict);
+		break;
+	case RELAY_STATE_LAST:
+		break;
+	}
+}
+
+static void relay_start(struct probe_conn *conn)
+{
+	struct relay_session *s = probe_state(conn);
+	char text[ADDR_STRLEN];
+	addr_format(probe_address(conn), text);
+	snprintf(s->server_literal, sizeof s->server_literal,
+		 addr_is_v4(probe_address(conn)) ? "[%s]" : "[IPv6:%s]", text);
+	s->variant = -1;
+	set_state(conn, s, RELAY_BANNER);
+}
+
+/* The transcript keeps the first and the last line of a multi-line reply. */
+static void transcribe_reply(struct probe_conn *conn, const char *buf, const struct smtp_reply *reply)
+{
+	const char *first_end = memchr(buf, '\n', reply->consumed);
+	probe_transcript(conn, "<< ", buf, (size_t)(first_end - buf));
+	if (reply->lines > 1) {
+		const char *last = buf + reply->consumed - 1;
+		while (last > buf && last[-1] != '\n')
+			last--;
+		probe_transcript(conn, "<< ", last, (size_t)(buf + reply->consumed - last));
+	}
+}
+
+static void relay_on_readable(struct probe_conn *conn)
+{
+	struct relay_session *s = probe_state(conn);
+	struct evbuffer *in = probe_input(conn);
+	/* Several replies may have arrived at once (and a peer may send junk):
+	 * handle each complete one, never looking past SMTP_REPLY_MAX bytes. */
+	while (!probe_finished(conn) && probe_input(conn) == in && evbuffer_get_length(in) > 0) {
+		size_t len = evbuffer_get_length(in);
+		if (len > SMTP_REPLY_MAX + 2)
+			len = SMTP_REPLY_MAX + 2;
+		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
+		struct smtp_reply reply;
+		enum smtp_reply_status status = smtp_reply_parse(buf, len, &reply);
+		if (status == SMTP_REPLY_INCOMPLETE)
+			return;
+		if (status != SMTP_REPLY_COMPLETE) {
+			probe_transcript(conn, "<< ", buf, len > 80 ? 80 : len);
+			probe_transcript(conn, "-- ", status == SMTP_REPLY_TOO_LONG ? "reply too long" : "not an SMTP reply",
+					 status == SMTP_REPLY_TOO_LONG ? 14 : 17);
+			probe_finish(conn, verdict_so_far(s, VERDICT_NOT_SMTP));
+			return;
+		}
+		transcribe_reply(conn, buf, &reply);
+		char text[SMTP_REPLY_MAX + 2];
+		memcpy(text, buf, reply.consumed);
+		size_t consumed = reply.consumed;
+		evbuffer_drain(in, consumed);
+		enum relay_state before = s->state;
+		on_reply(conn, s, reply.code, text, consumed);
+		if (before == RELAY_STARTTLS && s->state == RELAY_TLS_HANDSHAKE)
+			return; /* the input now belongs to the TLS layer */
+	}
+}
+
+static void relay_on_timeout(struct probe_conn *conn)
+{
+	struct relay_session *s = probe_state(conn);
+	switch (s->state) {
+	case RELAY_AWAIT_PROOF: /* no proof in time: the next variant */
+		probe_send_line(conn, "RSET");
+		set_state(conn, s, RELAY_RSET);
+		break;
+	case RELAY_QUIT:
+		probe_finish(conn, s->verdict);
+		break;
+	default:
+		probe_transcript(conn, "-- timeout in ", relay_state_names[s->state], strlen(relay_state_names[s->state]));
+		probe_finish(conn, verdict_so_far(s, VERDICT_TIMEOUT));
+	}
+}
+
+static void relay_on_closed(struct probe_conn *conn, int error)
+{
+	struct relay_session *s = probe_state(conn);
+	if (s->state == RELAY_QUIT) {
+		probe_finish(conn, s->verdict);
+		return;
+	}
+	char note[80];
+	snprintf(note, sizeof note, "closed by the server in %s%s%s", relay_state_names[s->state],
+		 error ? ": " : "", error ? strerror(error) : "");
+	probe_transcript(conn, "-- ", note, strlen(note));
+	probe_finish(conn, verdict_so_far(s, VERDICT_UNREACHABLE));
+}
+
+static void relay_on_proof(struct probe_conn *conn, uint8_t test)
+{
+	struct relay_session *s = probe_state(conn);
+	if (test < relay_variant_count)
+		probe_set_variant(conn, relay_variants[test].name);
+	probe_transcript(conn, "-- ", "proof received by the sink", 26);
+	s->proven = true;
+	if (s->state == RELAY_QUIT)
+		s->verdict = VERDICT_OPEN_RELAY;
+	else if (s->state != RELAY_MESSAGE) /* there: record the message first */
+		conclude(conn, s, VERDICT_OPEN_RELAY);
+}
+
+static void relay_on_tls(struct probe_conn *conn, bool ok)
+{
+	struct relay_session *s = probe_state(conn);
+	if (!ok) {
+		probe_reconnect_plain(conn);
+		return;
+	}
+	probe_transcript(conn, "-- ", "TLS established", 15);
+	greet(conn, s);
+}
+
+const struct probe_module probe_smtp_relay = {
+	.name = "smtp-relay",
+	.family = PROBE_RELAY,
+	.state_size = sizeof(struct relay_session),
+	.start = relay_start,
+	.on_readable = relay_on_readable,
+	.on_timeout = relay_on_timeout,
+	.on_closed = relay_on_closed,
+	.on_proof = relay_on_proof,
+	.on_tls = relay_on_tls,
+};

@@ -1,0 +1,84 @@
+#include "probe/smtp_reply.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+enum smtp_reply_status smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *out)
+{
+	size_t pos = 0;
+	int code = -1;
+	out->lines = 0;
+	for (;;) {
+		const char *line = buf + pos;
+		size_t avail = len - pos;
+		const char *nl = memchr(line, '\n', avail);
+		size_t line_len = nl ? (size_t)(nl - line) : avail;
+		if (line_len > SMTP_REPLY_MAX_LINE || pos + line_len > SMTP_REPLY_MAX)
+			return SMTP_REPLY_TOO_LONG;
+		/* Judge the first bytes early so junk fails fast, before a newline comes. */
+		size_t check = line_len < 4 ? line_len : 4;
+		for (size_t i = 0; i < check && i < 3; i++)
+			if (!isdigit((unsigned char)line[i]))
+				return SMTP_REPLY_MALFORMED;
+		if (check >= 1 && (line[0] < '2' || line[0] > '5'))
+			return SMTP_REPLY_MALFORMED;
+		if (check == 4 && line[3] != ' ' && line[3] != '-' && line[3] != '\r')
+			return SMTP_REPLY_MALFORMED;
+		if (nl == NULL)
+			return SMTP_REPLY_INCOMPLETE;
+		if (line_len < 3 || (line_len > 3 && line[3] == '\r' && line_len != 4))
+			return SMTP_REPLY_MALFORMED;
+		int this_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		if (code >= 0 && this_code != code)
+			return SMTP_REPLY_MALFORMED; /* continuation lines repeat the code */
+		code = this_code;
+		out->lines++;
+		pos += line_len + 1;
+		bool last = line_len == 3 || line[3] != '-';
+		if (last) {
+			out->code = code;
+			out->consumed = pos;
+			return SMTP_REPLY_COMPLETE;
+		}
+	}
+}
+
+bool smtp_reply_has_keyword(const char *reply, size_t len, const char *keyword)
+{
+	size_t klen = strlen(keyword);
+	const char *p = reply, *end = reply + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		/* "250-KEYWORD params" or "250 KEYWORD" */
+		if (stop - p >= 4 + (long)klen && strncasecmp(p + 4, keyword, klen) == 0) {
+			char after = p + 4 + klen < stop ? p[4 + klen] : '\n';
+			if (after == ' ' || after == '\r' || after == '\n' || after == '=')
+				return true;
+		}
+		p = stop + 1;
+	}
+	return false;
+}
+
+bool smtp_banner_domain(const char *banner, size_t len, char *out, size_t outlen)
+{
+	if (len < 5)
+		return false;
+	const char *p = banner + 4, *end = banner + len;
+	size_t n = 0;
+	while (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '.' || p[n] == '-'))
+		n++;
+	if (n == 0 || n >= outlen || memchr(p, '.', n) == NULL || p[0] == '.' || p[n - 1] == '.')
+		return false;
+	/* an address is not a domain: at least one label must hold a letter */
+	bool letter = false;
+	for (size_t i = 0; i < n; i++)
+		letter |= isalpha((unsigned char)p[i]) != 0;
+	if (!letter)
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}

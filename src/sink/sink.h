@@ -1,0 +1,88 @@
+/*
+ * The proof sink: an SMTP receiver for the sink's domain and plain TCP
+ * targets, running on the caller's libevent loop, so `plughole sink` and the
+ * verifier (in-process) share one implementation.
+ *
+ * Every message is searched for tokens (recipient local parts, Subject,
+ * body). A genuine token becomes a proof in the store (and an on_proof call);
+ * a forged or altered one is logged, counted and kept in sink_rejects, never
+ * as proof. The sink never relays: it takes mail only for its own domain.
+ * A target connection gets a banner with a fresh nonce (or, when it opens
+ * with an HTTP request, a page carrying the nonce) and is recorded in
+ * target_hits (and an on_target_hit call) when its first line arrives or it
+ * ends, whichever comes first.
+ *
+ * Writes to the store are single statements (no transaction of its own), so
+ * a caller may hold a transaction open around the loop. The caller must
+ * ignore SIGPIPE, as libevent writes with write(2).
+ */
+#ifndef PLUGHOLE_SINK_H
+#define PLUGHOLE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store.h"
+#include "core/token.h"
+
+struct event_base;
+
+#define SINK_MAX_LISTENERS 16
+#define SINK_DEFAULT_MAX_MESSAGE 1048576
+#define SINK_DEFAULT_MAX_SESSIONS 1000
+#define SINK_DEFAULT_IDLE_TIMEOUT 60
+#define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
+#define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
+/*
+ * A target waits this long for the client to speak first before it sends its
+ * banner: an HTTP proxy forwarding a GET sends the request at once and must
+ * get a clean HTTP reply, not a banner in front of it.
+ */
+#define SINK_TARGET_GRACE_MS 300
+
+struct sink_options {
+	/* "ADDR:PORT" or "[V6]:PORT"; port 0 takes a free port (see sink_address). */
+	const char *smtp_listen[SINK_MAX_LISTENERS];
+	size_t smtp_listen_count;
+	const char *target_listen[SINK_MAX_LISTENERS];
+	size_t target_listen_count;
+	const char *domain; /* mail is taken for it and its subdomains only */
+	/* Zero means the default above. */
+	size_t max_message;    /* bytes kept of a message; a larger one gets 552 */
+	unsigned max_sessions; /* SMTP and target connections together; more get 421 */
+	unsigned idle_timeout; /* seconds without a complete read or write */
+	size_t line_limit;     /* longest command line; longer gets "500 Line too long" */
+	/* Called after the store has the proof / the hit. */
+	void (*on_proof)(void *ctx, const struct proof *proof);
+	void (*on_target_hit)(void *ctx, const char *nonce, const char *peer, const char *request);
+	void *ctx;
+};
+
+struct sink_counters {
+	uint64_t sessions;	    /* SMTP sessions accepted */
+	uint64_t sessions_rejected; /* connections refused: over max_sessions */
+	uint64_t messages;	    /* messages received within the size limit */
+	uint64_t messages_too_big;  /* refused with 552 at the end of DATA */
+	uint64_t messages_without_token;
+	uint64_t proofs;     /* genuine tokens recorded for the first time */
+	uint64_t duplicates; /* genuine tokens already recorded */
+	uint64_t forged;     /* token-shaped strings that failed the check */
+	uint64_t target_hits;
+	uint64_t store_errors; /* writes that failed (answered 451 for mail) */
+};
+
+enum sink_listener_kind { SINK_LISTENER_SMTP, SINK_LISTENER_TARGET, SINK_LISTENER_KIND_LAST };
+extern const char *const sink_listener_kind_names[SINK_LISTENER_KIND_LAST];
+
+/* Binds every listener; NULL (logged) when an option is bad or an address cannot be bound. */
+struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
+			const struct token_secret *secret);
+/* Closes the listeners and every open session. NULL is fine. */
+void sink_stop(struct sink *sink);
+const struct sink_counters *sink_counters(const struct sink *sink);
+/* The bound "ADDR:PORT" of the index-th listener of a kind, or NULL past the last. */
+const char *sink_address(const struct sink *sink, enum sink_listener_kind kind, size_t index);
+/* One line: every counter, for logs and the CLI's summary. */
+void sink_counters_format(const struct sink_counters *counters, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,65 @@
+/* Shared by sink.c, smtp_session.c and tcp_target.c only. */
+#ifndef PLUGHOLE_SINK_INTERNAL_H
+#define PLUGHOLE_SINK_INTERNAL_H
+
+#include <event2/util.h>
+#include <stdbool.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "core/addr.h"
+#include "sink/sink.h"
+
+#define SINK_MAX_RCPTS 100 /* recipients per message; more get 452 */
+#define SINK_MAX_BAD_COMMANDS 20
+#define SINK_HEADERS_KEPT 4096 /* bytes of a message's header block kept with its proof */
+#define SINK_OUTPUT_MAX 16384  /* replies queued for a client that does not read; then reading pauses */
+
+struct smtp_session;
+struct target_session;
+
+struct sink_listener {
+	struct sink *sink;
+	enum sink_listener_kind kind;
+	struct evconnlistener *listener;
+	struct event *resume; /* re-enables accepting after running out of descriptors */
+	char address[ADDR_PORT_STRLEN];
+};
+
+struct sink {
+	struct event_base *base;
+	struct store *store;
+	struct token_secret secret;
+	struct sink_options opts; /* with defaults applied; opts.domain points at domain */
+	char *domain;
+	struct sink_counters counters;
+	struct sink_listener listeners[2 * SINK_MAX_LISTENERS];
+	size_t listener_count;
+	unsigned active; /* open SMTP and target sessions */
+	LIST_HEAD(, smtp_session) smtp_sessions;
+	LIST_HEAD(, target_session) target_sessions;
+};
+
+/* The envelope of one received message. */
+struct sink_envelope {
+	const char *peer;
+	const char *helo;
+	const char *mail_from;
+	const char *const *rcpts;
+	size_t nrcpts;
+};
+
+/* Takes over fd (non-blocking) and starts the conversation; the fd is closed on failure. */
+void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const char *peer,
+			     const struct addr *local);
+void sink_smtp_session_free(struct smtp_session *session);
+void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const char *peer, const char *listener);
+void sink_target_session_free(struct target_session *session);
+
+/* Records what a message proves; 0, or -1 when the store failed (the client should retry). */
+int sink_record_message(struct sink *sink, const struct sink_envelope *envelope, const char *msg, size_t len);
+/* Records one target connection; nonce, peer and listener are required, request may be NULL. */
+void sink_record_target_hit(struct sink *sink, const char *nonce, const char *peer, const char *listener,
+			    const char *request);
+
+#endif

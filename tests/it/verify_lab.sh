@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# verify against plughole-lab: every lab behaviour (127.20.B.N plays B) gets
+# exactly the verdict the lab's --truth promises, open relays are proven by a
+# token that reached the sink, one message per accepted variant, excluded
+# candidates are never contacted, a restarted run resumes, and findings print.
+# Addresses: lab hosts 127.20.B.{1,2}, verifier's sink 127.0.41.1.
+set -euo pipefail
+. "$(dirname "$0")/lib/assert.sh"
+LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
+tmp=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 40 "$tmp"/*.err >&2 || true; exit 1; }
+db="$tmp/db"
+SINK=127.0.41.1:2541
+
+"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --tarpit-delay 20 --greylist-delay 2 \
+  --forward-log "$tmp/forward.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
+for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
+port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
+[ -n "$port" ] || fail "the lab did not start"
+
+targets=(); addrs=()
+for b in $(seq 0 14); do for n in 1 2; do targets+=("127.20.$b.$n:$port"); addrs+=("127.20.$b.$n"); done; done
+"$LAB" --truth "${addrs[@]}" >"$tmp/truth"
+
+verify() {
+  "$PLUGHOLE" --db "$db" verify --allow-loopback --sink "$SINK" --sink-domain sink.test \
+    --helo verifier.test --connect-timeout 2 --timeout 3 --total-timeout 30 --retry-after 2.5 \
+    --retries 2 --proof-grace 0.5 --wait 3 --per-net 4 "$@"
+}
+verify "${targets[@]}" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail "verify failed"
+cat "$tmp/verify.out"
+
+"$PLUGHOLE" --db "$db" findings >"$tmp/findings"
+assert_eq "$(wc -l <"$tmp/findings")" 30 "one finding per target"
+while IFS=$'\t' read -r addr behaviour expected software; do
+  got=$(awk -F'\t' -v a="$addr" '$1 == a { print $3 }' "$tmp/findings")
+  assert_eq "$got" "$expected" "$addr plays $behaviour"
+  # software shows in the banner and EHLO of servers that talk to the end
+  if [ -n "$software" ] && { [ "$expected" = open-relay ] || [ "$expected" = closed ] || [ "$expected" = relay-accepted ]; }; then
+    got_sw=$(awk -F'\t' -v a="$addr" '$1 == a { print $7 }' "$tmp/findings")
+    assert_eq "$got_sw" "$software" "software of $addr"
+  fi
+done <"$tmp/truth"
+
+# Open relays: proven by a genuine token; the percent-only host by the percent hack.
+q() { sqlite3 "$db" "$1"; }
+assert_eq "$(q "select count(*) from findings where verdict = 'open-relay' and token is not null and exit_address is not null")" 10
+assert_eq "$(q "select variant from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.3.1'")" percent-hack
+assert_eq "$(q "select variant from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.1.1'")" plain
+assert_eq "$(q "select tls from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.5.1'")" 1
+# One message per accepted variant, never more: the open relay needed one,
+# each proof maps to a recorded message.
+assert_eq "$(q "select count(*) from probes p join candidates c on c.id = p.candidate_id where c.address = '127.20.1.1'")" 1
+assert_eq "$(q "select count(*) from proofs where token not in (select token from probes)")" 0
+assert_eq "$(q "select count(*) from (select token from probes group by token having count(*) > 1)")" 0
+# Accept-then-drop took a message for every variant, none arrived.
+drop=$(q "select count(*) from probes p join candidates c on c.id = p.candidate_id where c.address = '127.20.2.1'")
+[ "$drop" -ge 14 ] || fail "accept-then-drop should take one message per variant, took $drop"
+# Every forwarded message the sink got was addressed to the sink's domain.
+if grep -v 'sink.test' "$tmp/forward.log" | grep -q .; then fail "a relay was asked to deliver outside the sink"; fi
+# Transcripts are kept and bounded.
+q "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
+
+# A second run finds nothing pending and sends nothing.
+verify >"$tmp/verify2.out" 2>>"$tmp/verify.err"
+assert_contains "$(cat "$tmp/verify2.out")" "verify: 0 targets"
+
+# Excluded candidates are never contacted: without --allow-loopback, nothing.
+printf '127.20.1.9:%s\n' "$port" | "$PLUGHOLE" --db "$tmp/db2" ingest --allow-loopback - >/dev/null 2>&1
+out=$("$PLUGHOLE" --db "$tmp/db2" verify --sink "$SINK" --sink-domain sink.test --wait 0 2>&1)
+assert_contains "$out" "0 targets"
+assert_contains "$out" "1 excluded"
+assert_eq "$(sqlite3 "$tmp/db2" "select count(*) from findings")" 0
+
+# findings formats: JSON parses, CSV has a header, --verdict filters.
+"$PLUGHOLE" --db "$db" findings --format json --transcript | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d) == 30 and all("transcript" in r for r in d)'
+assert_eq "$("$PLUGHOLE" --db "$db" findings --format csv | head -n 1 | cut -d, -f1-3)" "address,port,verdict"
+assert_eq "$("$PLUGHOLE" --db "$db" findings --verdict tempfail | wc -l)" 2
+echo "verify_lab: ok"

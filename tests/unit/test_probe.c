@@ -1,0 +1,133 @@
+/* The probe engine's pure parts: SMTP replies, relay variants, fingerprints, verdicts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "probe/fingerprint.h"
+#include "probe/relay_variants.h"
+#include "probe/smtp_reply.h"
+#include "probe/verdict.h"
+
+static enum smtp_reply_status parse(const char *text, struct smtp_reply *r)
+{
+	return smtp_reply_parse(text, strlen(text), r);
+}
+
+static void parses_single_and_multiline_replies(void **unused)
+{
+	struct smtp_reply r;
+	assert_int_equal(parse("220 mx.example.org ESMTP Postfix\r\n", &r), SMTP_REPLY_COMPLETE);
+	assert_int_equal(r.code, 220);
+	assert_int_equal(r.consumed, 34);
+	assert_int_equal(parse("250-mx.example.org\r\n250-PIPELINING\r\n250 STARTTLS\r\n354 next", &r),
+			 SMTP_REPLY_COMPLETE);
+	assert_int_equal(r.code, 250);
+	assert_int_equal(r.lines, 3);
+	assert_int_equal(r.consumed, strlen("250-mx.example.org\r\n250-PIPELINING\r\n250 STARTTLS\r\n"));
+	assert_int_equal(parse("250\n", &r), SMTP_REPLY_COMPLETE); /* bare code, bare LF */
+	assert_int_equal(parse("250-first\r\n250 sec", &r), SMTP_REPLY_INCOMPLETE);
+	assert_int_equal(parse("25", &r), SMTP_REPLY_INCOMPLETE);
+	assert_int_equal(parse("", &r), SMTP_REPLY_INCOMPLETE);
+}
+
+static void rejects_what_is_not_smtp(void **unused)
+{
+	struct smtp_reply r;
+	assert_int_equal(parse("HTTP/1.0 400 Bad Request\r\n", &r), SMTP_REPLY_MALFORMED);
+	assert_int_equal(parse("\x16\x03\x01\x02", &r), SMTP_REPLY_MALFORMED);
+	assert_int_equal(parse("SSH-2.0-OpenSSH_9.2\r\n", &r), SMTP_REPLY_MALFORMED);
+	assert_int_equal(parse("999 nine\r\n", &r), SMTP_REPLY_MALFORMED);
+	assert_int_equal(parse("250-a\r\n354 b\r\n", &r), SMTP_REPLY_MALFORMED); /* codes differ */
+	assert_int_equal(parse("2", &r), SMTP_REPLY_INCOMPLETE);
+	assert_int_equal(parse("2x", &r), SMTP_REPLY_MALFORMED); /* judged before the newline */
+	char endless[SMTP_REPLY_MAX_LINE + 20];
+	memset(endless, 'a', sizeof endless);
+	memcpy(endless, "220 ", 4);
+	assert_int_equal(smtp_reply_parse(endless, sizeof endless, &r), SMTP_REPLY_TOO_LONG);
+}
+
+static void finds_extensions_and_banner_domain(void **unused)
+{
+	const char *ehlo = "250-mx.example.org\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
+	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "STARTTLS"));
+	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "size"));
+	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "PIPELINING"));
+	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "START"));
+	char domain[64];
+	const char *banner = "220 mx1.example.org ESMTP Exim 4.96\r\n";
+	assert_true(smtp_banner_domain(banner, strlen(banner), domain, sizeof domain));
+	assert_string_equal(domain, "mx1.example.org");
+	assert_false(smtp_banner_domain("220 192.0.2.1 ESMTP\r\n", 21, domain, sizeof domain));
+	assert_false(smtp_banner_domain("220 localhost ESMTP\r\n", 21, domain, sizeof domain));
+	assert_false(smtp_banner_domain("220 ESMTP\r\n", 11, domain, sizeof domain));
+}
+
+static void variants_address_only_the_sink(void **unused)
+{
+	struct relay_context ctx = {.token = "phtoken", .sink_domain = "sink.test", .sink_literal = "[127.0.0.9]",
+				    .server_literal = "[192.0.2.5]", .server_domain = "mx.example.org",
+				    .from = "relaytest@verifier.test"};
+	char from[256], rcpt[256];
+	bool percent = false, bang = false, route = false, quoted = false, null_sender = false;
+	assert_true(relay_variant_count >= 14);
+	for (size_t i = 0; i < relay_variant_count; i++) {
+		assert_true(relay_expand(relay_variants[i].mail_from, &ctx, from, sizeof from));
+		assert_true(relay_expand(relay_variants[i].rcpt_to, &ctx, rcpt, sizeof rcpt));
+		/* every recipient carries the token and names the sink, whatever the syntax */
+		assert_non_null(strstr(rcpt, "phtoken"));
+		assert_true(strstr(rcpt, "sink.test") != NULL || strstr(rcpt, "[127.0.0.9]") != NULL);
+		percent |= strcmp(rcpt, "<phtoken%sink.test@[192.0.2.5]>") == 0;
+		bang |= strcmp(rcpt, "<sink.test!phtoken>") == 0;
+		route |= strcmp(rcpt, "<@[192.0.2.5]:phtoken@sink.test>") == 0;
+		quoted |= strcmp(rcpt, "<\"phtoken@sink.test\">") == 0;
+		null_sender |= strcmp(from, "<>") == 0;
+	}
+	assert_true(percent && bang && route && quoted && null_sender);
+	/* without a server domain, the variants that need one are skipped */
+	ctx.server_domain = NULL;
+	assert_false(relay_expand("<relaytest@{D}>", &ctx, from, sizeof from));
+	assert_false(relay_expand("<{T}@{S}>", &ctx, from, 5)); /* too small */
+	assert_false(relay_expand("<{X}>", &ctx, from, sizeof from));
+}
+
+static void fingerprints_known_software(void **unused)
+{
+	struct { const char *text; const char *software; } cases[] = {
+		{"220 mx.example.org ESMTP Postfix (Debian/GNU)", "Postfix"},
+		{"220 mail.example.com ESMTP Exim 4.96 Mon, 23 Nov 2026", "Exim"},
+		{"220 host Microsoft ESMTP MAIL Service ready at Mon", "Microsoft Exchange"},
+		{"220 host ESMTP Sendmail 8.17.1/8.17.1", "Sendmail"},
+		{"220 host ESMTP qmail", "qmail"},
+		{"220 host ESMTP OpenSMTPD", "OpenSMTPD"},
+		{"220 host Courier mail server", "Courier"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		assert_string_equal(fingerprint_detect(FINGERPRINT_SMTP, cases[i].text, strlen(cases[i].text)),
+				    cases[i].software);
+	assert_null(fingerprint_detect(FINGERPRINT_SMTP, "220 host ESMTP", 14));
+	assert_string_equal(fingerprint_detect(FINGERPRINT_PROXY, "Server: squid/5.7", 17), "Squid");
+}
+
+static void verdict_names_round_trip(void **unused)
+{
+	for (int v = VERDICT_NONE + 1; v < VERDICT_LAST; v++)
+		assert_int_equal(verdict_from_name(verdict_name((enum verdict)v)), v);
+	assert_string_equal(verdict_name(VERDICT_OPEN_RELAY), "open-relay");
+	assert_int_equal(verdict_from_name("maybe"), VERDICT_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parses_single_and_multiline_replies),
+		cmocka_unit_test(rejects_what_is_not_smtp),
+		cmocka_unit_test(finds_extensions_and_banner_domain),
+		cmocka_unit_test(variants_address_only_the_sink),
+		cmocka_unit_test(fingerprints_known_software),
+		cmocka_unit_test(verdict_names_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
