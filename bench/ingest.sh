@@ -13,11 +13,11 @@ d = sys.argv[1]
 with open(f"{d}/list.txt", "w") as f:       # 1,000,000 distinct addresses in 11.0.0.0/8
     for i in range(1_000_000):
         f.write(f"11.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n")
-with open(f"{d}/zone.rbldnsd", "w") as f:   # ~100 MB: 300,000 distinct hosts, listed again and again
+with open(f"{d}/zone.rbldnsd", "w") as f:   # ~100 MB of a DNSBL dump: each host listed once, with its text
     f.write("$TTL 3600\n:127.0.0.2:Open proxy, see http://lists.example/\n")
     size, i = 0, 0
     while size < 100 * 1024 * 1024:
-        line = f"12.{i % 300000 >> 16 & 255}.{i % 300000 >> 8 & 255}.{i % 300000 & 255} :127.0.0.2:listed 2004-01-{i % 28 + 1:02d}\n"
+        line = f"{12 + (i >> 24)}.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255} :127.0.0.2:listed 2004-01-{i % 28 + 1:02d}\n"
         f.write(line); size += len(line); i += 1
 PY
 

@@ -4,7 +4,9 @@
 #      some excluded ranges);
 #   2. run the sink alone and send it one message carrying a valid token;
 #   3. start plughole-lab, which plays the demo's mail servers on 127.20.B.N,
-#      and verify every candidate against it; print the findings.
+#      and verify every candidate against it; print the findings;
+#   4. attribute each finding to its range's owner and abuse contact from the
+#      demo registry data (RPSL, delegated stats, pfx2as) and list the owners.
 set -euo pipefail
 plughole=$(realpath "${1:-build/plughole}")
 build=$(dirname "$plughole")
@@ -56,5 +58,14 @@ ph verify --allow-loopback --sink 127.0.60.1:2561 --sink-domain sink.demo --helo
 echo
 echo "   open relays, proven by a token that reached the sink:"
 ph findings --verdict open-relay | cut -f1-7 | head -20 | sed 's/^/   /'
+
 echo
-echo "   every finding is in $db; 'plughole --db $db findings --format json --transcript' shows the evidence"
+echo "== 4. attribute the findings to network owners (data/demo/registry/)"
+ph attribute load "$src"/data/demo/registry/* >"$run/attribute-load.log" 2>&1
+ph attribute 2>"$run/attribute.log" | sed 's/^/   /'
+echo "   owners, one letter each later:"
+ph owners | head -12 | sed 's/^/   /'
+echo "   why would 127.20.1.1's owner get a letter? ('plughole whois'):"
+ph whois 127.20.1.1 | head -16 | sed 's/^/   /'
+echo
+echo "   everything is in $db; 'plughole --db $db findings --format json --transcript' shows the evidence"

@@ -41,6 +41,7 @@ const char usage_verify[] =
 	"  --concurrency N    connections in flight (default: from the descriptor limit)\n"
 	"  --per-host N       connections in flight to one address (1)\n"
 	"  --per-net N        connections in flight to one /24 or /48 (16)\n"
+	"  --rate N           new connections per second, 0 for no limit (5000)\n"
 	"  --connect-timeout S, --timeout S (per reply), --total-timeout S (per connection)\n"
 	"                     10, 30 and 300 seconds\n"
 	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
@@ -155,6 +156,8 @@ static void print_summary(const struct probe_stats *stats, uint64_t excluded, co
 	       (unsigned long long)stats->targets, (unsigned long long)stats->finished,
 	       (unsigned long long)stats->messages_sent, (unsigned long long)stats->proofs,
 	       (unsigned long long)stats->retries, (unsigned long long)excluded);
+	printf("  %llu connections in flight at most, %llu bytes of heap each\n",
+	       (unsigned long long)stats->peak_in_flight, (unsigned long long)stats->heap_per_connection);
 	for (int v = VERDICT_NONE + 1; v < VERDICT_LAST; v++)
 		if (stats->verdicts[v] > 0)
 			printf("  %-16s %llu\n", verdict_name((enum verdict)v), (unsigned long long)stats->verdicts[v]);
@@ -169,7 +172,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
 	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
-	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK };
+	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE };
 	static const struct option options[] = {
 		{"tests", required_argument, NULL, O_TESTS},
 		{"sink", required_argument, NULL, O_SINK},
@@ -190,12 +193,14 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"source", required_argument, NULL, O_SOURCE},
 		{"seed", required_argument, NULL, O_SEED},
 		{"allow-loopback", no_argument, NULL, O_LOOPBACK},
+		{"rate", required_argument, NULL, O_RATE},
 		{NULL, 0, NULL, 0},
 	};
 	struct probe_engine_options o = {
 		.families = PROBE_RELAY,
 		.per_host = 1,
 		.per_net = 16,
+		.rate = 5000,
 		.connect_timeout = 10,
 		.total_timeout = 300,
 		.retry_after = 300,
@@ -209,7 +214,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	const char *helo = NULL, *from = NULL;
 	bool external_sink = false, allow_loopback = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	int longindex = 0;
+	while ((c = getopt_long(argc, argv, "", options, &longindex)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case O_TESTS:
@@ -239,12 +245,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			bad = addr_parse(optarg, strlen(optarg), &o.source);
 			o.have_source = true;
 			break;
+		case O_RATE: bad = parse_count(optarg, 1000000, &o.rate); break;
 		case O_SEED: o.seed = strtoull(optarg, NULL, 10); break;
 		case O_LOOPBACK: allow_loopback = true; break;
 		default: return EXIT_USAGE;
 		}
 		if (bad)
-			return command_usage_error("verify", "bad value '%s' for --%s", optarg, options[c - O_TESTS].name);
+			return command_usage_error("verify", "bad value '%s' for --%s", optarg, options[longindex].name);
 	}
 	if (sink_domain == NULL)
 		return command_usage_error("verify", "name the sink's mail domain (--sink-domain or [sink] domain)");
@@ -269,6 +276,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	o.settings.helo = helo;
 	o.settings.from = from;
+	o.shared_store = external_sink;
 	/* By default as many connections as descriptors allow, less some for the sink. */
 	rlim_t descriptors = raise_descriptor_limit();
 	if (o.concurrency == 0)

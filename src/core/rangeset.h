@@ -26,12 +26,31 @@ struct rangeset {
 	struct rangeset_entry *entries;
 	size_t count, capacity;
 	int built;
+	/* Built with the set when it is large: buckets[k] is the first entry whose
+	 * start falls in bucket k (IPv4 by its top bucket_bits bits, IPv6 by its
+	 * top bits), so a lookup searches a handful of entries, not the whole set. */
+	uint32_t *buckets;
+	unsigned bucket_bits;
+	/* With the buckets, the IPv4 entries (contiguous: entries[v4_begin ..
+	 * v4_begin + v4_count - 1]) again in 4 and 8 bytes: an IPv4 lookup reads
+	 * these small arrays, not the 40-byte entries. */
+	size_t v4_begin, v4_count;
+	uint32_t *v4_first;
+	struct rangeset_v4 {
+		uint32_t last;
+		int32_t parent;
+	} *v4_rest;
 };
 
 void rangeset_init(struct rangeset *set);
 void rangeset_free(struct rangeset *set);
 int rangeset_add(struct rangeset *set, const struct range *range, int32_t value);
+/* Makes room for count entries in all (saves the regrowing of a large set). */
+int rangeset_reserve(struct rangeset *set, size_t count);
+/* Sorts (unless the entries were added in order), links parents, builds the buckets. */
 void rangeset_build(struct rangeset *set);
+/* Bytes the set holds: entries and buckets. */
+size_t rangeset_memory(const struct rangeset *set);
 /* Index of the smallest entry holding addr, or -1. */
 int32_t rangeset_lookup(const struct rangeset *set, const struct addr *addr);
 static inline const struct rangeset_entry *rangeset_entry(const struct rangeset *set, int32_t index)

@@ -121,4 +121,75 @@ int store_findings_reconcile(struct store *store);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);
 
+/* ---- attribution: registry snapshots, RDAP cache, owners (store_attrib.c) ---- */
+
+struct store_blob {
+	const char *name;
+	void *data; /* from a read: malloc'd, the caller's to keep (set to NULL) or leave to free */
+	size_t len;
+};
+
+/* One loaded source (a dump file): its counts, and its data as named blobs. */
+struct store_snapshot_info {
+	int64_t id; /* set by reads */
+	char source[128], format[16], registry[32], file[512];
+	int64_t loaded, bytes, objects, ranges, keys, malformed, skipped;
+};
+
+#define STORE_SNAPSHOT_MAX_PARTS 8
+struct store_snapshot {
+	struct store_snapshot_info info;
+	struct store_blob parts[STORE_SNAPSHOT_MAX_PARTS];
+	size_t part_count;
+};
+
+/* Replaces the source's snapshot in one transaction: readers see the old or the new one. */
+int store_registry_replace(struct store *store, const struct store_snapshot_info *info,
+			   const struct store_blob *parts, size_t count);
+/* 1 removed, 0 no such source. */
+int store_registry_remove(struct store *store, const char *source);
+/* Every snapshot with its blobs, read in one transaction. */
+int store_registry_read(struct store *store, struct store_snapshot **out, size_t *count);
+void store_registry_free(struct store_snapshot *snapshots, size_t count);
+/* The snapshots' counts, one row each. */
+int store_registry_each(struct store *store, store_row_fn fn, void *ctx);
+
+/* An RDAP answer for a network (status 200), or that there is none (404). */
+struct store_rdap_net {
+	struct range range;
+	char registry[128]; /* the server that answered */
+	int status;
+	char handle[128], name[128], country[3], org[256], abuse[256], parent[128], url[512];
+	int64_t fetched, expires;
+};
+/* The smallest unexpired cached network holding address: 1 found, 0 none, -1 error. */
+int store_rdap_get(struct store *store, const struct addr *address, time_t now, struct store_rdap_net *out);
+int store_rdap_put(struct store *store, const struct store_rdap_net *net);
+
+struct store_pending {
+	int64_t candidate_id;
+	struct addr address;
+};
+/* Findings without an attribution (all findings when all is set), in candidate order. */
+int store_attribution_pending(struct store *store, bool all, struct store_pending **out, size_t *count);
+
+struct store_attribution {
+	int64_t candidate_id;
+	const char *organisation; /* the owner: who holds the range (never the end user) */
+	const char *org_handle;   /* its registry handle, or NULL */
+	const char *contact;      /* where the letter goes */
+	const char *rung;         /* which fallback gave the contact (attrib/owners.h) */
+	const char *range, *object; /* the range and the registry object that decided */
+	uint32_t asn;             /* origin AS, 0 when unknown */
+	const char *as_name, *country, *agency;
+	const char *method;       /* "bulk" or "rdap" */
+	time_t when;
+};
+/* Records the attribution, creating its owner if new; returns the owner's id or -1. */
+int64_t store_attribution_put(struct store *store, const struct store_attribution *a);
+/* Owners with hosts, hosts and open (proven) counts, largest first. */
+int store_owners_each(struct store *store, store_row_fn fn, void *ctx);
+/* One row per attributed finding: owner, address, port, verdict, rung, contact, ... */
+int store_attributions_each(struct store *store, store_row_fn fn, void *ctx);
+
 #endif

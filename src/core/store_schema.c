@@ -57,6 +57,32 @@ static const char *const migrations[] = {
 	"CREATE TABLE target_hits("
 	"  id INTEGER PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, peer TEXT NOT NULL,"
 	"  listener TEXT NOT NULL, request TEXT, token TEXT, received INTEGER NOT NULL);",
+	/* 3: attribution: registry snapshots (one per loaded source, replaced whole,
+	 * stored as compact blobs: see attrib/snapshot.h), the RDAP cache, owners
+	 * grouped by (organisation, abuse address), and each finding's attribution. */
+	"CREATE TABLE attrib_snapshots("
+	"  id INTEGER PRIMARY KEY, source TEXT NOT NULL UNIQUE, format TEXT NOT NULL, registry TEXT,"
+	"  file TEXT NOT NULL, loaded INTEGER NOT NULL, bytes INTEGER NOT NULL, objects INTEGER NOT NULL,"
+	"  ranges INTEGER NOT NULL, keys INTEGER NOT NULL, malformed INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL);"
+	"CREATE TABLE attrib_snapshot_parts("
+	"  id INTEGER PRIMARY KEY,"
+	"  snapshot_id INTEGER NOT NULL REFERENCES attrib_snapshots(id) ON DELETE CASCADE,"
+	"  part TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE(snapshot_id, part, seq));"
+	"CREATE TABLE rdap_cache("
+	"  id INTEGER PRIMARY KEY, first BLOB NOT NULL, last BLOB NOT NULL, registry TEXT NOT NULL,"
+	"  status INTEGER NOT NULL, handle TEXT, name TEXT, country TEXT, org TEXT, abuse TEXT,"
+	"  parent TEXT, url TEXT, fetched INTEGER NOT NULL, expires INTEGER NOT NULL);"
+	"CREATE INDEX rdap_cache_first ON rdap_cache(first);"
+	"CREATE TABLE owners("
+	"  id INTEGER PRIMARY KEY, organisation TEXT NOT NULL, abuse TEXT NOT NULL, org_handle TEXT,"
+	"  country TEXT, agency TEXT, first_seen INTEGER NOT NULL, UNIQUE(organisation, abuse));"
+	"CREATE TABLE attributions("
+	"  candidate_id INTEGER PRIMARY KEY REFERENCES candidates(id),"
+	"  owner_id INTEGER NOT NULL REFERENCES owners(id), range TEXT, object TEXT,"
+	"  contact TEXT NOT NULL, rung TEXT NOT NULL, asn INTEGER, as_name TEXT, country TEXT,"
+	"  agency TEXT, method TEXT NOT NULL, attributed INTEGER NOT NULL);"
+	"CREATE INDEX attributions_owner ON attributions(owner_id);",
 	/* Later migrations go here, each one element, in order. */
 };
 

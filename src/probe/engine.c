@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -95,8 +96,11 @@ struct probe_engine {
 	unsigned retry_pending;
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
 	double last_message_at;
-	struct event *commit_timer, *progress_timer, *wait_timer;
+	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer;
+	double start_budget;
 	bool in_transaction, stopping, waiting, failed;
+	size_t heap_base;           /* heap in use before the first connection */
+	uint64_t memory_sampled_at; /* connections in flight at the last sample */
 	double started;
 	struct probe_stats stats;
 };
@@ -213,14 +217,33 @@ static void store_sync(struct probe_engine *e)
 {
 	if (e->in_transaction && store_commit(e->store) != 0)
 		e->failed = true;
+	e->in_transaction = false;
+	/* A sink in another process writes its proofs to this store and blocks
+	 * its whole loop while it waits for the lock: then never hold it. */
+	if (e->options.shared_store)
+		return;
 	e->in_transaction = store_begin(e->store) == 0;
 	if (!e->in_transaction)
 		e->failed = true;
 }
 
+/* Heap per connection in flight, sampled while many are open: what one
+ * conversation costs us (the kernel's socket buffers aside). */
+static void sample_memory(struct probe_engine *e)
+{
+	if (e->stats.in_flight < 100 || e->stats.in_flight < e->memory_sampled_at)
+		return;
+	size_t heap = mallinfo2().uordblks;
+	if (heap > e->heap_base) {
+		e->stats.heap_per_connection = (heap - e->heap_base) / e->stats.in_flight;
+		e->memory_sampled_at = e->stats.in_flight;
+	}
+}
+
 static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
 {
 	store_sync(arg);
+	sample_memory(arg);
 }
 
 static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
@@ -292,8 +315,20 @@ void probe_transcript(struct probe_conn *c, const char *prefix, const char *text
 	c->transcript_len = (uint16_t)(c->transcript_len + plen + len + 1);
 }
 
+/* Writes at once when nothing is queued: a command costs one send(2), not
+ * the poll-for-writable round the bufferevent would take. */
 void probe_send(struct probe_conn *c, const char *data, size_t len)
 {
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (!c->tls && evbuffer_get_length(out) == 0) {
+		ssize_t n = send(bufferevent_getfd(c->bev), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == (ssize_t)len)
+			return;
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
 	bufferevent_write(c->bev, data, len);
 }
 
@@ -311,7 +346,7 @@ void probe_send_line(struct probe_conn *c, const char *fmt, ...)
 	probe_transcript(c, ">> ", line, (size_t)n);
 	line[n] = '\r';
 	line[n + 1] = '\n';
-	bufferevent_write(c->bev, line, (size_t)n + 2);
+	probe_send(c, line, (size_t)n + 2);
 }
 
 void probe_set_timeout(struct probe_conn *c, double seconds)
@@ -672,7 +707,8 @@ static int32_t next_candidate(struct probe_engine *e)
 
 static void dispatch(struct probe_engine *e)
 {
-	while (!e->stopping && e->stats.in_flight < e->options.concurrency) {
+	while (!e->stopping && e->stats.in_flight < e->options.concurrency &&
+	       (e->options.rate == 0 || e->start_budget >= 1)) {
 		int32_t index = next_candidate(e);
 		if (index < 0)
 			return;
@@ -682,9 +718,22 @@ static void dispatch(struct probe_engine *e)
 			limit_wait(e, host, index);
 		else if (net->active >= e->nets.limit)
 			limit_wait(e, net, index);
-		else
+		else {
+			e->start_budget -= 1;
 			start_connection(e, index);
+		}
 	}
+}
+
+static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	double cap = e->options.rate / 20.0 > 1 ? e->options.rate / 20.0 : 1;
+	e->start_budget += e->options.rate / 100.0;
+	if (e->start_budget > cap)
+		e->start_budget = cap;
+	dispatch(e);
+	check_done(e);
 }
 
 static void finish_run(struct probe_engine *e)
@@ -784,6 +833,7 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
 	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
+	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
 	return e;
 }
@@ -859,8 +909,14 @@ int probe_engine_run(struct probe_engine *e)
 	}
 	e->started = now_seconds();
 	store_sync(e);
+	e->heap_base = mallinfo2().uordblks;
 	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
 	event_add(e->commit_timer, &commit);
+	if (e->options.rate > 0) {
+		struct timeval tick = {0, 10000};
+		e->start_budget = 1;
+		event_add(e->rate_timer, &tick);
+	}
 	if (e->options.progress)
 		event_add(e->progress_timer, &second);
 	dispatch(e);
@@ -871,6 +927,7 @@ int probe_engine_run(struct probe_engine *e)
 		fputc('\n', stderr);
 	}
 	event_del(e->commit_timer);
+	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
 	if (e->in_transaction && store_commit(e->store) != 0)
@@ -916,6 +973,7 @@ void probe_engine_free(struct probe_engine *e)
 	while (e->retries != NULL)
 		retry_free(e->retries);
 	event_free(e->commit_timer);
+	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
 	SSL_CTX_free(e->tls);

@@ -18,6 +18,7 @@ struct probe_engine_options {
 	struct probe_settings settings;
 	unsigned families;        /* PROBE_RELAY | PROBE_PROXY */
 	unsigned concurrency;     /* connections in flight */
+	unsigned rate;            /* new connections per second (0: no limit): no SYN floods */
 	unsigned per_host;        /* connections in flight to one address */
 	unsigned per_net;         /* ... to one /24 (IPv4) or /48 (IPv6) */
 	double connect_timeout;
@@ -28,12 +29,14 @@ struct probe_engine_options {
 	bool have_source;
 	struct addr source;       /* local address to connect from */
 	bool progress;            /* a progress line on stderr */
+	bool shared_store;        /* another process (the sink) writes the store: no batched writes */
 	uint64_t seed;            /* visiting order */
 };
 
 struct probe_stats {
 	uint64_t targets, finished, in_flight, peak_in_flight;
 	uint64_t messages_sent, proofs, retries;
+	uint64_t heap_per_connection; /* bytes, sampled at the busiest moment */
 	uint64_t verdicts[VERDICT_LAST];
 };
 

@@ -6,7 +6,7 @@ set -euo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 db="$tmp/db"; demo="$PLUGHOLE_SRC/data/demo"
 
-out=$("$PLUGHOLE" --db "$db" ingest --allow-loopback --port 2525 "$demo"/*  2>"$tmp/err")
+out=$("$PLUGHOLE" --db "$db" ingest --allow-loopback --port 2525 "$demo"/*.*  2>"$tmp/err")
 assert_contains "$out" "dnsbl-relays.rbldnsd: 73 lines, 83 taken, 7 excluded, 0 duplicate, 2 bad"
 assert_contains "$out" "masscan.json: 45 lines, 40 taken, 1 excluded, 0 duplicate, 2 bad"
 assert_contains "$out" "masscan.txt: 55 lines, 50 taken, 1 excluded, 0 duplicate, 1 bad"
@@ -22,7 +22,7 @@ assert_eq "$(sqlite3 "$db" "select count(*) from candidates where address = '::1
 assert_eq "$(sqlite3 "$db" "select count(*) from candidates where address like '10.%' or address like '192.168.%'")" 0
 
 # The same files again add nothing; a second source is remembered.
-out=$("$PLUGHOLE" --db "$db" ingest --allow-loopback --port 2525 "$demo"/* 2>/dev/null)
+out=$("$PLUGHOLE" --db "$db" ingest --allow-loopback --port 2525 "$demo"/*.* 2>/dev/null)
 assert_contains "$out" "total: 390 lines, 0 taken, 14 excluded, 383 duplicate, 10 bad"
 printf '127.20.0.1:2525\n127.20.0.2:2525\n' | "$PLUGHOLE" --db "$db" ingest --allow-loopback --source partner - >/dev/null 2>&1
 assert_eq "$(sqlite3 "$db" "select count(*) from candidate_sources cs join sources s on s.id = cs.source_id where s.name = 'partner'")" 2

@@ -1,0 +1,36 @@
+/*
+ * "plughole attribute": gives every finding lacking one its owner, contact,
+ * rung, origin AS, country and agency. Lookups (and RDAP waits) happen
+ * outside any transaction; each batch of results is written in one short
+ * transaction, so the sink and the verifier are never kept waiting.
+ */
+#ifndef PLUGHOLE_ATTRIB_ASSIGN_H
+#define PLUGHOLE_ATTRIB_ASSIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "attrib/owners.h"
+#include "attrib/rdap.h"
+#include "core/store.h"
+
+struct attrib_assign_options {
+	bool all;		   /* attribute again findings that have an attribution */
+	const char *agencies_path; /* NULL: data/agencies.conf */
+	bool rdap;
+	struct rdap_options rdap_options;
+};
+
+struct attrib_assign_report {
+	size_t findings; /* considered */
+	size_t attributed;
+	size_t by_rung[RUNG_LAST];
+	struct rdap_counters rdap;
+	size_t index_ranges, index_bytes;
+	double index_seconds, resolve_seconds;
+};
+
+int attrib_assign(struct store *store, const struct attrib_assign_options *options,
+		  struct attrib_assign_report *report);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * plughole attribute [options]: owner, contact, AS, country, agency for
+ * every finding lacking them; "attribute load|sources|remove|bootstrap"
+ * manage the registry data it reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrib/assign.h"
+#include "attrib/load.h"
+#include "attrib/rdap.h"
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "core/paths.h"
+
+const char usage_attribute[] =
+    "usage: plughole attribute [--all] [--agencies FILE] [--rdap [RDAP OPTIONS]]\n"
+    "       plughole attribute load [--source NAME] [--format FORMAT] FILE...\n"
+    "       plughole attribute sources [--format tsv|csv|json]\n"
+    "       plughole attribute remove SOURCE...\n"
+    "       plughole attribute bootstrap [--from URL] [--to DIR]\n"
+    "\n"
+    "Gives every finding without one its owner (the holder of the most specific\n"
+    "registered range, never the end user), the abuse contact to write to and the\n"
+    "rung of the fallbacks that gave it, the origin AS, the country and the agency.\n"
+    "'plughole whois ADDRESS' shows why; 'plughole owners' lists the owners.\n"
+    "\n"
+    "  --all             attribute again findings that already have an attribution\n"
+    "  --agencies FILE   the agencies (default: data/agencies.conf)\n"
+    "  --rdap            ask RDAP for what the bulk data lacks (off by default)\n"
+    "  --rdap-bootstrap PATH  IANA bootstrap file, or a directory with ipv4.json and\n"
+    "                    ipv6.json (default: data/rdap)\n"
+    "  --rdap-rate N     requests per second to one registry (default 1)\n"
+    "  --rdap-ttl S      seconds a cached answer is trusted (default 604800)\n"
+    "  --rdap-timeout S  seconds for one request (default 20)\n"
+    "\n"
+    "load: reads registry data, plain or gzip, its format detected: RPSL split dumps\n"
+    "(RIPE, APNIC, AFRINIC, LACNIC), RIR delegated-extended statistics, CAIDA\n"
+    "prefix-to-AS tables, AS-name tables. Each file replaces the snapshot of its\n"
+    "source (default: the file name without .gz) in one transaction. Malformed\n"
+    "objects are reported as FILE:LINE and skipped.\n"
+    "  --source NAME     store under this source name (one FILE only)\n"
+    "  --format FORMAT   rpsl, delegated, pfx2as or asnames instead of detecting\n"
+    "\n"
+    "FILE may also be a pipe (/dev/stdin), plain or gzip.\n"
+    "\n"
+    "sources: the loaded snapshots; TSV columns: source, format, registry, file,\n"
+    "  loaded, bytes, objects, ranges, handles, malformed, skipped.\n"
+    "remove: drops the snapshots of the SOURCEs named.\n"
+    "bootstrap: downloads the IANA RDAP bootstrap files (ipv4.json, ipv6.json)\n"
+    "  --from URL        where from (default https://data.iana.org/rdap/)\n"
+    "  --to DIR          where to (default: data/rdap)\n";
+
+enum {
+	OPT_ALL = 1,
+	OPT_AGENCIES,
+	OPT_RDAP,
+	OPT_RDAP_BOOTSTRAP,
+	OPT_RDAP_RATE,
+	OPT_RDAP_TTL,
+	OPT_RDAP_TIMEOUT
+};
+
+static int attribute_load(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"source", required_argument, NULL, 's'},
+	    {"format", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *source = NULL, *format = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == 's')
+			source = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind == argc)
+		return command_usage_error("attribute", "load wants one or more FILEs");
+	if (source != NULL && argc - optind > 1)
+		return command_usage_error("attribute", "--source names one FILE's snapshot");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	int rc = EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		struct attrib_load_stats s;
+		if (attrib_load_file(store, argv[i], source, format, &s) != 0) {
+			rc = EXIT_FAILURE_;
+			continue;
+		}
+		double seconds = s.parse_seconds + s.store_seconds;
+		printf("%s: %s %s: %llu objects, %llu ranges, %llu handles, %llu malformed, %llu skipped;"
+		       " %.1f MB in %.2f s (%.0f MB/s; parse %.2f s, store %.2f s)\n",
+		       s.source, snap_kind_names[s.kind], s.registry[0] ? s.registry : "-",
+		       (unsigned long long)s.objects, (unsigned long long)s.ranges,
+		       (unsigned long long)s.keys, (unsigned long long)s.malformed,
+		       (unsigned long long)s.skipped, (double)s.bytes / 1e6, seconds,
+		       seconds > 0 ? (double)s.bytes / 1e6 / seconds : 0.0, s.parse_seconds, s.store_seconds);
+	}
+	store_close(store);
+	return rc;
+}
+
+static int attribute_sources(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"format", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	enum output_format format = OUTPUT_TSV;
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c != 'f' || output_format_parse(optarg, &format) != 0)
+			return c == 'f' ? command_usage_error("attribute", "unknown format '%s'", optarg)
+					: EXIT_USAGE;
+	}
+	if (optind != argc)
+		return command_usage_error("attribute", "sources takes no operands");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	struct output out;
+	output_begin(&out, format, stdout);
+	int rc = store_registry_each(store, output_row, &out);
+	output_end(&out);
+	store_close(store);
+	return rc == 0 ? EXIT_OK : EXIT_FAILURE_;
+}
+
+static int attribute_remove(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return command_usage_error("attribute", "remove wants one or more SOURCEs");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	int rc = EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		int removed = store_registry_remove(store, argv[i]);
+		if (removed <= 0) {
+			if (removed == 0)
+				fprintf(stderr, "plughole attribute: no source '%s'\n", argv[i]);
+			rc = EXIT_FAILURE_;
+		}
+	}
+	store_close(store);
+	return rc;
+}
+
+static int attribute_bootstrap(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	char dir[4096];
+	const char *from = "https://data.iana.org/rdap/", *to = data_path("rdap", dir, sizeof dir);
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == 'f')
+			from = optarg;
+		else if (c == 't')
+			to = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind != argc)
+		return command_usage_error("attribute", "bootstrap takes no operands");
+	return rdap_bootstrap_fetch(from, to, 30) == 0 ? EXIT_OK : EXIT_FAILURE_;
+}
+
+int cmd_attribute(struct cli *cli, int argc, char **argv)
+{
+	if (argc >= 2 && argv[1][0] != '-') {
+		static const struct {
+			const char *name;
+			int (*run)(struct cli *, int, char **);
+		} subs[] = {
+		    {"load", attribute_load}, {"sources", attribute_sources}, {"remove", attribute_remove}};
+		cli_reset_getopt();
+		if (strcmp(argv[1], "bootstrap") == 0)
+			return attribute_bootstrap(argc - 1, argv + 1);
+		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+			if (strcmp(argv[1], subs[i].name) == 0)
+				return subs[i].run(cli, argc - 1, argv + 1);
+		return command_usage_error("attribute", "'%s' is not load, sources, remove or bootstrap",
+					   argv[1]);
+	}
+	static const struct option options[] = {
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"agencies", required_argument, NULL, OPT_AGENCIES},
+	    {"rdap", no_argument, NULL, OPT_RDAP},
+	    {"rdap-bootstrap", required_argument, NULL, OPT_RDAP_BOOTSTRAP},
+	    {"rdap-rate", required_argument, NULL, OPT_RDAP_RATE},
+	    {"rdap-ttl", required_argument, NULL, OPT_RDAP_TTL},
+	    {"rdap-timeout", required_argument, NULL, OPT_RDAP_TIMEOUT},
+	    {NULL, 0, NULL, 0},
+	};
+	struct attrib_assign_options o = {0};
+	rdap_options_default(&o.rdap_options);
+	int c, index;
+	while ((c = getopt_long(argc, argv, "", options, &index)) != -1) {
+		const char *why;
+		switch (c) {
+		case OPT_ALL:
+			o.all = true;
+			break;
+		case OPT_AGENCIES:
+			o.agencies_path = optarg;
+			break;
+		case OPT_RDAP:
+			o.rdap = true;
+			break;
+		case OPT_RDAP_BOOTSTRAP:
+		case OPT_RDAP_RATE:
+		case OPT_RDAP_TTL:
+		case OPT_RDAP_TIMEOUT:
+			if (rdap_option_set(&o.rdap_options, options[index].name, optarg, &why) != 0)
+				return command_usage_error("attribute", "--%s %s", options[index].name, why);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return command_usage_error("attribute", "takes no operands (did you mean 'attribute load'?)");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	struct attrib_assign_report r;
+	int rc = attrib_assign(store, &o, &r);
+	store_close(store);
+	if (rc != 0)
+		return EXIT_FAILURE_;
+	printf("attributed %zu of %zu findings (index: %zu ranges, %.1f MB, built in %.2f s; resolved in "
+	       "%.2f s)\n",
+	       r.attributed, r.findings, r.index_ranges, (double)r.index_bytes / 1e6, r.index_seconds,
+	       r.resolve_seconds);
+	for (int i = 0; i < RUNG_LAST; i++)
+		if (r.by_rung[i] > 0)
+			printf("  %-20s %zu\n", owner_rung_names[i], r.by_rung[i]);
+	if (o.rdap)
+		printf("  rdap: %lu queries, %lu cached, %lu not found, %lu rate-limited, %lu failed\n",
+		       r.rdap.queries, r.rdap.cache_hits, r.rdap.not_found, r.rdap.rate_limited,
+		       r.rdap.errors);
+	return EXIT_OK;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# verify stops cleanly on SIGTERM and a second run finishes the rest without
+# a second test message to anyone; an external sink (its own process, over
+# IPv6) proves an IPv6 candidate through the shared store.
+# Addresses: lab hosts 127.20.B.N (N = 40..79), sinks 127.0.46.1 and ::1.
+set -euo pipefail
+. "$(dirname "$0")/lib/assert.sh"
+LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
+tmp=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err >&2 || true; exit 1; }
+db="$tmp/db"
+SINK=127.0.46.1:2546
+
+"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
+for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
+port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
+[ -n "$port" ] || fail "the lab did not start"
+# 20 open relays and 20 silent hosts: the silent ones hold the run open.
+for n in $(seq 40 59); do echo "127.20.1.$n:$port"; echo "127.20.11.$n:$port"; done >"$tmp/list"
+"$PLUGHOLE" --db "$db" ingest --allow-loopback "$tmp/list" >/dev/null 2>&1
+
+args=(--db "$db" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.test
+  --connect-timeout 2 --timeout 4 --retries 0 --proof-grace 0.5 --wait 2 --per-net 64)
+verify() { "$PLUGHOLE" "${args[@]}" "$@"; }
+"$PLUGHOLE" "${args[@]}" >"$tmp/first.out" 2>"$tmp/first.err" & vpid=$!  # not through a function: $! must be plughole
+# Stop it while the silent hosts are still being waited for.
+for _ in $(seq 50); do
+  [ "$(sqlite3 "$db" "select count(*) from findings where verdict = 'open-relay'" 2>/dev/null || echo 0)" -ge 20 ] && break
+  sleep 0.1
+done
+kill -TERM "$vpid"
+wait "$vpid" || { cat "$tmp/first.out"; fail "verify did not exit 0 after SIGTERM"; }
+assert_contains "$(cat "$tmp/first.err")" "stopping"
+assert_eq "$(sqlite3 "$db" "select count(*) from findings")" 20 "the open relays are stored, the silent hosts pending"
+sent_before=$(sqlite3 "$db" "select count(*) from probes")
+
+verify >"$tmp/second.out" 2>"$tmp/second.err" || fail "the second run failed"
+assert_contains "$(cat "$tmp/second.out")" "verify: 20 targets"
+assert_contains "$(cat "$tmp/second.out")" "timeout          20"
+assert_eq "$(sqlite3 "$db" "select count(*) from findings")" 40
+assert_eq "$(sqlite3 "$db" "select count(*) from probes")" "$sent_before" "no second message to anyone"
+
+# A crash after a message went out but before the verdict was written:
+# the next run says relay-accepted instead of sending again.
+sqlite3 "$db" "insert into candidates(address, port, family, first_seen, last_seen) values('127.20.2.77', $port, 4, 1, 1);
+  insert into probes(candidate_id, test, variant, token, started, finished, outcome)
+  values(last_insert_rowid(), 'relay', 'plain', 'phcrashed', 1, 1, 'message-sent');"
+verify >"$tmp/third.out" 2>"$tmp/third.err" || fail "the third run failed"
+assert_contains "$(cat "$tmp/third.out")" "verify: 0 targets"
+assert_eq "$(sqlite3 "$db" "select f.verdict from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.2.77'")" relay-accepted
+
+# IPv6 and an external sink: `plughole sink` on [::1] is itself the candidate
+# (it takes mail for sink.test), and records the proof in the shared store.
+"$PLUGHOLE" --db "$db" sink --listen '[::1]:0' --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
+for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
+six=$(grep -o '\[::1\]:[0-9]*' "$tmp/sink.err" | head -n 1)
+[ -n "$six" ] || fail "the IPv6 sink did not start"
+"$PLUGHOLE" --db "$db" verify --tests relay --allow-loopback --external-sink --sink "$six" --sink-domain sink.test \
+  --helo verifier.test --proof-grace 1 --wait 3 "$six" >"$tmp/six.out" 2>"$tmp/six.err" || fail "IPv6 verify failed"
+assert_eq "$("$PLUGHOLE" --db "$db" findings --verdict open-relay | grep -c '^::1')" 1
+echo "verify_resume: ok"
