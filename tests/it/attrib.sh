@@ -16,6 +16,9 @@ cleanup() {
 trap cleanup EXIT
 export PLUGHOLE_DB="$tmp/store.db"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Matches captured output: "cmd | grep -q" under pipefail fails at random when grep exits at its
+# match while cmd still writes (bash's echo writes line by line): cmd dies of SIGPIPE (141).
+has() { grep -Eq -- "$1" <<< "$2"; }
 
 # ---- load: every fixture, the inetnum dump gzip-compressed ----
 gzip -c "$FIX/test.db.inetnum" > "$tmp/test.db.inetnum.gz"
@@ -30,8 +33,8 @@ grep -q "^test.db.inetnum: rpsl TEST: 13 objects, 8 ranges, 0 handles, 4 malform
 	|| fail "inetnum counts (the source is named after the file without .gz)"
 [ "$("$PLUGHOLE" attribute sources | wc -l)" -eq 9 ] || fail "nine sources expected"
 # a pipe, gzip or not, with the source named
-gzip -c "$FIX/asnames-test.txt" | "$PLUGHOLE" attribute load --source asnames-piped /dev/stdin | grep -q "^asnames-piped: asnames -: 4 objects" \
-	|| fail "loading from a pipe"
+out=$(gzip -c "$FIX/asnames-test.txt" | "$PLUGHOLE" attribute load --source asnames-piped /dev/stdin)
+has "^asnames-piped: asnames -: 4 objects" "$out" || fail "loading from a pipe"
 "$PLUGHOLE" attribute remove asnames-piped
 
 # ---- findings to attribute: candidates and verdicts as the verifier leaves them ----
@@ -53,8 +56,8 @@ grep -q "^attributed 12 of 12 findings" "$tmp/attr.out" || fail "all twelve find
 grep -q "parent-org-abuse-c *2" "$tmp/attr.out" || fail "rung counts"
 
 # A second run finds nothing new; --all does everything again.
-"$PLUGHOLE" attribute | grep -q "^attributed 0 of 0 findings" || fail "second run should find nothing to do"
-"$PLUGHOLE" attribute --all | grep -q "^attributed 12 of 12 findings" || fail "--all"
+has "^attributed 0 of 0 findings" "$("$PLUGHOLE" attribute)" || fail "second run should find nothing to do"
+has "^attributed 12 of 12 findings" "$("$PLUGHOLE" attribute --all)" || fail "--all"
 
 # ---- owners: grouped by (organisation, abuse address) ----
 "$PLUGHOLE" owners > "$tmp/owners.tsv"
@@ -95,7 +98,7 @@ grep -q "^origin  *AS64496 EXAMPLE-ACCESS" "$tmp/whois.out" || fail "whois origi
 
 # ---- replacing a snapshot: atomic for readers, a failed load keeps the old one ----
 sed 's/^abuse-c:        AC1-TEST$/remarks:        abuse-c moved away/' "$FIX/test.db.inetnum" > "$tmp/changed.inetnum"
-"$PLUGHOLE" whois 192.0.2.10 | grep -q "^rung  *range-abuse-c" || fail "before the reload"
+has "^rung  *range-abuse-c" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "before the reload"
 ( for i in $(seq 1 15); do
 	"$PLUGHOLE" attribute load --source test.db.inetnum "$tmp/changed.inetnum" > /dev/null 2>&1
 	"$PLUGHOLE" attribute load --source test.db.inetnum "$FIX/test.db.inetnum" > /dev/null 2>&1
@@ -104,20 +107,31 @@ loader=$!
 pids+=("$loader")
 reads=0
 while kill -0 "$loader" 2>/dev/null; do
-	out=$("$PLUGHOLE" whois 192.0.2.10) || fail "a reader failed during reloads"
-	echo "$out" | grep -Eq "^rung  *(range-abuse-c|parent-org-abuse-c)$" || fail "a reader saw half a snapshot: $out"
-	echo "$out" | grep -q "^range  192.0.2.0-192.0.2.127 inetnum CUSTOMER-A" || fail "a reader lost the range"
+	status=0
+	out=$("$PLUGHOLE" whois 192.0.2.10 2> "$tmp/reader.err") || status=$?
+	why=
+	if [ "$status" -ne 0 ]; then
+		why="a reader failed during reloads"
+	elif ! has "^rung  *(range-abuse-c|parent-org-abuse-c)$" "$out"; then
+		why="a reader saw half a snapshot"
+	elif ! has "^range  192.0.2.0-192.0.2.127 inetnum CUSTOMER-A" "$out"; then
+		why="a reader lost the range"
+	fi
+	[ -z "$why" ] || fail "$why (read $((reads + 1)), exit status $status); its output:
+$out
+its stderr:
+$(cat "$tmp/reader.err")"
 	reads=$((reads + 1))
 done
 wait "$loader"
 echo "readers during reloads: $reads"
 "$PLUGHOLE" attribute load --source test.db.inetnum "$tmp/changed.inetnum" > /dev/null 2>&1
-"$PLUGHOLE" whois 192.0.2.10 | grep -q "^rung  *parent-org-abuse-c$" || fail "after the reload the parent organisation answers"
+has "^rung  *parent-org-abuse-c$" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "after the reload the parent organisation answers"
 printf 'inetnum: 1.2.3.4 - 1.2.3.0\nsource: TEST\n\ninetnum: nonsense\n' > "$tmp/broken.db"
 "$PLUGHOLE" attribute load --source test.db.inetnum "$tmp/broken.db" 2> "$tmp/broken.err" && fail "a useless file loaded"
 grep -q "snapshot of test.db.inetnum is unchanged" "$tmp/broken.err" || fail "failed load message"
-"$PLUGHOLE" whois 192.0.2.10 | grep -q "^rung  *parent-org-abuse-c$" || fail "a failed load replaced the snapshot"
+has "^rung  *parent-org-abuse-c$" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "a failed load replaced the snapshot"
 "$PLUGHOLE" attribute remove test.db.inetnum
-"$PLUGHOLE" whois 192.0.2.10 | grep -q "^range  *none registered" || fail "remove"
+has "^range  *none registered" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "remove"
 "$PLUGHOLE" attribute remove test.db.inetnum 2>/dev/null && fail "removing twice"
 echo "attrib: ok"

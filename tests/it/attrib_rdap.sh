@@ -86,7 +86,7 @@ cat "$tmp/hosts.tsv"
 row() { awk -F'\t' -v a="$1" '$2 == a' "$tmp/hosts.tsv"; }
 row 198.51.100.7 | awk -F'\t' '$5 == "rdap-abuse" && $6 == "abuse@rdap-ripe.example" && $7 == "RDAP Example B.V." &&
 	$12 == "NL" && $14 == "rdap" { ok = 1 } END { exit !ok }' || fail "198.51.100.7 from RDAP"
-row 198.51.100.8 | grep -q "abuse@rdap-ripe.example" || fail "198.51.100.8 from the cache"
+[[ "$(row 198.51.100.8)" == *abuse@rdap-ripe.example* ]] || fail "198.51.100.8 from the cache"
 row 198.51.100.200 | awk -F'\t' '$5 == "range-abuse-c" && $6 == "abuse@bulk-half.example" && $14 == "bulk" { ok = 1 }
 	END { exit !ok }' || fail "198.51.100.200 from bulk data"
 row 203.0.113.9 | awk -F'\t' '$6 == "abuse@arin-nested.example" && $7 == "Orphan Networks Ltda" { ok = 1 } END { exit !ok }' \
