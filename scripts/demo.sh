@@ -26,6 +26,7 @@ wait_port() { # ADDR PORT
 
 echo "== 1. ingest the demo feeds (data/demo/)"
 ph ingest --allow-loopback --port 2525 "$src"/data/demo/*.{txt,rbldnsd,csv,json} 2>"$run/ingest.log"
+ph ingest --allow-loopback "$src"/data/demo/proxies/open-proxies.txt 2>>"$run/ingest.log" | tail -n 1
 echo "   (bad lines are reported with file:line, e.g.:)"
 grep warning "$run/ingest.log" | head -3 | sed 's/^/   /'
 
@@ -47,17 +48,21 @@ ph proofs | sed 's/^/   /'
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
 echo
-echo "== 3. verify every candidate against plughole-lab (127.20.B.N plays behaviour B)"
-"$lab" --port 2525 --sink 127.0.60.1:2561 --sink-domain sink.demo --tarpit-delay 20 \
-  --greylist-delay 2 >"$run/lab.out" 2>"$run/lab.log" &
+echo "== 3. verify every candidate against plughole-lab (127.20.B.N plays behaviour B):"
+echo "   relays on port 2525, proxies on 3128; the sink's web target on 127.0.60.1:2580"
+"$lab" --port 2525 --port 3128 --sink 127.0.60.1:2561 --sink-domain sink.demo --tarpit-delay 20 \
+  --greylist-delay 2 --web-port 2580 >"$run/lab.out" 2>"$run/lab.log" &
 pids+=($!)
 wait_port 127.20.0.1 2525
 ph verify --allow-loopback --sink 127.0.60.1:2561 --sink-domain sink.demo --helo verifier.demo \
+  --target 127.0.60.1:2580 \
   --connect-timeout 2 --timeout 4 --retry-after 3 --retries 2 --proof-grace 2 --wait 5 \
   --per-net 64 2>"$run/verify.log"
 echo
 echo "   open relays, proven by a token that reached the sink:"
-ph findings --verdict open-relay | cut -f1-7 | head -20 | sed 's/^/   /'
+ph findings --verdict open-relay | cut -f1-7 | head -12 | sed 's/^/   /'
+echo "   open proxies: mail through the tunnel reached the sink, or the tunnel reached the web target:"
+{ ph findings --verdict open-proxy-mail; ph findings --verdict open-proxy-web; } | cut -f1-7 | sed 's/^/   /'
 
 echo
 echo "== 4. attribute the findings to network owners (data/demo/registry/)"

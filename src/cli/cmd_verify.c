@@ -1,4 +1,4 @@
-/* plughole verify: prove which candidates are open relays (and, later, proxies). */
+/* plughole verify: prove which candidates are open relays and open proxies. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,7 +15,8 @@
 #include "sink/sink.h"
 
 const char usage_verify[] =
-	"usage: plughole verify [--tests relay] [--sink ADDR:PORT] [--sink-domain D]\n"
+	"usage: plughole verify [--tests relay,proxy] [--sink ADDR:PORT] [--sink-domain D]\n"
+	"                       [--target ADDR:PORT]... [--protocols LIST] [--ports NAME=LIST]...\n"
 	"                       [--external-sink] [--helo NAME] [--from ADDR] [--wait S]\n"
 	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
 	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
@@ -26,11 +27,30 @@ const char usage_verify[] =
 	"Tests the given candidates (port 25 when none is given), or every candidate\n"
 	"in the store without a finding, and records one verdict per address:port.\n"
 	"A relay is open only when a test message carrying our token reaches the\n"
-	"sink; a 250 alone gives 'relay-accepted'.\n"
+	"sink; a 250 alone gives 'relay-accepted'. A proxy is open-proxy-mail when a\n"
+	"tunnel through it delivers a token message to the sink's SMTP port, and\n"
+	"open-proxy-web when it reaches a --target and reads a nonce the target\n"
+	"handed out; a 200, a banner or a page without them proves nothing.\n"
 	"\n"
-	"  --tests T          relay (default; proxy tests come with their issue)\n"
+	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
+	"relay test; any other port the proxy protocols that live there (80, 81,\n"
+	"3128, 8000, 8080, 8081, 8118, 8888 ...: HTTP CONNECT, POST, GET; 443, 8443:\n"
+	"the same over TLS; 1080, 1081, 4145, 9050 ...: SOCKS4, SOCKS5; 23: WinGate,\n"
+	"router), each on its own connection, until one proves mail; a port none\n"
+	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
+	"set's ports are left alone and every other port gets the chosen set.\n"
+	"\n"
+	"  --tests T          relay, proxy or relay,proxy (default)\n"
 	"  --sink ADDR:PORT   where the sink listens: the test messages' destination\n"
 	"                     (default [sink] listen); in production the sink domain's MX\n"
+	"  --target ADDR:PORT the sink's TCP target that proxy tunnels aim at after the\n"
+	"                     SMTP port (default [sink] target); repeatable; in production\n"
+	"                     ports 80 and 443 of the sink host\n"
+	"  --protocols LIST   only these modules (http-connect, http-post, http-get,\n"
+	"                     https-*, socks4, socks4a, socks5, socks5h, wingate, router,\n"
+	"                     smtp-relay, or http, https, socks, gateway, relay), on any port\n"
+	"  --ports NAME=LIST  the ports a module (or a group as above) is tried on,\n"
+	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
 	"  --external-sink    the sink runs elsewhere ('plughole sink'); do not start one\n"
 	"  --helo NAME        our EHLO name (default: this host's name)\n"
@@ -52,6 +72,7 @@ const char usage_verify[] =
 
 struct verify_run {
 	struct cli *cli;
+	unsigned families;
 	struct probe_engine *engine;
 	struct exclusion_list exclusions;
 	uint64_t excluded;
@@ -87,6 +108,10 @@ static int add_operands(struct verify_run *run, struct store *store, int argc, c
 			log_error("%s: %s", argv[i], why);
 			return -1;
 		}
+		if (port == 0 && !(run->families & PROBE_RELAY)) {
+			log_error("%s: name the port to test for proxies", argv[i]);
+			return -1;
+		}
 		if (port == 0)
 			port = 25;
 		if ((why = exclusion_match(&run->exclusions, &address)) != NULL) {
@@ -106,6 +131,72 @@ static int add_operands(struct verify_run *run, struct store *store, int argc, c
 static void on_proof(void *ctx, const struct proof *proof)
 {
 	probe_engine_proof(ctx, proof);
+}
+
+static void on_target_hit(void *ctx, const char *nonce, const char *peer, const char *request)
+{
+	probe_engine_target_hit(ctx, nonce, peer);
+}
+
+/* The registry bits a name stands for: a module, or a group of them. 0 when unknown. */
+static uint32_t modules_named(const char *name, size_t len)
+{
+	static const struct {
+		const char *alias, *prefix;
+	} groups[] = {
+		{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
+		{"gateway", "wingate"},	 {"gateway", "router"},
+	};
+	uint32_t bits = 0;
+	for (size_t i = 0; i < probe_module_count(); i++) {
+		const char *module = probe_module_at(i)->name;
+		if (strlen(module) == len && memcmp(module, name, len) == 0)
+			return 1u << i;
+		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+			if (strlen(groups[g].alias) == len && memcmp(groups[g].alias, name, len) == 0 &&
+			    strncmp(module, groups[g].prefix, strlen(groups[g].prefix)) == 0)
+				bits |= 1u << i;
+	}
+	return bits;
+}
+
+static int parse_protocols(char *text, uint32_t *modules)
+{
+	for (char *word = strtok(text, ","); word; word = strtok(NULL, ",")) {
+		uint32_t bits = modules_named(word, strlen(word));
+		if (bits == 0)
+			return -1;
+		*modules |= bits;
+	}
+	return 0;
+}
+
+#define PORT_LIST_MAX 64
+
+/* "NAME=P1,P2,...": the ports NAME's modules are tried on. */
+static int parse_ports(const char *text, struct probe_selection *selection,
+		       uint16_t lists[PROBE_MAX_MODULES][PORT_LIST_MAX + 1])
+{
+	const char *eq = strchr(text, '=');
+	uint32_t bits = eq ? modules_named(text, (size_t)(eq - text)) : 0;
+	if (bits == 0)
+		return -1;
+	uint16_t ports[PORT_LIST_MAX + 1];
+	size_t n = 0;
+	for (const char *p = eq + 1; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (n == PORT_LIST_MAX || port_parse(p, len, &ports[n++]) != 0)
+			return -1;
+		p += len + (end ? 1 : 0);
+	}
+	ports[n] = 0;
+	for (size_t i = 0; i < probe_module_count(); i++)
+		if (bits & (1u << i)) {
+			memcpy(lists[i], ports, (n + 1) * sizeof ports[0]);
+			selection->ports[i] = lists[i];
+		}
+	return 0;
 }
 
 static void on_signal(evutil_socket_t signal_number, short what, void *arg)
@@ -172,7 +263,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
 	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
-	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE };
+	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS };
 	static const struct option options[] = {
 		{"tests", required_argument, NULL, O_TESTS},
 		{"sink", required_argument, NULL, O_SINK},
@@ -194,10 +285,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"seed", required_argument, NULL, O_SEED},
 		{"allow-loopback", no_argument, NULL, O_LOOPBACK},
 		{"rate", required_argument, NULL, O_RATE},
+		{"target", required_argument, NULL, O_TARGET},
+		{"protocols", required_argument, NULL, O_PROTOCOLS},
+		{"ports", required_argument, NULL, O_PORTS},
 		{NULL, 0, NULL, 0},
 	};
 	struct probe_engine_options o = {
-		.families = PROBE_RELAY,
+		.selection = {.families = PROBE_RELAY | PROBE_PROXY},
 		.per_host = 1,
 		.per_net = 16,
 		.rate = 5000,
@@ -212,6 +306,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	};
 	const char *sink_listen = cli->config.sink_listen, *sink_domain = cli->config.sink_domain;
 	const char *helo = NULL, *from = NULL;
+	const char *targets[PROBE_MAX_TARGETS];
+	size_t target_count = 0;
+	static uint16_t port_lists[PROBE_MAX_MODULES][PORT_LIST_MAX + 1];
 	bool external_sink = false, allow_loopback = false;
 	int c;
 	int longindex = 0;
@@ -219,16 +316,25 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		int bad = 0;
 		switch (c) {
 		case O_TESTS:
-			o.families = 0;
+			o.selection.families = 0;
 			for (char *word = strtok(optarg, ","); word; word = strtok(NULL, ","))
 				if (strcmp(word, "relay") == 0)
-					o.families |= PROBE_RELAY;
+					o.selection.families |= PROBE_RELAY;
+				else if (strcmp(word, "proxy") == 0)
+					o.selection.families |= PROBE_PROXY;
 				else
 					return command_usage_error("verify", "unknown test set '%s'", word);
 			break;
+		case O_TARGET:
+			if (target_count == PROBE_MAX_TARGETS)
+				return command_usage_error("verify", "at most %d targets", PROBE_MAX_TARGETS);
+			targets[target_count++] = optarg;
+			break;
+		case O_PROTOCOLS: bad = parse_protocols(optarg, &o.selection.modules); break;
+		case O_PORTS: bad = parse_ports(optarg, &o.selection, port_lists); break;
 		case O_SINK: sink_listen = optarg; break;
 		case O_SINK_DOMAIN: sink_domain = optarg; break;
-		case O_EXTERNAL: external_sink = true; break;
+		case O_EXTERNAL: external_sink = o.shared_store = true; break;
 		case O_HELO: helo = optarg; break;
 		case O_FROM: from = optarg; break;
 		case O_WAIT: bad = parse_seconds(optarg, &o.wait); break;
@@ -264,6 +370,15 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		return command_usage_error("verify", "--sink %s: %s", sink_listen, why ? why : "no port");
 	o.settings.sink_port = sink_port;
 	o.settings.sink_domain = sink_domain;
+	if (target_count == 0 && cli->config.sink_target != NULL)
+		targets[target_count++] = cli->config.sink_target;
+	for (size_t i = 0; i < target_count; i++) {
+		struct addr *a = &o.settings.target_address[i];
+		uint16_t *port = &o.settings.target_port[i];
+		if (addr_port_parse(targets[i], strlen(targets[i]), a, port, &why) != 0 || *port == 0)
+			return command_usage_error("verify", "--target %s: %s", targets[i], why ? why : "no port");
+	}
+	o.settings.target_count = target_count;
 	char hostname[256], from_buf[300];
 	if (helo == NULL) {
 		if (gethostname(hostname, sizeof hostname) != 0 || strchr(hostname, '.') == NULL)
@@ -276,7 +391,6 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	o.settings.helo = helo;
 	o.settings.from = from;
-	o.shared_store = external_sink;
 	/* By default as many connections as descriptors allow, less some for the sink. */
 	rlim_t descriptors = raise_descriptor_limit();
 	if (o.concurrency == 0)
@@ -284,7 +398,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (o.seed == 0)
 		o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-	struct verify_run run = {.cli = cli};
+	struct verify_run run = {.cli = cli, .families = o.selection.families};
 	exclusion_init(&run.exclusions);
 	struct token_secret secret;
 	char secret_path[4096];
@@ -308,6 +422,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		struct sink_options so = {
 			.smtp_listen = {sink_listen},
 			.smtp_listen_count = 1,
+			.target_listen_count = target_count,
+			.on_target_hit = on_target_hit,
 			.domain = sink_domain,
 			.max_message = (size_t)cli->config.sink_max_message,
 			.max_sessions = (unsigned)cli->config.sink_max_sessions,
@@ -315,6 +431,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			.on_proof = on_proof,
 			.ctx = run.engine,
 		};
+		memcpy(so.target_listen, targets, target_count * sizeof targets[0]);
 		if ((sink = sink_start(base, &so, store, &secret)) == NULL)
 			goto out;
 	}

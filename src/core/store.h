@@ -87,6 +87,13 @@ struct target_hit {
 
 int store_target_hit_put(struct store *store, const struct target_hit *hit);
 
+/* ---- proxy verification's look-ups of what the sink saw (store_proxy.c) ---- */
+
+/* Who reached the target that sent nonce: 1 found (peer copied), 0 not, -1 error. */
+int store_target_hit_find(struct store *store, const char *nonce, char *peer, size_t peerlen);
+/* Whether token arrived as proof: 1 found (its test id and the delivering peer copied), 0 not, -1 error. */
+int store_proof_find(struct store *store, const char *token, uint8_t *test, char *peer, size_t peerlen);
+
 /* ---- verification: pending candidates and findings (store_findings.c) ---- */
 
 typedef void (*store_candidate_fn)(void *ctx, int64_t id, const char *address, uint16_t port);

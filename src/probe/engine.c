@@ -23,6 +23,8 @@
 #define TRANSCRIPT_STEP 512    /* grown lazily: most conversations are short */
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
 #define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
+#define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
+#define HIT_NONCE_MAX 64
 
 enum target_flags {
 	TARGET_MESSAGE_SENT = 1 << 0, /* a test message went out: never send again */
@@ -30,20 +32,37 @@ enum target_flags {
 	TARGET_DONE = 1 << 2,
 	TARGET_PLAIN = 1 << 3,        /* TLS failed once: speak in clear */
 	TARGET_TLS = 1 << 4,
+	TARGET_AWAITING = 1 << 5,     /* counted in awaiting_proof */
 };
 
 struct probe_target {
 	struct addr address;
 	int64_t candidate_id;
 	const struct probe_module *module;
+	struct probe_evidence *evidence; /* proxies: the best step's result so far */
 	struct probe_conn *conn; /* while connected */
 	double message_sent_at;
 	int32_t wait_next;       /* next in a limiter's wait queue */
 	uint32_t host_slot, net_slot;
 	uint16_t port;
+	uint16_t plan, left;     /* registry bits of the modules to try, and of those not tried yet */
+	uint8_t aim;             /* proxies: 0 the sink's SMTP port, k its k-th target */
 	uint8_t attempts;
-	uint8_t verdict;
+	uint8_t verdict;         /* proxies: the best so far while the plan runs */
 	uint8_t flags;
+};
+
+/* What proved (or came closest to proving) a proxy, kept across its plan's connections. */
+struct probe_evidence {
+	const struct probe_module *module;
+	const char *variant;
+	char *token, *peer;
+};
+
+/* A target hit reported by the in-process sink: its nonce and who connected. */
+struct hit_entry {
+	char nonce[HIT_NONCE_MAX];
+	char peer[ADDR_PORT_STRLEN];
 };
 
 /* Connections in flight per host or per network, with a queue of waiting targets. */
@@ -69,6 +88,7 @@ struct probe_conn {
 	double deadline;
 	bool connected, tls, tls_up;
 	bool finished;                  /* out of the run, memory freed soon */
+	uint8_t proof_test;             /* the test id of the proof, when proven */
 	char *transcript;
 	uint16_t transcript_len, transcript_cap;
 	const char *software, *variant;
@@ -95,9 +115,11 @@ struct probe_engine {
 	struct retry *retries;     /* waiting for their timers */
 	unsigned retry_pending;
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
+	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
 	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer;
-	double start_budget;
+	double start_budget;       /* connections we may start now (--rate) */
+	double budget_at;          /* when the budget was last topped up */
 	bool in_transaction, stopping, waiting, failed;
 	size_t heap_base;           /* heap in use before the first connection */
 	uint64_t memory_sampled_at; /* connections in flight at the last sample */
@@ -218,8 +240,8 @@ static void store_sync(struct probe_engine *e)
 	if (e->in_transaction && store_commit(e->store) != 0)
 		e->failed = true;
 	e->in_transaction = false;
-	/* A sink in another process writes its proofs to this store and blocks
-	 * its whole loop while it waits for the lock: then never hold it. */
+	/* A sink in another process writes its proofs and target hits here, and
+	 * blocks its whole loop while it waits for the lock: then never hold it. */
 	if (e->options.shared_store)
 		return;
 	e->in_transaction = store_begin(e->store) == 0;
@@ -248,17 +270,18 @@ static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
 
 static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
+	const struct probe_evidence *ev = t->module->family == PROBE_PROXY ? t->evidence : NULL;
 	struct finding f = {
 		.candidate_id = t->candidate_id,
 		.verdict = verdict_name((enum verdict)t->verdict),
 		.test = t->module->family == PROBE_RELAY ? "relay" : "proxy",
-		.variant = c ? c->variant : NULL,
-		.protocol = t->module->name,
+		.variant = ev ? ev->variant : c ? c->variant : NULL,
+		.protocol = ev ? ev->module->name : t->module->name,
 		.software = c ? c->software : NULL,
 		.tls = (t->flags & TARGET_TLS) != 0,
 		.transcript = c && c->transcript ? c->transcript : NULL,
-		.token = c ? c->proof_token : NULL,
-		.exit_address = c ? c->proof_peer : NULL,
+		.token = ev ? ev->token : c ? c->proof_token : NULL,
+		.exit_address = ev ? ev->peer : c ? c->proof_peer : NULL,
 		.attempts = t->attempts,
 		.checked = time(NULL),
 	};
@@ -367,8 +390,12 @@ void probe_message_sent(struct probe_conn *c, const char *variant, const char *t
 {
 	struct probe_engine *e = c->engine;
 	struct probe_target *t = &e->targets[c->target];
-	if (!(t->flags & TARGET_MESSAGE_SENT))
+	/* The run waits for relays' late proofs; a proxy's test waits for its own
+	 * (through a tunnel to our sink the proof overtakes the reply). */
+	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_MESSAGE_SENT | TARGET_PROVEN))) {
 		e->awaiting_proof++;
+		t->flags |= TARGET_AWAITING;
+	}
 	t->flags |= TARGET_MESSAGE_SENT;
 	t->message_sent_at = e->last_message_at = now_seconds();
 	e->stats.messages_sent++;
@@ -483,26 +510,180 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 
 static bool retryable(enum verdict v) { return v == VERDICT_TEMPFAIL || v == VERDICT_TIMEOUT; }
 
-void probe_finish(struct probe_conn *c, enum verdict verdict)
+static void start_connection(struct probe_engine *e, int32_t index);
+
+/* The same attempt goes on with a new connection, with the transcript and what was learnt. */
+static void next_connection(struct probe_engine *e, struct probe_conn *c)
+{
+	int32_t index = c->target;
+	struct probe_target *t = &e->targets[index];
+	/* The slots stay taken: the new connection replaces this one. */
+	char *transcript = c->transcript;
+	uint16_t len = c->transcript_len, cap = c->transcript_cap;
+	const char *software = c->software;
+	c->transcript = NULL;
+	conn_free(c);
+	e->hosts.slots[t->host_slot].active--;
+	e->nets.slots[t->net_slot].active--;
+	t->attempts--;
+	start_connection(e, index);
+	struct probe_conn *fresh = t->conn;
+	if (fresh != NULL) {
+		fresh->transcript = transcript;
+		fresh->transcript_len = len;
+		fresh->transcript_cap = cap;
+		fresh->software = software;
+	} else {
+		free(transcript);
+	}
+}
+
+/* ---- proxies: a plan of modules, each with its aims, one connection per step ---- */
+
+static void evidence_free(struct probe_evidence *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->token);
+	free(ev->peer);
+	free(ev);
+}
+
+/* Combining a plan's verdicts: the higher the better proven. */
+static int verdict_rank(enum verdict v)
+{
+	static const enum verdict order[] = {VERDICT_UNREACHABLE, VERDICT_TIMEOUT, VERDICT_NOT_PROXY, VERDICT_CLOSED,
+					     VERDICT_OPEN_PROXY_WEB, VERDICT_OPEN_PROXY_MAIL};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (order[i] == v)
+			return (int)i + 1;
+	return 0;
+}
+
+/* The module's first aim after `after` worth a connection: the SMTP port, then each target until the web is proven. */
+static int next_aim(const struct probe_engine *e, const struct probe_target *t, const struct probe_module *m,
+		    int after)
+{
+	if (m->family == PROBE_RELAY)
+		return after < 0 ? 0 : -1;
+	for (int aim = after + 1; aim <= (int)e->options.settings.target_count; aim++)
+		if (aim == 0 ? (m->aims & PROBE_AIM_MAIL) != 0
+			     : (m->aims & PROBE_AIM_WEB) != 0 && t->verdict != VERDICT_OPEN_PROXY_WEB)
+			return aim;
+	return -1;
+}
+
+/* On to the plan's next module with an aim worth trying; false when none is left. */
+static bool plan_advance(struct probe_engine *e, struct probe_target *t)
+{
+	while (t->left != 0) {
+		unsigned i = (unsigned)__builtin_ctz(t->left);
+		t->left &= (uint16_t) ~(1u << i);
+		const struct probe_module *m = probe_module_at(i);
+		int aim = next_aim(e, t, m, -1);
+		if (aim >= 0) {
+			t->module = m;
+			t->aim = (uint8_t)aim;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The plan from its first step: a new target, or a retry from scratch. False: nothing to try. */
+static bool plan_reset(struct probe_engine *e, struct probe_target *t)
+{
+	evidence_free(t->evidence);
+	t->evidence = NULL;
+	t->verdict = VERDICT_NONE;
+	t->left = t->plan;
+	return plan_advance(e, t);
+}
+
+/* This connection's result becomes the plan's best: its module, variant, token and exit address. */
+static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
+{
+	if (t->evidence == NULL && (t->evidence = calloc(1, sizeof *t->evidence)) == NULL) {
+		e->failed = true;
+		return;
+	}
+	struct probe_evidence *ev = t->evidence;
+	free(ev->token);
+	free(ev->peer);
+	ev->module = t->module;
+	if ((t->flags & TARGET_PROVEN) && c->proof_test >= PROBE_TEST_PROXY &&
+	    probe_module_at(c->proof_test - PROBE_TEST_PROXY) != NULL)
+		ev->module = probe_module_at(c->proof_test - PROBE_TEST_PROXY); /* a late proof of an earlier step */
+	ev->variant = c->variant;
+	ev->token = c->proof_token;
+	ev->peer = c->proof_peer;
+	c->proof_token = c->proof_peer = NULL;
+}
+
+/*
+ * A proxy step ended with verdict (whole: the module's remaining aims too).
+ * Keeps the best result and starts the next step on a new connection;
+ * false when the plan is over, with its verdict in t->verdict.
+ */
+static bool plan_step(struct probe_engine *e, struct probe_conn *c, enum verdict verdict, bool whole)
+{
+	struct probe_target *t = &e->targets[c->target];
+	if (t->flags & TARGET_PROVEN)
+		verdict = VERDICT_OPEN_PROXY_MAIL;
+	if (verdict_rank(verdict) > verdict_rank((enum verdict)t->verdict)) {
+		t->verdict = (uint8_t)verdict;
+		keep_evidence(e, t, c);
+	}
+	/* Proven for mail: done. A host that answers no protocol in time, or takes no connection, gets no more. */
+	if (verdict == VERDICT_OPEN_PROXY_MAIL || verdict == VERDICT_TIMEOUT || e->stopping ||
+	    (verdict == VERDICT_UNREACHABLE && !c->connected))
+		return false;
+	if (verdict == VERDICT_NOT_PROXY) { /* the wire protocol is not spoken here: skip its other modules */
+		for (size_t i = 0; i < probe_module_count(); i++)
+			if (probe_module_at(i)->group == t->module->group)
+				t->left &= (uint16_t) ~(1u << i);
+		whole = true;
+	}
+	int aim = whole ? -1 : next_aim(e, t, t->module, t->aim);
+	if (aim >= 0)
+		t->aim = (uint8_t)aim;
+	else if (!plan_advance(e, t))
+		return false;
+	next_connection(e, c);
+	return true;
+}
+
+static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 {
 	struct probe_engine *e = c->engine;
 	int32_t index = c->target;
 	struct probe_target *t = &e->targets[index];
-	if (t->flags & TARGET_PROVEN)
-		verdict = t->module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : (enum verdict)t->verdict;
-	t->verdict = (uint8_t)verdict;
+	bool proxy = t->module->family == PROBE_PROXY;
 	if (c->tls)
 		t->flags |= TARGET_TLS;
+	if (proxy) {
+		if (plan_step(e, c, verdict, whole))
+			return;
+		/* Only an aim no module could express (SOCKS4 to an IPv6 sink) leaves nothing. */
+		verdict = t->verdict != VERDICT_NONE ? (enum verdict)t->verdict : VERDICT_NOT_PROXY;
+	}
+	if (t->flags & TARGET_PROVEN)
+		verdict = proxy ? VERDICT_OPEN_PROXY_MAIL : VERDICT_OPEN_RELAY;
+	t->verdict = (uint8_t)verdict;
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
 		double delay = e->options.retry_after * (double)(1u << (t->attempts - 1));
 		probe_transcript(c, "-- ", "will retry", 10);
+		if (proxy)
+			plan_reset(e, t);
 		schedule_retry(e, index, delay);
 	} else {
 		t->flags |= TARGET_DONE;
 		e->stats.finished++;
 		e->stats.verdicts[verdict]++;
 		write_finding(e, t, c);
+		evidence_free(t->evidence);
+		t->evidence = NULL;
 	}
 	release_target_slots(e, t);
 	conn_free(c);
@@ -510,31 +691,92 @@ void probe_finish(struct probe_conn *c, enum verdict verdict)
 	check_done(e);
 }
 
-static void start_connection(struct probe_engine *e, int32_t index);
+void probe_finish(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, true); }
+void probe_finish_aim(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, false); }
+
+const struct probe_module *probe_module_of(struct probe_conn *c) { return c->engine->targets[c->target].module; }
+
+enum probe_aim probe_aim(struct probe_conn *c, struct addr *address, uint16_t *port)
+{
+	const struct probe_settings *s = &c->engine->options.settings;
+	unsigned aim = c->engine->targets[c->target].aim;
+	if (aim == 0) {
+		*address = s->sink_address;
+		*port = s->sink_port;
+		return PROBE_AIM_MAIL;
+	}
+	*address = s->target_address[aim - 1];
+	*port = s->target_port[aim - 1];
+	return PROBE_AIM_WEB;
+}
+
+static size_t hit_slot(const char *nonce)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = nonce; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h % HIT_CACHE_SIZE;
+}
+
+void probe_engine_target_hit(struct probe_engine *e, const char *nonce, const char *peer)
+{
+	if (strlen(nonce) >= HIT_NONCE_MAX)
+		return;
+	if (e->hits == NULL && (e->hits = calloc(HIT_CACHE_SIZE, sizeof *e->hits)) == NULL)
+		return; /* the store still has it */
+	struct hit_entry *h = &e->hits[hit_slot(nonce)];
+	snprintf(h->nonce, sizeof h->nonce, "%s", nonce);
+	snprintf(h->peer, sizeof h->peer, "%s", peer);
+}
+
+static void set_proof(struct probe_conn *c, const char *token, const char *peer, uint8_t test)
+{
+	free(c->proof_token);
+	free(c->proof_peer);
+	c->proof_token = token ? strdup(token) : NULL;
+	c->proof_peer = peer ? strdup(peer) : NULL;
+	c->proof_test = test;
+}
+
+bool probe_target_hit(struct probe_conn *c, const char *nonce, const char *token)
+{
+	struct probe_engine *e = c->engine;
+	char peer[ADDR_PORT_STRLEN];
+	struct hit_entry *h = e->hits && strlen(nonce) < HIT_NONCE_MAX ? &e->hits[hit_slot(nonce)] : NULL;
+	if (h != NULL && strcmp(h->nonce, nonce) == 0) {
+		memcpy(peer, h->peer, sizeof peer);
+		h->nonce[0] = '\0';
+	} else if (store_target_hit_find(e->store, nonce, peer, sizeof peer) != 1) {
+		/* Not in the cache (overwritten, or the sink runs elsewhere) nor in the store. */
+		return false;
+	}
+	set_proof(c, token, peer, c->proof_test);
+	return true;
+}
+
+bool probe_proof_lookup(struct probe_conn *c, const char *token)
+{
+	struct probe_engine *e = c->engine;
+	struct probe_target *t = &e->targets[c->target];
+	if (t->flags & TARGET_PROVEN)
+		return true;
+	char peer[ADDR_PORT_STRLEN];
+	uint8_t test;
+	if (store_proof_find(e->store, token, &test, peer, sizeof peer) != 1)
+		return false;
+	t->flags |= TARGET_PROVEN;
+	e->stats.proofs++;
+	if (t->flags & TARGET_AWAITING)
+		e->awaiting_proof--;
+	set_proof(c, token, peer, test);
+	return true;
+}
 
 void probe_reconnect_plain(struct probe_conn *c)
 {
-	struct probe_engine *e = c->engine;
-	int32_t index = c->target;
-	e->targets[index].flags |= TARGET_PLAIN;
+	c->engine->targets[c->target].flags |= TARGET_PLAIN;
 	probe_transcript(c, "-- ", "TLS failed: trying again in clear", 33);
-	/* The slots stay taken: the new connection replaces this one. */
-	char *transcript = c->transcript;
-	uint16_t len = c->transcript_len, cap = c->transcript_cap;
-	c->transcript = NULL;
-	conn_free(c);
-	e->hosts.slots[e->targets[index].host_slot].active--;
-	e->nets.slots[e->targets[index].net_slot].active--;
-	e->targets[index].attempts--; /* the same attempt, continued */
-	start_connection(e, index);
-	struct probe_conn *fresh = e->targets[index].conn;
-	if (fresh != NULL) {
-		fresh->transcript = transcript;
-		fresh->transcript_len = len;
-		fresh->transcript_cap = cap;
-	} else {
-		free(transcript);
-	}
+	next_connection(c->engine, c);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -725,11 +967,16 @@ static void dispatch(struct probe_engine *e)
 	}
 }
 
+/* Refills the budget of new connections every 10 ms, bursts capped at 50 ms' worth. */
 static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_engine *e = arg;
 	double cap = e->options.rate / 20.0 > 1 ? e->options.rate / 20.0 : 1;
-	e->start_budget += e->options.rate / 100.0;
+	/* By the time that passed, not per tick; a loop late by more than 50 ms
+	 * (overloaded) starts fewer: the cap, not the rate, then sets the pace. */
+	double now = now_seconds();
+	e->start_budget += e->options.rate * (now - e->budget_at);
+	e->budget_at = now;
 	if (e->start_budget > cap)
 		e->start_budget = cap;
 	dispatch(e);
@@ -776,19 +1023,19 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		return;
 	t->flags |= TARGET_PROVEN;
 	e->stats.proofs++;
-	if (t->flags & TARGET_MESSAGE_SENT)
+	if (t->flags & TARGET_AWAITING)
 		e->awaiting_proof--;
 	if (t->conn != NULL) {
-		t->conn->proof_token = strdup(proof->token);
-		t->conn->proof_peer = proof->peer ? strdup(proof->peer) : NULL;
+		set_proof(t->conn, proof->token, proof->peer, proof->test);
 		t->module->on_proof(t->conn, proof->test);
 	} else if (t->flags & TARGET_DONE) {
 		/* The verdict is written already: upgrade it. */
+		enum verdict open = t->module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : VERDICT_OPEN_PROXY_MAIL;
 		e->stats.verdicts[t->verdict]--;
-		t->verdict = VERDICT_OPEN_RELAY;
+		t->verdict = (uint8_t)open;
 		e->stats.verdicts[t->verdict]++;
-		if (store_finding_proven(e->store, t->candidate_id, verdict_name(VERDICT_OPEN_RELAY), NULL,
-					 proof->token, proof->peer, proof->received) != 0)
+		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), NULL, proof->token,
+					 proof->peer, proof->received) != 0)
 			e->failed = true;
 	}
 	if (e->waiting && e->awaiting_proof == 0)
@@ -840,12 +1087,8 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 
 int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
 {
-	const struct probe_module *module = NULL;
-	if (e->options.families & PROBE_RELAY)
-		module = probe_module_for(PROBE_RELAY, port);
-	if (module == NULL && (e->options.families & PROBE_PROXY))
-		module = probe_module_for(PROBE_PROXY, port);
-	if (module == NULL)
+	uint32_t plan = probe_plan(&e->options.selection, port);
+	if (plan == 0)
 		return 0; /* nothing to test on this port for the chosen families */
 	if (e->count == e->capacity) {
 		size_t capacity = e->capacity ? e->capacity * 2 : 1024;
@@ -855,9 +1098,12 @@ int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_
 		e->targets = grown;
 		e->capacity = capacity;
 	}
-	e->targets[e->count++] = (struct probe_target){
-		.address = *address, .port = port, .candidate_id = candidate_id, .module = module, .wait_next = -1};
-	e->stats.targets = e->count;
+	struct probe_target *t = &e->targets[e->count];
+	*t = (struct probe_target){
+		.address = *address, .port = port, .candidate_id = candidate_id, .plan = (uint16_t)plan, .wait_next = -1};
+	if (!plan_reset(e, t))
+		return 0; /* only web tests, and no target to aim them at */
+	e->stats.targets = ++e->count;
 	return 1;
 }
 
@@ -915,6 +1161,7 @@ int probe_engine_run(struct probe_engine *e)
 	if (e->options.rate > 0) {
 		struct timeval tick = {0, 10000};
 		e->start_budget = 1;
+		e->budget_at = now_seconds();
 		event_add(e->rate_timer, &tick);
 	}
 	if (e->options.progress)
@@ -957,7 +1204,11 @@ const struct probe_stats *probe_engine_stats(const struct probe_engine *e) { ret
 
 size_t probe_engine_conn_size(const struct probe_engine *e)
 {
-	return sizeof(struct probe_conn) + probe_smtp_relay.state_size;
+	size_t largest = 0;
+	for (size_t i = 0; i < probe_module_count(); i++)
+		if (probe_module_at(i)->state_size > largest)
+			largest = probe_module_at(i)->state_size;
+	return sizeof(struct probe_conn) + largest;
 }
 
 void probe_engine_free(struct probe_engine *e)
@@ -977,6 +1228,9 @@ void probe_engine_free(struct probe_engine *e)
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
 	SSL_CTX_free(e->tls);
+	for (size_t i = 0; i < e->count; i++)
+		evidence_free(e->targets[i].evidence);
+	free(e->hits);
 	free(e->targets);
 	free(e->order);
 	free(e->ready);

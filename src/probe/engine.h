@@ -16,7 +16,7 @@
 
 struct probe_engine_options {
 	struct probe_settings settings;
-	unsigned families;        /* PROBE_RELAY | PROBE_PROXY */
+	struct probe_selection selection; /* which modules test which ports */
 	unsigned concurrency;     /* connections in flight */
 	unsigned rate;            /* new connections per second (0: no limit): no SYN floods */
 	unsigned per_host;        /* connections in flight to one address */
@@ -51,6 +51,8 @@ int probe_engine_run(struct probe_engine *engine);
 void probe_engine_stop(struct probe_engine *engine);
 /* A proof arrived at the sink (its on_proof callback). */
 void probe_engine_proof(struct probe_engine *engine, const struct proof *proof);
+/* The sink's TCP target handed out nonce to peer (its on_target_hit callback). */
+void probe_engine_target_hit(struct probe_engine *engine, const char *nonce, const char *peer);
 const struct probe_stats *probe_engine_stats(const struct probe_engine *engine);
 /* Bytes the engine holds per connection in flight, excluding the kernel's socket. */
 size_t probe_engine_conn_size(const struct probe_engine *engine);

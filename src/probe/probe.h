@@ -22,9 +22,21 @@ struct probe_conn;
 
 enum probe_family { PROBE_RELAY = 1, PROBE_PROXY = 2 };
 
+/* Where a proxy test's tunnel leads: the sink's SMTP port, or one of its TCP targets. */
+enum probe_aim { PROBE_AIM_MAIL = 1 << 0, PROBE_AIM_WEB = 1 << 1 };
+
+#define PROBE_MAX_MODULES 16
+#define PROBE_MAX_TARGETS 16
+/* Token test ids: relay variants use 0..63, proxy module i (registry index) 64 + i. */
+#define PROBE_TEST_PROXY 64
+
 struct probe_module {
 	const char *name;
 	enum probe_family family;
+	const uint16_t *ports; /* the ports it is tried on by default, 0-terminated */
+	uint8_t group;         /* modules of one wire protocol: not-proxy from one skips the others */
+	uint8_t aims;          /* proxies: enum probe_aim, what its tunnels can reach */
+	bool any_port;         /* proxies: also tried on ports no module claims */
 	size_t state_size; /* the module's per-connection state, zeroed at start */
 	/* Connected: send the first bytes or wait for a banner. */
 	void (*start)(struct probe_conn *conn);
@@ -51,6 +63,10 @@ struct probe_settings {
 	uint16_t campaign;
 	double proof_grace;       /* seconds to wait for a proof before the next variant */
 	double idle_timeout;      /* per state */
+	/* The sink's TCP targets (proxy tests aim at them after the SMTP port). */
+	struct addr target_address[PROBE_MAX_TARGETS];
+	uint16_t target_port[PROBE_MAX_TARGETS];
+	size_t target_count;
 };
 
 /* ---- for modules: the connection they drive ---- */
@@ -87,11 +103,51 @@ void probe_reconnect_plain(struct probe_conn *conn);
 bool probe_finished(struct probe_conn *conn);
 bool probe_retry_plain(struct probe_conn *conn);
 
+/* ---- for proxy modules: a target is tested by several connections in turn ---- */
+const struct probe_module *probe_module_of(struct probe_conn *conn);
+/* Where this connection's tunnel must lead (the sink's SMTP port or a target). */
+enum probe_aim probe_aim(struct probe_conn *conn, struct addr *address, uint16_t *port);
+/*
+ * Ends this connection's aim with verdict; the engine goes on with the
+ * module's next aim, or the next module, on a new connection, and keeps
+ * the best verdict (probe_finish ends the module's remaining aims too).
+ */
+void probe_finish_aim(struct probe_conn *conn, enum verdict verdict);
+/*
+ * Whether the sink's target handed out nonce (reported in this process, or
+ * in the store when the sink runs elsewhere). Found: it is this connection's
+ * evidence, with the target's peer (the proxy's exit address) and token.
+ */
+bool probe_target_hit(struct probe_conn *conn, const char *nonce, const char *token);
+/* Whether the sink has recorded token (a sink elsewhere): then the target is proven. */
+bool probe_proof_lookup(struct probe_conn *conn, const char *token);
+
 /* ---- the modules (one file each) ---- */
 extern const struct probe_module probe_smtp_relay;
+extern const struct probe_module probe_http_connect, probe_http_post, probe_http_get;
+extern const struct probe_module probe_https_connect, probe_https_post, probe_https_get;
+extern const struct probe_module probe_socks4, probe_socks4a, probe_socks5, probe_socks5h;
+extern const struct probe_module probe_wingate, probe_router;
 
+/* The registry (modules.c): index i is bit i of a plan; the order is the order of trial. */
+size_t probe_module_count(void);
+const struct probe_module *probe_module_at(size_t index);
+/* The registry index of a module, or -1. */
+int probe_module_index(const struct probe_module *module);
 const struct probe_module *probe_module_find(const char *name);
-/* The module that tests port for a family, or NULL. */
-const struct probe_module *probe_module_for(enum probe_family family, uint16_t port);
+
+/* Which modules test which ports: the defaults, narrowed or changed by the operator. */
+struct probe_selection {
+	unsigned families;                        /* PROBE_RELAY | PROBE_PROXY */
+	uint32_t modules;                         /* registry bits allowed; 0: every module */
+	const uint16_t *ports[PROBE_MAX_MODULES]; /* 0-terminated, replacing a module's defaults */
+};
+/*
+ * The modules to try on port, as registry bits (0: nothing to test). A port
+ * of the relay test gets only the relay test, unless relays are not chosen;
+ * any other port gets the proxy modules that claim it, or when none does,
+ * those tried on any port (every chosen one when the operator named them).
+ */
+uint32_t probe_plan(const struct probe_selection *selection, uint16_t port);
 
 #endif

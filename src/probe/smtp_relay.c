@@ -15,6 +15,7 @@
 #include "probe/fingerprint.h"
 #include "probe/probe.h"
 #include "probe/relay_variants.h"
+#include "probe/smtp_message.h"
 #include "probe/smtp_reply.h"
 
 enum relay_state {
@@ -92,40 +93,21 @@ static void detect_software(struct probe_conn *conn, const char *text, size_t le
 static void send_message(struct probe_conn *conn, struct relay_session *s)
 {
 	const struct probe_settings *settings = probe_settings(conn);
-	const struct relay_variant *v = &relay_variants[s->variant];
-	char date[64], header[1024], body[1400];
-	time_t now = time(NULL);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", gmtime(&now));
-	char target[ADDR_PORT_STRLEN];
+	char target[ADDR_PORT_STRLEN], tested[160], message[SMTP_MESSAGE_MAX];
 	addr_port_format(probe_address(conn), probe_port(conn), target);
-	int hlen = snprintf(header, sizeof header,
-			    "From: Open relay test <%s>\r\n"
-			    "To: <%s@%s>\r\n"
-			    "Subject: Open relay test %s\r\n"
-			    "Date: %s\r\n"
-			    "Message-ID: <%s@%s>\r\n"
-			    "X-Plughole-Token: %s\r\n"
-			    "Auto-Submitted: auto-generated\r\n"
-			    "MIME-Version: 1.0\r\n"
-			    "Content-Type: text/plain; charset=us-ascii\r\n"
-			    "\r\n",
-			    settings->from, s->token, settings->sink_domain, s->token, date, s->token,
-			    settings->sink_domain, s->token);
-	int blen = snprintf(body, sizeof body,
-			    "This message tests whether the mail server at %s relays mail for\r\n"
-			    "anyone (an \"open relay\"). It was sent by %s\r\n"
-			    "as part of a \"Secure Your Server\" campaign that finds open relays and\r\n"
-			    "tells their owners how to close them. It is addressed only to a mailbox\r\n"
-			    "of the test itself (%s); nobody else receives it.\r\n"
-			    "\r\n"
-			    "Test variant: %s\r\n"
-			    "Token: %s\r\n"
-			    "Questions, or to opt out of further tests: %s\r\n"
-			    ".\r\n",
-			    target, settings->operator_name, settings->sink_domain, v->name, s->token,
-			    settings->operator_contact ? settings->operator_contact : settings->from);
-	probe_send(conn, header, (size_t)hlen);
-	probe_send(conn, body, (size_t)blen);
+	snprintf(tested, sizeof tested, "the mail server at %s relays mail for anyone (an \"open relay\")",
+		 target);
+	struct smtp_message m = {
+		.kind = "Open relay test",
+		.tested = tested,
+		.from = settings->from,
+		.token = s->token,
+		.sink_domain = settings->sink_domain,
+		.variant = relay_variants[s->variant].name,
+		.operator_name = settings->operator_name,
+		.contact = settings->operator_contact,
+	};
+	probe_send(conn, message, smtp_message_format(&m, time(NULL), message, sizeof message));
 	probe_transcript(conn, ">> ", "(test message)", 14);
 	set_state(conn, s, RELAY_MESSAGE);
 }
@@ -409,9 +391,13 @@ static void relay_on_tls(struct probe_conn *conn, bool ok)
 	greet(conn, s);
 }
 
+static const uint16_t relay_ports[] = {25, 465, 587, 2525, 0};
+
 const struct probe_module probe_smtp_relay = {
 	.name = "smtp-relay",
 	.family = PROBE_RELAY,
+	.ports = relay_ports,
+	.any_port = true, /* with only the relay test chosen, every candidate gets it */
 	.state_size = sizeof(struct relay_session),
 	.start = relay_start,
 	.on_readable = relay_on_readable,

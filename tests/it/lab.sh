@@ -48,7 +48,7 @@ lab_port() {
 
 # --- the command line ---------------------------------------------------------
 "$LAB" --list >"$dir/list" || fail "--list"
-[ "$(tail -n +2 "$dir/list" | wc -l)" -eq 15 ] || fail "--list has 15 behaviours"
+[ "$(tail -n +2 "$dir/list" | wc -l)" -ge 15 ] || fail "--list has the 15 SMTP behaviours (proxies: lab_proxy.sh)"
 for name in closed open drop percent greylist starttls tarpit drip garbage http reset silent endless helo-only tempfail; do
 	grep -q "	$name	" "$dir/list" || fail "--list lacks $name"
 done

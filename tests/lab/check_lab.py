@@ -406,7 +406,8 @@ def test_latency():
     s.ehlo()
     ehlo_time = time.time() - start
     s.quit()
-    check(banner_time >= 0.3 and ehlo_time >= 0.3,
+    # libevent's timers run on CLOCK_MONOTONIC_COARSE: a 300 ms hold may end a tick (a few ms) early.
+    check(banner_time >= 0.29 and ehlo_time >= 0.29,
           "latency: 300 ms before each reply (banner %.2f, EHLO %.2f)" % (banner_time, ehlo_time))
     # STARTTLS under latency: the 220 must still come before the handshake.
     s = smtp(host(5, 2), port=ARGS.latency_port)

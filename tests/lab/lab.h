@@ -6,8 +6,8 @@
  * behaviour B, addresses in a --hosts block get a behaviour from a weighted
  * hash of the address, anything else is a closed SMTP server. Each behaviour
  * is one row of lab_behaviours[] pointing at the protocol file that plays it
- * (lab_smtp.c, lab_hostile.c; proxies later), so a new behaviour is a row and,
- * for a new protocol, a file.
+ * (lab_smtp.c, lab_hostile.c, lab_proxy.c, lab_socks.c, lab_gateway.c), so a
+ * new behaviour is a row and, for a new protocol, a file.
  */
 #ifndef PLUGHOLE_LAB_H
 #define PLUGHOLE_LAB_H
@@ -40,6 +40,20 @@ enum lab_behaviour {
 	LAB_ENDLESS,
 	LAB_HELO_ONLY,
 	LAB_TEMPFAIL,
+	LAB_HTTP_CONNECT_OPEN, /* proxies (issue 4): lab_proxy.c, lab_socks.c, lab_gateway.c */
+	LAB_HTTP_CONNECT_443,
+	LAB_HTTP_POST,
+	LAB_HTTP_GET,
+	LAB_SOCKS4_OPEN,
+	LAB_SOCKS5_OPEN,
+	LAB_SOCKS5_AUTH,
+	LAB_SOCKS5_REFUSE,
+	LAB_WINGATE,
+	LAB_ROUTER,
+	LAB_BLOCK_PAGE,
+	LAB_HTTP_SLOW,
+	LAB_PROXY_GARBAGE,
+	LAB_PROXY_SILENT,
 	LAB_BEHAVIOUR_LAST
 };
 
@@ -96,6 +110,7 @@ struct lab_config {
 	unsigned idle_timeout;	 /* seconds */
 	unsigned endless_rate;	 /* bytes per second */
 	size_t max_message;	 /* bytes */
+	uint16_t web_port;	 /* the only port http-connect-443 tunnels to */
 	bool have_sink;
 	struct sockaddr_in sink;
 	const char *sink_domain; /* NULL: forward every relayed recipient */
@@ -121,6 +136,7 @@ struct lab_session {
 
 struct lab_stats {
 	uint64_t accepted, refused, messages, forwarded, forward_failed;
+	uint64_t tunnels, tunnel_failed; /* proxies' outgoing connections */
 	uint64_t live, peak;
 };
 
@@ -148,6 +164,11 @@ const char *lab_date(char buf[40]);
 lab_start_fn lab_smtp_start;
 lab_software_fn lab_smtp_software;
 lab_start_fn lab_hostile_start;
+lab_start_fn lab_proxy_start; /* HTTP proxies */
+lab_software_fn lab_proxy_software;
+lab_start_fn lab_socks_start;
+lab_start_fn lab_gateway_start; /* WinGate, router */
+lab_software_fn lab_gateway_software;
 
 /* The self-signed certificate and key, made in memory; NULL on failure. */
 struct ssl_ctx_st *lab_tls_context(void);

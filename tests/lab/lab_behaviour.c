@@ -40,6 +40,42 @@ const struct lab_behaviour_row lab_behaviours[LAB_BEHAVIOUR_LAST] = {
     [LAB_TEMPFAIL] = {"tempfail", "tempfail",
 		      "421 banner (even N) or 450 to every RCPT (odd N), on every attempt", lab_smtp_start,
 		      lab_smtp_software},
+    [LAB_HTTP_CONNECT_OPEN] = {"http-connect-open", "open-proxy-mail",
+			       "HTTP CONNECT to any 127.x address and port, then a byte tunnel",
+			       lab_proxy_start, lab_proxy_software},
+    [LAB_HTTP_CONNECT_443] = {"http-connect-443", "open-proxy-web",
+			      "HTTP CONNECT only to --web-port, 403 Forbidden to any other port",
+			      lab_proxy_start, lab_proxy_software},
+    [LAB_HTTP_POST] = {"http-post", "open-proxy-mail",
+		       "forwards POST http://ADDR:PORT/ as it came (headers, body) and relays the answer",
+		       lab_proxy_start, lab_proxy_software},
+    [LAB_HTTP_GET] = {"http-get", "open-proxy-web",
+		      "forwards GET http://ADDR:PORT/path as HTTP/1.0, adds Via:, 405 to other methods",
+		      lab_proxy_start, lab_proxy_software},
+    [LAB_SOCKS4_OPEN] = {"socks4-open", "open-proxy-mail", "SOCKS4 and SOCKS4a CONNECT to any 127.x address",
+			 lab_socks_start, NULL},
+    [LAB_SOCKS5_OPEN] = {"socks5-open", "open-proxy-mail",
+			 "SOCKS5 without authentication, CONNECT to IPv4, ::1 and names", lab_socks_start,
+			 NULL},
+    [LAB_SOCKS5_AUTH] = {"socks5-auth", "closed",
+			 "SOCKS5 offering only username/password, which always fails", lab_socks_start, NULL},
+    [LAB_SOCKS5_REFUSE] = {"socks5-refuse", "closed",
+			   "SOCKS5 accepts no authentication, then refuses CONNECT (reply 2)",
+			   lab_socks_start, NULL},
+    [LAB_WINGATE] = {"wingate", "open-proxy-mail", "WinGate> prompt, HOST:PORT or HOST PORT opens a tunnel",
+		     lab_gateway_start, lab_gateway_software},
+    [LAB_ROUTER] = {"router", "open-proxy-mail",
+		    "Cisco-style login (password cisco), router> prompt, telnet HOST PORT opens a tunnel",
+		    lab_gateway_start, lab_gateway_software},
+    [LAB_BLOCK_PAGE] = {"block-page", "not-proxy",
+			"HTTP/1.0 200 OK and a block page to every request, never tunnels", lab_proxy_start,
+			lab_proxy_software},
+    [LAB_HTTP_SLOW] = {"http-slow", "timeout", "reads a request, answers a byte a second", lab_proxy_start,
+		       lab_proxy_software},
+    [LAB_PROXY_GARBAGE] = {"proxy-garbage", "not-proxy", "binary junk in answer to a request, then close",
+			   lab_hostile_start, NULL},
+    [LAB_PROXY_SILENT] = {"proxy-silent", "timeout", "accepts, never answers, never closes",
+			  lab_hostile_start, NULL},
 };
 
 int lab_behaviour_find(const char *name, size_t len)
@@ -58,6 +94,7 @@ void lab_config_defaults(struct lab_config *config)
 	config->idle_timeout = 60;
 	config->endless_rate = 10240;
 	config->max_message = 1 << 20;
+	config->web_port = 443;
 }
 
 int lab_mix_parse(const char *spec, struct lab_mix *mix, const char **why)

@@ -1,8 +1,10 @@
 /*
  * Peers that do not speak the protocol at all: silent, garbage, an HTTP
- * answer, a line that never ends. They work on the bare socket with one read
- * event (to notice the client leave) and, except silent, one timer: no
- * buffers, so tens of thousands of them cost little.
+ * answer, a line that never ends, and the proxy ports' silent peer and junk
+ * answer (which waits for the client's request, as a proxy speaks second).
+ * They work on the bare socket with one read event (to notice the client
+ * leave) and, except the silent ones, one timer: no buffers, so tens of
+ * thousands of them cost little.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,7 +25,8 @@ struct hostile {
 	struct event *read;
 	struct event *timer; /* NULL for silent */
 	struct lab_host host;
-	bool said; /* garbage/http: the answer is out, waiting for the client to go */
+	bool waiting; /* proxy-garbage: no request yet (the timer is the idle timeout) */
+	bool said;    /* garbage/http: the answer is out, waiting for the client to go */
 	uint64_t sent;
 };
 
@@ -38,13 +41,27 @@ static void hostile_free(struct lab_session *session)
 	free(h);
 }
 
+static void hostile_say(struct hostile *h);
+
 static void hostile_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct hostile *h = arg;
+	unsigned ms = h->lab->config.latency_ms;
+	struct timeval delay = {ms / 1000, (ms % 1000) * 1000};
 	char sink[4096];
 	ssize_t n = recv(fd, sink, sizeof sink, 0);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		hostile_free(&h->base);
+		return;
+	}
+	if (n > 0 && h->waiting) {
+		/* The request is here: the junk answers it, after --latency like any reply. */
+		h->waiting = false;
+		if (ms > 0)
+			evtimer_add(h->timer, &delay);
+		else
+			hostile_say(h);
+	}
 }
 
 static size_t garbage_payload(const struct lab_host *host, char *buf, size_t size)
@@ -56,6 +73,9 @@ static size_t garbage_payload(const struct lab_host *host, char *buf, size_t siz
 		x ^= x << 5;
 		buf[i] = (char)(x >> 24);
 	}
+	/* Never readable as a SOCKS version (0, 4, 5), "HTTP" or telnet's IAC (0xff) by a proxy probe. */
+	if (host->behaviour == LAB_PROXY_GARBAGE && size > 0)
+		buf[0] = (char)(0x80 | (buf[0] & 0x7e));
 	return size;
 }
 
@@ -114,7 +134,7 @@ static void endless_tick(struct hostile *h)
 static void hostile_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct hostile *h = arg;
-	if (h->said) {
+	if (h->said || h->waiting) {
 		hostile_free(&h->base); /* the client never left: idle timeout */
 		return;
 	}
@@ -128,6 +148,8 @@ void lab_hostile_start(struct lab *lab, evutil_socket_t fd, const struct lab_hos
 {
 	struct hostile *h = calloc(1, sizeof *h);
 	struct timeval delay = {lab->config.latency_ms / 1000, (lab->config.latency_ms % 1000) * 1000};
+	struct timeval idle = {lab->config.idle_timeout, 0};
+	bool silent = host->behaviour == LAB_SILENT || host->behaviour == LAB_PROXY_SILENT;
 	if (h == NULL) {
 		evutil_closesocket(fd);
 		return;
@@ -136,11 +158,11 @@ void lab_hostile_start(struct lab *lab, evutil_socket_t fd, const struct lab_hos
 	h->fd = fd;
 	h->host = *host;
 	h->read = event_new(lab->base, fd, EV_READ | EV_PERSIST, hostile_read, h);
-	if (host->behaviour != LAB_SILENT)
+	if (!silent)
 		h->timer = event_new(lab->base, -1, host->behaviour == LAB_ENDLESS ? EV_PERSIST : 0,
 				     hostile_timer, h);
 	lab_session_add(lab, &h->base, hostile_free);
-	if (h->read == NULL || (host->behaviour != LAB_SILENT && h->timer == NULL)) {
+	if (h->read == NULL || (!silent && h->timer == NULL)) {
 		hostile_free(&h->base);
 		return;
 	}
@@ -148,7 +170,10 @@ void lab_hostile_start(struct lab *lab, evutil_socket_t fd, const struct lab_hos
 	if (host->behaviour == LAB_ENDLESS) {
 		struct timeval tick = {0, ENDLESS_TICK_MS * 1000};
 		event_add(h->timer, &tick); /* persistent: every tick from now on */
-	} else if (host->behaviour != LAB_SILENT) {
+	} else if (host->behaviour == LAB_PROXY_GARBAGE) {
+		h->waiting = true;
+		evtimer_add(h->timer, &idle);
+	} else if (!silent) {
 		if (lab->config.latency_ms > 0)
 			evtimer_add(h->timer, &delay);
 		else

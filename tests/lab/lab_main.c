@@ -30,7 +30,7 @@ static const char usage[] =
     "       plughole-lab --list\n"
     "       plughole-lab --truth [--hosts CIDR --mix SPEC] [--seed N] [ADDRESS...]\n"
     "\n"
-    "Plays thousands of SMTP hosts on 127.0.0.0/8 in one process: 127.20.B.N\n"
+    "Plays thousands of SMTP and proxy hosts on 127.0.0.0/8 in one process: 127.20.B.N\n"
     "is behaviour B (see --list); --hosts blocks get behaviours by --mix.\n"
     "\n"
     "  --port PORT          listen on 0.0.0.0:PORT (0: any free port); repeatable\n"
@@ -46,6 +46,7 @@ static const char usage[] =
     "  --endless-rate B     bytes per second of the endless line (default 10240)\n"
     "  --max-message B      largest message accepted (default 1048576)\n"
     "  --forward-log FILE   one line per relayed recipient (delivered or not)\n"
+    "  --web-port PORT      the only port http-connect-443 hosts tunnel to (default 443)\n"
     "  --list               print the behaviour table and exit\n"
     "  --truth              print ADDRESS, BEHAVIOUR, EXPECTED_VERDICT, SOFTWARE for\n"
     "                       every --hosts address and each ADDRESS given, and exit\n"
@@ -122,9 +123,10 @@ static void print_stats(const struct lab *lab)
 	fprintf(stderr,
 		"plughole-lab: accepted %" PRIu64 ", refused %" PRIu64 ", live %" PRIu64 ", peak %" PRIu64
 		" sessions, messages %" PRIu64 ", forwarded %" PRIu64 ", forward failures %" PRIu64
-		", max RSS %ld KiB\n",
+		", tunnels %" PRIu64 ", tunnel failures %" PRIu64 ", max RSS %ld KiB\n",
 		lab->stats.accepted, lab->stats.refused, lab->stats.live, lab->stats.peak,
-		lab->stats.messages, lab->stats.forwarded, lab->stats.forward_failed, ru.ru_maxrss);
+		lab->stats.messages, lab->stats.forwarded, lab->stats.forward_failed, lab->stats.tunnels,
+		lab->stats.tunnel_failed, ru.ru_maxrss);
 }
 
 static void lab_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
@@ -274,6 +276,7 @@ int main(int argc, char **argv)
 		O_ENDLESS,
 		O_MAX_MESSAGE,
 		O_FORWARD_LOG,
+		O_WEB_PORT,
 		O_LIST,
 		O_TRUTH,
 		O_HELP
@@ -292,6 +295,7 @@ int main(int argc, char **argv)
 	    {"endless-rate", required_argument, NULL, O_ENDLESS},
 	    {"max-message", required_argument, NULL, O_MAX_MESSAGE},
 	    {"forward-log", required_argument, NULL, O_FORWARD_LOG},
+	    {"web-port", required_argument, NULL, O_WEB_PORT},
 	    {"list", no_argument, NULL, O_LIST},
 	    {"truth", no_argument, NULL, O_TRUTH},
 	    {"help", no_argument, NULL, O_HELP},
@@ -360,6 +364,10 @@ int main(int argc, char **argv)
 			break;
 		case O_FORWARD_LOG:
 			forward_log_path = optarg;
+			break;
+		case O_WEB_PORT:
+			bad = parse_unsigned(optarg, 65535, &n) != 0 || n == 0;
+			c->web_port = (uint16_t)n;
 			break;
 		case O_LIST:
 			list = true;

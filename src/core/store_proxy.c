@@ -1,0 +1,35 @@
+/* SQL for proxy verification: what the sink's target and SMTP side saw, by nonce or token. */
+#include <stdio.h>
+
+#include "core/store_internal.h"
+
+static const char SQL_TARGET_HIT_FIND[] = "SELECT peer FROM target_hits WHERE nonce = ?1";
+static const char SQL_PROOF_FIND[] = "SELECT test, peer FROM proofs WHERE token = ?1";
+
+int store_target_hit_find(struct store *store, const char *nonce, char *peer, size_t peerlen)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_TARGET_HIT_FIND);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, nonce);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		snprintf(peer, peerlen, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "finding a target hit");
+}
+
+int store_proof_find(struct store *store, const char *token, uint8_t *test, char *peer, size_t peerlen)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PROOF_FIND);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, token);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*test = (uint8_t)sqlite3_column_int(stmt, 0);
+		snprintf(peer, peerlen, "%s", (const char *)sqlite3_column_text(stmt, 1));
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "finding a proof");
+}
