@@ -28,7 +28,7 @@ echo "== 1. ingest the demo feeds (data/demo/)"
 ph ingest --allow-loopback --port 2525 "$src"/data/demo/*.{txt,rbldnsd,csv,json} 2>"$run/ingest.log"
 ph ingest --allow-loopback "$src"/data/demo/proxies/open-proxies.txt 2>>"$run/ingest.log" | tail -n 1
 echo "   (bad lines are reported with file:line, e.g.:)"
-grep warning "$run/ingest.log" | head -3 | sed 's/^/   /'
+sed -n "/warning/p" "$run/ingest.log" | sed -n 1,3p | sed 's/^/   /'
 
 echo
 echo "== 2. the sink: one message with a valid token"
@@ -49,8 +49,8 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
 echo
 echo "== 3. verify every candidate against plughole-lab (127.20.B.N plays behaviour B):"
-echo "   relays on port 2525, proxies on 3128; the sink's web target on 127.0.60.1:2580"
-"$lab" --port 2525 --port 3128 --sink 127.0.60.1:2561 --sink-domain sink.demo --tarpit-delay 20 \
+echo "   relays on port 2525, proxies on 3128, 1080 and 23; the sink's web target on 127.0.60.1:2580"
+"$lab" --port 2525 --port 3128 --port 1080 --port 23 --sink 127.0.60.1:2561 --sink-domain sink.demo --tarpit-delay 20 \
   --greylist-delay 2 --web-port 2580 >"$run/lab.out" 2>"$run/lab.log" &
 pids+=($!)
 wait_port 127.20.0.1 2525
@@ -60,17 +60,17 @@ ph verify --allow-loopback --sink 127.0.60.1:2561 --sink-domain sink.demo --helo
   --per-net 64 2>"$run/verify.log"
 echo
 echo "   open relays, proven by a token that reached the sink:"
-ph findings --verdict open-relay | cut -f1-7 | head -12 | sed 's/^/   /'
+ph findings --verdict open-relay | cut -f1-7 | sed -n 1,12p | sed 's/^/   /'
 echo "   open proxies: mail through the tunnel reached the sink, or the tunnel reached the web target:"
 { ph findings --verdict open-proxy-mail; ph findings --verdict open-proxy-web; } | cut -f1-7 | sed 's/^/   /'
 
 echo
 echo "== 4. attribute the findings to network owners (data/demo/registry/)"
-ph attribute load "$src"/data/demo/registry/* >"$run/attribute-load.log" 2>&1
+ph attribute load $(find "$src/data/demo/registry" -type f ! -name README | sort) >"$run/attribute-load.log" 2>&1
 ph attribute 2>"$run/attribute.log" | sed 's/^/   /'
 echo "   owners, one letter each later:"
-ph owners | head -12 | sed 's/^/   /'
+ph owners | sed -n 1,12p | sed 's/^/   /'
 echo "   why would 127.20.1.1's owner get a letter? ('plughole whois'):"
-ph whois 127.20.1.1 | head -16 | sed 's/^/   /'
+ph whois 127.20.1.1 | sed -n 1,16p | sed 's/^/   /'
 echo
 echo "   everything is in $db; 'plughole --db $db findings --format json --transcript' shows the evidence"
