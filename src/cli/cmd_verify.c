@@ -21,7 +21,7 @@ const char usage_verify[] =
 	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
 	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
 	"                       [--timeout S] [--total-timeout S] [--proof-grace S]\n"
-	"                       [--source ADDR] [--seed N] [--allow-loopback]\n"
+	"                       [--rate N] [--source ADDR] [--seed N] [--allow-loopback]\n"
 	"                       [ADDRESS[:PORT]...]\n"
 	"\n"
 	"Tests the given candidates (port 25 when none is given), or every candidate\n"

@@ -10,7 +10,7 @@
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help},
 	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest},
-	{"verify", cmd_verify, "prove which candidates are open relays", usage_verify},
+	{"verify", cmd_verify, "prove which candidates are open relays and open proxies", usage_verify},
 	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings},
 	{"attribute", cmd_attribute, "each finding's owner, abuse contact, AS, agency", usage_attribute},
 	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners},
