@@ -33,6 +33,12 @@ void commands_print_all(FILE *out);
 int command_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the configured store, logging why not. */
 struct store *cli_open_store(struct cli *cli);
+/*
+ * The body of a listing verb: takes [--format tsv|csv|json] and no operands,
+ * opens the store and prints what each() yields.
+ */
+int cli_print_rows(struct cli *cli, const char *verb, int argc, char **argv,
+		   int (*each)(struct store *store, store_row_fn fn, void *ctx));
 /* getopt_long loop helper: resets getopt for a verb's own argv. */
 void cli_reset_getopt(void);
 

@@ -108,28 +108,7 @@ static int attribute_load(struct cli *cli, int argc, char **argv)
 
 static int attribute_sources(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
-	};
-	enum output_format format = OUTPUT_TSV;
-	int c;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (c != 'f' || output_format_parse(optarg, &format) != 0)
-			return c == 'f' ? command_usage_error("attribute", "unknown format '%s'", optarg)
-					: EXIT_USAGE;
-	}
-	if (optind != argc)
-		return command_usage_error("attribute", "sources takes no operands");
-	struct store *store = cli_open_store(cli);
-	if (store == NULL)
-		return EXIT_FAILURE_;
-	struct output out;
-	output_begin(&out, format, stdout);
-	int rc = store_registry_each(store, output_row, &out);
-	output_end(&out);
-	store_close(store);
-	return rc == 0 ? EXIT_OK : EXIT_FAILURE_;
+	return cli_print_rows(cli, "attribute sources", argc, argv, store_registry_each);
 }
 
 static int attribute_remove(struct cli *cli, int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "core/log.h"
 
 static const struct command commands[] = {
@@ -62,6 +63,34 @@ int command_usage_error(const char *verb, const char *fmt, ...)
 }
 
 struct store *cli_open_store(struct cli *cli) { return store_open(cli->config.db); }
+
+int cli_print_rows(struct cli *cli, const char *verb, int argc, char **argv,
+		   int (*each)(struct store *store, store_row_fn fn, void *ctx))
+{
+	static const struct option options[] = {
+		{"format", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	enum output_format format = OUTPUT_TSV;
+	int c;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c != 'f')
+			return EXIT_USAGE;
+		if (output_format_parse(optarg, &format) != 0)
+			return command_usage_error(verb, "unknown format '%s'", optarg);
+	}
+	if (optind != argc)
+		return command_usage_error(verb, "takes no operands");
+	struct store *store = cli_open_store(cli);
+	if (store == NULL)
+		return EXIT_FAILURE_;
+	struct output out;
+	output_begin(&out, format, stdout);
+	int rc = each(store, output_row, &out);
+	output_end(&out);
+	store_close(store);
+	return rc == 0 ? EXIT_OK : EXIT_FAILURE_;
+}
 
 void cli_reset_getopt(void) { optind = 0; /* glibc: 0 also resets its internal state */ }
 
