@@ -33,18 +33,7 @@ fail() {
 	exit 1
 }
 
-# Waits for "listening 0.0.0.0:PORT" from a lab and prints the port.
-lab_port() {
-	local out=$1
-	for _ in $(seq 1 100); do
-		if grep -q '^listening ' "$out" 2>/dev/null; then
-			sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$out" | head -n 1
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/lib/lab.sh"
 
 # --- the command line ---------------------------------------------------------
 "$LAB" --list >"$dir/list" || fail "--list"
@@ -92,8 +81,8 @@ pids+=($lab_pid)
 slow_pid=$!
 pids+=($slow_pid)
 
-port=$(lab_port "$dir/lab.out") || fail "the lab did not start"
-slow_port=$(lab_port "$dir/slow.out") || fail "the latency lab did not start"
+port=$(lab_ports "$dir/lab.out") || fail "the lab did not start"
+slow_port=$(lab_ports "$dir/slow.out") || fail "the latency lab did not start"
 sink_up=0
 for _ in $(seq 1 50); do
 	python3 -c "import socket; socket.create_connection(('$SINK_ADDR', $SINK_PORT), 1).close()" 2>/dev/null &&

@@ -40,18 +40,7 @@ fail() {
 	exit 1
 }
 
-# Waits for the lab's "listening 0.0.0.0:PORT" lines and prints the ports.
-lab_ports() {
-	local out=$1 want=$2
-	for _ in $(seq 1 100); do
-		if [ "$(grep -c '^listening ' "$out" 2>/dev/null)" -ge "$want" ]; then
-			sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$out"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/lib/lab.sh"
 
 # --- the behaviour table and the truth ------------------------------------------
 "$LAB" --list >"$dir/list" || fail "--list"

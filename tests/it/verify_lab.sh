@@ -6,6 +6,7 @@
 # Addresses: lab hosts 127.20.B.{1,2}, verifier's sink 127.0.41.1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/lab.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -16,9 +17,7 @@ SINK=127.0.41.1:2541
 
 "$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --tarpit-delay 20 --greylist-delay 2 \
   --forward-log "$tmp/forward.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
-[ -n "$port" ] || fail "the lab did not start"
+port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 
 targets=(); addrs=()
 for b in $(seq 0 14); do for n in 1 2; do targets+=("127.20.$b.$n:$port"); addrs+=("127.20.$b.$n"); done; done

@@ -11,6 +11,7 @@
 # 8051 and 4451), the external sink 127.0.45.12, the IPv6 sink [::1]:2553.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/lab.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -22,9 +23,7 @@ SINK=127.0.45.11:2551 WEB=127.0.45.11:8051 WEB443=127.0.45.11:4451
 # The lab's web-only host tunnels to port 4451 only: the second target.
 "$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --web-port 4451 >"$tmp/lab.out" 2>"$tmp/lab.err" &
 pids+=($!)
-for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
-[ -n "$port" ] || fail "the lab did not start"
+port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 
 mapfile -t behaviours < <("$LAB" --list | awk -F'\t' '$1 ~ /^[0-9]+$/ && $1 > 14 { print $1 }')
 [ "${#behaviours[@]}" -ge 14 ] || fail "the lab lists only ${#behaviours[@]} proxy behaviours"

@@ -5,6 +5,7 @@
 # Addresses: lab hosts 127.20.B.N (N = 40..79), sinks 127.0.46.1 and ::1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/lab.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -14,9 +15,7 @@ db="$tmp/db"
 SINK=127.0.46.1:2546
 
 "$LAB" --port 0 --sink "$SINK" --sink-domain sink.test >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
-[ -n "$port" ] || fail "the lab did not start"
+port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 # 20 open relays and 20 silent hosts: the silent ones hold the run open.
 for n in $(seq 40 59); do echo "127.20.1.$n:$port"; echo "127.20.11.$n:$port"; done >"$tmp/list"
 "$PLUGHOLE" --db "$db" ingest --allow-loopback "$tmp/list" >/dev/null 2>&1
