@@ -147,13 +147,23 @@ static struct timeval to_timeval(double seconds)
 
 /* ---- keys and tables ---- */
 
+/* MurmurHash3's finaliser: every input bit reaches the low bits the tables
+ * mask with (an IPv4 address's last octet lands in the top byte of lo). */
+static uint64_t mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	return k ^ (k >> 33);
+}
+
 static uint64_t addr_hash(const struct addr *a, uint16_t port)
 {
 	uint64_t hi, lo;
 	memcpy(&hi, a->bytes, 8);
 	memcpy(&lo, a->bytes + 8, 8);
-	uint64_t h = (hi ^ (lo * 0x9e3779b97f4a7c15ull) ^ port) * 0xff51afd7ed558ccdull;
-	return h ^ (h >> 29);
+	return mix64(hi ^ mix64(lo ^ port));
 }
 
 static struct addr network_of(const struct addr *a)
@@ -355,21 +365,39 @@ void probe_send(struct probe_conn *c, const char *data, size_t len)
 	bufferevent_write(c->bev, data, len);
 }
 
+static size_t format_line(struct probe_conn *c, char *out, size_t size, const char *fmt, va_list ap)
+{
+	if (size < 3)
+		return 0;
+	int n = vsnprintf(out, size - 2, fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n > size - 3)
+		n = (int)size - 3;
+	probe_transcript(c, ">> ", out, (size_t)n);
+	out[n] = '\r';
+	out[n + 1] = '\n';
+	return (size_t)n + 2;
+}
+
+size_t probe_format_line(struct probe_conn *c, char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = format_line(c, out, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 void probe_send_line(struct probe_conn *c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	size_t n = format_line(c, line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 3)
-		n = (int)sizeof line - 3;
-	probe_transcript(c, ">> ", line, (size_t)n);
-	line[n] = '\r';
-	line[n + 1] = '\n';
-	probe_send(c, line, (size_t)n + 2);
+	if (n > 0)
+		probe_send(c, line, n);
 }
 
 void probe_set_timeout(struct probe_conn *c, double seconds)

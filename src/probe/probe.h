@@ -79,6 +79,10 @@ struct evbuffer *probe_input(struct probe_conn *conn);
 /* Sends bytes; a line is logged in the transcript as ">> line". */
 void probe_send(struct probe_conn *conn, const char *data, size_t len);
 void probe_send_line(struct probe_conn *conn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats "line\r\n" into out (cut to fit) and logs it, for commands sent
+ * together (pipelining); returns its length, 0 when out is too small. */
+size_t probe_format_line(struct probe_conn *conn, char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Records a received reply ("<< ...") or a note ("-- ...") in the bounded transcript. */
 void probe_transcript(struct probe_conn *conn, const char *prefix, const char *text, size_t len);
 void probe_set_timeout(struct probe_conn *conn, double seconds);

@@ -21,6 +21,7 @@ const struct relay_variant relay_variants[] = {
 	{"unqualified-percent", "<relaytest>", "<{T}%{S}@{L}>"},
 };
 const size_t relay_variant_count = sizeof relay_variants / sizeof relay_variants[0];
+_Static_assert(sizeof relay_variants / sizeof relay_variants[0] <= RELAY_VARIANTS_MAX, "masks hold every variant");
 
 static const char *placeholder(const char *name, size_t len, const struct relay_context *ctx)
 {

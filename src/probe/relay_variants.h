@@ -26,6 +26,8 @@ struct relay_variant {
 	const char *rcpt_to;   /* {L} server literal, {D} server domain, {F} our sender */
 };
 
+#define RELAY_VARIANTS_MAX 32 /* a session keeps sets of variants as 32-bit masks */
+
 extern const struct relay_variant relay_variants[];
 extern const size_t relay_variant_count;
 

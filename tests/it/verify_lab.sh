@@ -59,6 +59,14 @@ drop=$(q "select count(*) from probes p join candidates c on c.id = p.candidate_
 [ "$drop" -ge 14 ] || fail "accept-then-drop should take one message per variant, took $drop"
 # Every forwarded message the sink got was addressed to the sink's domain.
 [ "$(grep -vc 'sink.test' "$tmp/forward.log" || true)" = 0 ] || fail "a relay was asked to deliver outside the sink"
+# A server that advertises PIPELINING gets every variant's MAIL, RCPT and RSET
+# in one write (its transcript shows commands back to back); one that does
+# not (the lab's OpenSMTPD) gets them one at a time.
+transcript() { q "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '$1'"; }
+sweep='>> RSET
+>> MAIL FROM'
+assert_contains "$(transcript 127.20.0.1)" "$sweep"
+assert_not_contains "$(transcript 127.20.1.2)" "$sweep"
 # Transcripts are kept and bounded.
 q "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
 

@@ -2,7 +2,9 @@
  * The lab's SMTP hosts: one session per connection, an explicit state
  * machine, a command table, and a relay policy per behaviour. Replies go
  * through the bufferevent; --latency holds each reply back by disabling
- * writes until a timer fires, so a delayed host costs no extra buffer.
+ * writes until a timer fires, so a delayed host costs no extra buffer. The
+ * latency is the network's: replies to pipelined commands are held together
+ * and go out at once, as they would arrive over a slow link.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -180,13 +182,14 @@ static void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 
 static struct event *smtp_timer(struct smtp_session *s);
 
-/* Called once per reply: with --latency, the reply waits for the timer. */
+/* Called once per reply: with --latency, the reply waits for the timer
+ * (started by the first reply of a pipelined batch). */
 static void smtp_sent(struct smtp_session *s)
 {
 	unsigned ms = s->lab->config.latency_ms;
 	struct timeval delay = {ms / 1000, (ms % 1000) * 1000};
 	struct event *timer;
-	if (ms == 0 || (timer = smtp_timer(s)) == NULL)
+	if (ms == 0 || s->delaying || (timer = smtp_timer(s)) == NULL)
 		return;
 	bufferevent_disable(s->bev, EV_WRITE);
 	s->delaying = true;
@@ -594,7 +597,7 @@ static void smtp_process(struct smtp_session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	char line[SMTP_LINE_MAX + 1];
-	while (!s->delaying && s->after == AFTER_NOTHING && s->state >= SMTP_GREET && s->state <= SMTP_DATA) {
+	while (s->after == AFTER_NOTHING && s->state >= SMTP_GREET && s->state <= SMTP_DATA) {
 		size_t eol_len = 0;
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 		size_t len = eol.pos < 0 ? evbuffer_get_length(in) : (size_t)eol.pos;
@@ -634,8 +637,6 @@ static void smtp_drained(struct bufferevent *bev, void *arg)
 		smtp_free(&s->base);
 	else if (s->after == AFTER_TLS)
 		smtp_start_tls(s);
-	else
-		smtp_process(s); /* pipelined commands wait for the previous (delayed) reply */
 }
 
 static void smtp_event(struct bufferevent *bev, short what, void *arg)
@@ -702,11 +703,9 @@ static void smtp_tick(evutil_socket_t fd, short what, void *arg)
 		smtp_process(s);
 		break;
 	default:
-		/* The held-back reply may go now; smtp_drained takes the next command once it is out. */
+		/* The held-back replies may go now; smtp_drained closes or starts TLS once they are out. */
 		s->delaying = false;
 		bufferevent_enable(s->bev, EV_WRITE);
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-			smtp_process(s);
 		break;
 	}
 }
