@@ -120,9 +120,11 @@ int store_finding_put(struct store *store, const struct finding *finding);
 /* A proof upgrades a written finding (relay-accepted to open-relay, ...). */
 int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
 			 const char *token, const char *exit_address, time_t when);
-/* One row per test message sent (outcome "message-sent"), committed before the verdict. */
+/* One row per test message (outcome "message-sent"), committed before the message goes out. */
 int store_probe_put(struct store *store, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply);
+/* The server's answer to that message: outcome "message-sent" (accepted) or "message-refused". */
+int store_probe_answer(struct store *store, const char *token, const char *outcome, const char *reply, time_t when);
 /* Repairs what a crash or a late proof left: returns how many findings changed. */
 int store_findings_reconcile(struct store *store);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */

@@ -20,6 +20,7 @@ static const char SQL_FINDING_PROVEN[] =
 static const char SQL_PROBE_PUT[] =
 	"INSERT INTO probes(candidate_id, test, variant, token, started, finished, outcome, reply)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
+static const char SQL_PROBE_ANSWER[] = "UPDATE probes SET outcome = ?2, reply = ?3, finished = ?4 WHERE token = ?1";
 /* A message went out but the run ended before its verdict was written (a crash):
  * say relay-accepted rather than test again and send a second message. */
 static const char SQL_RECONCILE_SENT[] =
@@ -125,6 +126,18 @@ int store_probe_put(struct store *store, int64_t candidate_id, const char *test,
 	sqlite3_bind_int64(stmt, 5, (int64_t)when);
 	store_bind_text(stmt, 6, outcome);
 	store_bind_text(stmt, 7, reply);
+	return store_step_done(store, stmt);
+}
+
+int store_probe_answer(struct store *store, const char *token, const char *outcome, const char *reply, time_t when)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PROBE_ANSWER);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, token);
+	store_bind_text(stmt, 2, outcome);
+	store_bind_text(stmt, 3, reply);
+	sqlite3_bind_int64(stmt, 4, (int64_t)when);
 	return store_step_done(store, stmt);
 }
 

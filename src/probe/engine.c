@@ -23,6 +23,7 @@
 #define TRANSCRIPT_STEP 512    /* grown lazily: most conversations are short */
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
 #define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
+#define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
 #define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
 #define HIT_NONCE_MAX 64
 
@@ -117,7 +118,9 @@ struct probe_engine {
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
-	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer;
+	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer, *due_timer;
+	int32_t *due;              /* targets whose test message waits for its record's commit */
+	size_t due_len, due_cap;
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
 	bool in_transaction, stopping, waiting, failed;
@@ -272,6 +275,20 @@ static void sample_memory(struct probe_engine *e)
 	}
 }
 
+/* The records of due test messages are durable now: their messages may go. */
+static void on_due_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	store_sync(e);
+	size_t len = e->due_len;
+	e->due_len = 0;
+	for (size_t i = 0; i < len && !e->failed; i++) {
+		struct probe_conn *c = e->targets[e->due[i]].conn;
+		if (c != NULL && !c->finished)
+			e->targets[e->due[i]].module->on_recorded(c);
+	}
+}
+
 static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
 {
 	store_sync(arg);
@@ -414,24 +431,71 @@ size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
 			  (uint32_t)time(NULL), out);
 }
 
-void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
+/* A test message for this target is on its way: never send another. */
+static int record_message(struct probe_conn *c, const char *variant, const char *token)
+{
+	struct probe_engine *e = c->engine;
+	struct probe_target *t = &e->targets[c->target];
+	t->flags |= TARGET_MESSAGE_SENT;
+	return store_probe_put(e->store, t->candidate_id, t->module->family == PROBE_RELAY ? "relay" : "proxy",
+			       variant, token, time(NULL), "message-sent", NULL);
+}
+
+static void message_accepted(struct probe_conn *c)
 {
 	struct probe_engine *e = c->engine;
 	struct probe_target *t = &e->targets[c->target];
 	/* The run waits for relays' late proofs; a proxy's test waits for its own
 	 * (through a tunnel to our sink the proof overtakes the reply). */
-	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_MESSAGE_SENT | TARGET_PROVEN))) {
+	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
 		e->awaiting_proof++;
 		t->flags |= TARGET_AWAITING;
 	}
-	t->flags |= TARGET_MESSAGE_SENT;
 	t->message_sent_at = e->last_message_at = now_seconds();
 	e->stats.messages_sent++;
-	/* Committed now: after a crash, this target must not get a second message. */
-	if (store_probe_put(e->store, t->candidate_id, t->module->family == PROBE_RELAY ? "relay" : "proxy",
-			    variant, token, time(NULL), "message-sent", reply) != 0)
+}
+
+void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
+{
+	struct probe_engine *e = c->engine;
+	if (record_message(c, variant, token) != 0) {
 		e->failed = true;
-	store_sync(e);
+		return;
+	}
+	if (e->due_len == e->due_cap) {
+		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
+		int32_t *grown = realloc(e->due, cap * sizeof *grown);
+		if (grown == NULL) {
+			e->failed = true;
+			return;
+		}
+		e->due = grown;
+		e->due_cap = cap;
+	}
+	if (e->due_len == 0) {
+		struct timeval delay = to_timeval(MESSAGE_COMMIT_DELAY);
+		evtimer_add(e->due_timer, &delay);
+	}
+	e->due[e->due_len++] = c->target;
+}
+
+void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
+{
+	if (accepted)
+		message_accepted(c);
+	if (store_probe_answer(c->engine->store, token, accepted ? "message-sent" : "message-refused", reply,
+			       time(NULL)) != 0)
+		c->engine->failed = true;
+}
+
+void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
+{
+	struct probe_engine *e = c->engine;
+	if (record_message(c, variant, token) != 0 || store_probe_answer(e->store, token, "message-sent", reply,
+									 time(NULL)) != 0)
+		e->failed = true;
+	message_accepted(c);
+	store_sync(e); /* committed now: after a crash, this target must not get a second message */
 }
 
 /* Memory goes later, from the loop: the module that ended the connection may
@@ -1107,6 +1171,7 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	SSL_CTX_set_security_level(e->tls, 0);
 	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
 	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
+	e->due_timer = evtimer_new(base, on_due_timer, e);
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
@@ -1202,6 +1267,7 @@ int probe_engine_run(struct probe_engine *e)
 		fputc('\n', stderr);
 	}
 	event_del(e->commit_timer);
+	event_del(e->due_timer);
 	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
@@ -1252,6 +1318,8 @@ void probe_engine_free(struct probe_engine *e)
 	while (e->retries != NULL)
 		retry_free(e->retries);
 	event_free(e->commit_timer);
+	event_free(e->due_timer);
+	free(e->due);
 	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);

@@ -50,6 +50,8 @@ struct probe_module {
 	void (*on_proof)(struct probe_conn *conn, uint8_t test);
 	/* A TLS handshake the module asked for finished (ok) or failed. */
 	void (*on_tls)(struct probe_conn *conn, bool ok);
+	/* The test message announced with probe_message_due may go now: its record is durable. */
+	void (*on_recorded)(struct probe_conn *conn);
 };
 
 /* What the engine tells every module about the campaign. */
@@ -91,7 +93,15 @@ void probe_start_tls(struct probe_conn *conn);
 bool probe_tls_active(struct probe_conn *conn);
 /* A proof token for this target and test. */
 size_t probe_token(struct probe_conn *conn, uint8_t test, char out[TOKEN_MAX_LEN]);
-/* Records that a test message carrying token went out (crash-safe: committed at once). */
+/*
+ * Test messages are recorded before they go out, so a crash never leads to a
+ * second one. probe_message_due records one and calls the module's
+ * on_recorded once the record is committed (due messages share a commit);
+ * probe_message_answered then notes the server's answer to it.
+ * probe_message_sent records one that went out already, committed at once.
+ */
+void probe_message_due(struct probe_conn *conn, const char *variant, const char *token);
+void probe_message_answered(struct probe_conn *conn, const char *token, bool accepted, const char *reply);
 void probe_message_sent(struct probe_conn *conn, const char *variant, const char *token, const char *reply);
 void probe_set_software(struct probe_conn *conn, const char *software);
 void probe_set_variant(struct probe_conn *conn, const char *variant);

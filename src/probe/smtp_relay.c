@@ -34,6 +34,7 @@ enum relay_state {
 	RELAY_MAIL,
 	RELAY_RCPT,
 	RELAY_DATA,
+	RELAY_RECORDING,
 	RELAY_MESSAGE,
 	RELAY_AWAIT_PROOF,
 	RELAY_RSET,
@@ -44,7 +45,7 @@ enum relay_state {
 static const char *const relay_state_names[RELAY_STATE_LAST] = {
 	[RELAY_BANNER] = "banner",   [RELAY_EHLO] = "ehlo",       [RELAY_HELO] = "helo",
 	[RELAY_STARTTLS] = "starttls", [RELAY_TLS_HANDSHAKE] = "tls-handshake",
-	[RELAY_SWEEP] = "sweep",     [RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",       [RELAY_DATA] = "data",
+	[RELAY_SWEEP] = "sweep",     [RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",       [RELAY_DATA] = "data",       [RELAY_RECORDING] = "recording",
 	[RELAY_MESSAGE] = "message", [RELAY_AWAIT_PROOF] = "await-proof",
 	[RELAY_RSET] = "rset",       [RELAY_QUIT] = "quit",
 };
@@ -328,25 +329,28 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		}
 		break;
 	case RELAY_DATA:
-		if (code == 354)
-			send_message(conn, s);
-		else
-			abandon_variant(conn, s, code);
-		break;
-	case RELAY_MESSAGE:
-		if (kind == 2) {
-			char reply[128];
-			snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
-			s->accepted = true;
-			probe_message_sent(conn, relay_variants[s->variant].name, s->token, reply);
-			if (s->proven) /* the proof overtook the server's reply */
-				conclude(conn, s, VERDICT_OPEN_RELAY);
-			else
-				set_state(conn, s, RELAY_AWAIT_PROOF);
+		if (code == 354) { /* the message goes once its record is durable: relay_on_recorded */
+			probe_message_due(conn, relay_variants[s->variant].name, s->token);
+			set_state(conn, s, RELAY_RECORDING);
 		} else {
 			abandon_variant(conn, s, code);
 		}
 		break;
+	case RELAY_MESSAGE: {
+		char reply[128];
+		snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
+		probe_message_answered(conn, s->token, kind == 2, reply);
+		if (kind != 2) {
+			abandon_variant(conn, s, code);
+			break;
+		}
+		s->accepted = true;
+		if (s->proven) /* the proof overtook the server's reply */
+			conclude(conn, s, VERDICT_OPEN_RELAY);
+		else
+			set_state(conn, s, RELAY_AWAIT_PROOF);
+		break;
+	}
 	case RELAY_RSET:
 		if (kind == 2)
 			enter_next_variant(conn, s);
@@ -354,6 +358,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		break;
 	case RELAY_AWAIT_PROOF: /* nothing was asked: a stray line */
+	case RELAY_RECORDING:
 	case RELAY_TLS_HANDSHAKE:
 		break;
 	case RELAY_QUIT:
@@ -462,7 +467,7 @@ static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 	s->proven = true;
 	if (s->state == RELAY_QUIT)
 		s->verdict = VERDICT_OPEN_RELAY;
-	else if (s->state != RELAY_MESSAGE) /* there: record the message first */
+	else if (s->state != RELAY_MESSAGE && s->state != RELAY_RECORDING) /* there: finish the message first */
 		conclude(conn, s, VERDICT_OPEN_RELAY);
 }
 
@@ -475,6 +480,17 @@ static void relay_on_tls(struct probe_conn *conn, bool ok)
 	}
 	probe_transcript(conn, "-- ", "TLS established", 15);
 	greet(conn, s);
+}
+
+static void relay_on_recorded(struct probe_conn *conn)
+{
+	struct relay_session *s = probe_state(conn);
+	if (s->state != RELAY_RECORDING)
+		return;
+	if (s->proven) /* an earlier variant's late proof: closing mid-DATA discards this one */
+		probe_finish(conn, VERDICT_OPEN_RELAY);
+	else
+		send_message(conn, s);
 }
 
 static const uint16_t relay_ports[] = {25, 465, 587, 2525, 0};
@@ -491,4 +507,5 @@ const struct probe_module probe_smtp_relay = {
 	.on_closed = relay_on_closed,
 	.on_proof = relay_on_proof,
 	.on_tls = relay_on_tls,
+	.on_recorded = relay_on_recorded,
 };

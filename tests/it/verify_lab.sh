@@ -54,6 +54,8 @@ assert_eq "$(q "select tls from findings f join candidates c on c.id = f.candida
 assert_eq "$(q "select count(*) from probes p join candidates c on c.id = p.candidate_id where c.address = '127.20.1.1'")" 1
 assert_eq "$(q "select count(*) from proofs where token not in (select token from probes)")" 0
 assert_eq "$(q "select count(*) from (select token from probes group by token having count(*) > 1)")" 0
+# Each message was recorded before it went out, then given the server's answer.
+assert_eq "$(q "select count(*) from probes where reply is null or finished is null or outcome != 'message-sent'")" 0
 # Accept-then-drop took a message for every variant, none arrived.
 drop=$(q "select count(*) from probes p join candidates c on c.id = p.candidate_id where c.address = '127.20.2.1'")
 [ "$drop" -ge 14 ] || fail "accept-then-drop should take one message per variant, took $drop"
