@@ -29,13 +29,19 @@ static const char SQL_RECONCILE_SENT[] =
 	" SELECT p.candidate_id, 'relay-accepted', p.test, p.variant, 'smtp-relay', p.token, 1,"
 	" p.started, p.started FROM probes p WHERE p.outcome = 'message-sent'"
 	" AND p.test = 'relay' GROUP BY p.candidate_id";
-/* Proofs that arrived after their probe's verdict was written (late, or another process). */
+/* Proofs that arrived after their probe's verdict was written (late, or a sink
+ * in another process): a relay that took the message is open; a proxy whose
+ * tunnel delivered it is a mail proxy, whatever its other steps said. */
+#define PROOF_OF(column) \
+	"(SELECT pr." column " FROM proofs pr JOIN candidates c ON c.address = pr.address AND c.port = pr.port" \
+	" WHERE c.id = findings.candidate_id ORDER BY pr.id LIMIT 1)"
 static const char SQL_RECONCILE_PROVEN[] =
-	"UPDATE findings SET verdict = 'open-relay', last_checked = unixepoch(),"
-	" token = (SELECT pr.token FROM proofs pr JOIN candidates c ON c.address = pr.address"
-	"   AND c.port = pr.port WHERE c.id = findings.candidate_id ORDER BY pr.id LIMIT 1)"
-	" WHERE verdict = 'relay-accepted' AND EXISTS (SELECT 1 FROM proofs pr JOIN candidates c"
-	"   ON c.address = pr.address AND c.port = pr.port WHERE c.id = findings.candidate_id)";
+	"UPDATE findings SET verdict = CASE test WHEN 'proxy' THEN 'open-proxy-mail' ELSE 'open-relay' END,"
+	" last_checked = unixepoch(), token = " PROOF_OF("token") ","
+	" exit_address = coalesce(exit_address, " PROOF_OF("peer") ")"
+	" WHERE ((test = 'relay' AND verdict = 'relay-accepted') OR (test = 'proxy' AND verdict <> 'open-proxy-mail'))"
+	" AND " PROOF_OF("id") " IS NOT NULL";
+#undef PROOF_OF
 static const char SQL_FINDINGS_ALL[] =
 	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
 	" f.exit_address, f.token, f.attempts,"

@@ -45,7 +45,8 @@ enum relay_state {
 static const char *const relay_state_names[RELAY_STATE_LAST] = {
 	[RELAY_BANNER] = "banner",   [RELAY_EHLO] = "ehlo",       [RELAY_HELO] = "helo",
 	[RELAY_STARTTLS] = "starttls", [RELAY_TLS_HANDSHAKE] = "tls-handshake",
-	[RELAY_SWEEP] = "sweep",     [RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",       [RELAY_DATA] = "data",       [RELAY_RECORDING] = "recording",
+	[RELAY_SWEEP] = "sweep",     [RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",
+	[RELAY_DATA] = "data",       [RELAY_RECORDING] = "recording",
 	[RELAY_MESSAGE] = "message", [RELAY_AWAIT_PROOF] = "await-proof",
 	[RELAY_RSET] = "rset",       [RELAY_QUIT] = "quit",
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -73,6 +74,54 @@ static void two_connections_share_one_database(void **unused)
 	assert_int_equal(store_proof_count(writer), 1);
 	store_close(writer);
 	store_close(other);
+}
+
+static const char *verdict_of(const char *path, int64_t id, char *out, size_t size)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT verdict || ' ' || coalesce(exit_address, '-') FROM findings"
+					    " WHERE candidate_id = ?", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	snprintf(out, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return out;
+}
+
+/* A proof stored after the verdict (a sink in another process, or late)
+ * upgrades it: a relay that took the message, a proxy whose tunnel carried it. */
+static void late_proofs_upgrade_written_verdicts(void **unused)
+{
+	char path[256], text[80];
+	snprintf(path, sizeof path, "%s/late.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int64_t source = store_source_id(store, "s", NULL);
+	struct addr relay = A("192.0.2.25"), proxy = A("192.0.2.80"), quiet = A("192.0.2.81");
+	store_candidate_put(store, &relay, 25, source, 1);
+	store_candidate_put(store, &proxy, 8080, source, 1);
+	store_candidate_put(store, &quiet, 8080, source, 1);
+	int64_t ids[] = {store_candidate_id(store, &relay, 25), store_candidate_id(store, &proxy, 8080),
+			 store_candidate_id(store, &quiet, 8080)};
+	struct finding f[] = {
+		{.candidate_id = ids[0], .verdict = "relay-accepted", .test = "relay", .checked = 2},
+		{.candidate_id = ids[1], .verdict = "open-proxy-web", .test = "proxy", .checked = 2},
+		{.candidate_id = ids[2], .verdict = "closed", .test = "proxy", .checked = 2},
+	};
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(store_finding_put(store, &f[i]), 0);
+	struct proof relayed = {.token = "pha", .address = relay, .port = 25, .peer = "192.0.2.25:4000", .received = 3};
+	struct proof tunnelled = {.token = "phb", .address = proxy, .port = 8080, .peer = "198.51.100.7:5000", .received = 3};
+	assert_int_equal(store_proof_put(store, &relayed), 1);
+	assert_int_equal(store_proof_put(store, &tunnelled), 1);
+	assert_int_equal(store_findings_reconcile(store), 2);
+	store_close(store);
+	assert_string_equal(verdict_of(path, ids[0], text, sizeof text), "open-relay 192.0.2.25:4000");
+	assert_string_equal(verdict_of(path, ids[1], text, sizeof text), "open-proxy-mail 198.51.100.7:5000");
+	assert_string_equal(verdict_of(path, ids[2], text, sizeof text), "closed -");
 }
 
 static void exclusions_use_the_most_specific_rule(void **unused)
@@ -158,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(candidates_are_stored_once_with_sources),
 		cmocka_unit_test(two_connections_share_one_database),
+		cmocka_unit_test(late_proofs_upgrade_written_verdicts),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
 		cmocka_unit_test(config_reads_ini_and_rejects_bad_values),
 	};
