@@ -97,7 +97,8 @@ static EVP_MAC_CTX *mac_context(const struct token_secret *secret)
 		if (mac_cache.ctx == NULL)
 			return NULL;
 	}
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+			       OSSL_PARAM_construct_end()};
 	if (EVP_MAC_init(mac_cache.ctx, secret->key, sizeof secret->key, params) != 1) {
 		memset(mac_cache.key, 0, sizeof mac_cache.key);
 		return NULL;
@@ -112,7 +113,8 @@ static void compute_mac(const struct token_secret *secret, const uint8_t *data, 
 	uint8_t full[EVP_MAX_MD_SIZE];
 	size_t full_len = 0;
 	EVP_MAC_CTX *ctx = mac_context(secret);
-	if (ctx == NULL || EVP_MAC_update(ctx, data, len) != 1 || EVP_MAC_final(ctx, full, &full_len, sizeof full) != 1) {
+	if (ctx == NULL || EVP_MAC_update(ctx, data, len) != 1 ||
+	    EVP_MAC_final(ctx, full, &full_len, sizeof full) != 1) {
 		unsigned int n = 0; /* the context failed: the slow path still gives the right MAC */
 		HMAC(EVP_sha256(), secret->key, sizeof secret->key, data, len, full, &n);
 	}
