@@ -431,14 +431,15 @@ size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
 			  (uint32_t)time(NULL), out);
 }
 
-/* A test message for this target is on its way: never send another. */
-static int record_message(struct probe_conn *c, const char *variant, const char *token)
+/* A test message for this target is on its way: never send another. The
+ * server's reply is there when the message went out before the record. */
+static int record_message(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
 	struct probe_target *t = &e->targets[c->target];
 	t->flags |= TARGET_MESSAGE_SENT;
 	return store_probe_put(e->store, t->candidate_id, t->module->family == PROBE_RELAY ? "relay" : "proxy",
-			       variant, token, time(NULL), "message-sent", NULL);
+			       variant, token, time(NULL), "message-sent", reply);
 }
 
 static void message_accepted(struct probe_conn *c)
@@ -458,7 +459,7 @@ static void message_accepted(struct probe_conn *c)
 void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token) != 0) {
+	if (record_message(c, variant, token, NULL) != 0) {
 		e->failed = true;
 		return;
 	}
@@ -491,8 +492,7 @@ void probe_message_answered(struct probe_conn *c, const char *token, bool accept
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token) != 0 || store_probe_answer(e->store, token, "message-sent", reply,
-									 time(NULL)) != 0)
+	if (record_message(c, variant, token, reply) != 0)
 		e->failed = true;
 	message_accepted(c);
 	store_sync(e); /* committed now: after a crash, this target must not get a second message */
