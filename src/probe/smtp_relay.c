@@ -206,7 +206,7 @@ static void on_sweep_reply(struct probe_conn *conn, struct relay_session *s, int
 		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		return;
 	}
-	if (sweep_variant(s, s->sweep_replies) >= 0) {
+	if (s->sweep_replies < 3 * (unsigned)__builtin_popcount(s->sweep_sent)) {
 		set_state(conn, s, RELAY_SWEEP); /* a fresh idle timeout for the next reply */
 		return;
 	}
