@@ -18,9 +18,8 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "core/log.h"
+#include "probe/transcript.h"
 
-#define TRANSCRIPT_MAX 6144    /* bytes of conversation kept per finding: every variant of a closed server */
-#define TRANSCRIPT_STEP 512    /* grown lazily: most conversations are short */
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
 #define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
 #define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
@@ -90,8 +89,7 @@ struct probe_conn {
 	bool connected, tls, tls_up;
 	bool finished;                  /* out of the run, memory freed soon */
 	uint8_t proof_test;             /* the test id of the proof, when proven */
-	char *transcript;
-	uint16_t transcript_len, transcript_cap;
+	struct transcript transcript;
 	const char *software, *variant;
 	char *proof_token, *proof_peer; /* set when the sink proved this target */
 	_Alignas(max_align_t) unsigned char state[]; /* the module's */
@@ -306,7 +304,7 @@ static void write_finding(struct probe_engine *e, struct probe_target *t, struct
 		.protocol = ev ? ev->module->name : t->module->name,
 		.software = c ? c->software : NULL,
 		.tls = (t->flags & TARGET_TLS) != 0,
-		.transcript = c && c->transcript ? c->transcript : NULL,
+		.transcript = c ? c->transcript.text : NULL,
 		.token = ev ? ev->token : c ? c->proof_token : NULL,
 		.exit_address = ev ? ev->peer : c ? c->proof_peer : NULL,
 		.attempts = t->attempts,
@@ -330,39 +328,7 @@ void probe_set_variant(struct probe_conn *c, const char *variant) { c->variant =
 
 void probe_transcript(struct probe_conn *c, const char *prefix, const char *text, size_t len)
 {
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	size_t need = strlen(prefix) + len + 2;
-	if (c->transcript_len + need >= TRANSCRIPT_MAX) {
-		static const char cut[] = "-- transcript cut\n";
-		if (c->transcript_len + sizeof cut <= TRANSCRIPT_MAX && (c->transcript == NULL ||
-		    strstr(c->transcript, cut) == NULL))
-			probe_transcript(c, "", cut, sizeof cut - 1);
-		return;
-	}
-	if (c->transcript_len + need >= c->transcript_cap) {
-		size_t cap = c->transcript_cap + TRANSCRIPT_STEP;
-		while (cap < c->transcript_len + need + 1)
-			cap += TRANSCRIPT_STEP;
-		if (cap > TRANSCRIPT_MAX)
-			cap = TRANSCRIPT_MAX;
-		char *grown = realloc(c->transcript, cap);
-		if (grown == NULL)
-			return;
-		c->transcript = grown;
-		c->transcript_cap = (uint16_t)cap;
-	}
-	char *p = c->transcript + c->transcript_len;
-	size_t plen = strlen(prefix);
-	memcpy(p, prefix, plen);
-	/* keep the transcript printable: peers send anything */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)text[i];
-		p[plen + i] = (ch >= 32 && ch < 127) || ch == '\n' ? (char)ch : '?';
-	}
-	p[plen + len] = '\n';
-	p[plen + len + 1] = '\0';
-	c->transcript_len = (uint16_t)(c->transcript_len + plen + len + 1);
+	transcript_add(&c->transcript, prefix, text, len);
 }
 
 /* Writes at once when nothing is queued: a command costs one send(2), not
@@ -489,6 +455,13 @@ void probe_message_answered(struct probe_conn *c, const char *token, bool accept
 		c->engine->failed = true;
 }
 
+void probe_message_withdrawn(struct probe_conn *c, const char *token)
+{
+	if (store_probe_answer(c->engine->store, token, "message-withdrawn", "not sent: the sink had a proof already",
+			       time(NULL)) != 0)
+		c->engine->failed = true;
+}
+
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
@@ -505,7 +478,7 @@ static void conn_destroy(struct probe_conn *c)
 	if (c->bev)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
-	free(c->transcript);
+	transcript_free(&c->transcript);
 	free(c->proof_token);
 	free(c->proof_peer);
 	free(c);
@@ -610,10 +583,9 @@ static void next_connection(struct probe_engine *e, struct probe_conn *c)
 	int32_t index = c->target;
 	struct probe_target *t = &e->targets[index];
 	/* The slots stay taken: the new connection replaces this one. */
-	char *transcript = c->transcript;
-	uint16_t len = c->transcript_len, cap = c->transcript_cap;
+	struct transcript transcript = c->transcript;
 	const char *software = c->software;
-	c->transcript = NULL;
+	c->transcript = (struct transcript){0};
 	conn_free(c);
 	e->hosts.slots[t->host_slot].active--;
 	e->nets.slots[t->net_slot].active--;
@@ -622,11 +594,9 @@ static void next_connection(struct probe_engine *e, struct probe_conn *c)
 	struct probe_conn *fresh = t->conn;
 	if (fresh != NULL) {
 		fresh->transcript = transcript;
-		fresh->transcript_len = len;
-		fresh->transcript_cap = cap;
 		fresh->software = software;
 	} else {
-		free(transcript);
+		transcript_free(&transcript);
 	}
 }
 

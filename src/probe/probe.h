@@ -97,11 +97,13 @@ size_t probe_token(struct probe_conn *conn, uint8_t test, char out[TOKEN_MAX_LEN
  * Test messages are recorded before they go out, so a crash never leads to a
  * second one. probe_message_due records one and calls the module's
  * on_recorded once the record is committed (due messages share a commit);
- * probe_message_answered then notes the server's answer to it.
+ * probe_message_answered then notes the server's answer to it, or
+ * probe_message_withdrawn that it never went (a proof came first).
  * probe_message_sent records one that went out already, committed at once.
  */
 void probe_message_due(struct probe_conn *conn, const char *variant, const char *token);
 void probe_message_answered(struct probe_conn *conn, const char *token, bool accepted, const char *reply);
+void probe_message_withdrawn(struct probe_conn *conn, const char *token);
 void probe_message_sent(struct probe_conn *conn, const char *variant, const char *token, const char *reply);
 void probe_set_software(struct probe_conn *conn, const char *software);
 void probe_set_variant(struct probe_conn *conn, const char *variant);

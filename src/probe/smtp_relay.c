@@ -9,8 +9,13 @@
  * A server that advertises PIPELINING (RFC 2920) first gets a sweep: MAIL,
  * RCPT and RSET of every variant in one write, answered in order. Most
  * servers refuse every recipient, and then the whole test costs one round
- * trip instead of three per variant; the variants whose recipient was
- * accepted are then tried one by one as above.
+ * trip instead of three per variant. Each variant whose recipient was
+ * accepted then gets a group: [RSET,] MAIL, RCPT and DATA in one write (DATA
+ * ends a group), its message after the 354, and the next group as soon as the
+ * message is answered. A message still waits until the previous one's proof
+ * grace is over, so a relay that forwards at once gets no second message, but
+ * the round trips overlap the wait: an accept-then-drop server costs one
+ * grace per variant, not one grace and five round trips.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +40,7 @@ enum relay_state {
 	RELAY_RCPT,
 	RELAY_DATA,
 	RELAY_RECORDING,
+	RELAY_HOLD,
 	RELAY_MESSAGE,
 	RELAY_AWAIT_PROOF,
 	RELAY_RSET,
@@ -47,7 +53,7 @@ static const char *const relay_state_names[RELAY_STATE_LAST] = {
 	[RELAY_STARTTLS] = "starttls", [RELAY_TLS_HANDSHAKE] = "tls-handshake",
 	[RELAY_SWEEP] = "sweep",     [RELAY_MAIL] = "mail",       [RELAY_RCPT] = "rcpt",
 	[RELAY_DATA] = "data",       [RELAY_RECORDING] = "recording",
-	[RELAY_MESSAGE] = "message", [RELAY_AWAIT_PROOF] = "await-proof",
+	[RELAY_HOLD] = "hold",       [RELAY_MESSAGE] = "message", [RELAY_AWAIT_PROOF] = "await-proof",
 	[RELAY_RSET] = "rset",       [RELAY_QUIT] = "quit",
 };
 
@@ -60,6 +66,10 @@ struct relay_session {
 	uint32_t sweep_sent;  /* variants in the sweep (bit i: relay_variants[i]) */
 	uint32_t sweep_accepted; /* ... whose recipient the server accepted */
 	uint8_t sweep_replies; /* replies to the sweep seen so far: three per variant */
+	bool grouped;         /* after a sweep: each variant's commands go in one write */
+	bool rset_due;        /* the next group starts with RSET: the last transaction failed */
+	int group_refusal;    /* the current group's first non-2xx reply; 0 while all went well */
+	double grace_until;   /* grouped: the last message's proof grace ends (monotonic seconds) */
 	bool accepted;        /* some variant's message went out */
 	bool tempfailed;      /* some step answered 4xx */
 	bool proven;          /* the sink has our token */
@@ -70,6 +80,14 @@ struct relay_session {
 };
 
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
+static void send_group(struct probe_conn *conn, struct relay_session *s);
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
@@ -126,6 +144,13 @@ static void send_message(struct probe_conn *conn, struct relay_session *s)
 	set_state(conn, s, RELAY_MESSAGE);
 }
 
+/* After the 354: the message goes once its record is durable (relay_on_recorded). */
+static void message_due(struct probe_conn *conn, struct relay_session *s)
+{
+	probe_message_due(conn, relay_variants[s->variant].name, s->token);
+	set_state(conn, s, RELAY_RECORDING);
+}
+
 /* The variant's addresses; false when the variant does not apply to this server. */
 static bool expand_variant(struct probe_conn *conn, struct relay_session *s, char *from, char *rcpt, size_t len)
 {
@@ -175,7 +200,12 @@ static void start_variants(struct probe_conn *conn, struct relay_session *s)
 		s->swept = true; /* nothing applies */
 	}
 	s->variant = -1;
-	enter_next_variant(conn, s);
+	if (s->pipelining) {
+		s->grouped = true;
+		send_group(conn, s);
+	} else {
+		enter_next_variant(conn, s);
+	}
 }
 
 /* The variant the sweep's nth reply answers: the nth/3 variant sent. */
@@ -236,6 +266,72 @@ static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
 		return;
 	}
 	conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+}
+
+/* [RSET,] MAIL, RCPT and DATA of the next accepted variant in one write
+ * (RFC 2920: DATA ends a group); with none left, the end of the tests once
+ * the last message's grace is over. */
+static void send_group(struct probe_conn *conn, struct relay_session *s)
+{
+	char from[320], rcpt[320], commands[4 * 700];
+	while (++s->variant < (int)relay_variant_count) {
+		if (!variant_left(s, s->variant))
+			continue;
+		probe_token(conn, (uint8_t)s->variant, s->token);
+		if (!expand_variant(conn, s, from, rcpt, sizeof from))
+			continue;
+		probe_set_variant(conn, relay_variants[s->variant].name);
+		size_t len = 0;
+		if (s->rset_due)
+			len += probe_format_line(conn, commands, sizeof commands, "RSET");
+		len += probe_format_line(conn, commands + len, sizeof commands - len, "MAIL FROM:%s", from);
+		len += probe_format_line(conn, commands + len, sizeof commands - len, "RCPT TO:%s", rcpt);
+		len += probe_format_line(conn, commands + len, sizeof commands - len, "DATA");
+		probe_send(conn, commands, len);
+		s->group_refusal = 0;
+		set_state(conn, s, s->rset_due ? RELAY_RSET : RELAY_MAIL);
+		return;
+	}
+	double grace_left = s->grace_until - monotonic_seconds();
+	if (s->accepted && grace_left > 0) {
+		s->state = RELAY_AWAIT_PROOF;
+		probe_set_timeout(conn, grace_left);
+	} else {
+		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+	}
+}
+
+/* A reply to a group's RSET, MAIL or RCPT. The server answers every command
+ * of the group, so a refusal is kept and the group's DATA reply awaited. */
+static void on_group_reply(struct probe_conn *conn, struct relay_session *s, int code)
+{
+	if (code == 421) { /* the server is closing the session */
+		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+		return;
+	}
+	if (code / 100 == 4)
+		s->tempfailed = true;
+	if (code / 100 != 2 && s->group_refusal == 0)
+		s->group_refusal = code;
+	if (s->state == RELAY_RSET && code / 100 != 2)
+		s->variant = (int)relay_variant_count; /* a server that cannot reset gets no further variant */
+	set_state(conn, s, s->state == RELAY_RSET ? RELAY_MAIL : s->state == RELAY_MAIL ? RELAY_RCPT : RELAY_DATA);
+}
+
+/* The group's DATA or message was refused: the next group, which resets first. */
+static void end_group(struct probe_conn *conn, struct relay_session *s, int code)
+{
+	if (code == 421) {
+		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+		return;
+	}
+	if (code / 100 == 4)
+		s->tempfailed = true;
+	s->rset_due = true;
+	if (s->proven)
+		conclude(conn, s, VERDICT_OPEN_RELAY);
+	else
+		send_group(conn, s);
 }
 
 /* The variant failed (4xx/5xx) or awaited its proof in vain: RSET, then the next. */
@@ -316,13 +412,17 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		on_sweep_reply(conn, s, code);
 		break;
 	case RELAY_MAIL:
-		if (kind == 2)
+		if (s->grouped)
+			on_group_reply(conn, s, code);
+		else if (kind == 2)
 			send_rcpt(conn, s);
 		else
 			abandon_variant(conn, s, code);
 		break;
 	case RELAY_RCPT:
-		if (kind == 2) {
+		if (s->grouped) {
+			on_group_reply(conn, s, code);
+		} else if (kind == 2) {
 			probe_send_line(conn, "DATA");
 			set_state(conn, s, RELAY_DATA);
 		} else {
@@ -330,9 +430,21 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		}
 		break;
 	case RELAY_DATA:
-		if (code == 354) { /* the message goes once its record is durable: relay_on_recorded */
-			probe_message_due(conn, relay_variants[s->variant].name, s->token);
-			set_state(conn, s, RELAY_RECORDING);
+		if (code == 354 && !s->proven && s->group_refusal == 0) {
+			double hold = s->grouped ? s->grace_until - monotonic_seconds() : 0;
+			if (hold > 0) { /* the last message's proof may still come */
+				s->state = RELAY_HOLD;
+				probe_set_timeout(conn, hold);
+			} else {
+				message_due(conn, s);
+			}
+		} else if (code == 354) { /* nothing to send after all: closing mid-DATA discards it */
+			probe_transcript(conn, "-- ", "closed without a message", 24);
+			probe_finish(conn, s->proven ? VERDICT_OPEN_RELAY : verdict_so_far(s, VERDICT_CLOSED));
+		} else if (s->grouped) {
+			end_group(conn, s, code);
+		} else if (s->proven) {
+			conclude(conn, s, VERDICT_OPEN_RELAY);
 		} else {
 			abandon_variant(conn, s, code);
 		}
@@ -342,24 +454,35 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
 		probe_message_answered(conn, s->token, kind == 2, reply);
 		if (kind != 2) {
-			abandon_variant(conn, s, code);
+			if (s->grouped)
+				end_group(conn, s, code);
+			else
+				abandon_variant(conn, s, code);
 			break;
 		}
 		s->accepted = true;
-		if (s->proven) /* the proof overtook the server's reply */
+		if (s->proven) { /* the proof overtook the server's reply */
 			conclude(conn, s, VERDICT_OPEN_RELAY);
-		else
+		} else if (s->grouped) {
+			s->grace_until = monotonic_seconds() + probe_settings(conn)->proof_grace;
+			s->rset_due = false; /* a finished message ends its transaction */
+			send_group(conn, s);
+		} else {
 			set_state(conn, s, RELAY_AWAIT_PROOF);
+		}
 		break;
 	}
 	case RELAY_RSET:
-		if (kind == 2)
+		if (s->grouped)
+			on_group_reply(conn, s, code);
+		else if (kind == 2)
 			enter_next_variant(conn, s);
 		else
 			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		break;
 	case RELAY_AWAIT_PROOF: /* nothing was asked: a stray line */
 	case RELAY_RECORDING:
+	case RELAY_HOLD:
 	case RELAY_TLS_HANDSHAKE:
 		break;
 	case RELAY_QUIT:
@@ -432,9 +555,16 @@ static void relay_on_timeout(struct probe_conn *conn)
 {
 	struct relay_session *s = probe_state(conn);
 	switch (s->state) {
-	case RELAY_AWAIT_PROOF: /* no proof in time: the next variant */
+	case RELAY_AWAIT_PROOF: /* no proof in time: the next variant (grouped: none is left) */
+		if (s->grouped) {
+			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+			break;
+		}
 		probe_send_line(conn, "RSET");
 		set_state(conn, s, RELAY_RSET);
+		break;
+	case RELAY_HOLD: /* the last message's grace is over: this one may go */
+		message_due(conn, s);
 		break;
 	case RELAY_QUIT:
 		probe_finish(conn, s->verdict);
@@ -466,10 +596,15 @@ static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 		probe_set_variant(conn, relay_variants[test].name);
 	probe_transcript(conn, "-- ", "proof received by the sink", 26);
 	s->proven = true;
-	if (s->state == RELAY_QUIT)
+	bool group_open = s->grouped && (s->state == RELAY_RSET || s->state == RELAY_MAIL || s->state == RELAY_RCPT);
+	if (s->state == RELAY_QUIT) {
 		s->verdict = VERDICT_OPEN_RELAY;
-	else if (s->state != RELAY_MESSAGE && s->state != RELAY_RECORDING) /* there: finish the message first */
+	} else if (s->state == RELAY_HOLD) { /* the held message is not needed: closing mid-DATA discards it */
+		probe_finish(conn, VERDICT_OPEN_RELAY);
+	} else if (s->state != RELAY_MESSAGE && s->state != RELAY_RECORDING && s->state != RELAY_DATA && !group_open) {
+		/* in those states a reply is due first: the message's, or DATA's (a 354 then closes) */
 		conclude(conn, s, VERDICT_OPEN_RELAY);
+	}
 }
 
 static void relay_on_tls(struct probe_conn *conn, bool ok)
@@ -488,10 +623,12 @@ static void relay_on_recorded(struct probe_conn *conn)
 	struct relay_session *s = probe_state(conn);
 	if (s->state != RELAY_RECORDING)
 		return;
-	if (s->proven) /* an earlier variant's late proof: closing mid-DATA discards this one */
+	if (s->proven) { /* an earlier variant's late proof: closing mid-DATA discards this one */
+		probe_message_withdrawn(conn, s->token);
 		probe_finish(conn, VERDICT_OPEN_RELAY);
-	else
+	} else {
 		send_message(conn, s);
+	}
 }
 
 static const uint16_t relay_ports[] = {25, 465, 587, 2525, 0};

@@ -1,4 +1,4 @@
-/* The probe engine's pure parts: SMTP replies, relay variants, fingerprints, verdicts. */
+/* The probe engine's pure parts: SMTP replies, relay variants, fingerprints, verdicts, transcripts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include "probe/fingerprint.h"
 #include "probe/relay_variants.h"
 #include "probe/smtp_reply.h"
+#include "probe/transcript.h"
 #include "probe/verdict.h"
 
 static enum smtp_reply_status parse(const char *text, struct smtp_reply *r)
@@ -119,6 +120,30 @@ static void verdict_names_round_trip(void **unused)
 	assert_int_equal(verdict_from_name("maybe"), VERDICT_NONE);
 }
 
+/* Lines of every length up to the bound: the transcript stays terminated and
+ * within TRANSCRIPT_MAX, and ends with exactly one cut line once full. */
+static void transcripts_stay_bounded(void **unused)
+{
+	char line[300];
+	memset(line, 'x', sizeof line);
+	for (size_t step = 1; step < sizeof line; step += 7) {
+		struct transcript t = {0};
+		for (int i = 0; i < 1500; i++)
+			transcript_add(&t, ">> ", line, step);
+		assert_true(t.cut);
+		assert_int_equal(strlen(t.text), t.len);
+		assert_true(t.len < TRANSCRIPT_MAX);
+		const char *last = strstr(t.text, "-- transcript cut\n");
+		assert_non_null(last);
+		assert_string_equal(last, "-- transcript cut\n");
+		transcript_free(&t);
+	}
+	struct transcript t = {0};
+	transcript_add(&t, "<< ", "250 ok\r\n\x01\x7f", 10);
+	assert_string_equal(t.text, "<< 250 ok?\n??\n"); /* CR and other control bytes become '?' */
+	transcript_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +153,7 @@ int main(void)
 		cmocka_unit_test(variants_address_only_the_sink),
 		cmocka_unit_test(fingerprints_known_software),
 		cmocka_unit_test(verdict_names_round_trip),
+		cmocka_unit_test(transcripts_stay_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
