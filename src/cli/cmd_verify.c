@@ -65,7 +65,7 @@ const char usage_verify[] =
 	"  --connect-timeout S, --timeout S (per reply), --total-timeout S (per connection)\n"
 	"                     10, 30 and 300 seconds\n"
 	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
-	"                     trying the next variant (5)\n"
+	"                     the next variant's message goes (5)\n"
 	"  --source ADDR      connect from this local address\n"
 	"  --seed N           visiting order (default: random)\n"
 	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n";
@@ -411,6 +411,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
 	    (store = cli_open_store(cli)) == NULL || (base = event_base_new()) == NULL ||
+	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
 	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
 		goto out;
 	if (store_findings_reconcile(store) < 0)

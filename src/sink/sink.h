@@ -74,6 +74,13 @@ struct sink_counters {
 enum sink_listener_kind { SINK_LISTENER_SMTP, SINK_LISTENER_TARGET, SINK_LISTENER_KIND_LAST };
 extern const char *const sink_listener_kind_names[SINK_LISTENER_KIND_LAST];
 
+/*
+ * The sink's sessions run at this libevent priority (the highest). A caller
+ * that shares its loop with other work gives the base more than one priority
+ * (event_base_priority_init) so that mail to the sink is served first.
+ */
+#define SINK_PRIORITY 0
+
 /* Binds every listener; NULL (logged) when an option is bad or an address cannot be bound. */
 struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
 			const struct token_secret *secret);

@@ -436,6 +436,9 @@ void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const char *
 		evutil_closesocket(fd);
 		return;
 	}
+	/* First in every loop turn: beside a busy verifier, a proof that waits
+	 * behind thousands of probe events arrives after its grace. */
+	bufferevent_priority_set(s->bev, SINK_PRIORITY);
 	s->sink = sink;
 	s->state = SMTP_STATE_CONNECTED;
 	s->local = *local;
