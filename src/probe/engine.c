@@ -854,6 +854,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		if (!c->connected) {
 			c->connected = true;
+			bufferevent_enable(bev, EV_READ | EV_WRITE);
 			m->start(c);
 		} else if (c->tls && !c->tls_up) {
 			c->tls_up = true;
@@ -984,7 +985,8 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	c->bev = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	bufferevent_set_max_single_read(c->bev, READ_LIMIT);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Enabled once connected (on_event): enabled now, libevent would re-register
+	 * the descriptor with epoll three more times while connecting. */
 	struct timeval tv = to_timeval(e->options.connect_timeout);
 	evtimer_add(c->timer, &tv);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, (int)sslen) != 0) {
