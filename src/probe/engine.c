@@ -84,6 +84,7 @@ struct probe_conn {
 	struct probe_conn *prev, *next; /* the engine's list of open connections */
 	int32_t target;
 	struct bufferevent *bev;
+	struct event *reader;           /* plain connections: recv() into bev's input */
 	struct event *timer;
 	double deadline;
 	bool connected, tls, tls_up;
@@ -475,6 +476,8 @@ void probe_message_sent(struct probe_conn *c, const char *variant, const char *t
  * still be running on its stack. */
 static void conn_destroy(struct probe_conn *c)
 {
+	if (c->reader)
+		event_free(c->reader);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
@@ -502,6 +505,8 @@ static void conn_free(struct probe_conn *c)
 	e->targets[c->target].conn = NULL;
 	e->stats.in_flight--;
 	c->finished = true;
+	if (c->reader)
+		event_del(c->reader);
 	if (c->bev) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
@@ -847,6 +852,25 @@ static void on_read(struct bufferevent *bev, void *arg)
 	c->engine->targets[c->target].module->on_readable(c);
 }
 
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+/* A plain connection reads with one recv(2) into the input buffer: the
+ * bufferevent's own read asks the kernel first how much is waiting (an ioctl
+ * per read). End of stream and errors go where the bufferevent sends them. */
+static void on_socket_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_conn *c = arg;
+	char buf[READ_LIMIT];
+	ssize_t n = recv(fd, buf, sizeof buf, 0);
+	if (n > 0) {
+		evbuffer_add(bufferevent_get_input(c->bev), buf, (size_t)n);
+		on_read(c->bev, c);
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		event_del(c->reader);
+		on_event(c->bev, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
+	}
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct probe_conn *c = arg;
@@ -854,7 +878,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		if (!c->connected) {
 			c->connected = true;
-			bufferevent_enable(bev, EV_READ | EV_WRITE);
+			bufferevent_enable(bev, EV_WRITE);
+			event_add(c->reader, NULL);
 			m->start(c);
 		} else if (c->tls && !c->tls_up) {
 			c->tls_up = true;
@@ -909,6 +934,9 @@ void probe_start_tls(struct probe_conn *c)
 		c->engine->targets[c->target].module->on_tls(c, false);
 		return;
 	}
+	/* From here the TLS layer reads the socket, through the plain bufferevent. */
+	event_free(c->reader);
+	c->reader = NULL;
 	c->bev = tls;
 	c->tls = true;
 	bufferevent_setcb(tls, on_read, NULL, on_event, c);
@@ -972,8 +1000,20 @@ static void start_connection(struct probe_engine *e, int32_t index)
 			fd = -1;
 		}
 	}
+	if (fd >= 0) {
+		c->bev = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->reader = c->bev ? event_new(e->base, fd, EV_READ | EV_PERSIST, on_socket_readable, c) : NULL;
+		if (c->reader == NULL) {
+			if (c->bev)
+				bufferevent_free(c->bev); /* closes fd */
+			else
+				close(fd);
+			c->bev = NULL;
+			fd = -1;
+		}
+	}
 	if (fd < 0) {
-		/* Out of descriptors is our problem, not the target's: try it later. */
+		/* Out of descriptors (or memory) is our problem, not the target's: try it later. */
 		probe_transcript(c, "-- ", "no socket", 9);
 		t->attempts--;
 		release_target_slots(e, t);
@@ -982,7 +1022,6 @@ static void start_connection(struct probe_engine *e, int32_t index)
 		e->stats.retries--;
 		return;
 	}
-	c->bev = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	bufferevent_set_max_single_read(c->bev, READ_LIMIT);
 	/* Enabled once connected (on_event): enabled now, libevent would re-register
