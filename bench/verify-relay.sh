@@ -37,7 +37,7 @@ t = time.monotonic()
 cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
 out = subprocess.run([plughole, "--db", f"{tmp}/db", "verify", "--tests", "relay", "--allow-loopback", "--sink", sink,
                       "--sink-domain", "sink.test", "--helo", "verifier.test", "--per-net", "1000000",
-                      "--rate", os.environ.get("BENCH_RATE", "2500"),
+                      "--rate", os.environ.get("BENCH_RATE", "3000"),
                       "--connect-timeout", "5", "--timeout", "5", "--total-timeout", "60",
                       "--retries", "1", "--retry-after", "2.5", "--proof-grace", "0.5", "--wait", "3"],
                      check=True, capture_output=True, text=True)
