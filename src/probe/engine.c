@@ -65,6 +65,13 @@ struct hit_entry {
 	char peer[ADDR_PORT_STRLEN];
 };
 
+/* A test message recorded, to go once the record is committed. */
+struct due_message {
+	int32_t target;
+	uint32_t conn_serial; /* the connection that asked: a later one for the target did not */
+	char token[TOKEN_MAX_LEN];
+};
+
 /* Connections in flight per host or per network, with a queue of waiting targets. */
 struct limit_slot {
 	struct addr key;
@@ -83,6 +90,7 @@ struct probe_conn {
 	struct probe_engine *engine;
 	struct probe_conn *prev, *next; /* the engine's list of open connections */
 	int32_t target;
+	uint32_t serial;                /* engine's conn_serial when it started */
 	struct bufferevent *bev;
 	struct event *reader;           /* plain connections: recv() into bev's input */
 	struct event *timer;
@@ -118,8 +126,9 @@ struct probe_engine {
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
 	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer, *due_timer;
-	int32_t *due;              /* targets whose test message waits for its record's commit */
+	struct due_message *due;   /* test messages waiting for their records' commit */
 	size_t due_len, due_cap;
+	uint32_t conn_serial;      /* connections started so far: each one's serial */
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
 	bool in_transaction, stopping, waiting, failed;
@@ -274,7 +283,14 @@ static void sample_memory(struct probe_engine *e)
 	}
 }
 
-/* The records of due test messages are durable now: their messages may go. */
+static void withdraw_message(struct probe_engine *e, const char *token)
+{
+	if (store_probe_answer(e->store, token, "message-withdrawn", "not sent", time(NULL)) != 0)
+		e->failed = true;
+}
+
+/* The records of due test messages are durable now: their messages may go.
+ * (on_recorded never makes another message due, so the list holds still.) */
 static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_engine *e = arg;
@@ -282,9 +298,12 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 	size_t len = e->due_len;
 	e->due_len = 0;
 	for (size_t i = 0; i < len && !e->failed; i++) {
-		struct probe_conn *c = e->targets[e->due[i]].conn;
-		if (c != NULL && !c->finished)
-			e->targets[e->due[i]].module->on_recorded(c);
+		const struct due_message *d = &e->due[i];
+		struct probe_conn *c = e->targets[d->target].conn;
+		if (c != NULL && !c->finished && c->serial == d->conn_serial)
+			e->targets[d->target].module->on_recorded(c);
+		else /* the connection ended (timeout, close, time limit) before its message could go */
+			withdraw_message(e, d->token);
 	}
 }
 
@@ -384,9 +403,11 @@ void probe_send_line(struct probe_conn *c, const char *fmt, ...)
 		probe_send(c, line, n);
 }
 
+double probe_time_left(struct probe_conn *c) { return c->deadline - now_seconds(); }
+
 void probe_set_timeout(struct probe_conn *c, double seconds)
 {
-	double left = c->deadline - now_seconds();
+	double left = probe_time_left(c);
 	struct timeval tv = to_timeval(seconds < left ? seconds : left);
 	evtimer_add(c->timer, &tv);
 }
@@ -432,7 +453,7 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 	}
 	if (e->due_len == e->due_cap) {
 		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
-		int32_t *grown = realloc(e->due, cap * sizeof *grown);
+		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
 		if (grown == NULL) {
 			e->failed = true;
 			return;
@@ -444,7 +465,10 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 		struct timeval delay = to_timeval(MESSAGE_COMMIT_DELAY);
 		evtimer_add(e->due_timer, &delay);
 	}
-	e->due[e->due_len++] = c->target;
+	struct due_message *d = &e->due[e->due_len++];
+	d->target = c->target;
+	d->conn_serial = c->serial;
+	snprintf(d->token, sizeof d->token, "%s", token);
 }
 
 void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
@@ -458,9 +482,7 @@ void probe_message_answered(struct probe_conn *c, const char *token, bool accept
 
 void probe_message_withdrawn(struct probe_conn *c, const char *token)
 {
-	if (store_probe_answer(c->engine->store, token, "message-withdrawn", "not sent: the sink had a proof already",
-			       time(NULL)) != 0)
-		c->engine->failed = true;
+	withdraw_message(c->engine, token);
 }
 
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
@@ -953,6 +975,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	}
 	c->engine = e;
 	c->target = index;
+	c->serial = ++e->conn_serial;
 	c->deadline = now_seconds() + e->options.total_timeout;
 	c->timer = evtimer_new(e->base, on_conn_timer, c);
 	t->conn = c;

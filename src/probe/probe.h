@@ -88,6 +88,8 @@ size_t probe_format_line(struct probe_conn *conn, char *out, size_t size, const 
 /* Records a received reply ("<< ...") or a note ("-- ...") in the bounded transcript. */
 void probe_transcript(struct probe_conn *conn, const char *prefix, const char *text, size_t len);
 void probe_set_timeout(struct probe_conn *conn, double seconds);
+/* Seconds left of the connection's --total-timeout; <= 0 once it is up. */
+double probe_time_left(struct probe_conn *conn);
 /* Starts TLS on the connection (STARTTLS); on_tls reports the outcome. */
 void probe_start_tls(struct probe_conn *conn);
 bool probe_tls_active(struct probe_conn *conn);
@@ -98,7 +100,8 @@ size_t probe_token(struct probe_conn *conn, uint8_t test, char out[TOKEN_MAX_LEN
  * second one. probe_message_due records one and calls the module's
  * on_recorded once the record is committed (due messages share a commit);
  * probe_message_answered then notes the server's answer to it, or
- * probe_message_withdrawn that it never went (a proof came first).
+ * probe_message_withdrawn that it never went (a proof came first; the engine
+ * says so itself when the connection ends before on_recorded).
  * probe_message_sent records one that went out already, committed at once.
  */
 void probe_message_due(struct probe_conn *conn, const char *variant, const char *token);

@@ -551,6 +551,13 @@ static void relay_on_readable(struct probe_conn *conn)
 	}
 }
 
+/* No reply in time, or the connection's time is up: what we know so far. */
+static void time_out(struct probe_conn *conn, struct relay_session *s)
+{
+	probe_transcript(conn, "-- timeout in ", relay_state_names[s->state], strlen(relay_state_names[s->state]));
+	probe_finish(conn, verdict_so_far(s, VERDICT_TIMEOUT));
+}
+
 static void relay_on_timeout(struct probe_conn *conn)
 {
 	struct relay_session *s = probe_state(conn);
@@ -563,15 +570,18 @@ static void relay_on_timeout(struct probe_conn *conn)
 		probe_send_line(conn, "RSET");
 		set_state(conn, s, RELAY_RSET);
 		break;
-	case RELAY_HOLD: /* the last message's grace is over: this one may go */
-		message_due(conn, s);
+	case RELAY_HOLD: /* the last message's grace is over: this one may go, unless time is up */
+		if (probe_time_left(conn) > 0) {
+			message_due(conn, s);
+			break;
+		}
+		time_out(conn, s);
 		break;
 	case RELAY_QUIT:
 		probe_finish(conn, s->verdict);
 		break;
 	default:
-		probe_transcript(conn, "-- timeout in ", relay_state_names[s->state], strlen(relay_state_names[s->state]));
-		probe_finish(conn, verdict_so_far(s, VERDICT_TIMEOUT));
+		time_out(conn, s);
 	}
 }
 

@@ -76,6 +76,16 @@ groups=$(transcript 127.20.2.1 | grep -B1 -x '>> DATA' | grep -c '^>> RCPT TO' |
 # Transcripts are kept and bounded.
 q "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
 
+# A connection whose time runs out while its next message waits for the last
+# one's proof grace ends with what it knows and records no message it did not send.
+"$PLUGHOLE" --db "$tmp/db3" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
+  --helo verifier.test --total-timeout 1.5 --proof-grace 5 --retries 0 --wait 0 \
+  "127.20.2.1:$port" "127.20.2.2:$port" >"$tmp/verify3.out" 2>>"$tmp/verify.err" || fail "time-limited verify failed"
+assert_eq "$(sqlite3 "$tmp/db3" "select group_concat(verdict) from findings")" "relay-accepted,relay-accepted"
+assert_eq "$(sqlite3 "$tmp/db3" "select count(*) from probes where outcome = 'message-sent' and reply is not null")" 2
+assert_eq "$(sqlite3 "$tmp/db3" "select count(*) from probes")" 2
+assert_contains "$(sqlite3 "$tmp/db3" "select transcript from findings limit 1")" "-- timeout in hold"
+
 # A second run finds nothing pending and sends nothing.
 verify >"$tmp/verify2.out" 2>>"$tmp/verify.err"
 assert_contains "$(cat "$tmp/verify2.out")" "verify: 0 targets"
