@@ -403,11 +403,16 @@ void probe_send_line(struct probe_conn *c, const char *fmt, ...)
 		probe_send(c, line, n);
 }
 
-double probe_time_left(struct probe_conn *c) { return c->deadline - now_seconds(); }
+/* libevent's timers run on a coarse clock and may fire a few ms early:
+ * within this much of the deadline, the time is up. */
+#define DEADLINE_SLACK 0.01
+
+/* Seconds left of the connection's --total-timeout; <= 0 once it is up. */
+static double time_left(const struct probe_conn *c) { return c->deadline - DEADLINE_SLACK - now_seconds(); }
 
 void probe_set_timeout(struct probe_conn *c, double seconds)
 {
-	double left = probe_time_left(c);
+	double left = time_left(c);
 	struct timeval tv = to_timeval(seconds < left ? seconds : left);
 	evtimer_add(c->timer, &tv);
 }
@@ -935,7 +940,7 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 	if (!c->connected) {
 		probe_transcript(c, "-- ", "connect timed out", 17);
 		probe_finish(c, VERDICT_TIMEOUT);
-	} else if (now_seconds() >= c->deadline - 0.001) {
+	} else if (time_left(c) <= 0) {
 		probe_transcript(c, "-- ", "total time limit", 16);
 		c->engine->targets[c->target].module->on_timeout(c);
 	} else {
@@ -1296,6 +1301,10 @@ int probe_engine_run(struct probe_engine *e)
 	dispatch(e);
 	check_done(e);
 	event_base_dispatch(e->base);
+	/* Messages whose records still wait for their commit never went. */
+	for (size_t i = 0; i < e->due_len; i++)
+		withdraw_message(e, e->due[i].token);
+	e->due_len = 0;
 	if (e->options.progress) {
 		on_progress_timer(-1, 0, e);
 		fputc('\n', stderr);

@@ -82,6 +82,10 @@ struct relay_session {
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
 static void send_group(struct probe_conn *conn, struct relay_session *s);
 
+/* A hold's timer fires a few ms early on libevent's coarse clock: this much
+ * before the grace ends is the end of the grace, more is the time limit. */
+#define HOLD_SLACK 0.05
+
 static double monotonic_seconds(void)
 {
 	struct timespec ts;
@@ -570,12 +574,12 @@ static void relay_on_timeout(struct probe_conn *conn)
 		probe_send_line(conn, "RSET");
 		set_state(conn, s, RELAY_RSET);
 		break;
-	case RELAY_HOLD: /* the last message's grace is over: this one may go, unless time is up */
-		if (probe_time_left(conn) > 0) {
-			message_due(conn, s);
+	case RELAY_HOLD: /* the last message's grace is over: this one may go */
+		if (s->grace_until - monotonic_seconds() > HOLD_SLACK) {
+			time_out(conn, s); /* no: the connection's time is up first */
 			break;
 		}
-		time_out(conn, s);
+		message_due(conn, s);
 		break;
 	case RELAY_QUIT:
 		probe_finish(conn, s->verdict);
