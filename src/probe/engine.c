@@ -297,12 +297,12 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 	store_sync(e);
 	size_t len = e->due_len;
 	e->due_len = 0;
-	for (size_t i = 0; i < len && !e->failed; i++) {
+	for (size_t i = 0; i < len; i++) {
 		const struct due_message *d = &e->due[i];
 		struct probe_conn *c = e->targets[d->target].conn;
-		if (c != NULL && !c->finished && c->serial == d->conn_serial)
+		if (c != NULL && !c->finished && c->serial == d->conn_serial && !e->failed)
 			e->targets[d->target].module->on_recorded(c);
-		else /* the connection ended (timeout, close, time limit) before its message could go */
+		else /* the connection ended before its message could go, or the store failed: it never goes */
 			withdraw_message(e, d->token);
 	}
 }
@@ -407,13 +407,15 @@ void probe_send_line(struct probe_conn *c, const char *fmt, ...)
  * within this much of the deadline, the time is up. */
 #define DEADLINE_SLACK 0.01
 
-/* Seconds left of the connection's --total-timeout; <= 0 once it is up. */
-static double time_left(const struct probe_conn *c) { return c->deadline - DEADLINE_SLACK - now_seconds(); }
+double probe_time_left(struct probe_conn *c) { return c->deadline - DEADLINE_SLACK - now_seconds(); }
 
 void probe_set_timeout(struct probe_conn *c, double seconds)
 {
-	double left = time_left(c);
+	double left = probe_time_left(c);
 	struct timeval tv = to_timeval(seconds < left ? seconds : left);
+	/* libevent counts from the loop turn's cached time, stale by as long as
+	 * the turn has run: a busy turn would fire the timer that much early. */
+	event_base_update_cache_time(c->engine->base);
 	evtimer_add(c->timer, &tv);
 }
 
@@ -452,11 +454,7 @@ static void message_accepted(struct probe_conn *c)
 void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token, NULL) != 0) {
-		e->failed = true;
-		return;
-	}
-	if (e->due_len == e->due_cap) {
+	if (e->due_len == e->due_cap) { /* room first: a record must not miss its list */
 		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
 		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
 		if (grown == NULL) {
@@ -465,6 +463,10 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 		}
 		e->due = grown;
 		e->due_cap = cap;
+	}
+	if (record_message(c, variant, token, NULL) != 0) {
+		e->failed = true;
+		return;
 	}
 	if (e->due_len == 0) {
 		struct timeval delay = to_timeval(MESSAGE_COMMIT_DELAY);
@@ -940,7 +942,7 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 	if (!c->connected) {
 		probe_transcript(c, "-- ", "connect timed out", 17);
 		probe_finish(c, VERDICT_TIMEOUT);
-	} else if (time_left(c) <= 0) {
+	} else if (probe_time_left(c) <= 0) {
 		probe_transcript(c, "-- ", "total time limit", 16);
 		c->engine->targets[c->target].module->on_timeout(c);
 	} else {

@@ -82,10 +82,6 @@ struct relay_session {
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
 static void send_group(struct probe_conn *conn, struct relay_session *s);
 
-/* A hold's timer fires a few ms early on libevent's coarse clock: this much
- * before the grace ends is the end of the grace, more is the time limit. */
-#define HOLD_SLACK 0.05
-
 static double monotonic_seconds(void)
 {
 	struct timespec ts;
@@ -574,13 +570,16 @@ static void relay_on_timeout(struct probe_conn *conn)
 		probe_send_line(conn, "RSET");
 		set_state(conn, s, RELAY_RSET);
 		break;
-	case RELAY_HOLD: /* the last message's grace is over: this one may go */
-		if (s->grace_until - monotonic_seconds() > HOLD_SLACK) {
-			time_out(conn, s); /* no: the connection's time is up first */
-			break;
-		}
-		message_due(conn, s);
+	case RELAY_HOLD: { /* the last message's grace is over: this one may go */
+		double grace_left = s->grace_until - monotonic_seconds();
+		if (grace_left <= 0)
+			message_due(conn, s);
+		else if (probe_time_left(conn) > 0)
+			probe_set_timeout(conn, grace_left); /* the timer fired a little early */
+		else
+			time_out(conn, s); /* the connection's time is up first */
 		break;
+	}
 	case RELAY_QUIT:
 		probe_finish(conn, s->verdict);
 		break;
