@@ -141,7 +141,7 @@ struct probe_engine {
 static void dispatch(struct probe_engine *e);
 static void check_done(struct probe_engine *e);
 
-static double now_seconds(void)
+double probe_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -407,7 +407,7 @@ void probe_send_line(struct probe_conn *c, const char *fmt, ...)
  * within this much of the deadline, the time is up. */
 #define DEADLINE_SLACK 0.01
 
-double probe_time_left(struct probe_conn *c) { return c->deadline - DEADLINE_SLACK - now_seconds(); }
+double probe_time_left(struct probe_conn *c) { return c->deadline - DEADLINE_SLACK - probe_now(); }
 
 void probe_set_timeout(struct probe_conn *c, double seconds)
 {
@@ -447,7 +447,7 @@ static void message_accepted(struct probe_conn *c)
 		e->awaiting_proof++;
 		t->flags |= TARGET_AWAITING;
 	}
-	t->message_sent_at = e->last_message_at = now_seconds();
+	t->message_sent_at = e->last_message_at = probe_now();
 	e->stats.messages_sent++;
 }
 
@@ -983,7 +983,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	c->engine = e;
 	c->target = index;
 	c->serial = ++e->conn_serial;
-	c->deadline = now_seconds() + e->options.total_timeout;
+	c->deadline = probe_now() + e->options.total_timeout;
 	c->timer = evtimer_new(e->base, on_conn_timer, c);
 	t->conn = c;
 	t->attempts++;
@@ -1107,7 +1107,7 @@ static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
 	double cap = e->options.rate / 20.0 > 1 ? e->options.rate / 20.0 : 1;
 	/* By the time that passed, not per tick; a loop late by more than 50 ms
 	 * (overloaded) starts fewer: the cap, not the rate, then sets the pace. */
-	double now = now_seconds();
+	double now = probe_now();
 	e->start_budget += e->options.rate * (now - e->budget_at);
 	e->budget_at = now;
 	if (e->start_budget > cap)
@@ -1137,7 +1137,7 @@ static void check_done(struct probe_engine *e)
 	if (!e->waiting) {
 		/* Every target has its verdict; proofs may still be on their way. */
 		e->waiting = true;
-		double left = e->last_message_at + e->options.wait - now_seconds();
+		double left = e->last_message_at + e->options.wait - probe_now();
 		log_info("verify: waiting up to %.0f s for %u proofs", left > 0 ? left : 0, e->awaiting_proof);
 		struct timeval tv = to_timeval(left);
 		evtimer_add(e->wait_timer, &tv);
@@ -1180,7 +1180,7 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 static void on_progress_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_engine *e = arg;
-	double elapsed = now_seconds() - e->started;
+	double elapsed = probe_now() - e->started;
 	double rate = elapsed > 0 ? (double)e->stats.finished / elapsed : 0;
 	uint64_t left = e->stats.targets - e->stats.finished;
 	uint64_t open = e->stats.verdicts[VERDICT_OPEN_RELAY] + e->stats.verdicts[VERDICT_OPEN_PROXY_MAIL] +
@@ -1287,7 +1287,7 @@ int probe_engine_run(struct probe_engine *e)
 		log_error("verify: out of memory preparing %zu targets", e->count);
 		return -1;
 	}
-	e->started = now_seconds();
+	e->started = probe_now();
 	store_sync(e);
 	e->heap_base = mallinfo2().uordblks;
 	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
@@ -1295,7 +1295,7 @@ int probe_engine_run(struct probe_engine *e)
 	if (e->options.rate > 0) {
 		struct timeval tick = {0, 10000};
 		e->start_budget = 1;
-		e->budget_at = now_seconds();
+		e->budget_at = probe_now();
 		event_add(e->rate_timer, &tick);
 	}
 	if (e->options.progress)

@@ -88,6 +88,8 @@ size_t probe_format_line(struct probe_conn *conn, char *out, size_t size, const 
 /* Records a received reply ("<< ...") or a note ("-- ...") in the bounded transcript. */
 void probe_transcript(struct probe_conn *conn, const char *prefix, const char *text, size_t len);
 void probe_set_timeout(struct probe_conn *conn, double seconds);
+/* The engine's clock (monotonic seconds), the one its timers and deadlines use. */
+double probe_now(void);
 /* Seconds left of the connection's --total-timeout; <= 0 once it is up. */
 double probe_time_left(struct probe_conn *conn);
 /* Starts TLS on the connection (STARTTLS); on_tls reports the outcome. */

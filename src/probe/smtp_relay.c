@@ -69,7 +69,7 @@ struct relay_session {
 	bool grouped;         /* after a sweep: each variant's commands go in one write */
 	bool rset_due;        /* the next group starts with RSET: the last transaction failed */
 	int group_refusal;    /* the current group's first non-2xx reply; 0 while all went well */
-	double grace_until;   /* grouped: the last message's proof grace ends (monotonic seconds) */
+	double grace_until;   /* grouped: the last message's proof grace ends (probe_now) */
 	bool accepted;        /* some variant's message went out */
 	bool tempfailed;      /* some step answered 4xx */
 	bool proven;          /* the sink has our token */
@@ -82,12 +82,6 @@ struct relay_session {
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
 static void send_group(struct probe_conn *conn, struct relay_session *s);
 
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
@@ -113,6 +107,17 @@ static enum verdict verdict_so_far(const struct relay_session *s, enum verdict o
 	if (s->tempfailed)
 		return VERDICT_TEMPFAIL;
 	return otherwise;
+}
+
+/* Notes a 4xx; true when it was 421: the server closes, and the session ends here. */
+static bool server_closing(struct probe_conn *conn, struct relay_session *s, int code)
+{
+	if (code / 100 == 4)
+		s->tempfailed = true;
+	if (code != 421)
+		return false;
+	probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+	return true;
 }
 
 static void detect_software(struct probe_conn *conn, const char *text, size_t len)
@@ -224,12 +229,8 @@ static void on_sweep_reply(struct probe_conn *conn, struct relay_session *s, int
 	unsigned nth = s->sweep_replies++;
 	int variant = sweep_variant(s, nth);
 	enum { SWEPT_MAIL, SWEPT_RCPT, SWEPT_RSET } step = nth % 3;
-	if (code == 421) { /* the server is closing the session */
-		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+	if (server_closing(conn, s, code))
 		return;
-	}
-	if (code / 100 == 4)
-		s->tempfailed = true;
 	if (step == SWEPT_RCPT && code / 100 == 2)
 		s->sweep_accepted |= UINT32_C(1) << variant;
 	if (step == SWEPT_RSET && code / 100 != 2) {
@@ -250,22 +251,32 @@ static bool variant_left(const struct relay_session *s, int variant)
 	return !s->swept || (s->sweep_accepted & (UINT32_C(1) << variant));
 }
 
-/* MAIL FROM for the next variant that applies, or the end of the tests. */
-static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
+/* Moves to the next variant still to try that applies to this server, with
+ * its token and addresses; false when none is left. */
+static bool next_variant(struct probe_conn *conn, struct relay_session *s, char *from, char *rcpt, size_t len)
 {
-	char from[320], rcpt[320];
 	while (++s->variant < (int)relay_variant_count) {
 		if (!variant_left(s, s->variant))
 			continue;
 		probe_token(conn, (uint8_t)s->variant, s->token);
-		if (!expand_variant(conn, s, from, rcpt, sizeof from))
+		if (!expand_variant(conn, s, from, rcpt, len))
 			continue;
 		probe_set_variant(conn, relay_variants[s->variant].name);
-		probe_send_line(conn, "MAIL FROM:%s", from);
-		set_state(conn, s, RELAY_MAIL);
+		return true;
+	}
+	return false;
+}
+
+/* MAIL FROM for the next variant that applies, or the end of the tests. */
+static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
+{
+	char from[320], rcpt[320];
+	if (!next_variant(conn, s, from, rcpt, sizeof from)) {
+		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		return;
 	}
-	conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+	probe_send_line(conn, "MAIL FROM:%s", from);
+	set_state(conn, s, RELAY_MAIL);
 }
 
 /* [RSET,] MAIL, RCPT and DATA of the next accepted variant in one write
@@ -274,13 +285,7 @@ static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
 static void send_group(struct probe_conn *conn, struct relay_session *s)
 {
 	char from[320], rcpt[320], commands[4 * 700];
-	while (++s->variant < (int)relay_variant_count) {
-		if (!variant_left(s, s->variant))
-			continue;
-		probe_token(conn, (uint8_t)s->variant, s->token);
-		if (!expand_variant(conn, s, from, rcpt, sizeof from))
-			continue;
-		probe_set_variant(conn, relay_variants[s->variant].name);
+	if (next_variant(conn, s, from, rcpt, sizeof from)) {
 		size_t len = 0;
 		if (s->rset_due)
 			len += probe_format_line(conn, commands, sizeof commands, "RSET");
@@ -292,7 +297,7 @@ static void send_group(struct probe_conn *conn, struct relay_session *s)
 		set_state(conn, s, s->rset_due ? RELAY_RSET : RELAY_MAIL);
 		return;
 	}
-	double grace_left = s->grace_until - monotonic_seconds();
+	double grace_left = s->grace_until - probe_now();
 	if (s->accepted && grace_left > 0) {
 		s->state = RELAY_AWAIT_PROOF;
 		probe_set_timeout(conn, grace_left);
@@ -305,12 +310,8 @@ static void send_group(struct probe_conn *conn, struct relay_session *s)
  * of the group, so a refusal is kept and the group's DATA reply awaited. */
 static void on_group_reply(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (code == 421) { /* the server is closing the session */
-		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+	if (server_closing(conn, s, code))
 		return;
-	}
-	if (code / 100 == 4)
-		s->tempfailed = true;
 	if (code / 100 != 2 && s->group_refusal == 0)
 		s->group_refusal = code;
 	if (s->state == RELAY_RSET && code / 100 != 2)
@@ -321,12 +322,8 @@ static void on_group_reply(struct probe_conn *conn, struct relay_session *s, int
 /* The group's DATA or message was refused: the next group, which resets first. */
 static void end_group(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (code == 421) {
-		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+	if (server_closing(conn, s, code))
 		return;
-	}
-	if (code / 100 == 4)
-		s->tempfailed = true;
 	s->rset_due = true;
 	if (s->proven)
 		conclude(conn, s, VERDICT_OPEN_RELAY);
@@ -337,12 +334,8 @@ static void end_group(struct probe_conn *conn, struct relay_session *s, int code
 /* The variant failed (4xx/5xx) or awaited its proof in vain: RSET, then the next. */
 static void abandon_variant(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (code >= 400 && code < 500)
-		s->tempfailed = true;
-	if (code == 421) { /* the server is closing the session */
-		probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
+	if (server_closing(conn, s, code))
 		return;
-	}
 	probe_send_line(conn, "RSET");
 	set_state(conn, s, RELAY_RSET);
 }
@@ -431,7 +424,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		break;
 	case RELAY_DATA:
 		if (code == 354 && !s->proven && s->group_refusal == 0) {
-			double hold = s->grouped ? s->grace_until - monotonic_seconds() : 0;
+			double hold = s->grouped ? s->grace_until - probe_now() : 0;
 			if (hold > 0) { /* the last message's proof may still come */
 				s->state = RELAY_HOLD;
 				probe_set_timeout(conn, hold);
@@ -464,7 +457,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		if (s->proven) { /* the proof overtook the server's reply */
 			conclude(conn, s, VERDICT_OPEN_RELAY);
 		} else if (s->grouped) {
-			s->grace_until = monotonic_seconds() + probe_settings(conn)->proof_grace;
+			s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 			s->rset_due = false; /* a finished message ends its transaction */
 			send_group(conn, s);
 		} else {
@@ -571,7 +564,7 @@ static void relay_on_timeout(struct probe_conn *conn)
 		set_state(conn, s, RELAY_RSET);
 		break;
 	case RELAY_HOLD: { /* the last message's grace is over: this one may go */
-		double grace_left = s->grace_until - monotonic_seconds();
+		double grace_left = s->grace_until - probe_now();
 		if (grace_left <= 0)
 			message_due(conn, s);
 		else if (probe_time_left(conn) > 0)
