@@ -39,7 +39,7 @@ struct store *store_open(const char *path)
 	/* Another process (sink, verifier) may hold the write lock for a moment. */
 	sqlite3_busy_timeout(store->db, 10000);
 	if (exec_sql(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") != 0 ||
-	    store_migrate(store) != 0) {
+	    store_register_functions(store) != 0 || store_migrate(store) != 0) {
 		store_close(store);
 		return NULL;
 	}
@@ -53,6 +53,7 @@ void store_close(struct store *store)
 	for (int i = 0; i < store->statement_count; i++)
 		sqlite3_finalize(store->statements[i]);
 	sqlite3_close(store->db);
+	store_deflate_free(store);
 	free(store->path);
 	free(store);
 }

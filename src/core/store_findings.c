@@ -1,6 +1,8 @@
 /* SQL for verification: pending candidates, findings, test messages sent. */
 #include "core/store_internal.h"
 
+#include <string.h>
+
 static const char SQL_PENDING[] =
 	"SELECT c.id, c.address, c.port FROM candidates c"
 	" WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = c.id)"
@@ -8,11 +10,12 @@ static const char SQL_PENDING[] =
 static const char SQL_CANDIDATE_ID[] = "SELECT id FROM candidates WHERE address = ?1 AND port = ?2";
 static const char SQL_FINDING_PUT[] =
 	"INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, tls, token,"
-	" exit_address, transcript, attempts, first_checked, last_checked)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+	" exit_address, transcript, transcript_size, attempts, first_checked, last_checked)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, ?12)"
 	" ON CONFLICT(candidate_id) DO UPDATE SET verdict = ?2, test = ?3, variant = ?4, protocol = ?5,"
 	" software = coalesce(?6, software), tls = ?7, token = coalesce(?8, token),"
 	" exit_address = coalesce(?9, exit_address), transcript = coalesce(?10, transcript),"
+	" transcript_size = CASE WHEN ?10 IS NULL THEN transcript_size ELSE ?13 END,"
 	" attempts = ?11, last_checked = ?12";
 static const char SQL_FINDING_PROVEN[] =
 	"UPDATE findings SET verdict = ?2, variant = coalesce(?3, variant), token = coalesce(?4, token),"
@@ -53,7 +56,8 @@ static const char SQL_FINDINGS_WITH_TRANSCRIPT[] =
 	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
 	" f.exit_address, f.token, f.attempts,"
 	" strftime('%Y-%m-%dT%H:%M:%SZ', f.first_checked, 'unixepoch') AS first_checked,"
-	" strftime('%Y-%m-%dT%H:%M:%SZ', f.last_checked, 'unixepoch') AS last_checked, f.transcript"
+	" strftime('%Y-%m-%dT%H:%M:%SZ', f.last_checked, 'unixepoch') AS last_checked,"
+	" sqlar_uncompress(f.transcript, f.transcript_size) AS transcript"
 	" FROM findings f JOIN candidates c ON c.id = f.candidate_id"
 	" WHERE ?1 IS NULL OR f.verdict = ?1 ORDER BY c.family, c.address, c.port";
 
@@ -84,6 +88,20 @@ int64_t store_candidate_id(struct store *store, const struct addr *address, uint
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : store_error(store, "finding a candidate");
 }
 
+/* The transcript at index, deflated when that is worth it (its size then at size_index). */
+static void bind_transcript(struct store *store, sqlite3_stmt *stmt, int index, int size_index, const char *text)
+{
+	const void *deflated;
+	size_t len = text ? strlen(text) : 0, deflated_len;
+	if (text != NULL && store_deflate(store, text, len, &deflated, &deflated_len)) {
+		/* static: the buffer holds until the next deflate, after this statement ran */
+		sqlite3_bind_blob(stmt, index, deflated, (int)deflated_len, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, size_index, (sqlite3_int64)len);
+	} else {
+		store_bind_text(stmt, index, text);
+	}
+}
+
 int store_finding_put(struct store *store, const struct finding *f)
 {
 	sqlite3_stmt *stmt = store_statement(store, SQL_FINDING_PUT);
@@ -98,7 +116,7 @@ int store_finding_put(struct store *store, const struct finding *f)
 	sqlite3_bind_int(stmt, 7, f->tls);
 	store_bind_text(stmt, 8, f->token);
 	store_bind_text(stmt, 9, f->exit_address);
-	store_bind_text(stmt, 10, f->transcript);
+	bind_transcript(store, stmt, 10, 13, f->transcript);
 	sqlite3_bind_int(stmt, 11, (int)f->attempts);
 	sqlite3_bind_int64(stmt, 12, (int64_t)f->checked);
 	return store_step_done(store, stmt);

@@ -15,6 +15,10 @@ struct store {
 	const char *statement_sql[STORE_MAX_STATEMENTS];
 	sqlite3_stmt *statements[STORE_MAX_STATEMENTS];
 	int statement_count;
+	/* Deflating transcripts (store_zlib.c): one stream and buffer, reused. */
+	struct z_stream_s *deflater;
+	unsigned char *deflated;
+	size_t deflated_cap;
 };
 
 /* The prepared statement for sql (a static string), reset and unbound. */
@@ -26,6 +30,15 @@ int64_t store_step_int64(struct store *store, sqlite3_stmt *stmt);
 /* Binds text, or NULL when value is NULL. */
 void store_bind_text(sqlite3_stmt *stmt, int index, const char *value);
 int store_error(struct store *store, const char *what);
+
+/*
+ * Deflates text for a transcript column (store_zlib.c): 1 with *out (valid
+ * until the next call) when it is worth it, 0 to store the text as it is.
+ */
+int store_deflate(struct store *store, const char *text, size_t len, const void **out, size_t *out_len);
+void store_deflate_free(struct store *store);
+/* Adds sqlar_uncompress(), which reads deflated transcripts, to the connection. */
+int store_register_functions(struct store *store);
 
 /* The numbered migrations (store_schema.c). */
 int store_migrate(struct store *store);

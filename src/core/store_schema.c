@@ -83,6 +83,8 @@ static const char *const migrations[] = {
 	"  contact TEXT NOT NULL, rung TEXT NOT NULL, asn INTEGER, as_name TEXT, country TEXT,"
 	"  agency TEXT, method TEXT NOT NULL, attributed INTEGER NOT NULL);"
 	"CREATE INDEX attributions_owner ON attributions(owner_id);",
+	/* 4: transcripts deflated (store_zlib.c): the size is set when the transcript is. */
+	"ALTER TABLE findings ADD COLUMN transcript_size INTEGER;",
 	/* Later migrations go here, each one element, in order. */
 };
 

@@ -64,7 +64,7 @@ drop=$(q "select count(*) from probes p join candidates c on c.id = p.candidate_
 # A server that advertises PIPELINING gets every variant's MAIL, RCPT and RSET
 # in one write (its transcript shows commands back to back); one that does
 # not (the lab's OpenSMTPD) gets them one at a time.
-transcript() { q "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '$1'"; }
+transcript() { q "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '$1'"; }
 sweep='>> RSET
 >> MAIL FROM'
 assert_contains "$(transcript 127.20.0.1)" "$sweep"
@@ -74,7 +74,7 @@ assert_not_contains "$(transcript 127.20.1.2)" "$sweep"
 groups=$(transcript 127.20.2.1 | grep -B1 -x '>> DATA' | grep -c '^>> RCPT TO' || true)
 [ "$groups" -ge 14 ] || fail "accept-then-drop should get one pipelined group per variant, got $groups"
 # Transcripts are kept and bounded.
-q "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
+q "select max(coalesce(transcript_size, length(transcript))) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
 
 # A connection whose time runs out while its next message waits for the last
 # one's proof grace ends with what it knows and records no message it did not send.
@@ -84,7 +84,7 @@ q "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 
 assert_eq "$(sqlite3 "$tmp/db3" "select group_concat(verdict) from findings")" "relay-accepted,relay-accepted"
 assert_eq "$(sqlite3 "$tmp/db3" "select count(*) from probes where outcome = 'message-sent' and reply is not null")" 2
 assert_eq "$(sqlite3 "$tmp/db3" "select count(*) from probes")" 2
-assert_contains "$(sqlite3 "$tmp/db3" "select transcript from findings limit 1")" "-- timeout in hold"
+assert_contains "$(sqlite3 "$tmp/db3" "select sqlar_uncompress(transcript, transcript_size) from findings limit 1")" "-- timeout in hold"
 
 # A second run finds nothing pending and sends nothing.
 verify >"$tmp/verify2.out" 2>>"$tmp/verify.err"

@@ -72,16 +72,16 @@ assert_eq "$(q "$db" "select count(*) from findings f join candidates c on c.id 
   join target_hits h on h.token = f.token where f.verdict = 'open-proxy-web' and f.variant = 'tcp-target'
   and h.peer = f.exit_address and f.exit_address like c.address || ':%'")" "$web" "web proofs by target hits"
 # The web-only CONNECT host was refused port 25 and the first target, and reached the second.
-t=$(q "$db" "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.16.1'")
+t=$(q "$db" "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.16.1'")
 assert_contains "$t" "CONNECT $WEB HTTP/1.0"
 assert_contains "$t" "CONNECT $WEB443 HTTP/1.0"
 # A block page's 200 proves nothing, and says so.
-t=$(q "$db" "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.25.1'")
+t=$(q "$db" "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.25.1'")
 assert_contains "$t" "the far end does not speak SMTP"
 # Tunnels aim at the sink and its targets only.
-if q "$db" "select transcript from findings" | grep 'aiming at' | grep -v -e "aiming at $SINK " -e "aiming at $WEB " \
+if q "$db" "select sqlar_uncompress(transcript, transcript_size) from findings" | grep 'aiming at' | grep -v -e "aiming at $SINK " -e "aiming at $WEB " \
   -e "aiming at $WEB443 " | grep -q .; then fail "a tunnel aimed elsewhere"; fi
-q "$db" "select max(length(transcript)) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
+q "$db" "select max(coalesce(transcript_size, length(transcript))) from findings" | awk '{ exit !($1 > 100 && $1 <= 6144) }' || fail "transcript size"
 assert_eq "$(q "$db" "select count(*) from sink_rejects")" 0 "forged tokens"
 
 # A restarted run finds nothing pending.
@@ -110,5 +110,5 @@ verify "$db3" --sink "[::1]:2553" --protocols socks5 "127.20.20.2:$port" >/dev/n
 "$PLUGHOLE" --db "$db3" findings >"$tmp/findings3"
 assert_eq "$(cut -f1,3,6 "$tmp/findings3" | sort | tr '\t\n' ' ;')" \
   "127.20.19.1 open-proxy-mail socks4a;127.20.20.1 open-proxy-mail socks5h;127.20.20.2 open-proxy-mail socks5;"
-assert_contains "$(q "$db3" "select transcript from findings")" "SOCKS5 CONNECT [::1]:2553"
+assert_contains "$(q "$db3" "select sqlar_uncompress(transcript, transcript_size) from findings")" "SOCKS5 CONNECT [::1]:2553"
 echo "verify_proxy_lab: ok"

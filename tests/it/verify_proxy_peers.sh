@@ -84,12 +84,12 @@ assert_eq "$(q "select count(*) from findings f join candidates c on c.id = f.ca
   where f.verdict = 'open-proxy-mail' and f.token in (select token from proofs)
   and f.exit_address like '127.0.0.1:%' and c.address like '127.0.11.%'")" 5 "exit addresses"
 # The closed ones were refused on every protocol and aim their port offers.
-t=$(q "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.12'")
+t=$(q "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.12'")
 assert_eq "$(grep -c '^<< HTTP/1.1 403 Forbidden' <<<"$t")" 5 "Squid closed: CONNECT x2, POST x2, GET"
-t=$(q "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.15'")
+t=$(q "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.15'")
 assert_contains "$t" "SOCKS4 reply 91: rejected or failed"
 assert_contains "$t" "SOCKS5 method 0xff: none acceptable (authentication required)"
-t=$(q "select transcript from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.17'")
+t=$(q "select sqlar_uncompress(transcript, transcript_size) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.0.11.17'")
 assert_contains "$t" "SOCKS5 method 0xff: none acceptable (authentication required)"
 assert_eq "$(q "select count(*) from sink_rejects")" 0 "forged tokens"
 

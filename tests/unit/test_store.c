@@ -124,6 +124,62 @@ static void late_proofs_upgrade_written_verdicts(void **unused)
 	assert_string_equal(verdict_of(path, ids[2], text, sizeof text), "closed -");
 }
 
+/* Collects the transcript column of findings_each rows. */
+static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], "transcript") == 0)
+			snprintf(ctx, 8192, "%s", values[i] ? values[i] : "(null)");
+}
+
+/* Long transcripts are stored deflated (a BLOB and its size), short ones as
+ * text; both read back whole. */
+static void transcripts_are_deflated_and_read_back_whole(void **unused)
+{
+	char path[256], *text = malloc(8192), *got = malloc(8192);
+	snprintf(path, sizeof path, "%s/transcript.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int64_t source = store_source_id(store, "s", NULL);
+	struct addr a = A("192.0.2.30"), b = A("192.0.2.31");
+	store_candidate_put(store, &a, 25, source, 1);
+	store_candidate_put(store, &b, 25, source, 1);
+	size_t len = 0;
+	for (int i = 0; len < 4000; i++)
+		len += (size_t)snprintf(text + len, 8192 - len, ">> RCPT TO:<v%d@sink.test>\n<< 554 5.7.1 denied\n", i);
+	struct finding f = {.candidate_id = store_candidate_id(store, &a, 25), .verdict = "closed", .test = "relay",
+			    .transcript = text, .checked = 2};
+	struct finding g = {.candidate_id = store_candidate_id(store, &b, 25), .verdict = "timeout", .test = "relay",
+			    .transcript = "-- no banner", .checked = 2};
+	assert_int_equal(store_finding_put(store, &f), 0);
+	assert_int_equal(store_finding_put(store, &g), 0);
+	f.transcript = NULL; /* a later verdict without a transcript keeps the stored one */
+	f.verdict = "relay-accepted";
+	assert_int_equal(store_finding_put(store, &f), 0);
+	assert_int_equal(store_findings_each(store, "relay-accepted", true, take_transcript, got), 0);
+	assert_string_equal(got, text);
+	assert_int_equal(store_findings_each(store, "timeout", true, take_transcript, got), 0);
+	assert_string_equal(got, "-- no banner");
+	store_close(store);
+
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT typeof(transcript), length(transcript), transcript_size"
+					    " FROM findings ORDER BY candidate_id", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "blob");
+	assert_true(sqlite3_column_int(stmt, 1) < (int)len / 4);
+	assert_int_equal(sqlite3_column_int(stmt, 2), (int)len);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "text");
+	assert_int_equal(sqlite3_column_type(stmt, 2), SQLITE_NULL);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(text);
+	free(got);
+}
+
 static void exclusions_use_the_most_specific_rule(void **unused)
 {
 	char optout[256];
@@ -208,6 +264,7 @@ int main(void)
 		cmocka_unit_test(candidates_are_stored_once_with_sources),
 		cmocka_unit_test(two_connections_share_one_database),
 		cmocka_unit_test(late_proofs_upgrade_written_verdicts),
+		cmocka_unit_test(transcripts_are_deflated_and_read_back_whole),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
 		cmocka_unit_test(config_reads_ini_and_rejects_bad_values),
 	};
