@@ -56,7 +56,7 @@ store_mb=$(echo "$(stat -c %s "$tmp/store.db") / 1000000" | bc -l)
 printf "store: %.0f MB on disk\n" "$store_mb"
 # What this machine allows: writing as many bytes as the store holds to a new
 # file beside it (no parsing at all) against the time 25% of cat's speed leaves.
-write_s=$(seconds dd if=/dev/zero of="$tmp/floor" bs=1M count="$(printf %.0f "$store_mb")" conv=fdatasync status=none)
+write_s=$(seconds dd if=/dev/zero of="$tmp/floor" bs=1000000 count=$(($(stat -c %s "$tmp/store.db") / 1000000 + 1)) conv=fdatasync status=none)
 rm -f "$tmp/floor"
 printf "floor: writing %.0f MB to a new file here takes %.2f s (%.0f MB/s); load at 25%% of cat must take <= %.2f s in all\n" \
 	"$store_mb" "$write_s" "$(echo "$store_mb / $write_s" | bc -l)" "$(echo "$mb / ($cat_mbs / 4)" | bc -l)"

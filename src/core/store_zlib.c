@@ -9,6 +9,7 @@
  */
 #include "core/store_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -18,8 +19,8 @@
 
 int store_deflate(struct store *store, const char *text, size_t len, const void **out, size_t *out_len)
 {
-	if (len < DEFLATE_MIN)
-		return 0;
+	if (len < DEFLATE_MIN || len > UINT32_MAX / 2)
+		return 0; /* too short to gain; or too long for one zlib call (uInt) */
 	if (store->deflater == NULL) {
 		/* One stream for the store's life: deflateInit allocates ~270 KB, deflateReset nothing. */
 		z_stream *z = calloc(1, sizeof *z);
@@ -62,13 +63,17 @@ void store_deflate_free(struct store *store)
 	store->deflated_cap = 0;
 }
 
-/* sqlar_uncompress(data, size): data as it is when size is NULL, 0 or its length; else inflated. */
+/*
+ * sqlar_uncompress(data, size): data as it is when size is NULL, 0 or its
+ * length, or when data is not a BLOB (deflated data always is: a text whose
+ * size a writer from before migration 4 left behind still reads); else inflated.
+ */
 static void sqlar_uncompress(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	sqlite3_int64 size = sqlite3_value_int64(argv[1]);
 	int have = sqlite3_value_bytes(argv[0]);
-	if (size <= 0 || size == have) {
+	if (size <= 0 || size == have || sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
 		sqlite3_result_value(ctx, argv[0]);
 		return;
 	}
