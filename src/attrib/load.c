@@ -265,6 +265,11 @@ static size_t feed_rpsl(struct parser *p, const char *buf, size_t len, bool fina
 			pos += buf[pos] == '\r' ? 2 : 1;
 			p->line++;
 		}
+		if (pos + 1 == len && buf[pos] == '\r') {
+			/* a CR the buffer ends on: its LF is in the next chunk, or the file ends */
+			pos += final;
+			break;
+		}
 		if (pos == len)
 			break;
 		const char *why;

@@ -118,12 +118,61 @@ static void gzip_chunks(void **state)
 	check("gzip", &b, &stats);
 }
 
+#define READ_CHUNK (2u << 20) /* load.c's read size: where a gzip stream is cut */
+
+/*
+ * A CRLF dump whose first read ends between the CR and the LF of the empty
+ * line after an object (it hung: the lone CR measured as an empty object of
+ * no bytes), and a buffer that ends on a lone CR.
+ */
+static void crlf_cut_between_cr_and_lf(void **state)
+{
+	char *crlf = malloc(READ_CHUNK + 4096);
+	size_t len = 0, objects = 0;
+	while (len + 200 < READ_CHUNK - 1) {
+		len += (size_t)sprintf(crlf + len, "inetnum: 10.2.%zu.%zu - 10.2.%zu.%zu\r\nnetname: N%zu\r\n\r\n",
+				       objects >> 8 & 255, objects & 255, objects >> 8 & 255, objects & 255,
+				       objects);
+		objects++;
+	}
+	/* the last object before the cut: padded so that its empty line's CR is the chunk's last byte */
+	len += (size_t)sprintf(crlf + len, "inetnum: 10.3.0.0 - 10.3.0.255\r\nremarks: ");
+	while (len < READ_CHUNK - 3)
+		crlf[len++] = 'x';
+	len += (size_t)sprintf(crlf + len, "\r\n\r\ninetnum: 10.4.0.0 - 10.4.0.255\r\n");
+	assert_int_equal(crlf[READ_CHUNK - 1], '\r');
+	assert_int_equal(crlf[READ_CHUNK], '\n');
+	objects += 2;
+	char path[] = "/tmp/plughole-attrib-crlf-XXXXXX.gz";
+	int fd = mkstemps(path, 3);
+	assert_true(fd >= 0);
+	close(fd);
+	gzFile gz = gzopen(path, "wb1");
+	assert_int_equal(gzwrite(gz, crlf, (unsigned)len), (int)len);
+	gzclose(gz);
+	struct snap_builder b;
+	struct attrib_load_stats stats;
+	assert_int_equal(attrib_parse_file(path, "rpsl", &b, &stats), 0);
+	unlink(path);
+	assert_int_equal(stats.ranges, objects);
+	assert_int_equal(stats.malformed, 0);
+	snap_builder_free(&b);
+	free(crlf);
+
+	static const char lone_cr[] = "inetnum: 192.0.2.0 - 192.0.2.255\r\n\r";
+	snap_builder_init(&b, SNAP_KIND_RPSL);
+	assert_int_equal(attrib_parse_buffer("lone-cr", lone_cr, sizeof lone_cr - 1, SNAP_KIND_RPSL, &b, &stats), 0);
+	assert_int_equal(stats.ranges, 1);
+	snap_builder_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(one_pass),
 	    cmocka_unit_test(parallel_parts),
 	    cmocka_unit_test(gzip_chunks),
+	    cmocka_unit_test(crlf_cut_between_cr_and_lf),
 	};
 	return cmocka_run_group_tests(tests, make_text, free_text);
 }
