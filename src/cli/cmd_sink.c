@@ -146,7 +146,9 @@ int cmd_sink(struct cli *cli, int argc, char **argv)
 		return command_usage_error("sink", "give --domain DOMAIN (or [sink] domain in the config)");
 	opts.max_message = (size_t)config->sink_max_message;
 	opts.max_sessions = (unsigned)config->sink_max_sessions;
+	opts.max_per_peer = (unsigned)config->sink_max_per_peer;
 	opts.idle_timeout = (unsigned)config->sink_idle_timeout;
+	opts.session_timeout = (unsigned)config->sink_session_timeout;
 	/* A client that hangs up mid-reply must not kill the sink. */
 	signal(SIGPIPE, SIG_IGN);
 	return run_sink(cli, &opts);

@@ -428,7 +428,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			.domain = sink_domain,
 			.max_message = (size_t)cli->config.sink_max_message,
 			.max_sessions = (unsigned)cli->config.sink_max_sessions,
+			.max_per_peer = (unsigned)cli->config.sink_max_per_peer,
 			.idle_timeout = (unsigned)cli->config.sink_idle_timeout,
+			.session_timeout = (unsigned)cli->config.sink_session_timeout,
 			.on_proof = on_proof,
 			.ctx = run.engine,
 		};

@@ -21,7 +21,9 @@ struct config {
 	char *sink_target;
 	long sink_max_message; /* bytes kept of any message */
 	long sink_max_sessions;
+	long sink_max_per_peer; /* sessions one address may hold */
 	long sink_idle_timeout; /* seconds */
+	long sink_session_timeout; /* seconds a whole session may last */
 	/* [campaign] */
 	long campaign;      /* campaign number carried in tokens */
 	char *operator_name; /* who is testing, said in every test message */

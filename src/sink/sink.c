@@ -115,7 +115,8 @@ static void sink_on_accept(struct evconnlistener *listener, evutil_socket_t fd, 
 		return;
 	}
 	addr_port_format(&peer_addr, peer_port, peer);
-	if (sink->active >= sink->opts.max_sessions) {
+	unsigned from_peer = sink_smtp_sessions_from(sink, &peer_addr) + sink_target_sessions_from(sink, &peer_addr);
+	if (sink->active >= sink->opts.max_sessions || from_peer >= sink->opts.max_per_peer) {
 		/* One short write into an empty socket buffer cannot block; no state is kept. */
 		char busy[300];
 		int n = l->kind == SINK_LISTENER_SMTP
@@ -126,13 +127,14 @@ static void sink_on_accept(struct evconnlistener *listener, evutil_socket_t fd, 
 			log_debug("sink: %s: %s", peer, strerror(errno));
 		evutil_closesocket(fd);
 		sink->counters.sessions_rejected++;
-		log_debug("sink: refused %s on %s: %u sessions open", peer, l->address, sink->active);
+		log_debug("sink: refused %s on %s: %u sessions open, %u from it", peer, l->address, sink->active,
+			  from_peer);
 		return;
 	}
 	if (l->kind == SINK_LISTENER_SMTP)
-		sink_smtp_session_start(sink, fd, peer, &local);
+		sink_smtp_session_start(sink, fd, &peer_addr, peer, &local);
 	else
-		sink_target_session_start(sink, fd, peer, l->address);
+		sink_target_session_start(sink, fd, &peer_addr, peer, l->address);
 }
 
 static void sink_on_accept_error(struct evconnlistener *listener, void *arg)
@@ -226,8 +228,12 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 		sink->opts.max_message = SINK_DEFAULT_MAX_MESSAGE;
 	if (sink->opts.max_sessions == 0)
 		sink->opts.max_sessions = SINK_DEFAULT_MAX_SESSIONS;
+	if (sink->opts.max_per_peer == 0)
+		sink->opts.max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
 	if (sink->opts.idle_timeout == 0)
 		sink->opts.idle_timeout = SINK_DEFAULT_IDLE_TIMEOUT;
+	if (sink->opts.session_timeout == 0)
+		sink->opts.session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
 	if (sink->opts.line_limit == 0)
 		sink->opts.line_limit = SINK_DEFAULT_LINE_LIMIT;
 	if (sink->opts.line_limit < 512) {
@@ -363,10 +369,15 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 	if (rcpt_to == NULL)
 		return -1;
 	int rc = 0;
+	size_t forged = 0;
 	for (size_t i = 0; i < found.count; i++) {
 		const struct sink_message_token *t = &found.token[i];
 		if (!t->genuine) {
-			rc |= record_forged(sink, now, env->peer, t->text, sink_message_part_names[t->part]);
+			/* one row and one warning per message: forgeries must not flood the store */
+			if (forged++ == 0)
+				rc |= record_forged(sink, now, env->peer, t->text, sink_message_part_names[t->part]);
+			else
+				sink->counters.forged++;
 			continue;
 		}
 		struct proof proof = {
@@ -387,6 +398,9 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 		rc |= record_proof(sink, &proof);
 	}
 	free(rcpt_to);
+	if (forged > 1)
+		log_warn("sink: message from %s: %zu more forged tokens, counted but not stored", env->peer,
+			 forged - 1);
 	return rc;
 }
 
@@ -396,14 +410,16 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const char *pe
 	struct target_hit hit = {.nonce = nonce, .peer = peer, .listener = listener, .request = request};
 	char found[TOKEN_MAX_LEN], genuine[TOKEN_MAX_LEN] = "";
 	struct token_fields fields;
-	size_t offset = 0, len = request ? strlen(request) : 0;
+	size_t offset = 0, len = request ? strlen(request) : 0, forged = 0;
 	int rc;
 	hit.received = time(NULL);
 	while ((rc = token_scan(&sink->secret, request, len, &offset, &fields, found)) >= 0) {
 		for (char *p = found; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		if (rc == 0)
+		if (rc == 0 && forged++ == 0)
 			record_forged(sink, hit.received, peer, found, "target request");
+		else if (rc == 0)
+			sink->counters.forged++; /* one row per request */
 		else if (genuine[0] == '\0')
 			memcpy(genuine, found, sizeof genuine);
 	}

@@ -28,9 +28,11 @@
 struct event_base;
 
 #define SINK_MAX_LISTENERS 16
-#define SINK_DEFAULT_MAX_MESSAGE 1048576
+#define SINK_DEFAULT_MAX_MESSAGE 262144 /* test messages are a few KB */
 #define SINK_DEFAULT_MAX_SESSIONS 1000
+#define SINK_DEFAULT_MAX_PER_PEER 20 /* one address cannot take every slot */
 #define SINK_DEFAULT_IDLE_TIMEOUT 60
+#define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
 #define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
 /*
@@ -50,7 +52,9 @@ struct sink_options {
 	/* Zero means the default above. */
 	size_t max_message;    /* bytes kept of a message; a larger one gets 552 */
 	unsigned max_sessions; /* SMTP and target connections together; more get 421 */
+	unsigned max_per_peer; /* of those, from one address; more get 421 */
 	unsigned idle_timeout; /* seconds without a complete read or write */
+	unsigned session_timeout; /* seconds a whole session may last */
 	size_t line_limit;     /* longest command line; longer gets "500 Line too long" */
 	/* Called after the store has the proof / the hit. */
 	void (*on_proof)(void *ctx, const struct proof *proof);
@@ -60,7 +64,7 @@ struct sink_options {
 
 struct sink_counters {
 	uint64_t sessions;	    /* SMTP sessions accepted */
-	uint64_t sessions_rejected; /* connections refused: over max_sessions */
+	uint64_t sessions_rejected; /* connections refused: over max_sessions or max_per_peer */
 	uint64_t messages;	    /* messages received within the size limit */
 	uint64_t messages_too_big;  /* refused with 552 at the end of DATA */
 	uint64_t messages_without_token;

@@ -49,12 +49,18 @@ struct sink_envelope {
 	size_t nrcpts;
 };
 
+#define SINK_CLOSING_GRACE 5 /* seconds a session told to go has to take its last reply */
+
 /* Takes over fd (non-blocking) and starts the conversation; the fd is closed on failure. */
-void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const char *peer,
-			     const struct addr *local);
+void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const struct addr *peer_addr,
+			     const char *peer, const struct addr *local);
 void sink_smtp_session_free(struct smtp_session *session);
-void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const char *peer, const char *listener);
+void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const struct addr *peer_addr,
+			       const char *peer, const char *listener);
 void sink_target_session_free(struct target_session *session);
+/* Open sessions from one address (each file counts its own). */
+unsigned sink_smtp_sessions_from(const struct sink *sink, const struct addr *peer);
+unsigned sink_target_sessions_from(const struct sink *sink, const struct addr *peer);
 
 /* Records what a message proves; 0, or -1 when the store failed (the client should retry). */
 int sink_record_message(struct sink *sink, const struct sink_envelope *envelope, const char *msg, size_t len);

@@ -48,7 +48,9 @@ struct smtp_session {
 	struct bufferevent *bev;
 	enum smtp_state state;
 	char peer[ADDR_PORT_STRLEN];
+	struct addr peer_addr;
 	struct addr local; /* the address the client reached: [literal] recipients name it */
+	struct event *deadline; /* the whole session's time, then the closing grace */
 	char helo[256];
 	bool discarding; /* inside an over-long line: dropping it up to its end */
 	bool paused;	 /* too many replies unread: reading stops until they are sent */
@@ -81,7 +83,7 @@ static void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	bufferevent_write(s->bev, reply, (size_t)n + 2);
 }
 
-/* A reply to a client mistake; a client that keeps erring is cut off. */
+/* A reply to a client mistake or a refused request; a client that keeps at it is cut off. */
 static void smtp_bad(struct smtp_session *s, const char *reply)
 {
 	smtp_reply(s, "%s", reply);
@@ -144,8 +146,10 @@ static void smtp_mail(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	if (path.has_size && path.size > s->sink->opts.max_message) {
-		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %zu bytes",
-			   s->sink->opts.max_message);
+		char too_big[100];
+		snprintf(too_big, sizeof too_big, "552 5.3.4 Message size exceeds the limit of %zu bytes",
+			 s->sink->opts.max_message);
+		smtp_bad(s, too_big);
 		return;
 	}
 	memcpy(s->mail_from, path.address, sizeof s->mail_from);
@@ -162,13 +166,15 @@ static void smtp_rcpt(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	if (s->nrcpts == SINK_MAX_RCPTS) {
-		smtp_reply(s, "452 4.5.3 Too many recipients");
+		smtp_bad(s, "452 4.5.3 Too many recipients");
 		return;
 	}
 	if (!sink_smtp_rcpt_is_ours(path.address, s->sink->domain, &s->local)) {
+		char refused[SINK_SMTP_PATH_MAX + 200];
 		log_info("sink: %s asked to relay to <%s>: refused", s->peer, path.address);
-		smtp_reply(s, "550 5.7.1 <%s>: Relay access denied: not a relay, mail for %s only",
-			   path.address, s->sink->domain);
+		snprintf(refused, sizeof refused, "550 5.7.1 <%s>: Relay access denied: not a relay, mail for %s only",
+			 path.address, s->sink->domain);
+		smtp_bad(s, refused);
 		return;
 	}
 	char *rcpt = strdup(path.address);
@@ -421,17 +427,46 @@ static void smtp_on_event(struct bufferevent *bev, short what, void *arg)
 	sink_smtp_session_free(s);
 }
 
+/* The session's time is up (a byte now and then resets the idle timeout, not this); or, once told to go, its grace. */
+static void smtp_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+	struct timeval grace = {SINK_CLOSING_GRACE, 0};
+	if (s->state == SMTP_STATE_QUIT) {
+		sink_smtp_session_free(s);
+		return;
+	}
+	log_debug("sink: %s still connected after %u s: closing", s->peer, s->sink->opts.session_timeout);
+	smtp_reply(s, "421 4.4.2 %s Session too long, closing", s->sink->domain);
+	s->state = SMTP_STATE_QUIT;
+	bufferevent_disable(s->bev, EV_READ);
+	evtimer_add(s->deadline, &grace);
+}
+
 /* ---- life ---- */
 
-void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const char *peer,
-			     const struct addr *local)
+unsigned sink_smtp_sessions_from(const struct sink *sink, const struct addr *peer)
+{
+	unsigned n = 0;
+	const struct smtp_session *s;
+	LIST_FOREACH(s, &sink->smtp_sessions, entry)
+		n += addr_cmp(&s->peer_addr, peer) == 0;
+	return n;
+}
+
+void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const struct addr *peer_addr,
+			     const char *peer, const struct addr *local)
 {
 	struct smtp_session *s = calloc(1, sizeof *s);
 	if (s == NULL || (s->line = malloc(sink->opts.line_limit)) == NULL ||
+	    (s->deadline = evtimer_new(sink->base, smtp_on_deadline, s)) == NULL ||
 	    (s->bev = bufferevent_socket_new(sink->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warn("sink: out of memory for a session from %s", peer);
-		if (s != NULL)
+		if (s != NULL) {
 			free(s->line);
+			if (s->deadline)
+				event_free(s->deadline);
+		}
 		free(s);
 		evutil_closesocket(fd);
 		return;
@@ -439,14 +474,17 @@ void sink_smtp_session_start(struct sink *sink, evutil_socket_t fd, const char *
 	/* First in every loop turn: beside a busy verifier, a proof that waits
 	 * behind thousands of probe events arrives after its grace. */
 	bufferevent_priority_set(s->bev, SINK_PRIORITY);
+	event_priority_set(s->deadline, SINK_PRIORITY);
 	s->sink = sink;
 	s->state = SMTP_STATE_CONNECTED;
+	s->peer_addr = *peer_addr;
 	s->local = *local;
 	snprintf(s->peer, sizeof s->peer, "%s", peer);
 	LIST_INSERT_HEAD(&sink->smtp_sessions, s, entry);
 	sink->active++;
 	sink->counters.sessions++;
-	struct timeval idle = {(time_t)sink->opts.idle_timeout, 0};
+	struct timeval idle = {(time_t)sink->opts.idle_timeout, 0}, whole = {(time_t)sink->opts.session_timeout, 0};
+	evtimer_add(s->deadline, &whole);
 	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event, s);
 	bufferevent_set_timeouts(s->bev, &idle, &idle);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_MAX + sink->opts.line_limit);
@@ -462,6 +500,7 @@ void sink_smtp_session_free(struct smtp_session *s)
 	LIST_REMOVE(s, entry);
 	s->sink->active--;
 	smtp_transaction_reset(s);
+	event_free(s->deadline);
 	bufferevent_free(s->bev);
 	free(s->line);
 	free(s);

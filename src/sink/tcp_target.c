@@ -56,9 +56,11 @@ struct target_session {
 	struct sink *sink;
 	struct bufferevent *bev;
 	struct event *grace;
+	struct event *deadline; /* the whole session's time; after the answer, the linger */
 	enum target_state state;
 	char nonce[SINK_NONCE_LEN + 1];
 	char peer[ADDR_PORT_STRLEN];
+	struct addr peer_addr;
 	const char *listener;
 	char *line; /* the current line, line_limit bytes */
 	bool recorded;
@@ -114,12 +116,12 @@ static void target_banner(struct target_session *t)
 			    t->sink->domain);
 }
 
-/* Answered: from now on, input is read only to be thrown away. */
+/* Answered: from now on, input is read only to be thrown away, and not for long whatever comes. */
 static void target_linger(struct target_session *t)
 {
-	struct timeval linger = {TARGET_LINGER_SECONDS, 0}, idle = {(time_t)t->sink->opts.idle_timeout, 0};
+	struct timeval linger = {TARGET_LINGER_SECONDS, 0};
 	t->state = TARGET_STATE_LINGER;
-	bufferevent_set_timeouts(t->bev, &linger, &idle);
+	evtimer_add(t->deadline, &linger);
 }
 
 static void target_page(struct target_session *t)
@@ -242,7 +244,25 @@ static void target_on_event(struct bufferevent *bev, short what, void *arg)
 	sink_target_session_free(t);
 }
 
+static void target_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct target_session *t = arg;
+	target_record(t, NULL);
+	log_debug("sink: target %s: %s closed in state %s: time is up", t->listener, t->peer,
+		  target_state_names[t->state]);
+	sink_target_session_free(t);
+}
+
 /* ---- life ---- */
+
+unsigned sink_target_sessions_from(const struct sink *sink, const struct addr *peer)
+{
+	unsigned n = 0;
+	const struct target_session *t;
+	LIST_FOREACH(t, &sink->target_sessions, entry)
+		n += addr_cmp(&t->peer_addr, peer) == 0;
+	return n;
+}
 
 static int target_nonce(char out[SINK_NONCE_LEN + 1])
 {
@@ -254,17 +274,21 @@ static int target_nonce(char out[SINK_NONCE_LEN + 1])
 	return 0;
 }
 
-void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const char *peer, const char *listener)
+void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const struct addr *peer_addr,
+			       const char *peer, const char *listener)
 {
 	struct target_session *t = calloc(1, sizeof *t);
 	if (t == NULL || target_nonce(t->nonce) != 0 || (t->line = malloc(sink->opts.line_limit)) == NULL ||
 	    (t->grace = evtimer_new(sink->base, target_on_grace, t)) == NULL ||
+	    (t->deadline = evtimer_new(sink->base, target_on_deadline, t)) == NULL ||
 	    (t->bev = bufferevent_socket_new(sink->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warn("sink: target %s: cannot take a connection from %s", listener, peer);
 		if (t != NULL) {
 			free(t->line);
 			if (t->grace)
 				event_free(t->grace);
+			if (t->deadline)
+				event_free(t->deadline);
 		}
 		free(t);
 		evutil_closesocket(fd);
@@ -274,15 +298,17 @@ void sink_target_session_start(struct sink *sink, evutil_socket_t fd, const char
 	t->state = TARGET_STATE_GRACE;
 	t->listener = listener;
 	snprintf(t->peer, sizeof t->peer, "%s", peer);
+	t->peer_addr = *peer_addr;
 	LIST_INSERT_HEAD(&sink->target_sessions, t, entry);
 	sink->active++;
 	struct timeval idle = {(time_t)sink->opts.idle_timeout, 0};
-	struct timeval grace = {0, SINK_TARGET_GRACE_MS * 1000};
+	struct timeval grace = {0, SINK_TARGET_GRACE_MS * 1000}, whole = {(time_t)sink->opts.session_timeout, 0};
 	bufferevent_setcb(t->bev, target_on_read, target_on_write, target_on_event, t);
 	bufferevent_set_timeouts(t->bev, &idle, &idle);
 	bufferevent_setwatermark(t->bev, EV_READ, 0, 2 * sink->opts.line_limit);
 	bufferevent_enable(t->bev, EV_READ | EV_WRITE);
 	evtimer_add(t->grace, &grace);
+	evtimer_add(t->deadline, &whole);
 	log_debug("sink: target %s: %s connected, nonce %s", listener, peer, t->nonce);
 }
 
@@ -291,6 +317,7 @@ void sink_target_session_free(struct target_session *t)
 	LIST_REMOVE(t, entry);
 	t->sink->active--;
 	event_free(t->grace);
+	event_free(t->deadline);
 	bufferevent_free(t->bev);
 	free(t->line);
 	free(t);

@@ -24,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/log.h"
 #include "sink/sink.h"
 
 #define SINK_ADDRESS "127.0.30.2"
 #define CLIENT_ADDRESS "127.0.30.3"
+#define OTHER_CLIENT_ADDRESS "127.0.30.4"
 
 struct fixture {
 	char dir[64];
@@ -97,7 +100,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void start(struct fixture *f, size_t max_message, unsigned max_sessions, unsigned idle)
+/* Starts the sink; limits of 0 take the defaults, and per_peer / whole (when not 0) set
+ * max_per_peer and session_timeout. */
+static void start_with(struct fixture *f, size_t max_message, unsigned max_sessions, unsigned idle,
+		       unsigned per_peer, unsigned whole)
 {
 	struct sink_options opts = {
 	    .smtp_listen = {SINK_ADDRESS ":0"},
@@ -108,12 +114,19 @@ static void start(struct fixture *f, size_t max_message, unsigned max_sessions, 
 	    .max_message = max_message,
 	    .max_sessions = max_sessions,
 	    .idle_timeout = idle,
+	    .max_per_peer = per_peer,
+	    .session_timeout = whole,
 	    .on_proof = on_proof,
 	    .on_target_hit = on_target_hit,
 	    .ctx = f,
 	};
 	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
 	assert_non_null(f->sink);
+}
+
+static void start(struct fixture *f, size_t max_message, unsigned max_sessions, unsigned idle)
+{
+	start_with(f, max_message, max_sessions, idle, 0, 0);
 }
 
 static double now(void)
@@ -123,15 +136,15 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A connection from CLIENT_ADDRESS; a receive buffer size when rcvbuf > 0. */
-static int client_with(struct fixture *f, enum sink_listener_kind kind, int rcvbuf)
+/* A connection from from; a receive buffer size when rcvbuf > 0. */
+static int client_from(struct fixture *f, enum sink_listener_kind kind, const char *from, int rcvbuf)
 {
 	const char *address = sink_address(f->sink, kind, 0);
 	assert_non_null(address);
 	struct sockaddr_in sin = {.sin_family = AF_INET}, me = {.sin_family = AF_INET};
 	inet_pton(AF_INET, SINK_ADDRESS, &sin.sin_addr);
 	sin.sin_port = htons((uint16_t)atoi(strrchr(address, ':') + 1));
-	inet_pton(AF_INET, CLIENT_ADDRESS, &me.sin_addr);
+	inet_pton(AF_INET, from, &me.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	if (rcvbuf > 0)
@@ -142,6 +155,11 @@ static int client_with(struct fixture *f, enum sink_listener_kind kind, int rcvb
 	f->reply_len = 0;
 	f->reply[0] = '\0';
 	return fd;
+}
+
+static int client_with(struct fixture *f, enum sink_listener_kind kind, int rcvbuf)
+{
+	return client_from(f, kind, CLIENT_ADDRESS, rcvbuf);
 }
 
 static int client(struct fixture *f, enum sink_listener_kind kind)
@@ -232,7 +250,7 @@ static void pipelined_delivery_records_a_proof(void **state)
 		 token);
 	exchange(f, fd, text, "354 ");
 	assert_non_null(strstr(
-	    f->reply, "250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SIZE 1048576\r\n"));
+	    f->reply, "250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SIZE 262144\r\n"));
 	assert_non_null(strstr(f->reply, "550 5.7.1 <victim@example.org>: Relay access denied"));
 	assert_int_equal(count(f->reply, "250 2.1.5 Ok"), 2);
 	exchange(f, fd, "Subject: hello\r\n\r\n..leading dot\r\n.\r\nNOOP\r\n", "250 2.0.0 Ok\r\n");
@@ -388,6 +406,93 @@ static void sessions_beyond_the_limit_get_421(void **state)
 		close(fds[i]);
 }
 
+/* One address gets max_per_peer sessions, SMTP and target together; others still get in. */
+static void one_address_cannot_take_every_slot(void **state)
+{
+	struct fixture *f = *state;
+	int fds[5];
+	start_with(f, 0, 0, 0, 2, 0);
+	fds[0] = client(f, SINK_LISTENER_SMTP);
+	assert_true(pump(f, fds[0], "220 ", 5));
+	fds[1] = client(f, SINK_LISTENER_TARGET);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	fds[2] = client(f, SINK_LISTENER_SMTP);
+	assert_true(pump(f, fds[2], NULL, 5));
+	assert_string_equal(f->reply, "421 4.7.0 sink.test Too many connections, try later\r\n");
+	fds[3] = client(f, SINK_LISTENER_TARGET);
+	assert_true(pump(f, fds[3], NULL, 5));
+	assert_string_equal(f->reply, "421 plughole-target busy\r\n");
+	fds[4] = client_from(f, SINK_LISTENER_SMTP, OTHER_CLIENT_ADDRESS, 0);
+	assert_true(pump(f, fds[4], "220 ", 5));
+	assert_int_equal(sink_counters(f->sink)->sessions_rejected, 2);
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+}
+
+/* A byte now and then resets the idle timeout, not the session's: it ends on time. */
+static void trickling_clients_are_closed_on_time(void **state)
+{
+	struct fixture *f = *state;
+	start_with(f, 0, 0, 5, 0, 1);
+	int fd = client(f, SINK_LISTENER_SMTP), target = client(f, SINK_LISTENER_TARGET);
+	double started = now();
+	bool smtp_closed = false, target_closed = false;
+	while (now() - started < 4 && !(smtp_closed && target_closed)) {
+		say(f, fd, "N", 1);
+		say(f, target, "x", 1);
+		smtp_closed = smtp_closed || pump(f, fd, NULL, 0.2);
+		char junk[256];
+		target_closed = target_closed || recv(target, junk, sizeof junk, MSG_DONTWAIT) == 0;
+	}
+	assert_true(smtp_closed);
+	assert_true(target_closed);
+	assert_non_null(strstr(f->reply, "421 4.4.2 sink.test Session too long, closing\r\n"));
+	assert_true(now() - started < 3);
+	close(fd);
+	close(target);
+}
+
+static unsigned rejects_stored(struct fixture *f)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sink_rejects", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Asking the sink to relay, or for too much, counts as an error; forged tokens are
+ * counted one by one but stored once per message. */
+static void refusals_count_and_forgeries_are_stored_once(void **state)
+{
+	struct fixture *f = *state;
+	char token[3][TOKEN_MAX_LEN], text[4000];
+	start(f, 0, 0, 0);
+	for (int i = 0; i < 3; i++) { /* three different forgeries */
+		token_for(f, "192.0.2.46", token[i]);
+		token[i][20 + i] = token[i][20 + i] == 'q' ? 'r' : 'q';
+	}
+	int fd = client(f, SINK_LISTENER_SMTP);
+	snprintf(text, sizeof text,
+		 "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<%s@sink.test>\r\nDATA\r\nSubject: %s\r\n\r\n%s\r\n.\r\n",
+		 token[0], token[1], token[2]);
+	exchange(f, fd, text, "250 2.0.0 Ok: ");
+	assert_int_equal(sink_counters(f->sink)->forged, 3);
+	assert_int_equal(rejects_stored(f), 1);
+	size_t len = (size_t)snprintf(text, sizeof text, "MAIL FROM:<a@b>\r\n");
+	for (int i = 0; i < 25; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "RCPT TO:<victim%d@example.org>\r\n", i);
+	say(f, fd, text, len);
+	assert_true(pump(f, fd, NULL, 5));
+	assert_int_equal(count(f->reply, "550 5.7.1"), 20);
+	assert_non_null(strstr(f->reply, "421 4.7.0 sink.test Too many errors, closing\r\n"));
+	close(fd);
+}
+
 static void idle_sessions_are_closed(void **state)
 {
 	struct fixture *f = *state;
@@ -528,6 +633,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(long_lines_are_refused_and_skipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(oversized_message_is_refused_and_forgotten, setup, teardown),
 	    cmocka_unit_test_setup_teardown(sessions_beyond_the_limit_get_421, setup, teardown),
+	    cmocka_unit_test_setup_teardown(one_address_cannot_take_every_slot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(trickling_clients_are_closed_on_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refusals_count_and_forgeries_are_stored_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(idle_sessions_are_closed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unread_replies_pause_the_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(target_banner_and_http_page, setup, teardown),
