@@ -145,6 +145,7 @@ int cmd_sink(struct cli *cli, int argc, char **argv)
 	if (opts.domain == NULL)
 		return command_usage_error("sink", "give --domain DOMAIN (or [sink] domain in the config)");
 	opts.max_message = (size_t)config->sink_max_message;
+	opts.max_bodies = (size_t)config->sink_max_bodies;
 	opts.max_sessions = (unsigned)config->sink_max_sessions;
 	opts.max_per_peer = (unsigned)config->sink_max_per_peer;
 	opts.idle_timeout = (unsigned)config->sink_idle_timeout;

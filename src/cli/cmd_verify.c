@@ -427,6 +427,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			.on_target_hit = on_target_hit,
 			.domain = sink_domain,
 			.max_message = (size_t)cli->config.sink_max_message,
+			.max_bodies = (size_t)cli->config.sink_max_bodies,
 			.max_sessions = (unsigned)cli->config.sink_max_sessions,
 			.max_per_peer = (unsigned)cli->config.sink_max_per_peer,
 			.idle_timeout = (unsigned)cli->config.sink_idle_timeout,

@@ -32,6 +32,7 @@ static const struct setting settings[] = {
 	STRING("sink", "domain", sink_domain, NULL),
 	STRING("sink", "target", sink_target, NULL),
 	NUMBER("sink", "max_message", sink_max_message, 262144, 1024, 104857600),
+	NUMBER("sink", "max_bodies", sink_max_bodies, 67108864, 1024, 17179869184),
 	NUMBER("sink", "max_sessions", sink_max_sessions, 1000, 1, 100000),
 	NUMBER("sink", "max_per_peer", sink_max_per_peer, 20, 1, 100000),
 	NUMBER("sink", "idle_timeout", sink_idle_timeout, 60, 1, 3600),

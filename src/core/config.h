@@ -20,6 +20,7 @@ struct config {
 	char *sink_domain;
 	char *sink_target;
 	long sink_max_message; /* bytes kept of any message */
+	long sink_max_bodies; /* bytes all messages being received may hold */
 	long sink_max_sessions;
 	long sink_max_per_peer; /* sessions one address may hold */
 	long sink_idle_timeout; /* seconds */

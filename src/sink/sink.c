@@ -228,6 +228,8 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 		sink->opts.max_message = SINK_DEFAULT_MAX_MESSAGE;
 	if (sink->opts.max_sessions == 0)
 		sink->opts.max_sessions = SINK_DEFAULT_MAX_SESSIONS;
+	if (sink->opts.max_bodies == 0)
+		sink->opts.max_bodies = SINK_DEFAULT_MAX_BODIES;
 	if (sink->opts.max_per_peer == 0)
 		sink->opts.max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
 	if (sink->opts.idle_timeout == 0)

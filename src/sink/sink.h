@@ -31,6 +31,7 @@ struct event_base;
 #define SINK_DEFAULT_MAX_MESSAGE 262144 /* test messages are a few KB */
 #define SINK_DEFAULT_MAX_SESSIONS 1000
 #define SINK_DEFAULT_MAX_PER_PEER 20 /* one address cannot take every slot */
+#define SINK_DEFAULT_MAX_BODIES 67108864 /* bytes all messages being received may hold at once */
 #define SINK_DEFAULT_IDLE_TIMEOUT 60
 #define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
@@ -51,6 +52,7 @@ struct sink_options {
 	const char *domain; /* mail is taken for it and its subdomains only */
 	/* Zero means the default above. */
 	size_t max_message;    /* bytes kept of a message; a larger one gets 552 */
+	size_t max_bodies;     /* max_message is set aside per DATA within this; beyond it DATA gets 452 */
 	unsigned max_sessions; /* SMTP and target connections together; more get 421 */
 	unsigned max_per_peer; /* of those, from one address; more get 421 */
 	unsigned idle_timeout; /* seconds without a complete read or write */

@@ -36,6 +36,7 @@ struct sink {
 	struct sink_listener listeners[2 * SINK_MAX_LISTENERS];
 	size_t listener_count;
 	unsigned active; /* open SMTP and target sessions */
+	size_t bodies_reserved; /* max_message for each message being received */
 	LIST_HEAD(, smtp_session) smtp_sessions;
 	LIST_HEAD(, target_session) target_sessions;
 };

@@ -61,6 +61,7 @@ struct smtp_session {
 	char *rcpts[SINK_MAX_RCPTS];
 	size_t nrcpts;
 	struct sink_message_body body;
+	bool body_reserved; /* holds max_message of the sink's max_bodies */
 };
 
 /* ---- replies ---- */
@@ -101,6 +102,9 @@ static void smtp_transaction_reset(struct smtp_session *s)
 	s->nrcpts = 0;
 	s->mail_from[0] = '\0';
 	sink_message_body_free(&s->body);
+	if (s->body_reserved)
+		s->sink->bodies_reserved -= s->sink->opts.max_message;
+	s->body_reserved = false;
 }
 
 /* ---- commands ---- */
@@ -193,7 +197,15 @@ static void smtp_data(struct smtp_session *s, const char *args, size_t len)
 		smtp_bad(s, "501 5.5.4 Syntax: DATA");
 		return;
 	}
-	sink_message_body_init(&s->body, s->sink->opts.max_message);
+	struct sink *sink = s->sink;
+	/* Many slow messages at once must not add up to more memory than the operator allows. */
+	if (sink->bodies_reserved + sink->opts.max_message > sink->opts.max_bodies) {
+		smtp_reply(s, "452 4.3.1 Insufficient system storage, try again later");
+		return;
+	}
+	sink->bodies_reserved += sink->opts.max_message;
+	s->body_reserved = true;
+	sink_message_body_init(&s->body, sink->opts.max_message);
 	s->state = SMTP_STATE_BODY;
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }

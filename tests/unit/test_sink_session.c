@@ -100,10 +100,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Starts the sink; limits of 0 take the defaults, and per_peer / whole (when not 0) set
- * max_per_peer and session_timeout. */
-static void start_with(struct fixture *f, size_t max_message, unsigned max_sessions, unsigned idle,
-		       unsigned per_peer, unsigned whole)
+/* The options the tests start from: both listeners, the callbacks, every limit at its default. */
+static struct sink_options test_options(struct fixture *f)
 {
 	struct sink_options opts = {
 	    .smtp_listen = {SINK_ADDRESS ":0"},
@@ -111,15 +109,23 @@ static void start_with(struct fixture *f, size_t max_message, unsigned max_sessi
 	    .target_listen = {SINK_ADDRESS ":0"},
 	    .target_listen_count = 1,
 	    .domain = "Sink.Test.",
-	    .max_message = max_message,
-	    .max_sessions = max_sessions,
-	    .idle_timeout = idle,
-	    .max_per_peer = per_peer,
-	    .session_timeout = whole,
 	    .on_proof = on_proof,
 	    .on_target_hit = on_target_hit,
 	    .ctx = f,
 	};
+	return opts;
+}
+
+/* Starts the sink; limits of 0 take the defaults. */
+static void start_with(struct fixture *f, size_t max_message, unsigned max_sessions, unsigned idle,
+		       unsigned per_peer, unsigned whole)
+{
+	struct sink_options opts = test_options(f);
+	opts.max_message = max_message;
+	opts.max_sessions = max_sessions;
+	opts.idle_timeout = idle;
+	opts.max_per_peer = per_peer;
+	opts.session_timeout = whole;
 	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
 	assert_non_null(f->sink);
 }
@@ -493,6 +499,29 @@ static void refusals_count_and_forgeries_are_stored_once(void **state)
 	close(fd);
 }
 
+/* Each message being received sets max_message aside; past max_bodies, DATA waits (452). */
+static void messages_at_once_stay_within_max_bodies(void **state)
+{
+	struct fixture *f = *state;
+	struct sink_options opts = test_options(f);
+	opts.max_message = 4096;
+	opts.max_bodies = 8192;
+	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
+	assert_non_null(f->sink);
+	int fds[3];
+	const char *start_data = "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<a@sink.test>\r\nDATA\r\n";
+	for (int i = 0; i < 2; i++) {
+		fds[i] = client(f, SINK_LISTENER_SMTP);
+		exchange(f, fds[i], start_data, "354 ");
+	}
+	fds[2] = client(f, SINK_LISTENER_SMTP);
+	exchange(f, fds[2], start_data, "452 4.3.1 Insufficient system storage");
+	exchange(f, fds[0], "body\r\n.\r\n", "250 2.0.0 Ok: ");
+	exchange(f, fds[2], "RCPT TO:<b@sink.test>\r\nDATA\r\n", "354 ");
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
 static void idle_sessions_are_closed(void **state)
 {
 	struct fixture *f = *state;
@@ -636,6 +665,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(one_address_cannot_take_every_slot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(trickling_clients_are_closed_on_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refusals_count_and_forgeries_are_stored_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(messages_at_once_stay_within_max_bodies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(idle_sessions_are_closed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unread_replies_pause_the_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(target_banner_and_http_page, setup, teardown),
