@@ -293,9 +293,9 @@ void sink_counters_format(const struct sink_counters *c, char *buf, size_t size)
 	snprintf(buf, size,
 		 "%" PRIu64 " sessions (%" PRIu64 " refused), %" PRIu64 " messages (%" PRIu64
 		 " too big, %" PRIu64 " without token), %" PRIu64 " proofs, %" PRIu64 " duplicates, %" PRIu64
-		 " forged, %" PRIu64 " target hits, %" PRIu64 " store errors",
+		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits, %" PRIu64 " store errors",
 		 c->sessions, c->sessions_rejected, c->messages, c->messages_too_big,
-		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->target_hits,
+		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->returned, c->target_hits,
 		 c->store_errors);
 }
 
@@ -380,6 +380,13 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 				rc |= record_forged(sink, now, env->peer, t->text, sink_message_part_names[t->part]);
 			else
 				sink->counters.forged++;
+			continue;
+		}
+		if (t->part != MESSAGE_PART_RCPT) {
+			/* Our message came back (a bounce quoting it, an autoreply): the server took it, nothing more. */
+			sink->counters.returned++;
+			log_info("sink: token %s from %s only in the %s: mail sent back to us, not proof", t->text,
+				 env->peer, sink_message_part_names[t->part]);
 			continue;
 		}
 		struct proof proof = {

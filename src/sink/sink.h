@@ -4,9 +4,12 @@
  * verifier (in-process) share one implementation.
  *
  * Every message is searched for tokens (recipient local parts, Subject,
- * body). A genuine token becomes a proof in the store (and an on_proof call);
- * a forged or altered one is logged, counted and kept in sink_rejects, never
- * as proof. The sink never relays: it takes mail only for its own domain.
+ * body). A genuine token in a recipient becomes a proof in the store (and an
+ * on_proof call): every test message is addressed to its token, so mail that
+ * carries one only in its Subject or body is mail sent back to us (a server
+ * that refused to relay bouncing our message, an autoreply) and proves
+ * nothing. A forged or altered token is logged, counted and kept in
+ * sink_rejects, never as proof. The sink never relays: it takes mail only for its own domain.
  * A target connection gets a banner with a fresh nonce (or, when it opens
  * with an HTTP request, a page carrying the nonce) and is recorded in
  * target_hits (and an on_target_hit call) when its first line arrives or it
@@ -73,6 +76,7 @@ struct sink_counters {
 	uint64_t proofs;     /* genuine tokens recorded for the first time */
 	uint64_t duplicates; /* genuine tokens already recorded */
 	uint64_t forged;     /* token-shaped strings that failed the check */
+	uint64_t returned;   /* genuine tokens only in a Subject or body: a bounce or an autoreply, no proof */
 	uint64_t target_hits;
 	uint64_t store_errors; /* writes that failed (answered 451 for mail) */
 };

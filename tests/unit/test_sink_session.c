@@ -271,13 +271,21 @@ static void pipelined_delivery_records_a_proof(void **state)
 	snprintf(text, sizeof text, "%s@sink.test,postmaster@mx.sink.test", token);
 	assert_string_equal(f->last_proof_rcpt, text);
 
-	/* The same token again is a duplicate, not a second proof. */
+	/* The same token again is a duplicate, not a second proof; a bounce quoting another
+	 * test message (its token only in the Subject and body) is mail sent back, no proof. */
+	char bounced[TOKEN_MAX_LEN];
+	token_for(f, "192.0.2.48", bounced);
 	snprintf(text, sizeof text,
-		 "MAIL FROM:<>\r\nRCPT TO:<x@sink.test>\r\nDATA\r\nSubject: %s\r\n\r\n.\r\nQUIT\r\n", token);
+		 "MAIL FROM:<>\r\nRCPT TO:<%s@sink.test>\r\nDATA\r\n\r\n.\r\n"
+		 "MAIL FROM:<>\r\nRCPT TO:<relaytest@sink.test>\r\nDATA\r\nSubject: Undelivered: %s\r\n\r\n"
+		 "To: <%s@sink.test>\r\n.\r\nQUIT\r\n",
+		 token, bounced, bounced);
 	exchange(f, fd, text, "221 2.0.0 sink.test Bye\r\n");
 	assert_true(pump(f, fd, NULL, 5)); /* closed by the sink */
 	assert_int_equal(c->proofs, 1);
 	assert_int_equal(c->duplicates, 1);
+	assert_int_equal(c->returned, 1);
+	assert_int_equal(store_proof_count(f->store), 1);
 	assert_int_equal(c->sessions, 1);
 	close(fd);
 }
