@@ -24,14 +24,18 @@ static const char SQL_PROBE_PUT[] =
 	"INSERT INTO probes(candidate_id, test, variant, token, started, finished, outcome, reply)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
 static const char SQL_PROBE_ANSWER[] = "UPDATE probes SET outcome = ?2, reply = ?3, finished = ?4 WHERE token = ?1";
-/* A message went out but the run ended before its verdict was written (a crash):
- * say relay-accepted rather than test again and send a second message. */
+/* A message went out through a relay but the run ended before its verdict was
+ * written (a crash, a stop): say relay-accepted (closed when the server refused
+ * it after the dot, which it may still have queued) rather than test again and
+ * send a second message. Proxies are tested again: their messages only ever
+ * reach our own sink. */
 static const char SQL_RECONCILE_SENT[] =
 	"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, token, attempts,"
 	" first_checked, last_checked)"
-	" SELECT p.candidate_id, 'relay-accepted', p.test, p.variant, 'smtp-relay', p.token, 1,"
-	" p.started, p.started FROM probes p WHERE p.outcome = 'message-sent'"
-	" AND p.test = 'relay' GROUP BY p.candidate_id";
+	" SELECT p.candidate_id,"
+	" CASE WHEN max(p.outcome = 'message-sent') THEN 'relay-accepted' ELSE 'closed' END,"
+	" p.test, p.variant, 'smtp-relay', p.token, 1, p.started, p.started FROM probes p"
+	" WHERE p.outcome IN ('message-sent', 'message-refused') AND p.test = 'relay' GROUP BY p.candidate_id";
 /* Proofs that arrived after their probe's verdict was written (late, or a sink
  * in another process): a relay that took the message is open; a proxy whose
  * tunnel delivered it is a mail proxy, whatever its other steps said. */

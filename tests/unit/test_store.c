@@ -124,6 +124,44 @@ static void late_proofs_upgrade_written_verdicts(void **unused)
 	assert_string_equal(verdict_of(path, ids[2], text, sizeof text), "closed -");
 }
 
+/* After a crash or a stop, a relay whose message went (even one refused after the
+ * dot, which the server may have queued) gets a verdict instead of a second
+ * message; a withdrawn message never went; proxies are tested again. */
+static void interrupted_messages_are_never_sent_twice(void **unused)
+{
+	char path[256], text[80];
+	snprintf(path, sizeof path, "%s/interrupted.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int64_t source = store_source_id(store, "s", NULL);
+	const char *addresses[] = {"192.0.2.60", "192.0.2.61", "192.0.2.62", "192.0.2.63"};
+	int64_t ids[4];
+	for (int i = 0; i < 4; i++) {
+		struct addr a = A(addresses[i]);
+		store_candidate_put(store, &a, 25, source, 1);
+		ids[i] = store_candidate_id(store, &a, 25);
+	}
+	assert_int_equal(store_probe_put(store, ids[0], "relay", "plain", "pht0", 5, "message-sent", NULL), 0);
+	assert_int_equal(store_probe_put(store, ids[1], "relay", "plain", "pht1", 5, "message-refused", "550 no"), 0);
+	assert_int_equal(store_probe_put(store, ids[2], "relay", "plain", "pht2", 5, "message-withdrawn", NULL), 0);
+	assert_int_equal(store_probe_put(store, ids[3], "proxy", "http-post", "pht3", 5, "message-sent", NULL), 0);
+	assert_int_equal(store_findings_reconcile(store), 2);
+	store_close(store);
+	assert_string_equal(verdict_of(path, ids[0], text, sizeof text), "relay-accepted -");
+	assert_string_equal(verdict_of(path, ids[1], text, sizeof text), "closed -");
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM findings WHERE candidate_id IN (?1, ?2)", -1,
+					    &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, ids[2]);
+	sqlite3_bind_int64(stmt, 2, ids[3]);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
 /* Collects the transcript column of findings_each rows. */
 static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
 {
@@ -273,6 +311,7 @@ int main(void)
 		cmocka_unit_test(two_connections_share_one_database),
 		cmocka_unit_test(late_proofs_upgrade_written_verdicts),
 		cmocka_unit_test(transcripts_are_deflated_and_read_back_whole),
+		cmocka_unit_test(interrupted_messages_are_never_sent_twice),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
 		cmocka_unit_test(config_reads_ini_and_rejects_bad_values),
 	};
