@@ -1211,6 +1211,8 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	SSL_CTX_set_verify(e->tls, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_security_level(e->tls, 0);
 	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
+	/* a server asking for handshake after handshake would keep the loop busy */
+	SSL_CTX_set_options(e->tls, SSL_OP_NO_RENEGOTIATION);
 	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
 	e->due_timer = evtimer_new(base, on_due_timer, e);
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);

@@ -447,6 +447,8 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
 		probe_message_answered(conn, s->token, kind == 2, reply);
 		if (kind != 2) {
+			/* refused after the dot, yet it went: a server may have queued it all the same */
+			s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 			if (s->grouped)
 				end_group(conn, s, code);
 			else
