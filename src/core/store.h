@@ -89,8 +89,12 @@ int store_target_hit_put(struct store *store, const struct target_hit *hit);
 
 /* ---- proxy verification's look-ups of what the sink saw (store_proxy.c) ---- */
 
-/* Who reached the target that sent nonce: 1 found (peer copied), 0 not, -1 error. */
-int store_target_hit_find(struct store *store, const char *nonce, char *peer, size_t peerlen);
+/*
+ * Who reached the target that sent nonce, at since or later, with token in
+ * its request or none: 1 found (peer copied), 0 not, -1 error.
+ */
+int store_target_hit_find(struct store *store, const char *nonce, const char *token, time_t since, char *peer,
+			  size_t peerlen);
 /* Whether token arrived as proof: 1 found (its test id and the delivering peer copied), 0 not, -1 error. */
 int store_proof_find(struct store *store, const char *token, uint8_t *test, char *peer, size_t peerlen);
 

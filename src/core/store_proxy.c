@@ -3,15 +3,20 @@
 
 #include "core/store_internal.h"
 
-static const char SQL_TARGET_HIT_FIND[] = "SELECT peer FROM target_hits WHERE nonce = ?1";
+static const char SQL_TARGET_HIT_FIND[] =
+	"SELECT peer FROM target_hits WHERE nonce = ?1 AND received >= ?3"
+	" AND (token IS NULL OR token = lower(?2))";
 static const char SQL_PROOF_FIND[] = "SELECT test, peer FROM proofs WHERE token = ?1";
 
-int store_target_hit_find(struct store *store, const char *nonce, char *peer, size_t peerlen)
+int store_target_hit_find(struct store *store, const char *nonce, const char *token, time_t since, char *peer,
+			  size_t peerlen)
 {
 	sqlite3_stmt *stmt = store_statement(store, SQL_TARGET_HIT_FIND);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, nonce);
+	store_bind_text(stmt, 2, token);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)since);
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		snprintf(peer, peerlen, "%s", (const char *)sqlite3_column_text(stmt, 0));

@@ -63,6 +63,7 @@ struct probe_evidence {
 struct hit_entry {
 	char nonce[HIT_NONCE_MAX];
 	char peer[ADDR_PORT_STRLEN];
+	time_t received;
 };
 
 /* A test message recorded, to go once the record is committed. */
@@ -91,6 +92,7 @@ struct probe_conn {
 	struct probe_conn *prev, *next; /* the engine's list of open connections */
 	int32_t target;
 	uint32_t serial;                /* engine's conn_serial when it started */
+	time_t started;                 /* wall clock: a target hit from before is not this test's */
 	struct bufferevent *bev;
 	struct event *reader;           /* plain connections: recv() into bev's input */
 	struct event *timer;
@@ -823,6 +825,7 @@ void probe_engine_target_hit(struct probe_engine *e, const char *nonce, const ch
 	struct hit_entry *h = &e->hits[hit_slot(nonce)];
 	snprintf(h->nonce, sizeof h->nonce, "%s", nonce);
 	snprintf(h->peer, sizeof h->peer, "%s", peer);
+	h->received = time(NULL);
 }
 
 static void set_proof(struct probe_conn *c, const char *token, const char *peer, uint8_t test)
@@ -839,10 +842,13 @@ bool probe_target_hit(struct probe_conn *c, const char *nonce, const char *token
 	struct probe_engine *e = c->engine;
 	char peer[ADDR_PORT_STRLEN];
 	struct hit_entry *h = e->hits && strlen(nonce) < HIT_NONCE_MAX ? &e->hits[hit_slot(nonce)] : NULL;
-	if (h != NULL && strcmp(h->nonce, nonce) == 0) {
+	/* Only a nonce handed out since this connection began, for a request with our token or
+	 * none: a peer that replays one it saw before (a direct visit, an earlier run) proves nothing. */
+	time_t since = c->started - 1;
+	if (h != NULL && strcmp(h->nonce, nonce) == 0 && h->received >= since) {
 		memcpy(peer, h->peer, sizeof peer);
 		h->nonce[0] = '\0';
-	} else if (store_target_hit_find(e->store, nonce, peer, sizeof peer) != 1) {
+	} else if (store_target_hit_find(e->store, nonce, token, since, peer, sizeof peer) != 1) {
 		/* Not in the cache (overwritten, or the sink runs elsewhere) nor in the store. */
 		return false;
 	}
@@ -983,6 +989,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	c->engine = e;
 	c->target = index;
 	c->serial = ++e->conn_serial;
+	c->started = time(NULL);
 	c->deadline = probe_now() + e->options.total_timeout;
 	c->timer = evtimer_new(e->base, on_conn_timer, c);
 	t->conn = c;

@@ -162,6 +162,29 @@ static void interrupted_messages_are_never_sent_twice(void **unused)
 	sqlite3_close(db);
 }
 
+/* A target hit proves a proxy only for the test that caused it: handed out since
+ * the connection began, for a request with that test's token or none. */
+static void target_hits_count_only_for_their_own_test(void **unused)
+{
+	char path[256], peer[64];
+	snprintf(path, sizeof path, "%s/hits.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	struct target_hit with_token = {.nonce = "n1", .peer = "198.51.100.7:5000", .listener = "127.0.0.1:8071",
+					.request = "GET /phabc HTTP/1.0", .token = "phabc", .received = 1000};
+	struct target_hit banner_only = {.nonce = "n2", .peer = "198.51.100.8:5000", .listener = "127.0.0.1:8071",
+					 .received = 1000};
+	assert_int_equal(store_target_hit_put(store, &with_token), 0);
+	assert_int_equal(store_target_hit_put(store, &banner_only), 0);
+	assert_int_equal(store_target_hit_find(store, "n1", "PHABC", 999, peer, sizeof peer), 1);
+	assert_string_equal(peer, "198.51.100.7:5000");
+	assert_int_equal(store_target_hit_find(store, "n1", "phother", 999, peer, sizeof peer), 0);
+	assert_int_equal(store_target_hit_find(store, "n1", "phabc", 1001, peer, sizeof peer), 0); /* replayed */
+	assert_int_equal(store_target_hit_find(store, "n2", "phother", 1000, peer, sizeof peer), 1);
+	assert_int_equal(store_target_hit_find(store, "n3", "phabc", 0, peer, sizeof peer), 0);
+	store_close(store);
+}
+
 /* Collects the transcript column of findings_each rows. */
 static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
 {
@@ -312,6 +335,7 @@ int main(void)
 		cmocka_unit_test(late_proofs_upgrade_written_verdicts),
 		cmocka_unit_test(transcripts_are_deflated_and_read_back_whole),
 		cmocka_unit_test(interrupted_messages_are_never_sent_twice),
+		cmocka_unit_test(target_hits_count_only_for_their_own_test),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
 		cmocka_unit_test(config_reads_ini_and_rejects_bad_values),
 	};
