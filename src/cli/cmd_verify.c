@@ -122,7 +122,14 @@ static int add_operands(struct verify_run *run, struct store *store, int argc, c
 		if (store_candidate_put(store, &address, port, source, time(NULL)) < 0)
 			return -1;
 		int64_t id = store_candidate_id(store, &address, port);
-		if (id <= 0 || probe_engine_add(run->engine, &address, port, id) < 0)
+		int64_t gone = id > 0 && (run->families & PROBE_RELAY) ? store_messages_gone(store, id, "relay") : 0;
+		if (gone > 0) {
+			/* Named again (after a crash, say): a relay gets one test message, ever. */
+			log_warn("%s: a relay test message already went to it (see 'plughole findings'): not sending another",
+				 argv[i]);
+			continue;
+		}
+		if (id <= 0 || gone < 0 || probe_engine_add(run->engine, &address, port, id) < 0)
 			return -1;
 	}
 	return 0;

@@ -131,6 +131,8 @@ int store_probe_put(struct store *store, int64_t candidate_id, const char *test,
 int store_probe_answer(struct store *store, const char *token, const char *outcome, const char *reply, time_t when);
 /* Repairs what a crash or a late proof left: returns how many findings changed. */
 int store_findings_reconcile(struct store *store);
+/* Test messages of this test that went to the candidate (sent, or refused after the dot); -1 on error. */
+int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);
 

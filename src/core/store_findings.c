@@ -49,6 +49,9 @@ static const char SQL_RECONCILE_PROVEN[] =
 	" WHERE ((test = 'relay' AND verdict = 'relay-accepted') OR (test = 'proxy' AND verdict <> 'open-proxy-mail'))"
 	" AND " PROOF_OF("id") " IS NOT NULL";
 #undef PROOF_OF
+static const char SQL_MESSAGES_GONE[] =
+	"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2"
+	" AND outcome IN ('message-sent', 'message-refused')";
 static const char SQL_FINDINGS_ALL[] =
 	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
 	" f.exit_address, f.token, f.attempts,"
@@ -179,6 +182,16 @@ int store_findings_reconcile(struct store *store)
 	if (proven == NULL || store_step_done(store, proven) != 0)
 		return -1;
 	return recovered + sqlite3_changes(store->db);
+}
+
+int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_MESSAGES_GONE);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, candidate_id);
+	store_bind_text(stmt, 2, test);
+	return store_step_int64(store, stmt);
 }
 
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx)

@@ -49,6 +49,11 @@ sqlite3 "$db" "insert into candidates(address, port, family, first_seen, last_se
 verify >"$tmp/third.out" 2>"$tmp/third.err" || fail "the third run failed"
 assert_contains "$(cat "$tmp/third.out")" "verify: 0 targets"
 assert_eq "$(sqlite3 "$db" "select f.verdict from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.2.77'")" relay-accepted
+# Named on the command line again, it still gets no second message.
+sent_before=$(sqlite3 "$db" "select count(*) from probes")
+verify "127.20.2.77:$port" >"$tmp/fourth.out" 2>"$tmp/fourth.err" || fail "the fourth run failed"
+assert_contains "$(cat "$tmp/fourth.err")" "a relay test message already went to it"
+assert_eq "$(sqlite3 "$db" "select count(*) from probes")" "$sent_before" "no second message to a named candidate"
 
 # IPv6 and an external sink: `plughole sink` on [::1] is itself the candidate
 # (it takes mail for sink.test), and records the proof in the shared store.
