@@ -9,7 +9,8 @@
  * carries one only in its Subject or body is mail sent back to us (a server
  * that refused to relay bouncing our message, an autoreply) and proves
  * nothing. A forged or altered token is logged, counted and kept in
- * sink_rejects, never as proof. The sink never relays: it takes mail only for its own domain.
+ * sink_rejects, never as proof. The sink never relays: it takes mail only
+ * for its own domain.
  * A target connection gets a banner with a fresh nonce (or, when it opens
  * with an HTTP request, a page carrying the nonce) and is recorded in
  * target_hits (and an on_target_hit call) when its first line arrives or it
