@@ -164,11 +164,14 @@ size_t attrib_index_chain(const struct attrib_index *index, enum snap_kind kind,
 			  struct attrib_ref *out, size_t max)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < index->count; i++) {
+	if (max == 0)
+		return 0;
+	/* Newest snapshot first, so that of two equal ranges the later load's comes first. */
+	for (size_t i = index->count; i-- > 0;) {
 		const struct snapshot *s = &index->snapshots[i];
 		if (s->kind != kind)
 			continue;
-		for (int32_t e = rangeset_lookup(&s->ranges, a); e >= 0 && n < max;
+		for (int32_t e = rangeset_lookup(&s->ranges, a); e >= 0;
 		     e = rangeset_entry(&s->ranges, e)->parent) {
 			const struct rangeset_entry *entry = rangeset_entry(&s->ranges, e);
 			/* a partial overlap's parent is no holder, nor an IPv6 range spanning the IPv4-mapped
@@ -176,14 +179,18 @@ size_t attrib_index_chain(const struct attrib_index *index, enum snap_kind kind,
 			if (!range_contains(&entry->range, a) ||
 			    addr_is_v4(&entry->range.first) != addr_is_v4(a))
 				continue;
-			/* insertion keeps the chain ordered by width, snapshots in load order on ties */
+			/* insertion keeps the chain ordered by width; when full, a wider range than all
+			 * held (and so its parents) is not wanted, and a narrower one pushes out the widest */
 			struct attrib_ref ref = {s, (uint32_t)entry->value, &entry->range};
 			size_t at = n;
 			while (at > 0 && width_cmp(out[at - 1].range, ref.range) > 0)
 				at--;
-			memmove(&out[at + 1], &out[at], (n - at) * sizeof *out);
+			if (at == max)
+				break;
+			size_t kept = n < max ? n : max - 1;
+			memmove(&out[at + 1], &out[at], (kept - at) * sizeof *out);
 			out[at] = ref;
-			n++;
+			n = kept + 1;
 		}
 	}
 	return n;
@@ -192,18 +199,17 @@ size_t attrib_index_chain(const struct attrib_index *index, enum snap_kind kind,
 int attrib_index_key(const struct attrib_index *index, enum snap_keyspace space, const char *handle,
 		     size_t len, const char *registry, struct attrib_ref *out)
 {
-	for (int pass = registry && *registry ? 0 : 1; pass < 2; pass++) {
-		for (size_t i = 0; i < index->count; i++) {
-			const struct snapshot *s = &index->snapshots[i];
-			bool same = registry && strcasecmp(s->registry, registry) == 0;
-			if (s->key_count == 0 || (pass == 0 && !same) ||
-			    (pass == 1 && same && registry && *registry))
-				continue;
-			int64_t record = snapshot_key_find(s, space, handle, len);
-			if (record >= 0) {
-				*out = (struct attrib_ref){s, (uint32_t)record, NULL};
-				return 0;
-			}
+	/* A handle named in one registry's object is that registry's: another registry's object of the
+	 * same name belongs to someone else. Without a registry, any snapshot answers. */
+	bool own = registry && *registry;
+	for (size_t i = 0; i < index->count; i++) {
+		const struct snapshot *s = &index->snapshots[i];
+		if (s->key_count == 0 || (own && strcasecmp(s->registry, registry) != 0))
+			continue;
+		int64_t record = snapshot_key_find(s, space, handle, len);
+		if (record >= 0) {
+			*out = (struct attrib_ref){s, (uint32_t)record, NULL};
+			return 0;
 		}
 	}
 	return -1;

@@ -41,7 +41,7 @@ size_t attrib_index_range_count(const struct attrib_index *index);
 /* Ranges from snapshots of kind that hold a, smallest first; returns how many (at most max). */
 size_t attrib_index_chain(const struct attrib_index *index, enum snap_kind kind, const struct addr *a,
 			  struct attrib_ref *out, size_t max);
-/* The record with this handle; registry (NULL: none) names the snapshots tried first. 0, or -1 when none. */
+/* The record with this handle in registry's snapshots (NULL or "": any snapshot's). 0, or -1 when none. */
 int attrib_index_key(const struct attrib_index *index, enum snap_keyspace space, const char *handle,
 		     size_t len, const char *registry, struct attrib_ref *out);
 

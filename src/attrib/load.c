@@ -214,9 +214,13 @@ static void add_rpsl(struct parser *p, const struct rpsl_object *obj, uint64_t l
 		switch (a->id) {
 		case RPSL_A_OTHER:
 			continue;
+		case RPSL_A_E_MAIL:
+			if (cls == SNAP_IRT)
+				add_field(p, SNAP_F_OBJECT_EMAIL, a, false);
+			add_emails(p, a);
+			continue;
 		case RPSL_A_REMARKS:
 		case RPSL_A_NOTIFY:
-		case RPSL_A_E_MAIL:
 		case RPSL_A_IRT_NFY:
 			add_emails(p, a);
 			continue;

@@ -87,11 +87,33 @@ static const char *mailbox_of(const struct owner_context *ctx, enum snap_keyspac
 	}
 	if (field(found, SNAP_F_ABUSE_MAILBOX, buf)[0] != '\0')
 		return buf;
-	/* an irt without abuse-mailbox still names an e-mail the registry checks */
-	if (space == SNAP_KEY_IRT && field(found, SNAP_F_EMAIL, buf)[0] != '\0')
+	/* an irt without abuse-mailbox still names an e-mail the registry checks (its e-mail:, not
+	 * an address its remarks happen to mention) */
+	if (space == SNAP_KEY_IRT && field(found, SNAP_F_OBJECT_EMAIL, buf)[0] != '\0')
 		return buf;
 	*why = "has no abuse-mailbox";
 	return NULL;
+}
+
+/*
+ * The range's address for abuse from its remarks and notify: the first whose
+ * local part says abuse, else the first (remarks also name upstreams and
+ * NOCs that do not handle the range's abuse). False when there is none.
+ */
+static bool remarks_email(const struct attrib_ref *ref, char buf[VALUE_BUF])
+{
+	uint32_t cursor = 0;
+	size_t len;
+	const char *v;
+	if (field(ref, SNAP_F_EMAIL, buf)[0] == '\0')
+		return false;
+	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_EMAIL, &cursor, &len)) != NULL) {
+		if (len >= 5 && strncasecmp(v, "abuse", 5) == 0) {
+			snprintf(buf, VALUE_BUF, "%.*s", (int)len, v);
+			break;
+		}
+	}
+	return true;
 }
 
 /* The holder's name: its organisation's org-name, else its descr, else its netname. */
@@ -218,7 +240,7 @@ static bool try_range(const struct owner_context *ctx, const struct attrib_ref *
 		note(out, "  %s: the range has no mnt-irt", owner_rung_names[rung]);
 
 	rung = base + 3;
-	if (field(ref, SNAP_F_EMAIL, box)[0] != '\0') {
+	if (remarks_email(ref, box)) {
 		note(out, "  %s: e-mail address in remarks/notify: %s", owner_rung_names[rung], box);
 		holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
 			  sizeof out->org_handle);

@@ -27,7 +27,7 @@ const char *const snap_field_names[SNAP_F_LAST] = {
     [SNAP_F_MNT_IRT] = "mnt-irt",   [SNAP_F_ABUSE_MAILBOX] = "abuse-mailbox",
     [SNAP_F_EMAIL] = "e-mail",	    [SNAP_F_ORIGIN] = "origin",
     [SNAP_F_REGISTRY] = "registry", [SNAP_F_HOLDER] = "holder",
-    [SNAP_F_DATE] = "date",
+    [SNAP_F_DATE] = "date",	    [SNAP_F_OBJECT_EMAIL] = "object-e-mail",
 };
 
 const char *const snap_part_names[SNAP_PART_LAST] = {

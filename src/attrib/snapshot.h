@@ -56,6 +56,7 @@ enum snap_field {
 	SNAP_F_REGISTRY, /* source: of RPSL, registry of delegated lines */
 	SNAP_F_HOLDER,	 /* delegated opaque-id */
 	SNAP_F_DATE,
+	SNAP_F_OBJECT_EMAIL, /* e-mail: itself (an irt's fallback), not an address found in remarks */
 	SNAP_F_LAST
 };
 extern const char *const snap_field_names[SNAP_F_LAST];

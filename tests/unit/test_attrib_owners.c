@@ -237,6 +237,60 @@ static void reads_gzip_and_crlf(void **state)
 	unlink(gz_path);
 }
 
+/* Adds one in-memory source to index, as `attribute load` would. */
+static void add_source(struct attrib_index *index, const char *name, enum snap_kind kind, const char *text)
+{
+	struct snap_builder b;
+	struct attrib_load_stats stats;
+	snap_builder_init(&b, kind);
+	assert_int_equal(attrib_parse_buffer(name, text, strlen(text), kind, &b, &stats), 0);
+	assert_int_equal(snap_builder_finish(&b), 0);
+	assert_int_equal(attrib_index_add(index, &b, name, stats.registry), 0);
+}
+
+/* A letter must reach the range holder, not a party its objects merely mention. */
+static void the_letter_goes_to_the_holder(void **state)
+{
+	struct world *w = *state;
+	struct attrib_index index;
+	attrib_index_init(&index);
+	add_source(&index, "a.db.inetnum", SNAP_KIND_RPSL,
+		   "inetnum: 10.9.1.0 - 10.9.1.255\nnetname: IRT-ONLY\ncountry: NL\nmnt-irt: IRT-X\nsource: A\n\n"
+		   "inetnum: 10.9.2.0 - 10.9.2.255\nnetname: REMARKS-ONLY\ncountry: NL\n"
+		   "remarks: Transit by Upstream Ltd; their NOC (noc@upstream.example) does not handle our abuse.\n"
+		   "remarks: Abuse reports: abuse@customer-x.example\nsource: A\n\n"
+		   "inetnum: 10.9.3.0 - 10.9.3.255\nnetname: SHARED-ORG\ncountry: NL\norg: ORG-SHARED\nsource: A\n");
+	add_source(&index, "a.db.irt", SNAP_KIND_RPSL,
+		   "irt: IRT-X\nremarks: We coordinate with CERT-Y, cert@cert-y.example\n"
+		   "irt-nfy: hostmaster@lir.example\ne-mail: cert@x.example\nsource: A\n");
+	/* another registry's organisation of the same name, with an abuse contact */
+	add_source(&index, "b.db.organisation", SNAP_KIND_RPSL,
+		   "organisation: ORG-SHARED\norg-name: Someone Else\nabuse-c: SE1-B\nsource: B\n");
+	add_source(&index, "b.db.role", SNAP_KIND_RPSL,
+		   "role: Someone Else Abuse\nnic-hdl: SE1-B\nabuse-mailbox: abuse@someone-else.example\nsource: B\n");
+	/* routes: an older table, then a newer one that moved a /24 and splits a /16 */
+	add_source(&index, "rv2-20240101.pfx2as", SNAP_KIND_PFX2AS, "10.9.1.0\t24\t64500\n10.9.0.0\t16\t64500\n");
+	add_source(&index, "rv2-20240601.pfx2as", SNAP_KIND_PFX2AS, "10.9.1.0\t24\t64501\n10.9.2.0\t24\t64502\n");
+	struct owner_context ctx = {&index, &w->agencies, NULL};
+	struct owner_result *r = malloc(sizeof *r);
+	struct addr a = A("10.9.1.1");
+	assert_int_equal(owner_resolve(&ctx, &a, r), 0);
+	assert_string_equal(owner_rung_names[r->rung], owner_rung_names[RUNG_IRT]);
+	assert_string_equal(r->contact, "cert@x.example");
+	assert_int_equal(r->asn, 64501); /* the newer table's origin for the same /24 */
+	a = A("10.9.2.1");
+	assert_int_equal(owner_resolve(&ctx, &a, r), 0);
+	assert_string_equal(owner_rung_names[r->rung], owner_rung_names[RUNG_RANGE_EMAIL]);
+	assert_string_equal(r->contact, "abuse@customer-x.example");
+	assert_int_equal(r->asn, 64502); /* the /24, not the older /16 */
+	a = A("10.9.3.1");
+	assert_int_equal(owner_resolve(&ctx, &a, r), 0);
+	assert_string_not_equal(r->contact, "abuse@someone-else.example");
+	assert_string_not_equal(r->organisation, "Someone Else");
+	free(r);
+	attrib_index_free(&index);
+}
+
 static void routes_countries_to_agencies(void **state)
 {
 	struct world *w = *state;
@@ -292,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(counts_objects_and_broken_ones),
 	    cmocka_unit_test(chains_nested_ranges_with_lines),
 	    cmocka_unit_test(resolves_every_rung),
+	    cmocka_unit_test(the_letter_goes_to_the_holder),
 	    cmocka_unit_test(reads_gzip_and_crlf),
 	    cmocka_unit_test(routes_countries_to_agencies),
 	    cmocka_unit_test(rejects_bad_agency_files),
