@@ -307,7 +307,8 @@ static bool try_as(const struct owner_context *ctx, uint32_t asn, struct owner_r
 
 static void set_country(struct owner_result *out, const char *cc, const char *from)
 {
-	if (out->country[0] != '\0' || strlen(cc) != 2)
+	/* ZZ (unknown) and EU (a region) name no jurisdiction: a parent or the AS may */
+	if (out->country[0] != '\0' || strlen(cc) != 2 || strcasecmp(cc, "ZZ") == 0 || strcasecmp(cc, "EU") == 0)
 		return;
 	out->country[0] = (char)(cc[0] >= 'a' && cc[0] <= 'z' ? cc[0] - 32 : cc[0]);
 	out->country[1] = (char)(cc[1] >= 'a' && cc[1] <= 'z' ? cc[1] - 32 : cc[1]);

@@ -259,7 +259,9 @@ static void the_letter_goes_to_the_holder(void **state)
 		   "inetnum: 10.9.2.0 - 10.9.2.255\nnetname: REMARKS-ONLY\ncountry: NL\n"
 		   "remarks: Transit by Upstream Ltd; their NOC (noc@upstream.example) does not handle our abuse.\n"
 		   "remarks: Abuse reports: abuse@customer-x.example\nsource: A\n\n"
-		   "inetnum: 10.9.3.0 - 10.9.3.255\nnetname: SHARED-ORG\ncountry: NL\norg: ORG-SHARED\nsource: A\n");
+		   "inetnum: 10.9.3.0 - 10.9.3.255\nnetname: SHARED-ORG\ncountry: NL\norg: ORG-SHARED\nsource: A\n\n"
+		   "inetnum: 10.9.4.0 - 10.9.4.255\nnetname: UNKNOWN-COUNTRY\ncountry: ZZ\nsource: A\n\n"
+		   "inetnum: 10.9.0.0 - 10.9.255.255\nnetname: PARENT\ncountry: JP\nsource: A\n");
 	add_source(&index, "a.db.irt", SNAP_KIND_RPSL,
 		   "irt: IRT-X\nremarks: We coordinate with CERT-Y, cert@cert-y.example\n"
 		   "irt-nfy: hostmaster@lir.example\ne-mail: cert@x.example\nsource: A\n");
@@ -287,6 +289,10 @@ static void the_letter_goes_to_the_holder(void **state)
 	assert_int_equal(owner_resolve(&ctx, &a, r), 0);
 	assert_string_not_equal(r->contact, "abuse@someone-else.example");
 	assert_string_not_equal(r->organisation, "Someone Else");
+	a = A("10.9.4.1"); /* country ZZ: the parent's country decides */
+	assert_int_equal(owner_resolve(&ctx, &a, r), 0);
+	assert_string_equal(r->country, "JP");
+	assert_string_equal(r->agency->short_name, "MIC");
 	free(r);
 	attrib_index_free(&index);
 }
