@@ -103,16 +103,20 @@ static const char *mailbox_of(const struct owner_context *ctx, enum snap_keyspac
 static bool remarks_email(const struct attrib_ref *ref, char buf[VALUE_BUF])
 {
 	uint32_t cursor = 0;
-	size_t len;
-	const char *v;
-	if (field(ref, SNAP_F_EMAIL, buf)[0] == '\0')
-		return false;
+	size_t len, chosen_len = 0;
+	const char *v, *chosen = NULL;
 	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_EMAIL, &cursor, &len)) != NULL) {
-		if (len >= 5 && strncasecmp(v, "abuse", 5) == 0) {
-			snprintf(buf, VALUE_BUF, "%.*s", (int)len, v);
-			break;
+		bool abuse = len >= 5 && strncasecmp(v, "abuse", 5) == 0;
+		if (chosen == NULL || abuse) {
+			chosen = v;
+			chosen_len = len;
 		}
+		if (abuse)
+			break;
 	}
+	if (chosen == NULL || chosen_len == 0)
+		return false;
+	snprintf(buf, VALUE_BUF, "%.*s", (int)chosen_len, chosen);
 	return true;
 }
 

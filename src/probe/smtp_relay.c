@@ -82,7 +82,6 @@ struct relay_session {
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
 static void send_group(struct probe_conn *conn, struct relay_session *s);
 
-
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
 	s->state = state;
@@ -446,9 +445,10 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		char reply[128];
 		snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
 		probe_message_answered(conn, s->token, kind == 2, reply);
+		/* The message went, accepted or not (a server may queue what it refuses): the next
+		 * one waits out this one's proof grace. */
+		s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 		if (kind != 2) {
-			/* refused after the dot, yet it went: a server may have queued it all the same */
-			s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 			if (s->grouped)
 				end_group(conn, s, code);
 			else
@@ -459,7 +459,6 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		if (s->proven) { /* the proof overtook the server's reply */
 			conclude(conn, s, VERDICT_OPEN_RELAY);
 		} else if (s->grouped) {
-			s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 			s->rset_due = false; /* a finished message ends its transaction */
 			send_group(conn, s);
 		} else {
