@@ -7,18 +7,24 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
             libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
             libcurl4-openssl-dev libjansson-dev sqlite3)
-test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap)
+# libidn12: the one shared library of the unpacked Exim (below) that a stock
+# Debian lacks. postgrey: the greylisting policy server the tests run beside
+# Postfix (its system instance is never started: policy-rc.d below).
+test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
+           postgrey libidn12)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--with-peers" ] && want+=("${test_pkgs[@]}")
 
-# Debian's MTAs conflict, so the second MTA (OpenSMTPD) for the real-peer
-# tests is unpacked beside Postfix rather than installed (tests/it/lib/).
+# Debian's MTAs conflict, so the other MTAs (OpenSMTPD, Exim) for the
+# real-peer tests are unpacked beside Postfix rather than installed
+# (tests/it/lib/).
 second_mta() {
   [ "${1:-}" = "--with-peers" ] || return 0
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo bash "$(dirname "$0")/../tests/it/lib/opensmtpd_setup.sh"
+  $sudo bash "$(dirname "$0")/../tests/it/lib/exim_setup.sh"
 }
 
 missing=()

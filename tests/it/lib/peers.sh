@@ -26,8 +26,9 @@
 #     work (unshare, root). Env: PEERS_DNS_ADDR, PEERS_EXIT_ADDR (source address
 #     of proxies' outgoing connections, default 127.0.0.1, so a proxy's exit
 #     address differs from its entry address), PEERS_TIMEOUT (start-up wait,
-#     default 15 s), PLUGHOLE_PEERS_CACHE (unpacked OpenSMTPD, see
-#     opensmtpd_setup.sh).
+#     default 15 s), PLUGHOLE_PEERS_CACHE (unpacked OpenSMTPD and Exim, see
+#     opensmtpd_setup.sh and exim_setup.sh), PEERS_GREYLIST_DELAY (postgrey's
+#     --delay, default 3 s).
 # peers_exec CMD [ARG...]
 #     Run a client (swaks, curl, plughole) in the foreground under the same DNS
 #     isolation; returns its status.
@@ -55,6 +56,41 @@
 #     disables the route for 15 s, then defers the mail for about 5 minutes.
 # start_opensmtpd_closed ADDR PORT [RELAY_ADDR:RELAY_PORT]
 #     OpenSMTPD that relays only for ADDR itself: "550 Invalid recipient".
+# start_postfix_greylist ADDR PORT RELAY_ADDR:RELAY_PORT POLICY_ADDR POLICY_PORT
+#     start_postfix_open behind greylisting: smtpd_recipient_restrictions =
+#     check_policy_service inet:POLICY_ADDR:POLICY_PORT, permit. With
+#     start_postgrey there, the first attempt of a (client /24, sender,
+#     recipient) triplet gets "450 4.2.0 <rcpt>: Recipient address rejected:
+#     Greylisted, ..."; the same triplet is accepted once PEERS_GREYLIST_DELAY
+#     has passed since its first attempt; every new recipient starts again.
+# start_postfix_greylist_closed ADDR PORT POLICY_ADDR POLICY_PORT
+#     start_postfix_closed with the same policy service: the relay check
+#     comes first, so a foreign RCPT gets 554 at once, greylisted or not.
+# start_postgrey ADDR PORT
+#     Debian's postgrey on ADDR:PORT (--inet), database in its peer directory,
+#     --delay=$PEERS_GREYLIST_DELAY, other settings as shipped (--max-age 35
+#     days, auto-whitelist of a client after 5 passed triplets, Debian's
+#     whitelist files, which name no loopback client). Start it before the
+#     Postfix that asks it: without it Postfix answers "451 4.3.5".
+# start_exim_open ADDR PORT RELAY_ADDR:RELAY_PORT
+#     Exim 4 (Debian's exim4-daemon-light, unpacked: exim_setup.sh) with
+#     relay_from_hosts = 0.0.0.0/0, everything not local sent by manualroute to
+#     the literal RELAY_ADDR:RELAY_PORT (no DNS, no ident, no PTR, IPv4 only).
+#     Otherwise Exim's stock ACL and limits: "Restricted characters" (550) for
+#     % ! / in foreign local parts, source routes stripped (accepted), and
+#     smtp_max_synprot_errors = 3, so the 4th syntax error of a session gets
+#     "501-...", "501 Too many syntax or protocol errors" and the connection
+#     is closed. Counted in Exim 4.96 (tests/it/peers_mta2.sh): an address
+#     it cannot parse in MAIL or RCPT (a domain literal, as
+#     allow_domain_literals is off; no local part; a malformed domain) and a
+#     command out of sequence (503, except a RCPT right after a refused MAIL).
+#     Not counted: an unqualified address (MAIL <x>, RCPT <"a@b"> or <b!a>,
+#     501 all the same) and ACL refusals (550). Unknown commands have their
+#     own limit (smtp_max_unknown_commands, also 3).
+# start_exim_closed ADDR PORT
+#     The same Exim relaying only for ADDR itself: a foreign RCPT gets
+#     "550 relay not permitted"; local domains (@, exim-closed.test) accepted
+#     and discarded.
 # start_squid_open ADDR PORT
 #     Squid forwarding GET/POST and CONNECT to any port, only to 127.0.0.0/8.
 # start_squid_closed ADDR PORT
@@ -73,8 +109,9 @@
 #     nothing off the host (route_localnet = 0; checked before the start).
 # peers_flush_queues
 #     Make every MTA of this session retry its deferred mail now (Postfix
-#     retries within 2 s by itself; OpenSMTPD waits minutes, but mail still
-#     inside its 15 s route hold-down is not deferred yet and stays there).
+#     retries within 2 s by itself, Exim runs its queue every 2 s; OpenSMTPD
+#     waits minutes, but mail still inside its 15 s route hold-down is not
+#     deferred yet and stays there).
 # peers_dump_logs
 #     Print every peer's logs to stderr (for a failing test's diagnosis).
 # peers_stop_all
@@ -163,6 +200,9 @@ peers_init() {
   PEERS_DNS_ADDR=${PEERS_DNS_ADDR:-127.0.10.253}
   PEERS_EXIT_ADDR=${PEERS_EXIT_ADDR:-127.0.0.1}
   PEERS_TIMEOUT=${PEERS_TIMEOUT:-15}
+  PEERS_GREYLIST_DELAY=${PEERS_GREYLIST_DELAY:-3}
+  [[ $PEERS_GREYLIST_DELAY =~ ^[0-9]+$ ]] && (( PEERS_GREYLIST_DELAY > 0 )) ||
+    { peers__say "PEERS_GREYLIST_DELAY must be a positive number of seconds"; return 1; }
   peers__is_loopback "$PEERS_DNS_ADDR" || { peers__say "PEERS_DNS_ADDR must be loopback"; return 1; }
   peers__is_loopback "$PEERS_EXIT_ADDR" || { peers__say "PEERS_EXIT_ADDR must be loopback"; return 1; }
   [ "$(id -u)" -eq 0 ] || { peers__say "real peers need root (users, mount namespaces)"; return 1; }
@@ -299,11 +339,14 @@ start_http_server() {
 
 # ---------------------------------------------------------------- Postfix
 
-# peers__postfix KIND ADDR PORT [RELAY]
+# peers__postfix KIND ADDR PORT [RELAY [POLICY]]: KIND open or closed, or
+# greylist / greylist-closed (the same with the policy service POLICY,
+# ADDR:PORT, asked about every recipient the relay restrictions let through).
 peers__postfix() {
-  local kind=$1 addr=$2 port=$3 relay=${4:-} d q daemon_dir
+  local kind=$1 addr=$2 port=$3 relay=${4:-} policy=${5:-} d q daemon_dir
   peers__need_init && peers__check_addr "$addr" "$port" || return 1
   [ -z "$relay" ] || peers__check_hostport "$relay" || return 1
+  [ -z "$policy" ] || peers__check_hostport "$policy" || return 1
   [ -x /usr/sbin/postconf ] && getent passwd postfix >/dev/null ||
     { peers__say "Postfix is not installed (scripts/install-deps.sh --with-peers)"; return 1; }
   d=$(peers__dir "postfix-$kind" "$addr" "$port") || return 1
@@ -354,11 +397,16 @@ bounce_queue_lifetime = 10m
 smtp_connect_timeout = 5s
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 EOF
-    if [ "$kind" = open ]; then
+    if [ "$kind" = open ] || [ "$kind" = greylist ]; then
       echo "# The classic open relay: every client is trusted."
       echo "mynetworks = 0.0.0.0/0"
     else
       echo "mynetworks = $addr/32"
+    fi
+    if [ -n "$policy" ]; then
+      # As postgrey's documentation sets it up. postgrey answers
+      # DEFER_IF_PERMIT: 450 only where the recipient would be accepted.
+      echo "smtpd_recipient_restrictions = check_policy_service inet:$policy, permit"
     fi
     if [ -n "$relay" ]; then
       echo "relayhost = [${relay%:*}]:${relay##*:}"
@@ -389,6 +437,40 @@ start_postfix_open() {
 start_postfix_closed() {
   [ $# -ge 2 ] || { peers__say "usage: start_postfix_closed ADDR PORT [RELAY_ADDR:RELAY_PORT]"; return 1; }
   peers__postfix closed "$@"
+}
+
+start_postfix_greylist() {
+  [ $# -eq 5 ] ||
+    { peers__say "usage: start_postfix_greylist ADDR PORT RELAY_ADDR:RELAY_PORT POLICY_ADDR POLICY_PORT"; return 1; }
+  peers__postfix greylist "$1" "$2" "$3" "$4:$5"
+}
+
+start_postfix_greylist_closed() {
+  [ $# -eq 4 ] ||
+    { peers__say "usage: start_postfix_greylist_closed ADDR PORT POLICY_ADDR POLICY_PORT"; return 1; }
+  peers__postfix greylist-closed "$1" "$2" "" "$3:$4"
+}
+
+# ---------------------------------------------------------------- postgrey
+
+start_postgrey() {
+  [ $# -eq 2 ] || { peers__say "usage: start_postgrey ADDR PORT"; return 1; }
+  local addr=$1 port=$2 d
+  peers__need_init && peers__check_addr "$addr" "$port" || return 1
+  [ -x /usr/sbin/postgrey ] && id postgrey >/dev/null 2>&1 ||
+    { peers__say "postgrey is not installed (scripts/install-deps.sh --with-peers)"; return 1; }
+  d=$(peers__dir postgrey "$addr" "$port") || return 1
+  # postgrey drops to its user before it opens the database.
+  mkdir -p "$d/db"
+  chown postgrey:postgrey "$d/db"
+  # Debian's whitelists, named so that no machine's *.local file adds to them:
+  # they name mail providers' hosts, never a loopback client or "unknown".
+  # No -d: in the foreground postgrey logs to stderr (stdout.log) and keeps its PID.
+  peers__spawn "$d" -- /usr/sbin/postgrey --inet="$addr:$port" --dbdir="$d/db" \
+    --delay="$PEERS_GREYLIST_DELAY" --hostname="postgrey.test" \
+    --whitelist-clients=/etc/postgrey/whitelist_clients \
+    --whitelist-recipients=/etc/postgrey/whitelist_recipients
+  peers__await postgrey "$d" "$PEERS_LAST_PID" "$addr" "$port" tcp
 }
 
 # ---------------------------------------------------------------- OpenSMTPD
@@ -442,6 +524,145 @@ start_opensmtpd_open() {
 start_opensmtpd_closed() {
   [ $# -ge 2 ] || { peers__say "usage: start_opensmtpd_closed ADDR PORT [RELAY_ADDR:RELAY_PORT]"; return 1; }
   peers__opensmtpd closed "$@"
+}
+
+# ---------------------------------------------------------------- Exim
+
+# peers__exim_root: print where the unpacked Exim lives, unpacking it (and
+# creating its user) first if needed.
+peers__exim_root() {
+  local root=${PLUGHOLE_PEERS_CACHE:-/var/cache/plughole-peers}/exim4
+  if [ ! -x "$root/usr/sbin/exim4" ] || ! id Debian-exim >/dev/null 2>&1; then
+    bash "$PEERS_LIB_DIR/exim_setup.sh" >&2 || return 1
+  fi
+  echo "$root"
+}
+
+# peers__exim KIND ADDR PORT [RELAY]
+peers__exim() {
+  local kind=$1 addr=$2 port=$3 relay=${4:-} d root relay_from
+  peers__need_init && peers__check_addr "$addr" "$port" || return 1
+  [ -z "$relay" ] || peers__check_hostport "$relay" || return 1
+  root=$(peers__exim_root) ||
+    { peers__say "exim-$kind: Exim cannot be unpacked (exim_setup.sh)"; return 1; }
+  d=$(peers__dir "exim-$kind" "$addr" "$port") || return 1
+  # Exim writes spool and logs as its own user.
+  mkdir -p "$d/spool"
+  chown Debian-exim:Debian-exim "$d" "$d/spool"
+  if [ "$kind" = open ]; then relay_from=0.0.0.0/0; else relay_from=$addr/32; fi
+  {
+    cat <<EOF
+# Exim test peer ($kind) on $addr:$port, written by tests/it/lib/peers.sh
+# The binary re-executes itself to deliver: from the unpacked package.
+exim_path = $root/usr/sbin/exim4
+primary_hostname = exim-$kind.test
+qualify_domain = exim-$kind.test
+local_interfaces = $addr
+daemon_smtp_ports = $port
+disable_ipv6 = true
+spool_directory = $d/spool
+log_file_path = $d/%s.log
+log_selector = +smtp_syntax_error +smtp_protocol_error +smtp_no_mail +received_recipients
+keep_environment =
+# No STARTTLS, as Debian's stock configuration (no certificate).
+tls_advertise_hosts =
+# Never ask DNS or the client: no PTR lookup, no ident (RFC 1413) query; the
+# smarthost is an address literal.
+host_lookup =
+rfc1413_hosts =
+rfc1413_query_timeout = 0s
+# smtp_max_synprot_errors is left at Exim's default (3) on purpose: a session
+# ends after three syntax or protocol errors, as on every stock Exim.
+domainlist local_domains = @ : exim-$kind.test
+domainlist relay_to_domains =
+EOF
+    if [ "$kind" = open ]; then
+      echo "# The classic open relay: every client may relay."
+    fi
+    echo "hostlist relay_from_hosts = $relay_from"
+    # The rest is Exim's default configuration, trimmed: quoted heredoc, so
+    # the regular expressions' backslashes reach Exim's own expansion.
+    cat <<'EOF'
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+
+acl_check_rcpt:
+  accept  hosts         = :
+  deny    message       = Restricted characters in address
+          domains       = +local_domains
+          local_parts   = ^[.] : ^.*[@%!/|]
+  deny    message       = Restricted characters in address
+          domains       = !+local_domains
+          local_parts   = ^[./|] : ^.*[@%!] : ^.*/\\.\\./
+  accept  local_parts   = postmaster
+          domains       = +local_domains
+  accept  hosts         = +relay_from_hosts
+          control       = submission/sender_retain
+  require message       = relay not permitted
+          domains       = +local_domains : +relay_to_domains
+  require verify        = recipient
+  accept
+
+begin routers
+
+# Local mail is not kept.
+local_discard:
+  driver = redirect
+  domains = +local_domains
+  data = :blackhole:
+
+EOF
+    if [ -n "$relay" ]; then
+      cat <<EOF
+# Everything else goes to the loopback smarthost, never to DNS.
+smarthost:
+  driver = manualroute
+  domains = ! +local_domains
+  transport = remote_smtp
+  route_list = * ${relay%:*}
+  no_more
+
+begin transports
+
+remote_smtp:
+  driver = smtp
+  port = ${relay##*:}
+  hosts_avoid_tls = *
+  connect_timeout = 5s
+
+begin retry
+
+# Retry deferred mail within seconds (queue runs every 2 s), not minutes.
+*   *   F,10m,1s
+EOF
+    else
+      cat <<'EOF'
+no_route:
+  driver = redirect
+  domains = ! +local_domains
+  allow_fail
+  data = :fail: test peer has no route out
+EOF
+    fi
+  } >"$d/exim.conf"
+  local err
+  err=$("$root/usr/sbin/exim4" -C "$d/exim.conf" -bV 2>&1 >/dev/null) ||
+    { peers__fail "$d" "exim-$kind: configuration rejected: $err"; return 1; }
+  # -bdf: daemon in the foreground (the PID stays ours); -q2s: retry deferred
+  # mail every 2 s; -oX overrides the port only, local_interfaces the address.
+  peers__spawn "$d" -- "$root/usr/sbin/exim4" -C "$d/exim.conf" -bdf -q2s -oX "$port"
+  peers__await "exim-$kind" "$d" "$PEERS_LAST_PID" "$addr" "$port" smtp
+}
+
+start_exim_open() {
+  [ $# -eq 3 ] || { peers__say "usage: start_exim_open ADDR PORT RELAY_ADDR:RELAY_PORT"; return 1; }
+  peers__exim open "$@"
+}
+
+start_exim_closed() {
+  [ $# -eq 2 ] || { peers__say "usage: start_exim_closed ADDR PORT"; return 1; }
+  peers__exim closed "$@"
 }
 
 # ---------------------------------------------------------------- proxies
