@@ -647,7 +647,8 @@ EOF
     fi
   } >"$d/exim.conf"
   local err
-  err=$("$root/usr/sbin/exim4" -C "$d/exim.conf" -bV 2>&1 >/dev/null) ||
+  # Under the same DNS isolation as the daemon.
+  err=$(peers_exec "$root/usr/sbin/exim4" -C "$d/exim.conf" -bV 2>&1 >/dev/null) ||
     { peers__fail "$d" "exim-$kind: configuration rejected: $err"; return 1; }
   # -bdf: daemon in the foreground (the PID stays ours); -q2s: retry deferred
   # mail every 2 s; -oX overrides the port only, local_interfaces the address.
