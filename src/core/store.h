@@ -24,6 +24,7 @@ int store_schema_version(struct store *store);
 
 /* Batches writes; begin is IMMEDIATE so a second writer waits instead of failing late. */
 int store_begin(struct store *store);
+/* Commits the open transaction; 0 when none is open (a user of the same connection committed it). */
 int store_commit(struct store *store);
 void store_rollback(struct store *store);
 

@@ -103,7 +103,8 @@ static const char *const migrations[] = {
 	"  SELECT pr.id AS proof_id, p.id AS probe_id, p.run_id AS run_id, p.candidate_id AS candidate_id,"
 	"  p.test AS test, p.variant AS variant, pr.test AS proof_test, pr.token AS token, pr.peer AS peer,"
 	"  pr.received AS received"
-	"  FROM proofs pr JOIN probes p ON p.token = pr.token"
+	/* CROSS JOIN: from the proofs (few) to their probes by token, never a scan of the probes */
+	"  FROM proofs pr CROSS JOIN probes p ON p.token = pr.token"
 	"  JOIN candidates c ON c.id = p.candidate_id AND c.address = pr.address AND c.port = pr.port"
 	"  LEFT JOIN verify_runs r ON r.id = p.run_id"
 	"  WHERE p.outcome IS NOT 'message-withdrawn' AND pr.received >= p.started - 2"

@@ -102,6 +102,7 @@ struct probe_conn {
 	bool connected, tls, tls_up;
 	bool finished;                  /* out of the run, memory freed soon */
 	uint64_t sent_bytes;            /* written (or queued) so far: did on_recorded send the message? */
+	char *unanswered;               /* the token of a message written and not answered yet */
 	uint8_t proof_test;             /* the test id of the proof, when proven */
 	struct transcript transcript;
 	const char *software, *variant;
@@ -266,19 +267,21 @@ static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_
 /* ---- store writes: batched, except what must survive a crash ---- */
 
 /*
- * A store write failed (a full disk, say): the run stops at once, from the
- * loop (the caller may be a module mid-callback). No message goes after this:
- * due ones are withdrawn, and no connection or probe starts.
+ * The run cannot go on (a store write failed: a full disk, say): it stops at
+ * once, from the loop (the caller may be a module mid-callback). No message
+ * goes after this: due ones are withdrawn, and no connection or probe starts.
  */
-static void store_failed(struct probe_engine *e)
+static void run_failed(struct probe_engine *e, const char *why)
 {
 	if (e->failed)
 		return;
 	e->failed = true;
-	log_error("verify: the store could not be written: stopping (no further test messages or probes)");
+	log_error("verify: %s: stopping (no further test messages or probes)", why);
 	if (e->fail_event != NULL)
 		event_active(e->fail_event, EV_TIMEOUT, 1);
 }
+
+static void store_failed(struct probe_engine *e) { run_failed(e, "the store could not be written"); }
 
 static void store_sync(struct probe_engine *e)
 {
@@ -352,8 +355,11 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 		if (c->sent_bytes == before)
 			continue; /* the module withdrew it */
 		message_went(e, t);
-		if (store_probe_answer(e->store, e->run_id, d->token, "message-written", NULL, time(NULL)) != 0)
-			store_failed(e);
+		/* Recorded as written only if no answer comes (conn_free): an answer, the
+		 * usual case, says more and costs one write instead of two. */
+		free(c->unanswered);
+		if ((c->unanswered = strdup(d->token)) == NULL)
+			run_failed(e, "out of memory");
 	}
 }
 
@@ -500,7 +506,7 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
 		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
 		if (grown == NULL) {
-			store_failed(e);
+			run_failed(e, "out of memory");
 			return;
 		}
 		e->due = grown;
@@ -523,6 +529,10 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
 {
 	struct probe_engine *e = c->engine;
+	if (c->unanswered != NULL && strcmp(c->unanswered, token) == 0) {
+		free(c->unanswered);
+		c->unanswered = NULL;
+	}
 	if (store_probe_answer(e->store, e->run_id, token, accepted ? "message-sent" : "message-refused", reply,
 			       time(NULL)) != 0)
 		store_failed(e);
@@ -552,6 +562,7 @@ static void conn_destroy(struct probe_conn *c)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
 	transcript_free(&c->transcript);
+	free(c->unanswered);
 	free(c->proof_token);
 	free(c->proof_peer);
 	free(c);
@@ -566,6 +577,12 @@ static void on_destroy_later(evutil_socket_t fd, short what, void *arg)
 static void conn_free(struct probe_conn *c)
 {
 	struct probe_engine *e = c->engine;
+	if (c->unanswered != NULL) { /* the message went, no answer came: its proof may still */
+		if (store_probe_answer(e->store, e->run_id, c->unanswered, "message-written", NULL, time(NULL)) != 0)
+			store_failed(e);
+		free(c->unanswered);
+		c->unanswered = NULL;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
