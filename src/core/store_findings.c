@@ -38,7 +38,8 @@ static const char SQL_PROBE_PUT[] =
 	" VALUES(?8, ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
 /* By the token's index: "+run_id" keeps the planner off the run's (a scan of the whole run). */
 static const char SQL_PROBE_ANSWER[] =
-	"UPDATE probes SET outcome = ?2, reply = coalesce(?3, reply), finished = ?4 WHERE token = ?1 AND +run_id IS ?5";
+	"UPDATE probes SET outcome = ?2, reply = coalesce(?3, reply), finished = ?4"
+	" WHERE token = ?1 AND +run_id IS ?5";
 /* The verdict a proof bound to a probe of the test gives. */
 #define OPEN_VERDICT(test) "CASE " test " WHEN 'proxy' THEN 'open-proxy-mail' ELSE 'open-relay' END"
 /* A message went out through a relay but the run ended before its verdict was

@@ -22,7 +22,8 @@ static const char SQL_PROOFS_ALL[] =
 	" ORDER BY b.probe_id IS NULL, proofs.id";
 static const char SQL_PROOF_LAST[] = "SELECT coalesce(max(id), 0) FROM proofs";
 static const char SQL_PROOFS_SINCE[] =
-	"SELECT id, token, campaign, address, port, test, peer, received FROM proofs WHERE id > ?1 ORDER BY id LIMIT ?2";
+	"SELECT id, token, campaign, address, port, test, peer, received FROM proofs"
+	" WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 int store_proof_put(struct store *store, const struct proof *proof)
 {

@@ -1226,7 +1226,8 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		store_failed(e);
 	if (bound != 1) {
 		char candidate[ADDR_PORT_STRLEN];
-		log_info("verify: the proof for %s delivered by %s matches no test message of this run: it proves nothing",
+		log_info("verify: the proof for %s delivered by %s matches no test message of this run:"
+			 " it proves nothing",
 			 addr_port_format(&proof->address, proof->port, candidate), proof->peer);
 		return;
 	}
