@@ -7,7 +7,11 @@ const char usage_proofs[] =
 	"usage: plughole proofs [--format tsv|csv|json]\n"
 	"\n"
 	"Lists every proof the sink recorded: the token, the candidate it was made\n"
-	"for, who delivered it, the envelope, and when (UTC).\n";
+	"for, who delivered it, the envelope, and when (UTC); then the test message\n"
+	"(probe) and verify run it belongs to, and its status: 'bound' proofs come\n"
+	"first; 'unmatched' ones, whose token no recorded test message carried (a\n"
+	"token made with 'plughole token', say, or one that came too late), follow\n"
+	"them and prove nothing.\n";
 
 int cmd_proofs(struct cli *cli, int argc, char **argv)
 {

@@ -13,6 +13,9 @@ const char usage_token[] =
 	"Prints the token a probe of ADDRESS:PORT (port 25 when none is given)\n"
 	"would carry, made with this store's secret and the configured campaign.\n"
 	"Tests and demos use it to send the sink a message as a relay would.\n"
+	"Its tokens prove nothing: the sink records a message carrying one, but a\n"
+	"proof counts only when its token is that of a test message verify sent\n"
+	"(and recorded); 'plughole proofs' lists the others as unmatched.\n"
 	"\n"
 	"  --test N         test number carried in the token (0..255, default 0)\n"
 	"  --time UNIXTIME  time carried in the token (default now)\n";

@@ -27,10 +27,12 @@ const char usage_verify[] =
 	"Tests the given candidates (port 25 when none is given), or every candidate\n"
 	"in the store without a finding, and records one verdict per address:port.\n"
 	"A relay is open only when a test message carrying our token reaches the\n"
-	"sink; a 250 alone gives 'relay-accepted'. A proxy is open-proxy-mail when a\n"
-	"tunnel through it delivers a token message to the sink's SMTP port, and\n"
-	"open-proxy-web when it reaches a --target and reads a nonce the target\n"
-	"handed out; a 200, a banner or a page without them proves nothing.\n"
+	"sink, whatever the relay answered; a 250 alone gives 'relay-accepted'. A\n"
+	"proxy is open-proxy-mail when a tunnel through it delivers a token message\n"
+	"to the sink's SMTP port, and open-proxy-web when it reaches a --target and\n"
+	"reads a nonce the target handed out; a 200, a banner or a page without them\n"
+	"proves nothing. A proof counts only for the run that sent its token: one\n"
+	"made with 'plughole token', or an earlier run's, changes no verdict.\n"
 	"\n"
 	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
 	"relay test; any other port the proxy protocols that live there (80, 81,\n"
@@ -423,6 +425,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (store_findings_reconcile(store) < 0)
 		goto out;
+	int64_t unknown = store_messages_unknown(store);
+	if (unknown < 0)
+		goto out;
+	if (unknown > 0)
+		log_warn("verify: %lld relays have a test message whose fate is unknown (a run ended between its record"
+			 " and its answer): they get no second message, and no verdict unless its proof arrives",
+			 (long long)unknown);
 	if ((optind < argc ? add_operands(&run, store, argc - optind, argv + optind)
 			   : store_candidates_pending(store, add_pending, &run)) != 0 || run.failed)
 		goto out;
@@ -455,6 +464,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		 external_sink ? "external" : "in this process");
 	if (probe_engine_run(run.engine) == 0 && store_findings_reconcile(store) >= 0)
 		rc = EXIT_OK;
+	else
+		log_error("verify: stopped on an error: the run is incomplete (see above)");
 	print_summary(probe_engine_stats(run.engine), run.excluded, sink);
 out:
 	if (sigint)

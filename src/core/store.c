@@ -110,7 +110,13 @@ void store_bind_text(sqlite3_stmt *stmt, int index, const char *value)
 }
 
 int store_begin(struct store *store) { return exec_sql(store, "BEGIN IMMEDIATE"); }
-int store_commit(struct store *store) { return exec_sql(store, "COMMIT"); }
+int store_commit(struct store *store)
+{
+	/* Nothing open: another user of this connection (an in-process sink) committed it. */
+	if (sqlite3_get_autocommit(store->db))
+		return 0;
+	return exec_sql(store, "COMMIT");
+}
 void store_rollback(struct store *store)
 {
 	if (!sqlite3_get_autocommit(store->db))

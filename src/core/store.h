@@ -24,6 +24,7 @@ int store_schema_version(struct store *store);
 
 /* Batches writes; begin is IMMEDIATE so a second writer waits instead of failing late. */
 int store_begin(struct store *store);
+/* Commits the open transaction; 0 when none is open (a user of the same connection committed it). */
 int store_commit(struct store *store);
 void store_rollback(struct store *store);
 
@@ -70,9 +71,19 @@ int store_sink_reject_put(struct store *store, time_t when, const char *peer, co
 			  const char *reason);
 int64_t store_proof_count(struct store *store);
 
-/* Calls fn for each proof row, newest last; fn gets the columns as text. */
+/* Calls fn for each proof row, newest last; fn gets the columns as text. The
+ * proofs bound to a probe come first; those no probe sent (a token made by
+ * hand, say) after them, marked "unmatched": they prove nothing. */
 typedef void (*store_row_fn)(void *ctx, int ncolumns, const char *const *names, const char *const *values);
 int store_proofs_each(struct store *store, store_row_fn fn, void *ctx);
+
+/* The newest proof's id (0 when none), where a poll for new ones starts. */
+int64_t store_proof_last_id(struct store *store);
+/* Proofs stored after the one with id after, oldest first, at most limit; fn
+ * gets each (its strings valid during the call). Returns the last id seen
+ * (after when none), -1 on error. */
+typedef void (*store_proof_fn)(void *ctx, const struct proof *proof);
+int64_t store_proofs_since(struct store *store, int64_t after, int limit, store_proof_fn fn, void *ctx);
 
 /* ---- the sink's TCP target (store_sink.c) ---- */
 
@@ -95,13 +106,27 @@ int store_target_hit_put(struct store *store, const struct target_hit *hit);
  */
 int store_target_hit_find(struct store *store, const char *nonce, const char *token, time_t since, char *peer,
 			  size_t peerlen);
-/* Whether token arrived as proof: 1 found (its test id and the delivering peer copied), 0 not, -1 error. */
-int store_proof_find(struct store *store, const char *token, uint8_t *test, char *peer, size_t peerlen);
+/*
+ * Whether token arrived as proof bound to a probe of run (see proof_bindings in
+ * store_schema.c): 1 found (its test id and the delivering peer copied), 0 not,
+ * -1 error.
+ */
+int store_proof_find(struct store *store, int64_t run, const char *token, uint8_t *test, char *peer,
+		     size_t peerlen);
+/* Whether the proof with token binds to a probe of run: 1 (the probe's variant copied), 0 not, -1 error. */
+int store_proof_bound(struct store *store, int64_t run, const char *token, char *variant, size_t variantlen);
 
-/* ---- verification: pending candidates and findings (store_findings.c) ---- */
+/* ---- verification: runs, pending candidates and findings (store_findings.c) ---- */
+
+/* A verification run: its probes and findings name it, and proofs count only
+ * for the run whose probe sent their token. Returns the run's id, -1 on error. */
+int64_t store_run_begin(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink);
+/* status: "done", "stopped" or "failed". */
+int store_run_end(struct store *store, int64_t run, time_t finished, const char *status);
 
 typedef void (*store_candidate_fn)(void *ctx, int64_t id, const char *address, uint16_t port);
-/* Candidates without a finding, oldest first. */
+/* Candidates without a finding, oldest first, except relays that a test
+ * message may have gone to already (a relay gets one message, ever). */
 int store_candidates_pending(struct store *store, store_candidate_fn fn, void *ctx);
 /* The candidate's id, 0 when absent, -1 on error. */
 int64_t store_candidate_id(struct store *store, const struct addr *address, uint16_t port);
@@ -119,19 +144,34 @@ struct finding {
 	const char *transcript;   /* bounded */
 	unsigned attempts;
 	time_t checked;
+	int64_t run;              /* the run that decided it (store_run_begin) */
 };
 int store_finding_put(struct store *store, const struct finding *finding);
-/* A proof upgrades a written finding (relay-accepted to open-relay, ...). */
+/* A proof bound to one of its run's probes upgrades a written finding (to open-relay, ...). */
 int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
 			 const char *token, const char *exit_address, time_t when);
-/* One row per test message (outcome "message-sent"), committed before the message goes out. */
-int store_probe_put(struct store *store, int64_t candidate_id, const char *test, const char *variant,
+/*
+ * One row per test message, and what became of it (its outcome):
+ *   message-due        recorded, committed before the message may go; after a
+ *                      crash, it may or may not have gone: it never goes again
+ *                      and gives no verdict (only a proof bound to it does)
+ *   message-written    written to the server, no answer yet (or none came)
+ *   message-sent       the server accepted it (2xx after the dot)
+ *   message-refused    the server answered it otherwise (it may still deliver)
+ *   message-withdrawn  never went
+ * A proxy's message is recorded once it went (it reaches only our sink).
+ */
+int store_probe_put(struct store *store, int64_t run, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply);
-/* The server's answer to that message: outcome "message-sent" (accepted) or "message-refused". */
-int store_probe_answer(struct store *store, const char *token, const char *outcome, const char *reply, time_t when);
+/* What became of that message (one of the outcomes above, reply may be NULL). */
+int store_probe_answer(struct store *store, int64_t run, const char *token, const char *outcome, const char *reply,
+		       time_t when);
 /* Repairs what a crash or a late proof left: returns how many findings changed. */
 int store_findings_reconcile(struct store *store);
-/* Test messages of this test that went to the candidate (sent, or refused after the dot); -1 on error. */
+/* After store_findings_reconcile: relay candidates without a finding whose test message's fate is
+ * unknown (see message-due); -1 on error. */
+int64_t store_messages_unknown(struct store *store);
+/* Test messages of this test that may have gone to the candidate (all but withdrawn ones); -1 on error. */
 int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);

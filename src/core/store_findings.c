@@ -1,57 +1,92 @@
 /* SQL for verification: pending candidates, findings, test messages sent. */
 #include "core/store_internal.h"
 
+#include <math.h>
 #include <string.h>
 
+/* A relay whose message may have gone (its fate unknown after a crash) is not pending. */
+#define MESSAGE_MAY_HAVE_GONE "outcome IS NOT 'message-withdrawn'"
 static const char SQL_PENDING[] =
 	"SELECT c.id, c.address, c.port FROM candidates c"
 	" WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = c.id)"
+	" AND NOT EXISTS (SELECT 1 FROM probes p WHERE p.candidate_id = c.id AND p.test = 'relay'"
+	" AND p." MESSAGE_MAY_HAVE_GONE ")"
 	" ORDER BY c.id";
+static const char SQL_MESSAGES_UNKNOWN[] =
+	"SELECT count(DISTINCT p.candidate_id) FROM probes p WHERE p.test = 'relay' AND p." MESSAGE_MAY_HAVE_GONE
+	" AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = p.candidate_id)";
+static const char SQL_RUN_BEGIN[] =
+	"INSERT INTO verify_runs(started, wait, campaign, sink, status) VALUES(?1, ?2, ?3, ?4, 'running')";
+static const char SQL_RUN_END[] = "UPDATE verify_runs SET finished = ?2, status = ?3 WHERE id = ?1";
 static const char SQL_CANDIDATE_ID[] = "SELECT id FROM candidates WHERE address = ?1 AND port = ?2";
 static const char SQL_FINDING_PUT[] =
 	"INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, tls, token,"
-	" exit_address, transcript, transcript_size, attempts, first_checked, last_checked)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, ?12)"
+	" exit_address, transcript, transcript_size, attempts, first_checked, last_checked, run_id)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, ?12, ?14)"
+	/* A new verdict brings its own evidence: an earlier run's token and exit
+	 * address would stand beside a verdict they did not prove. */
 	" ON CONFLICT(candidate_id) DO UPDATE SET verdict = ?2, test = ?3, variant = ?4, protocol = ?5,"
-	" software = coalesce(?6, software), tls = ?7, token = coalesce(?8, token),"
-	" exit_address = coalesce(?9, exit_address), transcript = coalesce(?10, transcript),"
+	" software = coalesce(?6, software), tls = ?7, token = ?8, exit_address = ?9,"
+	" transcript = coalesce(?10, transcript),"
 	" transcript_size = CASE WHEN ?10 IS NULL THEN transcript_size ELSE ?13 END,"
-	" attempts = ?11, last_checked = ?12";
+	" attempts = ?11, last_checked = ?12, run_id = ?14";
 static const char SQL_FINDING_PROVEN[] =
 	"UPDATE findings SET verdict = ?2, variant = coalesce(?3, variant), token = coalesce(?4, token),"
 	" exit_address = coalesce(?5, exit_address), last_checked = ?6 WHERE candidate_id = ?1";
 static const char SQL_PROBE_PUT[] =
-	"INSERT INTO probes(candidate_id, test, variant, token, started, finished, outcome, reply)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
-static const char SQL_PROBE_ANSWER[] = "UPDATE probes SET outcome = ?2, reply = ?3, finished = ?4 WHERE token = ?1";
+	"INSERT INTO probes(run_id, candidate_id, test, variant, token, started, finished, outcome, reply)"
+	" VALUES(?8, ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)";
+/* By the token's index: "+run_id" keeps the planner off the run's (a scan of the whole run). */
+static const char SQL_PROBE_ANSWER[] =
+	"UPDATE probes SET outcome = ?2, reply = coalesce(?3, reply), finished = ?4"
+	" WHERE token = ?1 AND +run_id IS ?5";
+/* The verdict a proof bound to a probe of the test gives. */
+#define OPEN_VERDICT(test) "CASE " test " WHEN 'proxy' THEN 'open-proxy-mail' ELSE 'open-relay' END"
 /* A message went out through a relay but the run ended before its verdict was
- * written (a crash, a stop): say relay-accepted (closed when the server refused
- * it after the dot, which it may still have queued) rather than test again and
- * send a second message. Proxies are tested again: their messages only ever
- * reach our own sink. */
+ * written (a crash, a stop): a verdict from what the record says, rather than
+ * a second message: relay-accepted when the server took it, closed when it
+ * refused it after the dot (it may still have queued it), timeout when it went
+ * and no answer came. A message whose record says only that it was due may or
+ * may not have gone: no verdict (only a proof bound to it gives one), and no
+ * second message (SQL_PENDING). Proxies are tested again: their messages only
+ * ever reach our own sink. */
 static const char SQL_RECONCILE_SENT[] =
 	"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, token, attempts,"
-	" first_checked, last_checked)"
+	" first_checked, last_checked, run_id)"
 	" SELECT p.candidate_id,"
-	" CASE WHEN max(p.outcome = 'message-sent') THEN 'relay-accepted' ELSE 'closed' END,"
-	" p.test, p.variant, 'smtp-relay', p.token, 1, p.started, p.started FROM probes p"
-	" WHERE p.outcome IN ('message-sent', 'message-refused') AND p.test = 'relay' GROUP BY p.candidate_id";
+	" CASE WHEN max(p.outcome = 'message-sent') THEN 'relay-accepted'"
+	" WHEN max(p.outcome = 'message-refused') THEN 'closed' ELSE 'timeout' END,"
+	" p.test, p.variant, 'smtp-relay', p.token, 1, p.started, p.started, max(p.run_id) FROM probes p"
+	" WHERE p.outcome IN ('message-sent', 'message-refused', 'message-written') AND p.test = 'relay'"
+	" GROUP BY p.candidate_id";
+/* The first proof bound to a probe, per candidate, run and test. */
+#define FIRST_BINDINGS \
+	"(SELECT candidate_id, run_id, test, variant, token, peer, received, min(proof_id) FROM proof_bindings" \
+	" GROUP BY candidate_id, run_id, test)"
+/* A proof of a probe whose candidate has no finding (a crash left its record
+ * due): the message evidently went, and arrived. */
+static const char SQL_RECONCILE_PROVEN_NEW[] =
+	"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, token, exit_address, attempts,"
+	" first_checked, last_checked, run_id)"
+	" SELECT b.candidate_id, " OPEN_VERDICT("b.test") ", b.test, b.variant,"
+	" CASE b.test WHEN 'relay' THEN 'smtp-relay' END, b.token, b.peer, 1, b.received, b.received, b.run_id"
+	" FROM " FIRST_BINDINGS " b ORDER BY b.received";
 /* Proofs that arrived after their probe's verdict was written (late, or a sink
- * in another process): a relay that took the message is open; a proxy whose
- * tunnel delivered it is a mail proxy, whatever its other steps said. */
-#define PROOF_OF(column) \
-	"(SELECT pr." column " FROM proofs pr JOIN candidates c ON c.address = pr.address AND c.port = pr.port" \
-	" WHERE c.id = findings.candidate_id ORDER BY pr.id LIMIT 1)"
+ * in another process) upgrade the verdict of the run that sent them, whatever
+ * the server answered: the arrival of a token we sent proves the relay open,
+ * or the proxy whose tunnel carried it a mail proxy. The evidence is that
+ * message's: its token, variant and the peer that delivered it. A proof of an
+ * earlier run's probe never stands for a later run's verdict. */
 static const char SQL_RECONCILE_PROVEN[] =
-	"UPDATE findings SET verdict = CASE test WHEN 'proxy' THEN 'open-proxy-mail' ELSE 'open-relay' END,"
-	" last_checked = unixepoch(), token = " PROOF_OF("token") ","
-	" exit_address = coalesce(exit_address, " PROOF_OF("peer") ")"
-	" WHERE ((test = 'relay' AND verdict = 'relay-accepted') OR (test = 'proxy' AND verdict <> 'open-proxy-mail'))"
-	" AND " PROOF_OF("id") " IS NOT NULL";
-#undef PROOF_OF
+	"UPDATE findings SET verdict = " OPEN_VERDICT("findings.test") ", last_checked = unixepoch(),"
+	" token = b.token, exit_address = b.peer, variant = coalesce(b.variant, findings.variant)"
+	" FROM " FIRST_BINDINGS " b"
+	" WHERE b.candidate_id = findings.candidate_id AND b.run_id IS findings.run_id AND b.test = findings.test"
+	" AND findings.verdict <> " OPEN_VERDICT("findings.test");
+#undef FIRST_BINDINGS
+#undef OPEN_VERDICT
 static const char SQL_MESSAGES_GONE[] =
-	"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2"
-	" AND outcome IN ('message-sent', 'message-refused')";
+	"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2 AND " MESSAGE_MAY_HAVE_GONE;
 static const char SQL_FINDINGS_ALL[] =
 	"SELECT c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
 	" f.exit_address, f.token, f.attempts,"
@@ -126,6 +161,8 @@ int store_finding_put(struct store *store, const struct finding *f)
 	bind_transcript(store, stmt, 10, 13, f->transcript);
 	sqlite3_bind_int(stmt, 11, (int)f->attempts);
 	sqlite3_bind_int64(stmt, 12, (int64_t)f->checked);
+	if (f->run > 0)
+		sqlite3_bind_int64(stmt, 14, f->run);
 	return store_step_done(store, stmt);
 }
 
@@ -144,12 +181,14 @@ int store_finding_proven(struct store *store, int64_t candidate_id, const char *
 	return store_step_done(store, stmt);
 }
 
-int store_probe_put(struct store *store, int64_t candidate_id, const char *test, const char *variant,
+int store_probe_put(struct store *store, int64_t run, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply)
 {
 	sqlite3_stmt *stmt = store_statement(store, SQL_PROBE_PUT);
 	if (stmt == NULL)
 		return -1;
+	if (run > 0)
+		sqlite3_bind_int64(stmt, 8, run);
 	sqlite3_bind_int64(stmt, 1, candidate_id);
 	store_bind_text(stmt, 2, test);
 	store_bind_text(stmt, 3, variant);
@@ -160,11 +199,14 @@ int store_probe_put(struct store *store, int64_t candidate_id, const char *test,
 	return store_step_done(store, stmt);
 }
 
-int store_probe_answer(struct store *store, const char *token, const char *outcome, const char *reply, time_t when)
+int store_probe_answer(struct store *store, int64_t run, const char *token, const char *outcome, const char *reply,
+		       time_t when)
 {
 	sqlite3_stmt *stmt = store_statement(store, SQL_PROBE_ANSWER);
 	if (stmt == NULL)
 		return -1;
+	if (run > 0)
+		sqlite3_bind_int64(stmt, 5, run);
 	store_bind_text(stmt, 1, token);
 	store_bind_text(stmt, 2, outcome);
 	store_bind_text(stmt, 3, reply);
@@ -177,11 +219,46 @@ int store_findings_reconcile(struct store *store)
 	sqlite3_stmt *sent = store_statement(store, SQL_RECONCILE_SENT);
 	if (sent == NULL || store_step_done(store, sent) != 0)
 		return -1;
-	int recovered = sqlite3_changes(store->db);
+	int changed = sqlite3_changes(store->db);
+	sqlite3_stmt *found = store_statement(store, SQL_RECONCILE_PROVEN_NEW);
+	if (found == NULL || store_step_done(store, found) != 0)
+		return -1;
+	changed += sqlite3_changes(store->db);
 	sqlite3_stmt *proven = store_statement(store, SQL_RECONCILE_PROVEN);
 	if (proven == NULL || store_step_done(store, proven) != 0)
 		return -1;
-	return recovered + sqlite3_changes(store->db);
+	return changed + sqlite3_changes(store->db);
+}
+
+int64_t store_messages_unknown(struct store *store)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_MESSAGES_UNKNOWN);
+	return stmt == NULL ? -1 : store_step_int64(store, stmt);
+}
+
+int64_t store_run_begin(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_RUN_BEGIN);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)started);
+	sqlite3_bind_int64(stmt, 2, (int64_t)ceil(wait));
+	sqlite3_bind_int(stmt, 3, campaign);
+	store_bind_text(stmt, 4, external_sink ? "external" : "in-process");
+	if (store_step_done(store, stmt) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(store->db);
+}
+
+int store_run_end(struct store *store, int64_t run, time_t finished, const char *status)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_RUN_END);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, run);
+	sqlite3_bind_int64(stmt, 2, (int64_t)finished);
+	store_bind_text(stmt, 3, status);
+	return store_step_done(store, stmt);
 }
 
 int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test)

@@ -1,4 +1,6 @@
 /* SQL for what the sink receives: proofs and rejected tokens. */
+#include <string.h>
+
 #include "core/store_internal.h"
 
 static const char SQL_PROOF_INSERT[] =
@@ -8,11 +10,20 @@ static const char SQL_PROOF_INSERT[] =
 static const char SQL_REJECT_INSERT[] =
 	"INSERT INTO sink_rejects(received, peer, token, reason) VALUES(?1, ?2, ?3, ?4)";
 static const char SQL_PROOF_COUNT[] = "SELECT count(*) FROM proofs";
+/* Bound proofs first, then those that match no probe: they prove nothing. */
 static const char SQL_PROOFS_ALL[] =
 	"SELECT token, campaign, address, port, test,"
 	" strftime('%Y-%m-%dT%H:%M:%SZ', token_time, 'unixepoch') AS token_time, peer, helo,"
 	" mail_from, rcpt_to, strftime('%Y-%m-%dT%H:%M:%SZ', received, 'unixepoch') AS received,"
-	" size FROM proofs ORDER BY id";
+	" size, b.probe_id AS probe, b.run_id AS run,"
+	" CASE WHEN b.probe_id IS NULL THEN 'unmatched' ELSE 'bound' END AS status"
+	" FROM proofs LEFT JOIN (SELECT proof_id, min(probe_id) AS probe_id, run_id FROM proof_bindings"
+	" GROUP BY proof_id) b ON b.proof_id = proofs.id"
+	" ORDER BY b.probe_id IS NULL, proofs.id";
+static const char SQL_PROOF_LAST[] = "SELECT coalesce(max(id), 0) FROM proofs";
+static const char SQL_PROOFS_SINCE[] =
+	"SELECT id, token, campaign, address, port, test, peer, received FROM proofs"
+	" WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 int store_proof_put(struct store *store, const struct proof *proof)
 {
@@ -80,4 +91,40 @@ int store_proofs_each(struct store *store, store_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *stmt = store_statement(store, SQL_PROOFS_ALL);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
+}
+
+int64_t store_proof_last_id(struct store *store)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PROOF_LAST);
+	return stmt == NULL ? -1 : store_step_int64(store, stmt);
+}
+
+int64_t store_proofs_since(struct store *store, int64_t after, int limit, store_proof_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_PROOFS_SINCE);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, after);
+	sqlite3_bind_int(stmt, 2, limit);
+	int rc;
+	int64_t last = after;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *address = (const char *)sqlite3_column_text(stmt, 3);
+		struct proof proof = {
+			.token = (const char *)sqlite3_column_text(stmt, 1),
+			.campaign = (uint16_t)sqlite3_column_int(stmt, 2),
+			.port = (uint16_t)sqlite3_column_int(stmt, 4),
+			.test = (uint8_t)sqlite3_column_int(stmt, 5),
+			.peer = (const char *)sqlite3_column_text(stmt, 6),
+			.received = (time_t)sqlite3_column_int64(stmt, 7),
+		};
+		last = sqlite3_column_int64(stmt, 0);
+		/* rows the sink wrote: a malformed one is skipped, never a proof */
+		if (proof.token == NULL || proof.peer == NULL || address == NULL ||
+		    addr_parse(address, strlen(address), &proof.address) != 0)
+			continue;
+		fn(ctx, &proof);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? last : store_error(store, "reading new proofs");
 }

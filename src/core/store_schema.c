@@ -85,6 +85,30 @@ static const char *const migrations[] = {
 	"CREATE INDEX attributions_owner ON attributions(owner_id);",
 	/* 4: transcripts deflated (store_zlib.c): the size is set when the transcript is. */
 	"ALTER TABLE findings ADD COLUMN transcript_size INTEGER;",
+	/* 5: verification runs, and proofs bound to the probes that sent their tokens.
+	 * Each run of verify is a row; its probes and the findings it wrote name it.
+	 * A proof counts only through proof_bindings: the token of a probe whose
+	 * message was not withdrawn, made for that candidate's address and port (the
+	 * token also carries the test id), received inside the probe's window: from
+	 * its start (2 s of clock skew) to its end plus the run's wait for proofs
+	 * plus a grace of 600 s (relays queue). Legacy probes (no run) get a wait of
+	 * 60 s. A proof that binds to no probe is kept, and proves nothing. */
+	"CREATE TABLE verify_runs("
+	"  id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+	"  wait INTEGER NOT NULL, campaign INTEGER NOT NULL, sink TEXT NOT NULL, status TEXT NOT NULL);"
+	"ALTER TABLE probes ADD COLUMN run_id INTEGER REFERENCES verify_runs(id);"
+	"ALTER TABLE findings ADD COLUMN run_id INTEGER REFERENCES verify_runs(id);"
+	"CREATE INDEX probes_run ON probes(run_id);"
+	"CREATE VIEW proof_bindings AS"
+	"  SELECT pr.id AS proof_id, p.id AS probe_id, p.run_id AS run_id, p.candidate_id AS candidate_id,"
+	"  p.test AS test, p.variant AS variant, pr.test AS proof_test, pr.token AS token, pr.peer AS peer,"
+	"  pr.received AS received"
+	/* CROSS JOIN: from the proofs (few) to their probes by token, never a scan of the probes */
+	"  FROM proofs pr CROSS JOIN probes p ON p.token = pr.token"
+	"  JOIN candidates c ON c.id = p.candidate_id AND c.address = pr.address AND c.port = pr.port"
+	"  LEFT JOIN verify_runs r ON r.id = p.run_id"
+	"  WHERE p.outcome IS NOT 'message-withdrawn' AND pr.received >= p.started - 2"
+	"  AND pr.received <= max(p.started, coalesce(p.finished, p.started)) + coalesce(r.wait, 60) + 600;",
 	/* Later migrations go here, each one element, in order. */
 };
 

@@ -25,6 +25,8 @@
 #define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
 #define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
 #define HIT_NONCE_MAX 64
+#define PROOF_POLL_INTERVAL 0.15 /* seconds between looks for an external sink's new proofs */
+#define PROOF_POLL_BATCH 256   /* proofs read per look */
 
 enum target_flags {
 	TARGET_MESSAGE_SENT = 1 << 0, /* a test message went out: never send again */
@@ -99,6 +101,8 @@ struct probe_conn {
 	double deadline;
 	bool connected, tls, tls_up;
 	bool finished;                  /* out of the run, memory freed soon */
+	uint64_t sent_bytes;            /* written (or queued) so far: did on_recorded send the message? */
+	char *unanswered;               /* the token of a message written and not answered yet */
 	uint8_t proof_test;             /* the test id of the proof, when proven */
 	struct transcript transcript;
 	const char *software, *variant;
@@ -128,6 +132,10 @@ struct probe_engine {
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
 	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer, *due_timer;
+	struct event *poll_timer;  /* an external sink: its new proofs, read from the store */
+	struct event *fail_event;  /* the store failed: stop, from the loop */
+	int64_t run_id;            /* this run's row in verify_runs */
+	int64_t proofs_seen;       /* the newest proof id polled */
 	struct due_message *due;   /* test messages waiting for their records' commit */
 	size_t due_len, due_cap;
 	uint32_t conn_serial;      /* connections started so far: each one's serial */
@@ -258,18 +266,37 @@ static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_
 
 /* ---- store writes: batched, except what must survive a crash ---- */
 
+/*
+ * The run cannot go on (a store write failed: a full disk, say): it stops at
+ * once, from the loop (the caller may be a module mid-callback). No message
+ * goes after this: due ones are withdrawn, and no connection or probe starts.
+ */
+static void run_failed(struct probe_engine *e, const char *why)
+{
+	if (e->failed)
+		return;
+	e->failed = true;
+	log_error("verify: %s: stopping (no further test messages or probes)", why);
+	if (e->fail_event != NULL)
+		event_active(e->fail_event, EV_TIMEOUT, 1);
+}
+
+static void store_failed(struct probe_engine *e) { run_failed(e, "the store could not be written"); }
+
 static void store_sync(struct probe_engine *e)
 {
-	if (e->in_transaction && store_commit(e->store) != 0)
-		e->failed = true;
+	if (e->in_transaction && store_commit(e->store) != 0) {
+		store_rollback(e->store); /* what the batch held is lost; nothing went on its strength */
+		store_failed(e);
+	}
 	e->in_transaction = false;
 	/* A sink in another process writes its proofs and target hits here, and
 	 * blocks its whole loop while it waits for the lock: then never hold it. */
-	if (e->options.shared_store)
+	if (e->options.shared_store || e->failed)
 		return;
 	e->in_transaction = store_begin(e->store) == 0;
 	if (!e->in_transaction)
-		e->failed = true;
+		store_failed(e);
 }
 
 /* Heap per connection in flight, sampled while many are open: what one
@@ -285,10 +312,25 @@ static void sample_memory(struct probe_engine *e)
 	}
 }
 
+/* The withdrawal is a courtesy: a record left due gives no verdict either. */
 static void withdraw_message(struct probe_engine *e, const char *token)
 {
-	if (store_probe_answer(e->store, token, "message-withdrawn", "not sent", time(NULL)) != 0)
-		e->failed = true;
+	if (store_probe_answer(e->store, e->run_id, token, "message-withdrawn", "not sent", time(NULL)) != 0)
+		store_failed(e);
+}
+
+/* A test message went out (whatever the server answers, its token may arrive):
+ * it counts, and the run waits for its proof. */
+static void message_went(struct probe_engine *e, struct probe_target *t)
+{
+	/* The run waits for relays' late proofs; a proxy's test waits for its own
+	 * (through a tunnel to our sink the proof overtakes the reply). */
+	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
+		e->awaiting_proof++;
+		t->flags |= TARGET_AWAITING;
+	}
+	t->message_sent_at = e->last_message_at = probe_now();
+	e->stats.messages_sent++;
 }
 
 /* The records of due test messages are durable now: their messages may go.
@@ -301,11 +343,23 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 	e->due_len = 0;
 	for (size_t i = 0; i < len; i++) {
 		const struct due_message *d = &e->due[i];
-		struct probe_conn *c = e->targets[d->target].conn;
-		if (c != NULL && !c->finished && c->serial == d->conn_serial && !e->failed)
-			e->targets[d->target].module->on_recorded(c);
-		else /* the connection ended before its message could go, or the store failed: it never goes */
+		struct probe_target *t = &e->targets[d->target];
+		struct probe_conn *c = t->conn;
+		if (c == NULL || c->finished || c->serial != d->conn_serial || e->failed) {
+			/* the connection ended before its message could go, or the store failed: it never goes */
 			withdraw_message(e, d->token);
+			continue;
+		}
+		uint64_t before = c->sent_bytes;
+		t->module->on_recorded(c);
+		if (c->sent_bytes == before)
+			continue; /* the module withdrew it */
+		message_went(e, t);
+		/* Recorded as written only if no answer comes (conn_free): an answer, the
+		 * usual case, says more and costs one write instead of two. */
+		free(c->unanswered);
+		if ((c->unanswered = strdup(d->token)) == NULL)
+			run_failed(e, "out of memory");
 	}
 }
 
@@ -331,9 +385,10 @@ static void write_finding(struct probe_engine *e, struct probe_target *t, struct
 		.exit_address = ev ? ev->peer : c ? c->proof_peer : NULL,
 		.attempts = t->attempts,
 		.checked = time(NULL),
+		.run = e->run_id,
 	};
 	if (store_finding_put(e->store, &f) != 0)
-		e->failed = true;
+		store_failed(e);
 }
 
 /* ---- connections ---- */
@@ -358,6 +413,7 @@ void probe_transcript(struct probe_conn *c, const char *prefix, const char *text
 void probe_send(struct probe_conn *c, const char *data, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	c->sent_bytes += len;
 	if (!c->tls && evbuffer_get_length(out) == 0) {
 		ssize_t n = send(bufferevent_getfd(c->bev), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == (ssize_t)len)
@@ -430,44 +486,34 @@ size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
 
 /* A test message for this target is on its way: never send another. The
  * server's reply is there when the message went out before the record. */
-static int record_message(struct probe_conn *c, const char *variant, const char *token, const char *reply)
+static int record_message(struct probe_conn *c, const char *variant, const char *token, const char *outcome,
+			  const char *reply)
 {
 	struct probe_engine *e = c->engine;
 	struct probe_target *t = &e->targets[c->target];
 	t->flags |= TARGET_MESSAGE_SENT;
-	return store_probe_put(e->store, t->candidate_id, t->module->family == PROBE_RELAY ? "relay" : "proxy",
-			       variant, token, time(NULL), "message-sent", reply);
-}
-
-static void message_accepted(struct probe_conn *c)
-{
-	struct probe_engine *e = c->engine;
-	struct probe_target *t = &e->targets[c->target];
-	/* The run waits for relays' late proofs; a proxy's test waits for its own
-	 * (through a tunnel to our sink the proof overtakes the reply). */
-	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
-		e->awaiting_proof++;
-		t->flags |= TARGET_AWAITING;
-	}
-	t->message_sent_at = e->last_message_at = probe_now();
-	e->stats.messages_sent++;
+	return store_probe_put(e->store, e->run_id, t->candidate_id,
+			       t->module->family == PROBE_RELAY ? "relay" : "proxy", variant, token, time(NULL), outcome,
+			       reply);
 }
 
 void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
 {
 	struct probe_engine *e = c->engine;
+	if (e->failed)
+		return; /* the run is stopping: the message never goes, the connection is dropped */
 	if (e->due_len == e->due_cap) { /* room first: a record must not miss its list */
 		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
 		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
 		if (grown == NULL) {
-			e->failed = true;
+			run_failed(e, "out of memory");
 			return;
 		}
 		e->due = grown;
 		e->due_cap = cap;
 	}
-	if (record_message(c, variant, token, NULL) != 0) {
-		e->failed = true;
+	if (record_message(c, variant, token, "message-due", NULL) != 0) {
+		store_failed(e);
 		return;
 	}
 	if (e->due_len == 0) {
@@ -482,11 +528,14 @@ void probe_message_due(struct probe_conn *c, const char *variant, const char *to
 
 void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
 {
-	if (accepted)
-		message_accepted(c);
-	if (store_probe_answer(c->engine->store, token, accepted ? "message-sent" : "message-refused", reply,
+	struct probe_engine *e = c->engine;
+	if (c->unanswered != NULL && strcmp(c->unanswered, token) == 0) {
+		free(c->unanswered);
+		c->unanswered = NULL;
+	}
+	if (store_probe_answer(e->store, e->run_id, token, accepted ? "message-sent" : "message-refused", reply,
 			       time(NULL)) != 0)
-		c->engine->failed = true;
+		store_failed(e);
 }
 
 void probe_message_withdrawn(struct probe_conn *c, const char *token)
@@ -497,9 +546,9 @@ void probe_message_withdrawn(struct probe_conn *c, const char *token)
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token, reply) != 0)
-		e->failed = true;
-	message_accepted(c);
+	if (record_message(c, variant, token, "message-sent", reply) != 0)
+		store_failed(e);
+	message_went(e, &e->targets[c->target]);
 	store_sync(e); /* committed now: after a crash, this target must not get a second message */
 }
 
@@ -513,6 +562,7 @@ static void conn_destroy(struct probe_conn *c)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
 	transcript_free(&c->transcript);
+	free(c->unanswered);
 	free(c->proof_token);
 	free(c->proof_peer);
 	free(c);
@@ -527,6 +577,12 @@ static void on_destroy_later(evutil_socket_t fd, short what, void *arg)
 static void conn_free(struct probe_conn *c)
 {
 	struct probe_engine *e = c->engine;
+	if (c->unanswered != NULL) { /* the message went, no answer came: its proof may still */
+		if (store_probe_answer(e->store, e->run_id, c->unanswered, "message-written", NULL, time(NULL)) != 0)
+			store_failed(e);
+		free(c->unanswered);
+		c->unanswered = NULL;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -864,7 +920,8 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 		return true;
 	char peer[ADDR_PORT_STRLEN];
 	uint8_t test;
-	if (store_proof_find(e->store, token, &test, peer, sizeof peer) != 1)
+	/* only a proof of this run's own message (an external sink's, seen in the store) */
+	if (store_proof_find(e->store, e->run_id, token, &test, peer, sizeof peer) != 1)
 		return false;
 	t->flags |= TARGET_PROVEN;
 	e->stats.proofs++;
@@ -1089,7 +1146,7 @@ static int32_t next_candidate(struct probe_engine *e)
 
 static void dispatch(struct probe_engine *e)
 {
-	while (!e->stopping && e->stats.in_flight < e->options.concurrency &&
+	while (!e->stopping && !e->failed && e->stats.in_flight < e->options.concurrency &&
 	       (e->options.rate == 0 || e->start_budget >= 1)) {
 		int32_t index = next_candidate(e);
 		if (index < 0)
@@ -1161,6 +1218,19 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 	struct probe_target *t = &e->targets[index];
 	if (t->flags & TARGET_PROVEN)
 		return;
+	/* Only the token of a message this run recorded proves anything; one made
+	 * by hand (plughole token), or an earlier run's, is kept and ignored. */
+	char variant[64];
+	int bound = store_proof_bound(e->store, e->run_id, proof->token, variant, sizeof variant);
+	if (bound < 0)
+		store_failed(e);
+	if (bound != 1) {
+		char candidate[ADDR_PORT_STRLEN];
+		log_info("verify: the proof for %s delivered by %s matches no test message of this run:"
+			 " it proves nothing",
+			 addr_port_format(&proof->address, proof->port, candidate), proof->peer);
+		return;
+	}
 	t->flags |= TARGET_PROVEN;
 	e->stats.proofs++;
 	if (t->flags & TARGET_AWAITING)
@@ -1174,12 +1244,40 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		e->stats.verdicts[t->verdict]--;
 		t->verdict = (uint8_t)open;
 		e->stats.verdicts[t->verdict]++;
-		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), NULL, proof->token,
-					 proof->peer, proof->received) != 0)
-			e->failed = true;
+		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
+					 proof->token, proof->peer, proof->received) != 0)
+			store_failed(e);
 	}
 	if (e->waiting && e->awaiting_proof == 0)
 		finish_run(e);
+}
+
+/* An external sink writes its proofs to the shared store: read the new ones
+ * (by id, one indexed look) and handle them as the in-process sink's are. */
+static void on_proof_row(void *ctx, const struct proof *proof)
+{
+	probe_engine_proof(ctx, proof);
+}
+
+static void on_poll_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	int64_t last;
+	do {
+		int64_t before = e->proofs_seen;
+		if ((last = store_proofs_since(e->store, before, PROOF_POLL_BATCH, on_proof_row, e)) < 0) {
+			store_failed(e);
+			return;
+		}
+		e->proofs_seen = last;
+		if (last - before < PROOF_POLL_BATCH)
+			break;
+	} while (!e->failed);
+}
+
+static void on_fail_event(evutil_socket_t fd, short what, void *arg)
+{
+	probe_engine_stop(arg);
 }
 
 /* ---- progress ---- */
@@ -1225,6 +1323,8 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
+	e->poll_timer = event_new(base, -1, EV_PERSIST, on_poll_timer, e);
+	e->fail_event = evtimer_new(base, on_fail_event, e);
 	return e;
 }
 
@@ -1297,6 +1397,12 @@ int probe_engine_run(struct probe_engine *e)
 		return -1;
 	}
 	e->started = probe_now();
+	if ((e->run_id = store_run_begin(e->store, time(NULL), e->options.wait, e->options.settings.campaign,
+					 e->options.shared_store)) < 0 ||
+	    (e->options.shared_store && (e->proofs_seen = store_proof_last_id(e->store)) < 0)) {
+		log_error("verify: the store could not be written: not starting");
+		return -1;
+	}
 	store_sync(e);
 	e->heap_base = mallinfo2().uordblks;
 	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
@@ -1309,6 +1415,10 @@ int probe_engine_run(struct probe_engine *e)
 	}
 	if (e->options.progress)
 		event_add(e->progress_timer, &second);
+	if (e->options.shared_store) {
+		struct timeval poll = to_timeval(PROOF_POLL_INTERVAL);
+		event_add(e->poll_timer, &poll);
+	}
 	dispatch(e);
 	check_done(e);
 	event_base_dispatch(e->base);
@@ -1325,9 +1435,16 @@ int probe_engine_run(struct probe_engine *e)
 	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
-	if (e->in_transaction && store_commit(e->store) != 0)
+	event_del(e->poll_timer);
+	if (e->in_transaction && store_commit(e->store) != 0) {
+		store_rollback(e->store);
 		e->failed = true;
+	}
 	e->in_transaction = false;
+	if (!e->failed && store_run_end(e->store, e->run_id, time(NULL), e->stopping ? "stopped" : "done") != 0)
+		e->failed = true;
+	else if (e->failed) /* a last try, to say so: the disk may have room again */
+		store_run_end(e->store, e->run_id, time(NULL), "failed");
 	return e->failed ? -1 : 0;
 }
 
@@ -1377,6 +1494,8 @@ void probe_engine_free(struct probe_engine *e)
 	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
+	event_free(e->poll_timer);
+	event_free(e->fail_event);
 	SSL_CTX_free(e->tls);
 	for (size_t i = 0; i < e->count; i++)
 		evidence_free(e->targets[i].evidence);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # verify stops cleanly on SIGTERM and a second run finishes the rest without
-# a second test message to anyone; an external sink (its own process, over
-# IPv6) proves an IPv6 candidate through the shared store.
+# a second test message to anyone (nor a verdict a crash left no ground for);
+# an external sink (its own process, over IPv6) proves an IPv6 candidate
+# through the shared store.
 # Addresses: lab hosts 127.20.B.N (N = 40..79), sinks 127.0.46.1 and ::1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
@@ -54,6 +55,21 @@ sent_before=$(sqlite3 "$db" "select count(*) from probes")
 verify "127.20.2.77:$port" >"$tmp/fourth.out" 2>"$tmp/fourth.err" || fail "the fourth run failed"
 assert_contains "$(cat "$tmp/fourth.err")" "a relay test message already went to it"
 assert_eq "$(sqlite3 "$db" "select count(*) from probes")" "$sent_before" "no second message to a named candidate"
+
+# A crash between a message's record and its answer leaves the record due: the
+# message may or may not have gone. No verdict (no relay-accepted for a host
+# that may never have had it), no second message, and a warning saying so.
+sqlite3 "$db" "insert into candidates(address, port, family, first_seen, last_seen) values('127.20.2.78', $port, 4, 1, 1);
+  insert into probes(candidate_id, test, variant, token, started, finished, outcome)
+  values(last_insert_rowid(), 'relay', 'plain', 'phdue', 1, 1, 'message-due');"
+sent_before=$(sqlite3 "$db" "select count(*) from probes")
+verify >"$tmp/fifth.out" 2>"$tmp/fifth.err" || fail "the fifth run failed"
+assert_contains "$(cat "$tmp/fifth.out")" "verify: 0 targets"
+assert_contains "$(cat "$tmp/fifth.err")" "1 relays have a test message whose fate is unknown"
+assert_eq "$(sqlite3 "$db" "select count(*) from findings f join candidates c on c.id = f.candidate_id where c.address = '127.20.2.78'")" 0
+verify "127.20.2.78:$port" >"$tmp/sixth.out" 2>"$tmp/sixth.err" || fail "the sixth run failed"
+assert_contains "$(cat "$tmp/sixth.err")" "a relay test message already went to it"
+assert_eq "$(sqlite3 "$db" "select count(*) from probes")" "$sent_before" "no second message after an unknown fate"
 
 # IPv6 and an external sink: `plughole sink` on [::1] is itself the candidate
 # (it takes mail for sink.test), and records the proof in the shared store.
