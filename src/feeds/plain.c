@@ -33,7 +33,7 @@ static int plain_parse_line(struct feed_state *state, const char *line, size_t l
 	return 1;
 }
 
-static int plain_detect(const char *sample, size_t len)
+static int plain_detect(const char *sample, size_t len, const char **evidence)
 {
 	const char *cursor = sample, *end = sample + len, *line;
 	size_t n;
@@ -44,6 +44,7 @@ static int plain_detect(const char *sample, size_t len)
 		struct feed_state state;
 		const char *why;
 		feed_state_init(&state);
+		*evidence = "the first entry is a plain ADDRESS[:PORT], CIDR or FIRST-LAST";
 		return plain_parse_line(&state, line, n, items, &why) == 1 ? 1 : 0;
 	}
 	return 0;

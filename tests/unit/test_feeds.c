@@ -147,7 +147,15 @@ static void detects_formats(void **unused)
 		{"# list\n192.0.2.0/24\n", "plain"},
 		{"$TTL 3600\n192.0.2.1\n", "rbldnsd"},
 		{":127.0.0.2:Open relay\n192.0.2.1\n", "rbldnsd"},
-		{"192.0.2\n", "rbldnsd"},
+		{"192.0.2.1 :127.0.0.2:listed\n", "rbldnsd"},
+		{"192.0.2.1\n!192.0.2.7\n", "rbldnsd"},
+		/* no evidence of a zone: a truncated line, IPv6 first, a ';' line */
+		{"192.0.2\n", "plain"},
+		{"192.0.2.1:25\n192.0.2\n192.0.2.3:587\n", "plain"},
+		{"2001:db8::1\n192.0.2.1:25\n", "plain"},
+		{"[2001:db8::1]:25\n192.0.2\n", "plain"},
+		{"; a list\n192.0.2.1:25\n", "plain"},
+		{"2001:db8::/126\n", "plain"},
 		{"\"timestamp\",\"ip\",\"port\"\n\"t\",\"192.0.2.1\",25\n", "csv"},
 		{"saddr,sport\n192.0.2.1,25\n", "zmap-csv"},
 		{"#masscan\nopen tcp 25 192.0.2.1 1\n", "masscan-list"},
@@ -155,8 +163,16 @@ static void detects_formats(void **unused)
 		{"[\n{   \"ip\": \"192.0.2.1\", \"ports\": [] },\n", "masscan-json"},
 		{"", "plain"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-		assert_string_equal(feed_format_detect(cases[i].sample, strlen(cases[i].sample))->name, cases[i].format);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *why = NULL;
+		const struct feed_format *f = feed_format_detect(cases[i].sample, strlen(cases[i].sample), &why);
+		if (strcmp(f->name, cases[i].format) != 0)
+			fail_msg("%s detected as %s (%s), not %s", cases[i].sample, f->name, why, cases[i].format);
+		assert_non_null(why);
+	}
+	const char *why;
+	feed_format_detect("$TTL 3600\n", 10, &why);
+	assert_string_equal(why, "a '$' directive line");
 	assert_non_null(feed_format_find("zmap"));
 	assert_null(feed_format_find("nessus"));
 }
