@@ -25,4 +25,9 @@ refused "--sink [::1]:2525" --sink "[::1]:2525"
 # Loopback with --allow-loopback, the mapped form included, is accepted.
 out=$(verify --allow-loopback --sink "[::ffff:127.61.0.1]:2525" --target 127.61.0.2:8080 2>"$tmp/err")
 assert_contains "$out" "verify: 0 targets"
+# README's Safety section lists exactly the ranges of data/exclude.conf.
+listed=$(sed -n '/^## Safety/,/^- the ranges of the operator/p' "$PLUGHOLE_SRC/README.md" | sed '$d' | grep -o '`[^`]*`' |
+  tr -d '`' | grep -v '^data/' | sort)
+shipped=$(grep -v '^[[:space:]]*\(#\|$\)' "$PLUGHOLE_DATA/exclude.conf" | awk '{print $1}' | sort)
+assert_eq "$listed" "$shipped" "README's Safety list against data/exclude.conf"
 echo "safety: ok"
