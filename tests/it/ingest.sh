@@ -79,9 +79,9 @@ for f in truncated v6first semicolon; do
   out=$("$PLUGHOLE" --db "$safe/db3" ingest --allow-loopback "$safe/$f.txt" 2>"$safe/err")
   assert_contains "$(cat "$safe/err")" "$f.txt: format plain ("
 done
-assert_contains "$(cat "$safe/err")" "semicolon.txt:1: more than one entry on the line: \"; suspects\""
+assert_contains "$(cat "$safe/err")" "semicolon.txt:1: ';' comments are rbldnsd's, not a plain list's"
 "$PLUGHOLE" --db "$safe/db3" ingest --allow-loopback "$safe/truncated.txt" 2>"$safe/err" >/dev/null
-assert_contains "$(cat "$safe/err")" "truncated.txt:2: not an IP address: \"127.61.1\""
+assert_contains "$(cat "$safe/err")" "truncated.txt:2: a partial address, never expanded in a plain list (a zone? --format rbldnsd): \"127.61.1\""
 assert_eq "$(sqlite3 "$safe/db3" "select group_concat(address || ':' || port, ' ') from (select * from candidates order by address, port)")" \
   "127.61.1.1:2525 127.61.1.2:2526 127.61.1.3:2527 127.61.1.4:2528 ::1:2527"
 # A zone is detected on its evidence, and --format forces the reading.

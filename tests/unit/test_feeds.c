@@ -57,6 +57,12 @@ static void plain_lines(void **state)
 	assert_int_equal(parse1(&feed_plain, "").n, 0);
 	assert_int_equal(parse1(&feed_plain, "192.0.2.1 192.0.2.2").n, -1);
 	assert_int_equal(parse1(&feed_plain, "mail.example.com").n, -1);
+	/* a partial address is a bad line in a plain list, never a /24 */
+	p = parse1(&feed_plain, "192.0.2");
+	assert_int_equal(p.n, -1);
+	assert_non_null(strstr(p.why, "partial address"));
+	assert_int_equal(parse1(&feed_plain, "192.0").n, -1);
+	assert_int_equal(parse1(&feed_plain, "; comment").n, -1);
 	assert_int_equal(parse1(&feed_plain, "192.0.2.1:0").n, -1);
 	p = parse1(&feed_plain, "192.0.2.1/33");
 	assert_int_equal(p.n, -1);
