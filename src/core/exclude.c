@@ -173,7 +173,9 @@ int exclusion_check_destination(const struct exclusion_list *list, const char *o
 	const char *why = exclusion_match(list, addr);
 	if (why == NULL)
 		return 0;
+	struct exclusion_list lifted = *list; /* would --allow-loopback admit it? then say so */
+	lifted.allow_loopback = true;
 	log_error("%s %s: the address is excluded (%s)%s", option, text, why,
-		  list->allow_loopback ? "" : "; loopback is allowed only with --allow-loopback, for tests");
+		  exclusion_match(&lifted, addr) == NULL ? "; loopback only with --allow-loopback, for tests" : "");
 	return -1;
 }

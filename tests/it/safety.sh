@@ -16,10 +16,12 @@ refused() { # refused WHAT ARGS...: exit 1 and an error naming WHAT
 }
 
 refused "--sink 10.0.0.1:25" --allow-loopback --sink 10.0.0.1:25
+refused "--sink 10.0.0.1:25" --sink 10.0.0.1:25
+assert_not_contains "$(cat "$tmp/err")" "--allow-loopback"
 refused "--target 169.254.169.254:80" --allow-loopback --sink 127.61.0.1:2525 --target 169.254.169.254:80
 refused "--target [64:ff9b::a9fe:a9fe]:80" --allow-loopback --sink 127.61.0.1:2525 --target "[64:ff9b::a9fe:a9fe]:80"
 refused "--sink 127.61.0.1:2525" --sink 127.61.0.1:2525
-assert_contains "$(cat "$tmp/err")" "loopback is allowed only with --allow-loopback"
+assert_contains "$(cat "$tmp/err")" "loopback only with --allow-loopback"
 refused "--sink [::1]:2525" --sink "[::1]:2525"
 
 # Loopback with --allow-loopback, the mapped form included, is accepted.
