@@ -143,6 +143,14 @@ static int rbldnsd_detect(const char *sample, size_t len, const char **evidence)
 			*evidence = "an entry followed by its own ':value'";
 			return 3;
 		}
+		/* "1.2.3.4:127.0.0.2:text": after an IPv4 entry, two colons; ADDR:PORT has one */
+		const char *colon = memchr(line, ':', entry);
+		if (colon != NULL && memchr(line, '.', (size_t)(colon - line)) != NULL &&
+		    memchr(colon + 1, ':', (size_t)(line + entry - colon - 1)) != NULL &&
+		    rbldnsd_parse_line(&state, line, (size_t)(colon - line), items, &why) == 1) {
+			*evidence = "an entry with its ':value:text' right after";
+			return 3;
+		}
 	}
 	return 0;
 }

@@ -155,6 +155,8 @@ static void detects_formats(void **unused)
 		{":127.0.0.2:Open relay\n192.0.2.1\n", "rbldnsd"},
 		{"192.0.2.1 :127.0.0.2:listed\n", "rbldnsd"},
 		{"192.0.2.1\n!192.0.2.7\n", "rbldnsd"},
+		{"192.0.2.9:127.0.0.2:listed\n", "rbldnsd"},
+		{"192.0.2.9:25\n192.0.2.10:2525\n", "plain"},
 		/* no evidence of a zone: a truncated line, IPv6 first, a ';' line */
 		{"192.0.2\n", "plain"},
 		{"192.0.2.1:25\n192.0.2\n192.0.2.3:587\n", "plain"},
