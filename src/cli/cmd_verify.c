@@ -423,6 +423,12 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
 	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
 		goto out;
+	/* Peers are told to connect to the sink and the targets: they obey the list too. */
+	if (exclusion_check_destination(&run.exclusions, "--sink", sink_listen, &o.settings.sink_address) != 0)
+		goto out;
+	for (size_t i = 0; i < target_count; i++)
+		if (exclusion_check_destination(&run.exclusions, "--target", targets[i], &o.settings.target_address[i]) != 0)
+			goto out;
 	if (store_findings_reconcile(store) < 0)
 		goto out;
 	int64_t unknown = store_messages_unknown(store);

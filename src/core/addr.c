@@ -121,7 +121,8 @@ int addr_port_parse(const char *s, size_t len, struct addr *out, uint16_t *port,
 			return -1;
 		}
 		size_t inner = (size_t)(close - s) - 1;
-		if (addr_parse(s + 1, inner, out) != 0 || addr_is_v4(out)) {
+		/* IPv6 notation inside, which includes the mapped form [::ffff:a.b.c.d] */
+		if (memchr(s + 1, ':', inner) == NULL || addr_parse(s + 1, inner, out) != 0) {
 			*why = "not an IPv6 address inside []";
 			return -1;
 		}
@@ -162,10 +163,10 @@ bool addr_next(struct addr *a)
 	return false;
 }
 
-int range_from_prefix(struct range *r, const struct addr *base, int prefix_len)
+/* bits: the prefix length over all 128 bits of the one address space. */
+static int range_from_bits(struct range *r, const struct addr *base, int bits)
 {
-	int bits = addr_is_v4(base) ? prefix_len + 96 : prefix_len;
-	if (prefix_len < 0 || bits > 128 || (addr_is_v4(base) && prefix_len > 32))
+	if (bits < 0 || bits > 128)
 		return -1;
 	r->first = *base;
 	r->last = *base;
@@ -176,6 +177,13 @@ int range_from_prefix(struct range *r, const struct addr *base, int prefix_len)
 		r->last.bytes[i] |= (uint8_t)~mask;
 	}
 	return 0;
+}
+
+int range_from_prefix(struct range *r, const struct addr *base, int prefix_len)
+{
+	if (addr_is_v4(base))
+		return prefix_len < 0 || prefix_len > 32 ? -1 : range_from_bits(r, base, prefix_len + 96);
+	return range_from_bits(r, base, prefix_len);
 }
 
 static size_t trim_len(const char *s, size_t len)
@@ -210,7 +218,9 @@ int range_parse(const char *s, size_t len, struct range *out, const char **why)
 			}
 			prefix = prefix * 10 + (c - '0');
 		}
-		if (range_from_prefix(out, &base, prefix) != 0) {
+		/* The notation sets the family: "::ffff:0:0/96" counts over 128 bits, "10.0.0.0/8" over 32. */
+		bool v6_notation = memchr(s, ':', alen) != NULL;
+		if ((v6_notation ? range_from_bits(out, &base, prefix) : range_from_prefix(out, &base, prefix)) != 0) {
 			*why = "prefix length out of range";
 			return -1;
 		}

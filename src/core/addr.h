@@ -38,6 +38,7 @@ const char *addr_port_format(const struct addr *a, uint16_t port, char buf[ADDR_
 
 /*
  * "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT" (a bare IPv6 address has no port).
+ * [V6] is IPv6 notation, the mapped "[::ffff:a.b.c.d]:port" included.
  * *port is set to 0 when none is given. 0 on success, -1 with *why set.
  */
 int addr_port_parse(const char *s, size_t len, struct addr *out, uint16_t *port, const char **why);
@@ -50,7 +51,8 @@ bool addr_next(struct addr *a);
 
 /* Prefix length in the family's own terms (0..32 for IPv4, 0..128 for IPv6). */
 int range_from_prefix(struct range *r, const struct addr *base, int prefix_len);
-/* "ADDR", "ADDR/LEN" or "FIRST-LAST" (spaces around '-' allowed). */
+/* "ADDR", "ADDR/LEN" or "FIRST-LAST" (spaces around '-' allowed). LEN counts
+ * in the notation's family: "10.0.0.0/8" over 32 bits, "::ffff:0:0/96" over 128. */
 int range_parse(const char *s, size_t len, struct range *out, const char **why);
 bool range_contains(const struct range *r, const struct addr *a);
 /* Number of addresses, saturated at UINT64_MAX. */

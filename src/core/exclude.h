@@ -2,7 +2,8 @@
  * The exclusion list: ranges that are never probed. The default file holds
  * IANA special-purpose space; operators add opt-out files of their own.
  * The most specific matching line decides, so "--allow-loopback" can lift
- * 127.0.0.0/8 and ::1 without lifting the ranges around them.
+ * 127.0.0.0/8 and ::1 without lifting the ranges around them. IPv6 forms
+ * that carry an IPv4 address (NAT64, IPv4-compatible) are checked by it too.
  */
 #ifndef PLUGHOLE_EXCLUDE_H
 #define PLUGHOLE_EXCLUDE_H
@@ -14,7 +15,7 @@
 
 struct exclusion_rule {
 	char *reason; /* "file:line: text" */
-	bool loopback;
+	bool loopback; /* the range is exactly 127.0.0.0/8 or ::1: --allow-loopback lifts it */
 };
 
 struct exclusion_list {
@@ -30,6 +31,13 @@ void exclusion_free(struct exclusion_list *list);
 int exclusion_load(struct exclusion_list *list, const char *path);
 /* The reason addr is excluded, or NULL when it may be probed. */
 const char *exclusion_match(const struct exclusion_list *list, const struct addr *addr);
+/*
+ * Where plughole itself tells a peer to send traffic (verify's --sink and
+ * --target) obeys the list like a candidate. 0 when addr may be used;
+ * otherwise -1 after an error naming option, text and the rule.
+ */
+int exclusion_check_destination(const struct exclusion_list *list, const char *option, const char *text,
+				const struct addr *addr);
 /* Loads the default list plus an optional opt-out file; builds the set. */
 int exclusion_load_defaults(struct exclusion_list *list, const char *optout_path, bool allow_loopback);
 

@@ -127,7 +127,7 @@ static int csv_parse_line(struct feed_state *state, const char *line, size_t len
 	return 1;
 }
 
-static int header_score(const char *sample, size_t len, const char *first_name)
+static int header_score(const char *sample, size_t len, const char *first_name, const char **evidence)
 {
 	const char *cursor = sample, *line;
 	size_t n;
@@ -141,12 +141,19 @@ static int header_score(const char *sample, size_t len, const char *first_name)
 	size_t first = strlen(first_name);
 	if (first_name[0] != '\0' && (n < first || strncasecmp(line, first_name, first) != 0))
 		return 0;
+	*evidence = first_name[0] ? "a header starting with saddr" : "a header naming an address column";
 	return 5;
 }
 
-static int csv_detect(const char *sample, size_t len) { return header_score(sample, len, ""); }
+static int csv_detect(const char *sample, size_t len, const char **evidence)
+{
+	return header_score(sample, len, "", evidence);
+}
 /* ZMap's CSV starts with saddr; it wins over plain CSV by one. */
-static int zmap_csv_detect(const char *sample, size_t len) { return header_score(sample, len, "saddr") ? 6 : 0; }
+static int zmap_csv_detect(const char *sample, size_t len, const char **evidence)
+{
+	return header_score(sample, len, "saddr", evidence) ? 6 : 0;
+}
 
 const struct feed_format feed_csv = {
 	.name = "csv",

@@ -16,15 +16,18 @@ const struct feed_format *feed_format_find(const char *name)
 	return NULL;
 }
 
-const struct feed_format *feed_format_detect(const char *sample, size_t len)
+const struct feed_format *feed_format_detect(const char *sample, size_t len, const char **why)
 {
 	const struct feed_format *best = &feed_plain;
 	int best_score = 0;
+	*why = "no format's evidence in the first lines: plain, the default";
 	for (size_t i = 0; i < feed_format_count; i++) {
-		int score = feed_formats[i]->detect ? feed_formats[i]->detect(sample, len) : 0;
+		const char *evidence = NULL;
+		int score = feed_formats[i]->detect ? feed_formats[i]->detect(sample, len, &evidence) : 0;
 		if (score > best_score) {
 			best = feed_formats[i];
 			best_score = score;
+			*why = evidence;
 		}
 	}
 	return best;

@@ -32,16 +32,18 @@ struct feed_state {
 struct feed_format {
 	const char *name;
 	const char *description;
-	/* Positive when the first lines look like this format; higher wins. */
-	int (*detect)(const char *sample, size_t len);
+	/* Positive when the first lines hold this format's evidence, named in *why
+	 * (a static text); higher wins. */
+	int (*detect)(const char *sample, size_t len, const char **why);
 	/* Returns the number of items (0 for comments, headers, directives) or -1 with *why set. */
 	int (*parse_line)(struct feed_state *state, const char *line, size_t len,
 			  struct feed_item items[FEED_MAX_ITEMS], const char **why);
 };
 
 const struct feed_format *feed_format_find(const char *name);
-/* The best match for the sample (the first few KiB of the input); never NULL: plain as a last resort. */
-const struct feed_format *feed_format_detect(const char *sample, size_t len);
+/* The best match for the sample (the first few KiB of the input), *why the
+ * evidence; never NULL: plain as a last resort. */
+const struct feed_format *feed_format_detect(const char *sample, size_t len, const char **why);
 void feed_state_init(struct feed_state *state);
 /* All formats, for usage text. */
 extern const struct feed_format *const feed_formats[];

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/escape.h"
 #include "core/linereader.h"
 #include "core/log.h"
 
@@ -28,8 +29,9 @@ static void report_bad_line(struct ingest_run *run, unsigned long lineno, const 
 	run->counts->bad++;
 	if (run->reported++ >= INGEST_MAX_REPORTED)
 		return;
-	int shown = len > 80 ? 80 : (int)len;
-	log_warn("%s:%lu: %s: \"%.*s%s\"", run->name, lineno, why, shown, line, len > 80 ? "..." : "");
+	char shown[ESCAPE_SIZE(80)]; /* the file's bytes, never raw to the terminal */
+	escape_text(shown, sizeof shown, line, len > 80 ? 80 : len);
+	log_warn("%s:%lu: %s: \"%s%s\"", run->name, lineno, why, shown, len > 80 ? "..." : "");
 }
 
 static int store_one(struct ingest_run *run, const struct addr *address, uint16_t port)
@@ -160,12 +162,13 @@ int ingest_stream(const struct ingest_options *options, FILE *in, const char *na
 	run.format = options->format;
 	long start = ftell(in); /* -1 for pipes: no second pass there */
 	linereader_init(reader, in);
+	const char *why = "forced by --format";
 	if (run.format == NULL) {
 		size_t sample_len;
 		const char *sample = linereader_peek(reader, &sample_len);
-		run.format = feed_format_detect(sample, sample_len);
-		log_info("%s: format %s", name, run.format->name);
+		run.format = feed_format_detect(sample, sample_len, &why);
 	}
+	log_info("%s: format %s (%s)", name, run.format->name, why);
 	if (run.format == &feed_rbldnsd && start >= 0 && fseek(in, start, SEEK_SET) == 0) {
 		collect_exclusions(&run, in);
 		fseek(in, start, SEEK_SET);

@@ -44,14 +44,17 @@ static int list_parse_line(struct feed_state *state, const char *line, size_t le
 	return 1;
 }
 
-static int list_detect(const char *sample, size_t len)
+static int list_detect(const char *sample, size_t len, const char **evidence)
 {
 	const char *cursor = sample, *line;
 	size_t n;
 	if ((line = feed_sample_line(&cursor, sample + len, &n)) == NULL)
 		return 0;
-	if (n >= 8 && memcmp(line, "#masscan", 8) == 0)
+	if (n >= 8 && memcmp(line, "#masscan", 8) == 0) {
+		*evidence = "a '#masscan' first line";
 		return 10;
+	}
+	*evidence = "an 'open tcp PORT ADDRESS' first line";
 	return n > 9 && memcmp(line, "open tcp ", 9) == 0 ? 8 : 0;
 }
 
@@ -107,13 +110,14 @@ static int json_parse_line(struct feed_state *state, const char *line, size_t le
 	return count;
 }
 
-static int json_detect(const char *sample, size_t len)
+static int json_detect(const char *sample, size_t len, const char **evidence)
 {
 	const char *cursor = sample, *line;
 	size_t n;
 	while ((line = feed_sample_line(&cursor, sample + len, &n)) != NULL) {
 		if (line[0] == '[' && n == 1)
 			continue;
+		*evidence = "a JSON object with \"ip\" first";
 		return line[0] == '{' && n > 6 && memmem(line, n, "\"ip\"", 4) != NULL ? 10 : 0;
 	}
 	return 0;

@@ -109,21 +109,48 @@ static int rbldnsd_parse_line(struct feed_state *state, const char *line, size_t
 	return parse_ip4_entry(p, entry_len, &item->range, why) == 0 ? 1 : -1;
 }
 
-static int rbldnsd_detect(const char *sample, size_t len)
+/*
+ * Only what no plain list holds is evidence: a "$" directive, a ":value:text"
+ * line, a "!" exclusion, an entry followed by its own ":value". A partial
+ * address ("10.1.2") is not: in a plain list it is a truncated line, and read
+ * as a zone it would become a whole /24. Neither is a ';' comment or IPv6.
+ */
+static int rbldnsd_detect(const char *sample, size_t len, const char **evidence)
 {
 	const char *cursor = sample, *end = sample + len, *line;
 	size_t n;
-	int lines = 0;
-	while ((line = feed_sample_line(&cursor, end, &n)) != NULL && lines++ < 50) {
-		if (line[0] == '$' || line[0] == '!' || line[0] == ';' || (line[0] == ':' && n > 1 && line[1] != ':'))
+	for (int lines = 0; (line = feed_sample_line(&cursor, end, &n)) != NULL && lines < 50; lines++) {
+		if (line[0] == '$' && n > 1 && line[1] >= 'A' && line[1] <= 'Z') {
+			*evidence = "a '$' directive line";
 			return 3;
-		/* a partial address such as "10.1.2" is rbldnsd's and no other format's */
-		size_t entry = feed_field_len(line, line + n, " \t:/-");
-		int dots = 0;
-		for (size_t i = 0; i < entry && i < n; i++)
-			dots += line[i] == '.';
-		if (entry > 0 && line[0] >= '0' && line[0] <= '9' && dots < 3 && memchr(line, ',', n) == NULL)
+		}
+		if (line[0] == ':' && n > 1 && line[1] != ':') {
+			*evidence = "a ':value:text' line";
 			return 3;
+		}
+		struct feed_item items[FEED_MAX_ITEMS];
+		struct feed_state state;
+		const char *why;
+		feed_state_init(&state);
+		if (line[0] == '!' && rbldnsd_parse_line(&state, line, n, items, &why) == 1) {
+			*evidence = "a '!' exclusion line";
+			return 3;
+		}
+		size_t entry = feed_field_len(line, line + n, " \t");
+		const char *value = feed_skip_space(line + entry, line + n);
+		if (entry < n && value < line + n && *value == ':' &&
+		    rbldnsd_parse_line(&state, line, entry, items, &why) == 1) {
+			*evidence = "an entry followed by its own ':value'";
+			return 3;
+		}
+		/* "1.2.3.4:127.0.0.2:text": after an IPv4 entry, two colons; ADDR:PORT has one */
+		const char *colon = memchr(line, ':', entry);
+		if (colon != NULL && memchr(line, '.', (size_t)(colon - line)) != NULL &&
+		    memchr(colon + 1, ':', (size_t)(line + entry - colon - 1)) != NULL &&
+		    rbldnsd_parse_line(&state, line, (size_t)(colon - line), items, &why) == 1) {
+			*evidence = "an entry with its ':value:text' right after";
+			return 3;
+		}
 	}
 	return 0;
 }

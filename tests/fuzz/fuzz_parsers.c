@@ -119,7 +119,7 @@ static void fuzz_feeds(const char *s, size_t n)
 {
 	struct feed_item items[FEED_MAX_ITEMS];
 	const char *why;
-	feed_format_detect(s, n);
+	feed_format_detect(s, n, &why);
 	for (size_t f = 0; f < feed_format_count; f++) {
 		struct feed_state state;
 		feed_state_init(&state);

@@ -48,4 +48,52 @@ assert_eq "$rc" 1
 assert_contains "$(cat "$tmp/err")" "absent.txt: No such file or directory"
 assert_eq "$rc2" 2
 assert_eq "$(sqlite3 "$db" "select count(*) from candidates")" 383
+# Safety (issue 11). Nothing verifies these stores: public and private
+# addresses here are parser input only.
+safe="$tmp/safe"; mkdir -p "$safe/loopback-data"
+cp "$PLUGHOLE_DATA/exclude.conf" "$safe/loopback-data/"
+# --allow-loopback lifts 127/8 and ::1 by their ranges: a data directory or an
+# opt-out comment that says "loopback" lifts nothing else.
+printf '10.0.0.1\n192.168.1.1\n224.0.0.1\n169.254.169.254\n11.0.0.1\n127.61.0.1\n[::1]:2525\n' >"$safe/mixed.txt"
+printf '11.0.0.0/8 not a loopback host\n' >"$safe/optout"
+printf '[safety]\noptout = %s\n' "$safe/optout" >"$safe/plughole.conf"
+out=$(PLUGHOLE_DATA="$safe/loopback-data" "$PLUGHOLE" --config "$safe/plughole.conf" --db "$safe/db1" \
+  ingest --allow-loopback "$safe/mixed.txt" 2>/dev/null)
+assert_contains "$out" "7 lines, 2 taken, 5 excluded, 0 duplicate, 0 bad"
+assert_eq "$(sqlite3 "$safe/db1" "select group_concat(address, ' ') from (select address from candidates order by address)")" "127.61.0.1 ::1"
+
+# NAT64 and IPv4-compatible forms obey the IPv4 address they carry; the
+# mapped form is a valid [ADDR]:PORT entry.
+printf '64:ff9b::10.0.0.1\n::127.0.0.1\n::192.168.1.1\n::a9fe:a9fe\n64:ff9b::127.61.0.3\n[::ffff:127.61.0.2]:2525\n' >"$safe/embedded.txt"
+out=$("$PLUGHOLE" --db "$safe/db2" ingest --allow-loopback "$safe/embedded.txt" 2>"$safe/err")
+assert_contains "$out" "6 lines, 1 taken, 5 excluded, 0 duplicate, 0 bad"
+assert_eq "$(sqlite3 "$safe/db2" "select address || ':' || port from candidates")" "127.61.0.2:2525"
+
+# A plain list is never read as an rbldnsd zone on ambiguous evidence: a
+# truncated line is a bad line (no /24 from it, ports kept), an IPv6 first
+# line or a ';' line changes nothing; the choice and its reason are said.
+printf '127.61.1.1:2525\n127.61.1\n127.61.1.2:2526\n' >"$safe/truncated.txt"
+printf '[::1]:2527\n127.61.1.3:2527\n127.61.2\n' >"$safe/v6first.txt"
+printf '; suspects\n127.61.1.4:2528\n' >"$safe/semicolon.txt"
+for f in truncated v6first semicolon; do
+  out=$("$PLUGHOLE" --db "$safe/db3" ingest --allow-loopback "$safe/$f.txt" 2>"$safe/err")
+  assert_contains "$(cat "$safe/err")" "$f.txt: format plain ("
+done
+assert_contains "$(cat "$safe/err")" "semicolon.txt:1: ';' comments are rbldnsd's, not a plain list's"
+"$PLUGHOLE" --db "$safe/db3" ingest --allow-loopback "$safe/truncated.txt" 2>"$safe/err" >/dev/null
+assert_contains "$(cat "$safe/err")" "truncated.txt:2: a partial address, never expanded in a plain list (a zone? --format rbldnsd): \"127.61.1\""
+assert_eq "$(sqlite3 "$safe/db3" "select group_concat(address || ':' || port, ' ') from (select * from candidates order by address, port)")" \
+  "127.61.1.1:2525 127.61.1.2:2526 127.61.1.3:2527 127.61.1.4:2528 ::1:2527"
+# A zone is detected on its evidence, and --format forces the reading.
+"$PLUGHOLE" --db "$safe/db4" ingest --allow-loopback "$demo/dnsbl-relays.rbldnsd" 2>"$safe/err" >/dev/null
+assert_contains "$(cat "$safe/err")" "format rbldnsd (a '\$' directive line)"
+out=$("$PLUGHOLE" --db "$safe/db4" ingest --allow-loopback --format rbldnsd --port 2529 "$safe/truncated.txt" 2>"$safe/err")
+assert_contains "$(cat "$safe/err")" "truncated.txt: format rbldnsd (forced by --format)"
+assert_contains "$out" "3 lines, 256 taken, 0 excluded, 2 duplicate, 0 bad"  # 127.61.1 is a /24 there
+
+# A bad line is shown escaped: no control byte reaches the terminal.
+printf '127.61.3.1:2525\n\033]0;owned\007\033[2J\\"\n' >"$safe/hostile.txt"
+"$PLUGHOLE" --db "$safe/db5" ingest --allow-loopback "$safe/hostile.txt" 2>"$safe/err" >/dev/null
+assert_contains "$(cat "$safe/err")" 'hostile.txt:2: not an IP address: "\x1b]0;owned\x07\x1b[2J\\\""'
+assert_eq "$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$safe/err" || true)" 0
 echo "ingest: ok"

@@ -94,6 +94,28 @@ static void parses_ranges(void **state)
 	assert_int_not_equal(range_parse("1.2.3.4/", 8, &r, &why), 0);
 }
 
+/* The IPv4-mapped notation is IPv6 notation: a [] operand, a prefix over 128 bits. */
+static void parses_mapped_notation(void **state)
+{
+	struct addr a;
+	struct range r;
+	uint16_t port;
+	const char *why;
+	char buf[ADDR_PORT_STRLEN];
+	const char *op = "[::ffff:192.0.2.7]:2525";
+	assert_int_equal(addr_port_parse(op, strlen(op), &a, &port, &why), 0);
+	assert_true(addr_is_v4(&a));
+	assert_int_equal(port, 2525);
+	assert_string_equal(addr_port_format(&a, port, buf), "192.0.2.7:2525");
+	assert_int_equal(addr_port_parse("[::ffff:c000:207]", 17, &a, &port, &why), 0);
+	assert_int_equal(addr_v4(&a), 0xc0000207u);
+	assert_int_equal(range_parse("::ffff:0:0/96", 13, &r, &why), 0);
+	assert_string_equal(range_format(&r, buf, sizeof buf), "0.0.0.0-255.255.255.255");
+	assert_int_equal(range_parse("::ffff:10.0.0.0/104", 19, &r, &why), 0);
+	assert_string_equal(range_format(&r, buf, sizeof buf), "10.0.0.0-10.255.255.255");
+	assert_int_not_equal(range_parse("::ffff:0:0/129", 14, &r, &why), 0);
+}
+
 static void next_address_carries(void **state)
 {
 	struct addr a = A("10.0.0.255");
@@ -148,6 +170,7 @@ int main(void)
 		cmocka_unit_test(parses_and_prints_ipv6),
 		cmocka_unit_test(parses_address_with_port),
 		cmocka_unit_test(parses_ranges),
+		cmocka_unit_test(parses_mapped_notation),
 		cmocka_unit_test(next_address_carries),
 		cmocka_unit_test(rangeset_finds_smallest_enclosing),
 	};

@@ -57,6 +57,12 @@ static void plain_lines(void **state)
 	assert_int_equal(parse1(&feed_plain, "").n, 0);
 	assert_int_equal(parse1(&feed_plain, "192.0.2.1 192.0.2.2").n, -1);
 	assert_int_equal(parse1(&feed_plain, "mail.example.com").n, -1);
+	/* a partial address is a bad line in a plain list, never a /24 */
+	p = parse1(&feed_plain, "192.0.2");
+	assert_int_equal(p.n, -1);
+	assert_non_null(strstr(p.why, "partial address"));
+	assert_int_equal(parse1(&feed_plain, "192.0").n, -1);
+	assert_int_equal(parse1(&feed_plain, "; comment").n, -1);
 	assert_int_equal(parse1(&feed_plain, "192.0.2.1:0").n, -1);
 	p = parse1(&feed_plain, "192.0.2.1/33");
 	assert_int_equal(p.n, -1);
@@ -147,7 +153,17 @@ static void detects_formats(void **unused)
 		{"# list\n192.0.2.0/24\n", "plain"},
 		{"$TTL 3600\n192.0.2.1\n", "rbldnsd"},
 		{":127.0.0.2:Open relay\n192.0.2.1\n", "rbldnsd"},
-		{"192.0.2\n", "rbldnsd"},
+		{"192.0.2.1 :127.0.0.2:listed\n", "rbldnsd"},
+		{"192.0.2.1\n!192.0.2.7\n", "rbldnsd"},
+		{"192.0.2.9:127.0.0.2:listed\n", "rbldnsd"},
+		{"192.0.2.9:25\n192.0.2.10:2525\n", "plain"},
+		/* no evidence of a zone: a truncated line, IPv6 first, a ';' line */
+		{"192.0.2\n", "plain"},
+		{"192.0.2.1:25\n192.0.2\n192.0.2.3:587\n", "plain"},
+		{"2001:db8::1\n192.0.2.1:25\n", "plain"},
+		{"[2001:db8::1]:25\n192.0.2\n", "plain"},
+		{"; a list\n192.0.2.1:25\n", "plain"},
+		{"2001:db8::/126\n", "plain"},
 		{"\"timestamp\",\"ip\",\"port\"\n\"t\",\"192.0.2.1\",25\n", "csv"},
 		{"saddr,sport\n192.0.2.1,25\n", "zmap-csv"},
 		{"#masscan\nopen tcp 25 192.0.2.1 1\n", "masscan-list"},
@@ -155,8 +171,16 @@ static void detects_formats(void **unused)
 		{"[\n{   \"ip\": \"192.0.2.1\", \"ports\": [] },\n", "masscan-json"},
 		{"", "plain"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-		assert_string_equal(feed_format_detect(cases[i].sample, strlen(cases[i].sample))->name, cases[i].format);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *why = NULL;
+		const struct feed_format *f = feed_format_detect(cases[i].sample, strlen(cases[i].sample), &why);
+		if (strcmp(f->name, cases[i].format) != 0)
+			fail_msg("%s detected as %s (%s), not %s", cases[i].sample, f->name, why, cases[i].format);
+		assert_non_null(why);
+	}
+	const char *why;
+	feed_format_detect("$TTL 3600\n", 10, &why);
+	assert_string_equal(why, "a '$' directive line");
 	assert_non_null(feed_format_find("zmap"));
 	assert_null(feed_format_find("nessus"));
 }
