@@ -11,6 +11,7 @@
 #include "attrib/load.h"
 #include "attrib/rdap.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "cli/output.h"
 #include "core/paths.h"
 
@@ -157,17 +158,24 @@ static int attribute_bootstrap(int argc, char **argv)
 int cmd_attribute(struct cli *cli, int argc, char **argv)
 {
 	if (argc >= 2 && argv[1][0] != '-') {
+		/* As main.c's command table: each sub-verb says how it opens the store. */
 		static const struct {
 			const char *name;
 			int (*run)(struct cli *, int, char **);
+			enum store_mode store;
 		} subs[] = {
-		    {"load", attribute_load}, {"sources", attribute_sources}, {"remove", attribute_remove}};
+		    {"load", attribute_load, STORE_CREATE},
+		    {"sources", attribute_sources, STORE_READ},
+		    {"remove", attribute_remove, STORE_UPDATE},
+		};
 		cli_reset_getopt();
 		if (strcmp(argv[1], "bootstrap") == 0)
 			return attribute_bootstrap(argc - 1, argv + 1);
 		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-			if (strcmp(argv[1], subs[i].name) == 0)
+			if (strcmp(argv[1], subs[i].name) == 0) {
+				cli->store_mode = subs[i].store;
 				return subs[i].run(cli, argc - 1, argv + 1);
+			}
 		return command_usage_error("attribute", "'%s' is not load, sources, remove or bootstrap",
 					   argv[1]);
 	}
@@ -213,10 +221,14 @@ int cmd_attribute(struct cli *cli, int argc, char **argv)
 	if (store == NULL)
 		return EXIT_FAILURE_;
 	struct attrib_assign_report r;
+	cli_signals_catch(); /* a stop keeps what is resolved: RDAP runs are long */
+	o.stop = cli_stop_flag();
 	int rc = attrib_assign(store, &o, &r);
 	store_close(store);
 	if (rc != 0)
 		return EXIT_FAILURE_;
+	if (r.stopped)
+		printf("stopped: ");
 	printf("attributed %zu of %zu findings (index: %zu ranges, %.1f MB, built in %.2f s; resolved in "
 	       "%.2f s)\n",
 	       r.attributed, r.findings, r.index_ranges, (double)r.index_bytes / 1e6, r.index_seconds,

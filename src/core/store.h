@@ -18,9 +18,21 @@
 
 struct store;
 
+/*
+ * How a verb opens the store. CREATE makes it when absent (ingest, verify,
+ * sink, attribute load); UPDATE and READ want one that exists, so a mistyped
+ * --db is an error, not a new empty store; READ opens it read-only, so a store
+ * in a read-only file or directory can still be read.
+ */
+enum store_mode { STORE_CREATE, STORE_UPDATE, STORE_READ };
+
+struct store *store_open_mode(const char *path, enum store_mode mode);
+/* store_open_mode(path, STORE_CREATE) */
 struct store *store_open(const char *path);
 void store_close(struct store *store);
 int store_schema_version(struct store *store);
+/* The version this plughole's migrations bring a store to. */
+int store_schema_latest(void);
 
 /* Batches writes; begin is IMMEDIATE so a second writer waits instead of failing late. */
 int store_begin(struct store *store);
