@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/interrupt.h"
 #include "cli/output.h"
+#include "core/log.h"
 #include "core/paths.h"
 
 const char usage_attribute[] =
@@ -49,6 +50,8 @@ const char usage_attribute[] =
     "sources: the loaded snapshots; TSV columns: source, format, registry, file,\n"
     "  loaded, bytes, objects, ranges, handles, malformed, skipped.\n"
     "remove: drops the snapshots of the SOURCEs named.\n"
+    "Loading or removing a snapshot drops every attribution (each rests on all the\n"
+    "snapshots): the next 'plughole attribute' redoes them with the data as it is.\n"
     "bootstrap: downloads the IANA RDAP bootstrap files (ipv4.json, ipv6.json)\n"
     "  --from URL        where from (default https://data.iana.org/rdap/)\n"
     "  --to DIR          where to (default: data/rdap)\n";
@@ -62,6 +65,15 @@ enum {
 	OPT_RDAP_TTL,
 	OPT_RDAP_TIMEOUT
 };
+
+/* After a snapshot changed: the attributions it dropped (see store.h) wait to be redone. */
+static void say_pending(struct store *store)
+{
+	struct store_attribution_counts counts;
+	if (store_attribution_counts(store, &counts) == 0 && counts.pending > 0)
+		log_info("%lld findings wait for 'plughole attribute' (again: the registry data changed)",
+			 (long long)counts.pending);
+}
 
 static int attribute_load(struct cli *cli, int argc, char **argv)
 {
@@ -103,6 +115,7 @@ static int attribute_load(struct cli *cli, int argc, char **argv)
 		       (unsigned long long)s.skipped, (double)s.bytes / 1e6, seconds,
 		       seconds > 0 ? (double)s.bytes / 1e6 / seconds : 0.0, s.parse_seconds, s.store_seconds);
 	}
+	say_pending(store);
 	store_close(store);
 	return rc;
 }
@@ -128,6 +141,7 @@ static int attribute_remove(struct cli *cli, int argc, char **argv)
 			rc = EXIT_FAILURE_;
 		}
 	}
+	say_pending(store);
 	store_close(store);
 	return rc;
 }

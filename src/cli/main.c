@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{"attribute", cmd_attribute, "each finding's owner, abuse contact, AS, agency", usage_attribute,
 	 STORE_UPDATE},
 	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners, STORE_READ},
-	/* with --rdap, whois writes the RDAP cache: cmd_whois.c asks for STORE_UPDATE then */
+	/* with --rdap, whois writes the RDAP cache: cmd_whois.c asks for STORE_CREATE then */
 	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois, STORE_READ},
 	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token, STORE_READ},
 	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs, STORE_READ},

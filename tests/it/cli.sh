@@ -170,15 +170,15 @@ assert_eq "$(sqlite3 "$db" "SELECT count(*) FROM findings f JOIN candidates c ON
 
 # ---- the sink: SIGINT exits 130, SIGTERM (a supervisor's stop) 0; both print the counters ----
 for sig in INT TERM; do
-	"$PLUGHOLE" --db "$db" sink --listen 127.67.0.2:0 --domain sink.test > "$tmp/sink.out" 2> "$tmp/sink.err" &
+	"$PLUGHOLE" --db "$db" sink --listen 127.67.0.2:0 --domain sink.test > "$tmp/sink-$sig.out" 2> "$tmp/sink-$sig.err" &
 	spid=$!
 	pids+=("$spid")
-	await "$tmp/sink.err" "listening on"
+	await "$tmp/sink-$sig.err" "listening on"
 	kill -"$sig" "$spid"
 	status=0
 	wait "$spid" || status=$?
 	assert_eq "$status" "$([ "$sig" = INT ] && echo 130 || echo 0)" "sink after SIG$sig"
-	assert_contains "$(cat "$tmp/sink.out")" "sink: 0 sessions"
+	assert_contains "$(cat "$tmp/sink-$sig.out")" "sink: 0 sessions"
 done
 
 # ---- attribute load: SIGINT mid-file exits 130 and leaves the snapshot as it was ----
