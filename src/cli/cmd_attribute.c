@@ -236,7 +236,7 @@ int cmd_attribute(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILURE_;
 	struct attrib_assign_report r;
 	cli_signals_catch(); /* a stop keeps what is resolved: RDAP runs are long */
-	o.stop = cli_stop_flag();
+	o.stop = o.rdap_options.stop = cli_stop_flag();
 	int rc = attrib_assign(store, &o, &r);
 	store_close(store);
 	if (rc != 0)

@@ -147,10 +147,11 @@ print(s.getsockname()[1], flush=True)
 held = []
 while True:
     held.append(s.accept()[0])  # accepted, never answered
-' > "$tmp/silent.port" &
+    print("accepted", flush=True)
+' > "$tmp/silent.out" &
 pids+=($!)
-await "$tmp/silent.port" '[0-9]'
-port=$(cat "$tmp/silent.port")
+await "$tmp/silent.out" '^[0-9]'
+port=$(head -n 1 "$tmp/silent.out")
 # not through P: $! must be plughole
 "$PLUGHOLE" --db "$db" verify --tests relay --allow-loopback --sink 127.67.0.1:2567 --sink-domain sink.test \
 	--helo verifier.test --connect-timeout 30 --timeout 60 --retries 0 "127.67.0.11:$port" \
@@ -167,6 +168,36 @@ assert_contains "$(cat "$tmp/verify.err")" "stopping"
 assert_contains "$(cat "$tmp/verify.out")" "verify: 1 targets, 0 finished"
 assert_eq "$(sqlite3 "$db" "SELECT count(*) FROM findings f JOIN candidates c ON c.id = f.candidate_id
 	WHERE c.address = '127.67.0.11' AND c.port = $port")" 0 "the interrupted host stays pending"
+
+# ---- attribute: SIGINT stops after the finding in hand; what is resolved stays ----
+# Documentation addresses, in a store nothing verifies: the first from bulk data, the next two from an
+# RDAP registry that never answers (the silent host); SIGINT while the first question waits.
+adb="$tmp/attrib.db"
+printf 'inetnum: 192.0.2.0 - 192.0.2.255\nnetname: BULK\nabuse-c: B1-TEST\nsource: TEST\n\n%s\n' \
+	'role: Bulk abuse
+abuse-mailbox: abuse@bulk.example
+nic-hdl: B1-TEST
+source: TEST' > "$tmp/bulk.db"
+P --db "$adb" attribute load "$tmp/bulk.db" > /dev/null 2>&1
+sqlite3 "$adb" "INSERT INTO candidates(id, address, port, family, first_seen, last_seen) VALUES
+ (1, '192.0.2.10', 25, 4, 0, 0), (2, '198.51.100.7', 25, 4, 0, 0), (3, '198.51.100.8', 25, 4, 0, 0);
+ INSERT INTO findings(candidate_id, verdict) SELECT id, 'open-relay' FROM candidates;"
+mkdir "$tmp/bootstrap"
+printf '{"services": [[["198.51.100.0/24"], ["http://127.67.0.11:%s/rdap/"]]], "version": "1.0"}\n' "$port" \
+	> "$tmp/bootstrap/ipv4.json"
+printf '{"services": [], "version": "1.0"}\n' > "$tmp/bootstrap/ipv6.json"
+asked=$(grep -c accepted "$tmp/silent.out" || true)
+"$PLUGHOLE" --db "$adb" attribute --rdap --rdap-bootstrap "$tmp/bootstrap" --rdap-timeout 3 \
+	> "$tmp/attribute.out" 2> "$tmp/attribute.err" &
+apid=$!
+pids+=("$apid")
+for _ in $(seq 100); do [ "$(grep -c accepted "$tmp/silent.out")" -gt "$asked" ] && break; sleep 0.1; done
+kill -INT "$apid"
+status=0
+wait "$apid" || status=$?
+assert_eq "$status" 130 "attribute after SIGINT"
+assert_contains "$(cat "$tmp/attribute.out")" "stopped: attributed 2 of 3 findings"
+assert_eq "$(sqlite3 "$adb" "SELECT count(*) FROM attributions")" 2 "the findings resolved before the stop are kept"
 
 # ---- the sink: SIGINT exits 130, SIGTERM (a supervisor's stop) 0; both print the counters ----
 for sig in INT TERM; do
