@@ -55,6 +55,7 @@ void cli_signals_catch(void)
 	struct sigaction action;
 	memset(&action, 0, sizeof action);
 	action.sa_handler = on_signal_flag;
+	action.sa_flags = SA_RESETHAND; /* the second signal finds the default action */
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);

@@ -5,7 +5,7 @@
  * supervisor asks for and leaves the verb's own status.
  *
  * A verb with an event loop (verify, sink) watches the signals in its loop; a
- * verb without one (attribute) polls cli_stop_requested between steps. A verb
+ * verb without one (attribute) polls *cli_stop_flag() between steps. A verb
  * whose every write is one transaction (attribute load) keeps the default
  * action: killed by SIGINT, it leaves the store as it was, and the shell sees
  * the same 130.
@@ -29,7 +29,7 @@ struct cli_signals {
 int cli_signals_watch(struct cli_signals *s, struct event_base *base, void (*stop)(void *arg), void *arg);
 void cli_signals_free(struct cli_signals *s);
 
-/* Without an event loop: SIGINT and SIGTERM set *cli_stop_flag() instead of ending the process. */
+/* Without an event loop: the first SIGINT or SIGTERM sets *cli_stop_flag(); a second ends the process. */
 void cli_signals_catch(void);
 volatile sig_atomic_t *cli_stop_flag(void);
 

@@ -109,6 +109,12 @@ struct store *store_open_mode(const char *path, enum store_mode mode)
 		if (version < store_schema_latest()) {
 			/* An older schema is brought up to date first, which needs writing. */
 			store_close(store);
+			if (access(path, W_OK) != 0) {
+				log_error("%s: the store's schema (version %d) is older than this plughole's (%d), and it "
+					  "is read-only: open it once where it may be written, to bring it up to date",
+					  path, version, store_schema_latest());
+				return NULL;
+			}
 			return store_open_mode(path, STORE_UPDATE);
 		}
 		/* A newer schema is refused; the journal mode is the file's own (WAL). */
