@@ -121,14 +121,15 @@ int attrib_assign(struct store *store, const struct attrib_assign_options *optio
 	size_t filled = 0;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (size_t i = 0; i < count; i++) {
-		if (options->stop != NULL && *options->stop) {
-			report->stopped = true;
-			break;
-		}
 		/* findings of one address on several ports resolve once */
 		if (i == 0 || addr_cmp(&pending[i].address, &pending[i - 1].address) != 0)
 			if (owner_resolve(&ctx, &pending[i].address, result) != 0)
 				goto done;
+		/* a stop may have cut the RDAP question short: that finding waits for the next run */
+		if (options->stop != NULL && *options->stop) {
+			report->stopped = true;
+			break;
+		}
 		keep(&batch[filled++], pending[i].candidate_id, result);
 		report->by_rung[result->rung]++;
 		if (filled == BATCH) {

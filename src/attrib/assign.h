@@ -20,7 +20,7 @@ struct attrib_assign_options {
 	const char *agencies_path; /* NULL: data/agencies.conf */
 	bool rdap;
 	struct rdap_options rdap_options;
-	/* when set (a signal handler sets it), stop after writing what is resolved; NULL: never */
+	/* when set (a signal handler sets it): stop, writing what was resolved before; NULL: never */
 	volatile sig_atomic_t *stop;
 };
 

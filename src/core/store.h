@@ -21,8 +21,10 @@ struct store;
 /*
  * How a verb opens the store. CREATE makes it when absent (ingest, verify,
  * sink, attribute load); UPDATE and READ want one that exists, so a mistyped
- * --db is an error, not a new empty store; READ opens it read-only, so a store
- * in a read-only file or directory can still be read.
+ * --db is an error, not a new empty store. READ is for verbs that only read:
+ * a store in a read-only file or directory is opened read-only (store.c says
+ * how WAL allows it), and an older schema is brought up to date when the
+ * store may be written, else refused with the reason.
  */
 enum store_mode { STORE_CREATE, STORE_UPDATE, STORE_READ };
 
