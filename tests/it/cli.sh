@@ -103,6 +103,14 @@ for verb in findings proofs owners "attribute sources"; do
 	run R --db "$ro/store.db" $verb
 	assert_eq "$status" 0 "$verb in a read-only directory: $err"
 done
+# A store file the reader may write, in a directory it may not: WAL cannot make its -shm there.
+mkdir "$tmp/ro2"
+cp "$tmp/store.db" "$tmp/ro2/store.db"
+chmod 666 "$tmp/ro2/store.db"
+chmod 555 "$tmp/ro2"
+run R --db "$tmp/ro2/store.db" findings
+assert_eq "$status" 0 "findings on a writable store in a read-only directory: $err"
+assert_contains "$out" "127.67.0.11"
 # A store whose last writes are still in its -wal file (a writer died): read-only, they are seen.
 chmod 755 "$ro"
 rm -f "$ro/store.db"
