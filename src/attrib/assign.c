@@ -125,14 +125,24 @@ int attrib_assign(struct store *store, const struct attrib_assign_options *optio
 		if (i == 0 || addr_cmp(&pending[i].address, &pending[i - 1].address) != 0)
 			if (owner_resolve(&ctx, &pending[i].address, result) != 0)
 				goto done;
+		/* a stop may have cut the RDAP question short: that finding waits for the next run */
+		if (options->stop != NULL && *options->stop) {
+			report->stopped = true;
+			break;
+		}
 		keep(&batch[filled++], pending[i].candidate_id, result);
 		report->by_rung[result->rung]++;
-		if (filled == BATCH || i + 1 == count) {
+		if (filled == BATCH) {
 			if (write_batch(store, batch, filled, now) != 0)
 				goto done;
 			report->attributed += filled;
 			filled = 0;
 		}
+	}
+	if (filled > 0) {
+		if (write_batch(store, batch, filled, now) != 0)
+			goto done;
+		report->attributed += filled;
 	}
 	report->resolve_seconds = since(&start);
 	rc = 0;

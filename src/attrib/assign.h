@@ -7,6 +7,7 @@
 #ifndef PLUGHOLE_ATTRIB_ASSIGN_H
 #define PLUGHOLE_ATTRIB_ASSIGN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,11 +20,14 @@ struct attrib_assign_options {
 	const char *agencies_path; /* NULL: data/agencies.conf */
 	bool rdap;
 	struct rdap_options rdap_options;
+	/* when set (a signal handler sets it): stop, writing what was resolved before; NULL: never */
+	volatile sig_atomic_t *stop;
 };
 
 struct attrib_assign_report {
 	size_t findings; /* considered */
 	size_t attributed;
+	bool stopped; /* by options->stop, before every finding was attributed */
 	size_t by_rung[RUNG_LAST];
 	struct rdap_counters rdap;
 	size_t index_ranges, index_bytes;

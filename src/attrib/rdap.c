@@ -277,6 +277,7 @@ void rdap_options_default(struct rdap_options *o)
 	o->timeout = 20;
 	o->retries = 3;
 	o->max_wait = 60;
+	o->stop = NULL;
 }
 
 int rdap_option_set(struct rdap_options *o, const char *name, const char *value, const char **why)
@@ -356,6 +357,14 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
 	return n;
 }
 
+static bool stopping(const struct rdap_client *c) { return c->options.stop != NULL && *c->options.stop; }
+
+/* Called about once a second during a transfer: non-zero ends it. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	return stopping(arg);
+}
+
 static CURL *make_curl(struct rdap_client *c, long timeout)
 {
 	CURL *curl = curl_easy_init();
@@ -373,6 +382,9 @@ static CURL *make_curl(struct rdap_client *c, long timeout)
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	return curl;
 }
 
@@ -448,7 +460,7 @@ static void timespec_add(struct timespec *t, double seconds)
 static void wait_turn(struct rdap_client *c, struct registry_state *r)
 {
 	struct timespec now;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &r->next, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &r->next, NULL) == EINTR && !stopping(c))
 		;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r->next = now;
@@ -513,7 +525,7 @@ int rdap_lookup(struct rdap_client *c, const struct addr *a, struct store_rdap_n
 		wait_turn(c, registry);
 		c->counters.queries++;
 		status = fetch(c, c->curl, url);
-		if (status != 429 && status != -1)
+		if ((status != 429 && status != -1) || stopping(c))
 			break;
 		/* back off: as long as the registry says, else doubling from one second */
 		double wait =

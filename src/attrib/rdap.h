@@ -9,6 +9,7 @@
 #ifndef PLUGHOLE_RDAP_H
 #define PLUGHOLE_RDAP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,8 @@ struct rdap_options {
 	long timeout;	       /* seconds for one request, redirects included */
 	int retries;	       /* after a 429 or a failed connection */
 	long max_wait;	       /* longest Retry-After honoured, seconds */
+	/* when set (by a signal handler): the request in flight ends, no retry, no wait; NULL: never */
+	volatile sig_atomic_t *stop;
 };
 void rdap_options_default(struct rdap_options *o);
 /* Sets one option by its command-line name (rdap-bootstrap, rdap-rate, rdap-ttl, rdap-timeout); 0 or -1 with

@@ -12,10 +12,12 @@
 #include "core/config.h"
 #include "core/store.h"
 
-enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
+/* EXIT_INTERRUPTED: stopped by SIGINT (128 + SIGINT, as a shell reports it). */
+enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 struct cli {
 	struct config config;
+	enum store_mode store_mode; /* the verb's, from its row of the command table */
 };
 
 struct command {
@@ -23,6 +25,7 @@ struct command {
 	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 	const char *usage; /* options and operands, shown by --help */
+	enum store_mode store; /* how cli_open_store opens the store: verbs that only read want it to exist */
 };
 
 const struct command *command_find(const char *name);
@@ -31,7 +34,7 @@ void command_print_usage(const struct command *command, FILE *out);
 void commands_print_all(FILE *out);
 /* Prints "plughole VERB: message" and the usage line; returns EXIT_USAGE. */
 int command_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Opens the configured store, logging why not. */
+/* Opens the configured store as cli->store_mode says, logging why not. */
 struct store *cli_open_store(struct cli *cli);
 /*
  * The body of a listing verb: takes [--format tsv|csv|json] and no operands,

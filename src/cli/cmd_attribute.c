@@ -11,7 +11,9 @@
 #include "attrib/load.h"
 #include "attrib/rdap.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "cli/output.h"
+#include "core/log.h"
 #include "core/paths.h"
 
 const char usage_attribute[] =
@@ -48,6 +50,8 @@ const char usage_attribute[] =
     "sources: the loaded snapshots; TSV columns: source, format, registry, file,\n"
     "  loaded, bytes, objects, ranges, handles, malformed, skipped.\n"
     "remove: drops the snapshots of the SOURCEs named.\n"
+    "Loading or removing a snapshot drops every attribution (each rests on all the\n"
+    "snapshots): the next 'plughole attribute' redoes them with the data as it is.\n"
     "bootstrap: downloads the IANA RDAP bootstrap files (ipv4.json, ipv6.json)\n"
     "  --from URL        where from (default https://data.iana.org/rdap/)\n"
     "  --to DIR          where to (default: data/rdap)\n";
@@ -61,6 +65,15 @@ enum {
 	OPT_RDAP_TTL,
 	OPT_RDAP_TIMEOUT
 };
+
+/* After a snapshot changed: the attributions it dropped (see store.h) wait to be redone. */
+static void say_pending(struct store *store)
+{
+	struct store_attribution_counts counts;
+	if (store_attribution_counts(store, &counts) == 0 && counts.pending > 0)
+		log_info("%lld findings wait for 'plughole attribute' (again: the registry data changed)",
+			 (long long)counts.pending);
+}
 
 static int attribute_load(struct cli *cli, int argc, char **argv)
 {
@@ -102,6 +115,7 @@ static int attribute_load(struct cli *cli, int argc, char **argv)
 		       (unsigned long long)s.skipped, (double)s.bytes / 1e6, seconds,
 		       seconds > 0 ? (double)s.bytes / 1e6 / seconds : 0.0, s.parse_seconds, s.store_seconds);
 	}
+	say_pending(store);
 	store_close(store);
 	return rc;
 }
@@ -127,6 +141,7 @@ static int attribute_remove(struct cli *cli, int argc, char **argv)
 			rc = EXIT_FAILURE_;
 		}
 	}
+	say_pending(store);
 	store_close(store);
 	return rc;
 }
@@ -157,17 +172,24 @@ static int attribute_bootstrap(int argc, char **argv)
 int cmd_attribute(struct cli *cli, int argc, char **argv)
 {
 	if (argc >= 2 && argv[1][0] != '-') {
+		/* As main.c's command table: each sub-verb says how it opens the store. */
 		static const struct {
 			const char *name;
 			int (*run)(struct cli *, int, char **);
+			enum store_mode store;
 		} subs[] = {
-		    {"load", attribute_load}, {"sources", attribute_sources}, {"remove", attribute_remove}};
+		    {"load", attribute_load, STORE_CREATE},
+		    {"sources", attribute_sources, STORE_READ},
+		    {"remove", attribute_remove, STORE_UPDATE},
+		};
 		cli_reset_getopt();
 		if (strcmp(argv[1], "bootstrap") == 0)
 			return attribute_bootstrap(argc - 1, argv + 1);
 		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-			if (strcmp(argv[1], subs[i].name) == 0)
+			if (strcmp(argv[1], subs[i].name) == 0) {
+				cli->store_mode = subs[i].store;
 				return subs[i].run(cli, argc - 1, argv + 1);
+			}
 		return command_usage_error("attribute", "'%s' is not load, sources, remove or bootstrap",
 					   argv[1]);
 	}
@@ -213,10 +235,14 @@ int cmd_attribute(struct cli *cli, int argc, char **argv)
 	if (store == NULL)
 		return EXIT_FAILURE_;
 	struct attrib_assign_report r;
+	cli_signals_catch(); /* a stop keeps what is resolved: RDAP runs are long */
+	o.stop = o.rdap_options.stop = cli_stop_flag();
 	int rc = attrib_assign(store, &o, &r);
 	store_close(store);
 	if (rc != 0)
 		return EXIT_FAILURE_;
+	if (r.stopped)
+		printf("stopped: ");
 	printf("attributed %zu of %zu findings (index: %zu ranges, %.1f MB, built in %.2f s; resolved in "
 	       "%.2f s)\n",
 	       r.attributed, r.findings, r.index_ranges, (double)r.index_bytes / 1e6, r.index_seconds,

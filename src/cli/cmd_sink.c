@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "sink/sink.h"
@@ -27,12 +28,6 @@ const char usage_sink[] =
     "  --max-sessions N      open connections at most (default 1000); more get 421\n"
     "  --idle-timeout S      seconds of silence before a session is closed (default 60)\n";
 
-static void on_signal(evutil_socket_t fd, short what, void *arg)
-{
-	log_info("sink: signal %d, stopping", (int)fd);
-	event_base_loopbreak(arg);
-}
-
 /* A number option within the config's own bounds, written through the config so the bounds apply once. */
 static int set_number(struct cli *cli, const char *name, const char *value)
 {
@@ -50,11 +45,9 @@ static int run_sink(struct cli *cli, struct sink_options *opts)
 		return EXIT_FAILURE_;
 	int rc = EXIT_FAILURE_;
 	struct event_base *base = event_base_new();
-	struct event *sigint = base ? evsignal_new(base, SIGINT, on_signal, base) : NULL;
-	struct event *sigterm = base ? evsignal_new(base, SIGTERM, on_signal, base) : NULL;
+	struct cli_signals signals = {0};
 	struct sink *sink = NULL;
-	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 ||
-	    evsignal_add(sigterm, NULL) != 0) {
+	if (base == NULL || cli_signals_watch(&signals, base, NULL, NULL) != 0) {
 		log_error("sink: cannot set up the event loop");
 		goto done;
 	}
@@ -76,10 +69,7 @@ static int run_sink(struct cli *cli, struct sink_options *opts)
 	rc = EXIT_OK;
 done:
 	sink_stop(sink);
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
+	cli_signals_free(&signals);
 	if (base)
 		event_base_free(base);
 	store_close(store);

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "core/exclude.h"
 #include "core/log.h"
 #include "probe/engine.h"
@@ -208,10 +209,7 @@ static int parse_ports(const char *text, struct probe_selection *selection,
 	return 0;
 }
 
-static void on_signal(evutil_socket_t signal_number, short what, void *arg)
-{
-	probe_engine_stop(arg);
-}
+static void stop_engine(void *engine) { probe_engine_stop(engine); }
 
 /* Raises the descriptor limit to the hard limit; returns the new limit. */
 static rlim_t raise_descriptor_limit(void)
@@ -414,7 +412,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct store *store = NULL;
 	struct event_base *base = NULL;
 	struct sink *sink = NULL;
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct cli_signals signals = {0};
 	int rc = EXIT_FAILURE_;
 	signal(SIGPIPE, SIG_IGN);
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
@@ -461,10 +459,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		if ((sink = sink_start(base, &so, store, &secret)) == NULL)
 			goto out;
 	}
-	sigint = evsignal_new(base, SIGINT, on_signal, run.engine);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, run.engine);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
+	if (cli_signals_watch(&signals, base, stop_engine, run.engine) != 0)
+		goto out;
 	log_info("verify: %llu targets, %u connections at most, sink %s (%s)",
 		 (unsigned long long)probe_engine_stats(run.engine)->targets, o.concurrency, sink_listen,
 		 external_sink ? "external" : "in this process");
@@ -474,10 +470,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		log_error("verify: stopped on an error: the run is incomplete (see above)");
 	print_summary(probe_engine_stats(run.engine), run.excluded, sink);
 out:
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
+	cli_signals_free(&signals);
 	sink_stop(sink);
 	probe_engine_free(run.engine);
 	if (base)

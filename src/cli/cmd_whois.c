@@ -89,6 +89,8 @@ int cmd_whois(struct cli *cli, int argc, char **argv)
 		free(addresses);
 		return EXIT_FAILURE_;
 	}
+	if (rdap)
+		cli->store_mode = STORE_CREATE; /* a verb that writes then: RDAP answers are cached in the store */
 	struct store *store = cli_open_store(cli);
 	struct attrib_index idx;
 	struct rdap_client *client = NULL;

@@ -5,29 +5,40 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "cli/output.h"
 #include "core/log.h"
 
 static const struct command commands[] = {
-	{"help", cmd_help, "show the verbs, or one verb's options", usage_help},
-	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest},
-	{"verify", cmd_verify, "prove which candidates are open relays and open proxies", usage_verify},
-	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings},
-	{"attribute", cmd_attribute, "each finding's owner, abuse contact, AS, agency", usage_attribute},
-	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners},
-	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois},
-	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token},
-	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs},
-	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink},
+	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ},
+	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest,
+	 STORE_CREATE},
+	{"verify", cmd_verify, "prove which candidates are open relays and open proxies", usage_verify,
+	 STORE_CREATE},
+	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings, STORE_READ},
+	/* attribute's own table (cmd_attribute.c) says how each of load, sources, remove opens it */
+	{"attribute", cmd_attribute, "each finding's owner, abuse contact, AS, agency", usage_attribute,
+	 STORE_UPDATE},
+	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners, STORE_READ},
+	/* with --rdap, whois writes the RDAP cache: cmd_whois.c asks for STORE_CREATE then */
+	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois, STORE_READ},
+	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token, STORE_READ},
+	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs, STORE_READ},
+	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 
 static const char global_usage[] =
 	"usage: plughole [--db PATH] [--config FILE] [-v|-q] <verb> [options]\n"
+	"       plughole --help | --version\n"
 	"\n"
 	"global options:\n"
-	"  --db PATH       the store (default ./plughole.db, or $PLUGHOLE_DB)\n"
+	"  --db PATH       the store (default ./plughole.db, or $PLUGHOLE_DB); verbs that\n"
+	"                  only read it want it to exist\n"
 	"  --config FILE   INI file with settings (see data/plughole.conf.example)\n"
-	"  -v, -q          more or less logging\n";
+	"  -v, -q          more or less logging\n"
+	"  -h, --help      this text;  --version  plughole's version\n"
+	"\n"
+	"exit status: 0 done, 1 failed, 2 usage error, 130 stopped by SIGINT\n";
 
 const struct command *command_find(const char *name)
 {
@@ -62,7 +73,7 @@ int command_usage_error(const char *verb, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-struct store *cli_open_store(struct cli *cli) { return store_open(cli->config.db); }
+struct store *cli_open_store(struct cli *cli) { return store_open_mode(cli->config.db, cli->store_mode); }
 
 int cli_print_rows(struct cli *cli, const char *verb, int argc, char **argv,
 		   int (*each)(struct store *store, store_row_fn fn, void *ctx))
@@ -157,7 +168,13 @@ int main(int argc, char **argv)
 	}
 	const struct command *command = command_find(argv[1]);
 	int rc;
-	if (command == NULL) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		commands_print_all(stdout);
+		rc = EXIT_OK;
+	} else if (strcmp(argv[1], "--version") == 0) {
+		printf("plughole %s\n", PLUGHOLE_VERSION);
+		rc = EXIT_OK;
+	} else if (command == NULL) {
 		fprintf(stderr, "plughole: '%s' is not a verb\n\n", argv[1]);
 		commands_print_all(stderr);
 		rc = EXIT_USAGE;
@@ -165,8 +182,11 @@ int main(int argc, char **argv)
 		command_print_usage(command, stdout);
 		rc = EXIT_OK;
 	} else {
+		cli.store_mode = command->store;
 		cli_reset_getopt();
 		rc = command->run(&cli, argc - 1, argv + 1);
+		if (cli_stopped_by() == SIGINT)
+			rc = EXIT_INTERRUPTED; /* stopped cleanly, but not done */
 	}
 	config_free(&cli.config);
 	return rc;

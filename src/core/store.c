@@ -1,8 +1,11 @@
 #include "core/store_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -23,14 +26,14 @@ static int exec_sql(struct store *store, const char *sql)
 	return 0;
 }
 
-struct store *store_open(const char *path)
+/* filename is what SQLite opens (a path or a URI), path what messages name. */
+static struct store *store_connect(const char *filename, const char *path, int flags)
 {
 	struct store *store = calloc(1, sizeof *store);
 	if (store == NULL)
 		return NULL;
 	store->path = strdup(path);
-	if (store->path == NULL ||
-	    sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (store->path == NULL || sqlite3_open_v2(filename, &store->db, flags, NULL) != SQLITE_OK) {
 		log_error("%s: cannot open the store: %s", path,
 			  store->db ? sqlite3_errmsg(store->db) : "out of memory");
 		store_close(store);
@@ -38,6 +41,93 @@ struct store *store_open(const char *path)
 	}
 	/* Another process (sink, verifier) may hold the write lock for a moment. */
 	sqlite3_busy_timeout(store->db, 10000);
+	return store;
+}
+
+static bool file_exists(const char *path, const char *suffix)
+{
+	char name[4096];
+	struct stat st;
+	return (size_t)snprintf(name, sizeof name, "%s%s", path, suffix) < sizeof name && stat(name, &st) == 0;
+}
+
+/* "file:PATH?immutable=1", the characters a URI gives a meaning to escaped; NULL when out of memory. */
+static char *immutable_uri(const char *path)
+{
+	char *uri = malloc(strlen(path) * 3 + sizeof "file:?immutable=1");
+	if (uri == NULL)
+		return NULL;
+	char *w = uri + sprintf(uri, "file:");
+	for (const char *p = path; *p; p++)
+		w += strchr("?#%", *p) ? sprintf(w, "%%%02X", (unsigned char)*p) : sprintf(w, "%c", *p);
+	strcpy(w, "?immutable=1");
+	return uri;
+}
+
+/*
+ * For a verb that only reads. A store it may write is opened read-write all
+ * the same (it writes nothing): closing then removes the -wal and -shm files
+ * as a writer's close does. Otherwise the connection is read-only, and WAL
+ * needs a -shm file: a writer's is used; when there is none (nobody writes the
+ * store now) the store is read as immutable, for a -shm made here would carry
+ * the store's read-only mode and keep its owner from writing it later.
+ */
+static struct store *store_connect_read(const char *path)
+{
+	if (access(path, W_OK) == 0) {
+		struct store *store = store_connect(path, path, SQLITE_OPEN_READWRITE);
+		if (store != NULL && store_schema_version(store) >= 0)
+			return store;
+		store_close(store); /* a read-only directory, say: read it read-only */
+	}
+	if (file_exists(path, "-shm") || file_exists(path, "-wal"))
+		return store_connect(path, path, SQLITE_OPEN_READONLY);
+	char *uri = immutable_uri(path);
+	struct store *store = uri ? store_connect(uri, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI) : NULL;
+	free(uri);
+	return store;
+}
+
+struct store *store_open_mode(const char *path, enum store_mode mode)
+{
+	struct stat st;
+	if (mode != STORE_CREATE && stat(path, &st) != 0) {
+		log_error("%s: no store there (%s); check --db or $PLUGHOLE_DB ('plughole ingest' makes a new one)",
+			  path, strerror(errno));
+		return NULL;
+	}
+	if (mode == STORE_READ) {
+		struct store *store = store_connect_read(path);
+		if (store == NULL)
+			return NULL;
+		int version = store_schema_version(store);
+		if (version < 0) {
+			store_error(store, "reading the schema version");
+			store_close(store);
+			return NULL;
+		}
+		if (version < store_schema_latest()) {
+			/* An older schema is brought up to date first, which needs writing. */
+			store_close(store);
+			if (access(path, W_OK) != 0) {
+				log_error("%s: the store's schema (version %d) is older than this plughole's (%d), and it "
+					  "is read-only: open it once where it may be written, to bring it up to date",
+					  path, version, store_schema_latest());
+				return NULL;
+			}
+			return store_open_mode(path, STORE_UPDATE);
+		}
+		/* A newer schema is refused; the journal mode is the file's own (WAL). */
+		if (store_migrate(store) != 0 || store_register_functions(store) != 0) {
+			store_close(store);
+			return NULL;
+		}
+		return store;
+	}
+	int flags = SQLITE_OPEN_READWRITE | (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+	struct store *store = store_connect(path, path, flags);
+	if (store == NULL)
+		return NULL;
 	if (exec_sql(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") != 0 ||
 	    store_register_functions(store) != 0 || store_migrate(store) != 0) {
 		store_close(store);
@@ -45,6 +135,8 @@ struct store *store_open(const char *path)
 	}
 	return store;
 }
+
+struct store *store_open(const char *path) { return store_open_mode(path, STORE_CREATE); }
 
 void store_close(struct store *store)
 {

@@ -18,9 +18,23 @@
 
 struct store;
 
+/*
+ * How a verb opens the store. CREATE makes it when absent (ingest, verify,
+ * sink, attribute load); UPDATE and READ want one that exists, so a mistyped
+ * --db is an error, not a new empty store. READ is for verbs that only read:
+ * a store in a read-only file or directory is opened read-only (store.c says
+ * how WAL allows it), and an older schema is brought up to date when the
+ * store may be written, else refused with the reason.
+ */
+enum store_mode { STORE_CREATE, STORE_UPDATE, STORE_READ };
+
+struct store *store_open_mode(const char *path, enum store_mode mode);
+/* store_open_mode(path, STORE_CREATE) */
 struct store *store_open(const char *path);
 void store_close(struct store *store);
 int store_schema_version(struct store *store);
+/* The version this plughole's migrations bring a store to. */
+int store_schema_latest(void);
 
 /* Batches writes; begin is IMMEDIATE so a second writer waits instead of failing late. */
 int store_begin(struct store *store);
@@ -198,7 +212,11 @@ struct store_snapshot {
 	size_t part_count;
 };
 
-/* Replaces the source's snapshot in one transaction: readers see the old or the new one. */
+/*
+ * Replaces the source's snapshot in one transaction: readers see the old or
+ * the new one. Replacing or removing a snapshot drops the attributions (each
+ * rests on every snapshot), in the same transaction: 'attribute' redoes them.
+ */
 int store_registry_replace(struct store *store, const struct store_snapshot_info *info,
 			   const struct store_blob *parts, size_t count);
 /* 1 removed, 0 no such source. */
@@ -242,8 +260,13 @@ struct store_attribution {
 };
 /* Records the attribution, creating its owner if new; returns the owner's id or -1. */
 int64_t store_attribution_put(struct store *store, const struct store_attribution *a);
-/* Owners with hosts, hosts and open (proven) counts, largest first. */
-int store_owners_each(struct store *store, store_row_fn fn, void *ctx);
+/* Owners with hosts, hosts and open (proven) counts, largest first; open_only: owners with open hosts, most first. */
+int store_owners_each(struct store *store, bool open_only, store_row_fn fn, void *ctx);
+struct store_attribution_counts {
+	int64_t attributed, by_rdap; /* attributions, and those an RDAP answer helped make */
+	int64_t pending;             /* findings without one */
+};
+int store_attribution_counts(struct store *store, struct store_attribution_counts *out);
 /* One row per attributed finding: owner, address, port, verdict, rung, contact, ... */
 int store_attributions_each(struct store *store, store_row_fn fn, void *ctx);
 

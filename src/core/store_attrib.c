@@ -12,6 +12,21 @@ static const char SQL_SNAPSHOT_DELETE[] = "DELETE FROM attrib_snapshots WHERE so
 static const char SQL_SNAPSHOT_INSERT[] =
     "INSERT INTO attrib_snapshots(source, format, registry, file, loaded, bytes, objects, ranges, keys,"
     " malformed, skipped) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
+/*
+ * Every attribution rests on every snapshot loaded when it was made (the
+ * index holds them all), so a snapshot replaced or removed makes them all
+ * stale: they are dropped in the same transaction, and 'attribute' redoes
+ * them. What a migration could add to redo only those whose sources changed,
+ * and keep the old rows visible (marked stale) meanwhile (PROPOSED, not
+ * applied: migrations are another change's this round):
+ *   CREATE TABLE attrib_runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL);
+ *   CREATE TABLE attrib_run_snapshots(
+ *     run_id INTEGER NOT NULL REFERENCES attrib_runs(id), source TEXT NOT NULL,
+ *     loaded INTEGER NOT NULL, PRIMARY KEY(run_id, source)) WITHOUT ROWID;
+ *   ALTER TABLE attributions ADD COLUMN run_id INTEGER REFERENCES attrib_runs(id);
+ * (stale: a run whose (source, loaded) pairs differ from attrib_snapshots').
+ */
+static const char SQL_ATTRIBUTIONS_FORGET[] = "DELETE FROM attributions";
 static const char SQL_PART_INSERT[] =
     "INSERT INTO attrib_snapshot_parts(snapshot_id, part, seq, data) VALUES(?1, ?2, ?3, ?4)";
 static const char SQL_SNAPSHOT_LIST[] =
@@ -48,13 +63,19 @@ static const char SQL_ATTRIBUTION_UPSERT[] =
     " object = excluded.object, contact = excluded.contact, rung = excluded.rung, asn = excluded.asn,"
     " as_name = excluded.as_name, country = excluded.country, agency = excluded.agency,"
     " method = excluded.method, attributed = excluded.attributed";
-static const char SQL_OWNERS[] =
-    "SELECT o.id AS owner, o.organisation, o.org_handle, o.abuse, o.country, o.agency,"
-    " count(*) AS hosts,"
-    " sum(coalesce(f.verdict IN ('open-relay', 'open-proxy-mail', 'open-proxy-web'), 0)) AS open"
-    " FROM owners o JOIN attributions a ON a.owner_id = o.id"
-    " LEFT JOIN findings f ON f.candidate_id = a.candidate_id"
-    " GROUP BY o.id ORDER BY hosts DESC, o.id";
+#define OWNERS_SELECT \
+	"SELECT o.id AS owner, o.organisation, o.org_handle, o.abuse, o.country, o.agency," \
+	" count(*) AS hosts," \
+	" sum(coalesce(f.verdict IN ('open-relay', 'open-proxy-mail', 'open-proxy-web'), 0)) AS open" \
+	" FROM owners o JOIN attributions a ON a.owner_id = o.id" \
+	" LEFT JOIN findings f ON f.candidate_id = a.candidate_id GROUP BY o.id"
+static const char SQL_OWNERS[] = OWNERS_SELECT " ORDER BY hosts DESC, o.id";
+static const char SQL_OWNERS_OPEN[] = OWNERS_SELECT " HAVING open > 0 ORDER BY open DESC, hosts DESC, o.id";
+static const char SQL_ATTRIBUTION_COUNTS[] =
+    "SELECT (SELECT count(*) FROM attributions),"
+    " (SELECT count(*) FROM attributions WHERE method = 'rdap'),"
+    " (SELECT count(*) FROM findings f"
+    "  WHERE NOT EXISTS (SELECT 1 FROM attributions a WHERE a.candidate_id = f.candidate_id))";
 static const char SQL_ATTRIBUTIONS[] =
     "SELECT a.owner_id AS owner, c.address, c.port, f.verdict, a.rung, a.contact, o.organisation,"
     " a.range, a.object, a.asn, a.as_name, a.country, a.agency, a.method"
@@ -67,6 +88,12 @@ static int exec_plain(struct store *store, const char *sql)
 	if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_error(store, sql);
 	return 0;
+}
+
+static int forget_attributions(struct store *store)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTIONS_FORGET);
+	return stmt == NULL ? -1 : store_step_done(store, stmt);
 }
 
 int store_registry_replace(struct store *store, const struct store_snapshot_info *info,
@@ -95,7 +122,7 @@ int store_registry_replace(struct store *store, const struct store_snapshot_info
 	sqlite3_bind_int64(ins, 10, info->malformed);
 	sqlite3_bind_int64(ins, 11, info->skipped);
 	int64_t id = store_step_int64(store, ins);
-	if (id < 0)
+	if (id < 0 || forget_attributions(store) != 0)
 		goto fail;
 	for (size_t i = 0; i < count; i++) {
 		const uint8_t *data = parts[i].data;
@@ -122,13 +149,21 @@ fail:
 
 int store_registry_remove(struct store *store, const char *source)
 {
+	if (store_begin(store) != 0)
+		return -1;
 	sqlite3_stmt *del = store_statement(store, SQL_SNAPSHOT_DELETE);
 	if (del == NULL)
-		return -1;
+		goto fail;
 	store_bind_text(del, 1, source);
 	if (store_step_done(store, del) != 0)
-		return -1;
-	return sqlite3_changes(store->db) > 0;
+		goto fail;
+	int removed = sqlite3_changes(store->db) > 0;
+	if ((removed && forget_attributions(store) != 0) || store_commit(store) != 0)
+		goto fail;
+	return removed;
+fail:
+	store_rollback(store);
+	return -1;
 }
 
 static void copy_column(sqlite3_stmt *stmt, int column, char *buf, size_t buflen)
@@ -428,10 +463,25 @@ int64_t store_attribution_put(struct store *store, const struct store_attributio
 	return store_step_done(store, stmt) == 0 ? owner_id : -1;
 }
 
-int store_owners_each(struct store *store, store_row_fn fn, void *ctx)
+int store_owners_each(struct store *store, bool open_only, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_OWNERS);
+	sqlite3_stmt *stmt = store_statement(store, open_only ? SQL_OWNERS_OPEN : SQL_OWNERS);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
+}
+
+int store_attribution_counts(struct store *store, struct store_attribution_counts *out)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTION_COUNTS);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		out->attributed = sqlite3_column_int64(stmt, 0);
+		out->by_rdap = sqlite3_column_int64(stmt, 1);
+		out->pending = sqlite3_column_int64(stmt, 2);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW ? 0 : store_error(store, "counting attributions");
 }
 
 int store_attributions_each(struct store *store, store_row_fn fn, void *ctx)

@@ -112,6 +112,8 @@ static const char *const migrations[] = {
 	/* Later migrations go here, each one element, in order. */
 };
 
+int store_schema_latest(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
+
 int store_migrate(struct store *store)
 {
 	int applied = store_schema_version(store);

@@ -134,4 +134,43 @@ has "^rung  *parent-org-abuse-c$" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "a f
 "$PLUGHOLE" attribute remove test.db.inetnum
 has "^range  *none registered" "$("$PLUGHOLE" whois 192.0.2.10)" || fail "remove"
 "$PLUGHOLE" attribute remove test.db.inetnum 2>/dev/null && fail "removing twice"
+
+# ---- stale attributions: a snapshot replaced or removed has them redone ----
+# The reloads and the removal above changed what the attributions rested on: none is left standing,
+# owners lists nobody, and says what waits.
+"$PLUGHOLE" owners > "$tmp/stale.tsv" 2> "$tmp/stale.err"
+[ ! -s "$tmp/stale.tsv" ] || fail "owners still lists owners from a removed source: $(cat "$tmp/stale.tsv")"
+grep -q "12 findings have no attribution yet" "$tmp/stale.err" || fail "owners says what waits: $(cat "$tmp/stale.err")"
+has "^attributed 12 of 12 findings" "$("$PLUGHOLE" attribute)" || fail "attribute redoes what the removal made stale"
+"$PLUGHOLE" owners > "$tmp/redone.tsv" 2> "$tmp/redone.err"
+# 192.0.2.200, .201 and .240 were Example Access's through the removed inetnum: now only 2001:db8:2::1 is
+awk -F'\t' '$4 == "abuse@example-access.example" && $7 == 1 { found = 1 } END { exit !found }' "$tmp/redone.tsv" \
+	|| fail "Example Access keeps only its IPv6 host: $(cat "$tmp/redone.tsv")"
+grep -q "owners: 12 attributions resting on these registry snapshots" "$tmp/redone.err" || fail "owners names its basis"
+grep -q "^plughole:   test.db.inet6num (rpsl, loaded 20" "$tmp/redone.err" || fail "owners names each snapshot"
+grep -q "test.db.inetnum " "$tmp/redone.err" && fail "owners names the removed snapshot"
+# a reload (not only a removal) makes them stale too
+"$PLUGHOLE" attribute load --source test.db.inetnum "$FIX/test.db.inetnum" > /dev/null 2> "$tmp/reload.err"
+grep -q "12 findings wait for 'plughole attribute'" "$tmp/reload.err" || fail "load says what waits"
+has "^attributed 12 of 12 findings" "$("$PLUGHOLE" attribute)" || fail "attribute redoes what the reload made stale"
+has "^attributed 0 of 0 findings" "$("$PLUGHOLE" attribute)" || fail "and then nothing is stale"
+
+# ---- owners --open: only owners with proven hosts, most proven first ----
+# Three closed hosts make "Nobody answers here" the owner with most hosts (4) but one proven.
+sqlite3 "$PLUGHOLE_DB" "INSERT INTO candidates(id, address, port, family, first_seen, last_seen) VALUES
+ (13, '100.64.1.2', 25, 4, 0, 0), (14, '100.64.1.3', 25, 4, 0, 0), (15, '100.64.1.4', 25, 4, 0, 0);
+ INSERT INTO findings(candidate_id, verdict) VALUES (13, 'closed'), (14, 'closed'), (15, 'closed');"
+has "^attributed 3 of 3 findings" "$("$PLUGHOLE" attribute)" || fail "three more findings"
+"$PLUGHOLE" owners 2>/dev/null > "$tmp/all.tsv"
+"$PLUGHOLE" owners --open 2>/dev/null > "$tmp/open.tsv" || fail "owners --open"
+cat "$tmp/open.tsv"
+[ "$(awk -F'\t' '$8 > 0' "$tmp/all.tsv" | wc -l)" -eq "$(wc -l < "$tmp/open.tsv")" ] || fail "--open: every owner with open hosts"
+[ "$(awk -F'\t' '$8 > 0' "$tmp/all.tsv" | wc -l)" -lt "$(wc -l < "$tmp/all.tsv")" ] || fail "the fixture lacks closed-only owners"
+awk -F'\t' '$8 == 0 { exit 1 } NR > 1 && $8 > last { exit 1 } { last = $8 }' "$tmp/open.tsv" \
+	|| fail "--open: only open owners, most open first"
+[ "$(head -n 1 "$tmp/all.tsv" | cut -f 2,7,8)" = "$(printf 'Nobody answers here\t4\t1')" ] || fail "most hosts first"
+[ "$(head -n 1 "$tmp/open.tsv" | cut -f 2,7,8)" = "$(printf 'Example Access B.V.\t4\t4')" ] || fail "--open: most open first"
+[ "$(cut -f 8 "$tmp/open.tsv" | paste -sd ' ')" = "4 2 1 1 1" ] || fail "--open: by open hosts"
+[ "$(sed -n 3p "$tmp/open.tsv" | cut -f 2)" = "Nobody answers here" ] || fail "--open: then by hosts"
+"$PLUGHOLE" owners --open --hosts 2>/dev/null && fail "--open with --hosts"
 echo "attrib: ok"
