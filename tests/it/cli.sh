@@ -131,10 +131,9 @@ run R --db "$ro/store.db" findings
 assert_eq "$status" 0 "findings on a read-only store with a -wal file: $err"
 assert_contains "$out" "127.67.0.12"
 # An older schema: a verb that reads brings it up to date when it may write the store, else says why not.
-# (Migration 4 added findings.transcript_size: undone here.)
+# (A database no migration has touched yet: every migration is still to apply.)
 old="$tmp/old.db"
-cp "$tmp/store.db" "$old"
-sqlite3 "$old" "ALTER TABLE findings DROP COLUMN transcript_size; PRAGMA user_version = 3"
+sqlite3 "$old" "CREATE TABLE legacy(x); PRAGMA user_version = 0"
 chmod 444 "$old"
 run R --db "$old" findings
 assert_eq "$status" 1 "findings on a read-only store of an older schema"
@@ -142,8 +141,7 @@ assert_contains "$err" "is older than this plughole's"
 chmod 644 "$old"
 run P --db "$old" findings
 assert_eq "$status" 0 "findings on a store of an older schema: $err"
-assert_contains "$out" "127.67.0.11"
-[ "$(sqlite3 "$old" "PRAGMA user_version")" -gt 3 ] || fail "findings did not bring the schema up to date"
+[ "$(sqlite3 "$old" "PRAGMA user_version")" -gt 0 ] || fail "findings did not bring the schema up to date"
 # Writing verbs say why they cannot.
 run R --db "$ro/store.db" ingest --allow-loopback "$tmp/list"
 assert_eq "$status" 1 "ingest into a read-only store"
