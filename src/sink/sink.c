@@ -330,25 +330,42 @@ static int record_forged(struct sink *sink, time_t now, const char *peer, const 
 	return 0;
 }
 
+/* Puts a proof in the store: 1 new, 0 already there, -1 failed. Announced only once it is durable. */
 static int record_proof(struct sink *sink, const struct proof *proof)
 {
-	char candidate[ADDR_PORT_STRLEN];
 	int rc = store_proof_put(sink->store, proof);
-	if (rc < 0) {
+	if (rc < 0)
 		sink->counters.store_errors++;
-		return -1;
-	}
+	if (rc != 0)
+		return rc;
+	/* Already there, but maybe only from a delivery whose commit failed: still new to everyone else. */
+	for (size_t i = 0; i < SINK_UNANNOUNCED; i++)
+		if (strcmp(sink->unannounced[i], proof->token) == 0) {
+			sink->unannounced[i][0] = '\0';
+			return 1;
+		}
+	return 0;
+}
+
+static void remember_unannounced(struct sink *sink, const struct proof *proof)
+{
+	char *slot = sink->unannounced[sink->unannounced_next++ % SINK_UNANNOUNCED];
+	snprintf(slot, TOKEN_MAX_LEN, "%s", proof->token);
+}
+
+static void announce_proof(struct sink *sink, const struct proof *proof, bool fresh)
+{
+	char candidate[ADDR_PORT_STRLEN];
 	addr_port_format(&proof->address, proof->port, candidate);
-	if (rc == 0) {
+	if (!fresh) {
 		sink->counters.duplicates++;
 		log_info("sink: token %s from %s again (candidate %s)", proof->token, proof->peer, candidate);
-		return 0;
+		return;
 	}
 	sink->counters.proofs++;
 	log_info("sink: proof for %s (test %u) delivered by %s", candidate, proof->test, proof->peer);
 	if (sink->opts.on_proof)
 		sink->opts.on_proof(sink->opts.ctx, proof);
-	return 0;
 }
 
 int sink_record_message(struct sink *sink, const struct sink_envelope *env, const char *msg, size_t len)
@@ -371,7 +388,9 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 	if (rcpt_to == NULL)
 		return -1;
 	int rc = 0;
-	size_t forged = 0;
+	size_t forged = 0, stored = 0;
+	struct proof proofs[MESSAGE_MAX_TOKENS];
+	bool fresh[MESSAGE_MAX_TOKENS];
 	for (size_t i = 0; i < found.count; i++) {
 		const struct sink_message_token *t = &found.token[i];
 		if (!t->genuine) {
@@ -404,12 +423,31 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 		    .size = len,
 		    .headers = headers,
 		};
-		rc |= record_proof(sink, &proof);
+		int put = record_proof(sink, &proof);
+		if (put < 0) {
+			rc = -1;
+			continue;
+		}
+		fresh[stored] = put == 1;
+		proofs[stored++] = proof;
 	}
-	free(rcpt_to);
 	if (forged > 1)
 		log_warn("sink: message from %s: %zu more forged tokens, counted but not stored", env->peer,
 			 forged - 1);
+	/* The client hears 250 only for what a crash cannot take back: a relay told "delivered"
+	 * never sends again. The verifier's batch is committed with it (proofs are rare). */
+	if (stored > 0 && store_sink_commit(sink->store) != 0) {
+		sink->counters.store_errors++;
+		log_warn("sink: message from %s: its proof could not be committed; answering 451", env->peer);
+		for (size_t i = 0; i < stored; i++)
+			if (fresh[i])
+				remember_unannounced(sink, &proofs[i]);
+		stored = 0;
+		rc = -1;
+	}
+	for (size_t i = 0; i < stored; i++)
+		announce_proof(sink, &proofs[i], fresh[i]);
+	free(rcpt_to);
 	return rc;
 }
 

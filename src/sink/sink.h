@@ -16,9 +16,11 @@
  * target_hits (and an on_target_hit call) when its first line arrives or it
  * ends, whichever comes first.
  *
- * Writes to the store are single statements (no transaction of its own), so
- * a caller may hold a transaction open around the loop. The caller must
- * ignore SIGPIPE, as libevent writes with write(2).
+ * Writes to the store are single statements, so a caller may hold a
+ * transaction open around the loop; but a message that carries a proof is
+ * answered 250 only once the proof is committed (store_sink_commit(), which
+ * commits the caller's transaction and begins the next), and 451 when it
+ * cannot be. The caller must ignore SIGPIPE, as libevent writes with write(2).
  */
 #ifndef PLUGHOLE_SINK_H
 #define PLUGHOLE_SINK_H
@@ -62,7 +64,7 @@ struct sink_options {
 	unsigned idle_timeout; /* seconds without a complete read or write */
 	unsigned session_timeout; /* seconds a whole session may last */
 	size_t line_limit;     /* longest command line; longer gets "500 Line too long" */
-	/* Called after the store has the proof / the hit. */
+	/* Called after the proof is committed / the hit is written. */
 	void (*on_proof)(void *ctx, const struct proof *proof);
 	void (*on_target_hit)(void *ctx, const char *nonce, const char *peer, const char *request);
 	void *ctx;

@@ -12,6 +12,7 @@
 
 #define SINK_MAX_RCPTS 100 /* recipients per message; more get 452 */
 #define SINK_MAX_BAD_COMMANDS 20
+#define SINK_UNANNOUNCED 64 /* proofs stored but not committed (their client got 451), remembered */
 #define SINK_HEADERS_KEPT 4096 /* bytes of a message's header block kept with its proof */
 #define SINK_OUTPUT_MAX 16384  /* replies queued for a client that does not read; then reading pauses */
 
@@ -37,6 +38,9 @@ struct sink {
 	size_t listener_count;
 	unsigned active; /* open SMTP and target sessions */
 	size_t bodies_reserved; /* max_message for each message being received */
+	/* New proofs whose commit failed: the retry finds them in the store, yet they were never announced. */
+	char unannounced[SINK_UNANNOUNCED][TOKEN_MAX_LEN];
+	size_t unannounced_next;
 	LIST_HEAD(, smtp_session) smtp_sessions;
 	LIST_HEAD(, target_session) target_sessions;
 };
