@@ -200,6 +200,41 @@ static char *domain_normalize(const char *domain)
 	return copy;
 }
 
+void sink_options_defaults(struct sink_options *o)
+{
+	if (o->max_message == 0)
+		o->max_message = SINK_DEFAULT_MAX_MESSAGE;
+	if (o->max_sessions == 0)
+		o->max_sessions = SINK_DEFAULT_MAX_SESSIONS;
+	if (o->max_bodies == 0)
+		o->max_bodies = SINK_DEFAULT_MAX_BODIES;
+	if (o->max_per_peer == 0)
+		o->max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
+	if (o->idle_timeout == 0)
+		o->idle_timeout = SINK_DEFAULT_IDLE_TIMEOUT;
+	if (o->session_timeout == 0)
+		o->session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
+	if (o->line_limit == 0)
+		o->line_limit = SINK_DEFAULT_LINE_LIMIT;
+}
+
+/* Only contradictions that break the sink: a limit that merely never binds (max_per_peer above
+ * max_sessions, idle_timeout above session_timeout) is a legitimate way to say "the other one decides". */
+int sink_options_check(const struct sink_options *o, char *why, size_t size)
+{
+	if (o->line_limit < 512)
+		snprintf(why, size, "a line limit of %zu, below 512 (RFC 5321), would refuse valid commands",
+			 o->line_limit);
+	else if (o->max_message > o->max_bodies)
+		snprintf(why, size,
+			 "max_message (%zu) is above max_bodies (%zu): every DATA would get 452; "
+			 "lower max_message or raise max_bodies",
+			 o->max_message, o->max_bodies);
+	else
+		return 0;
+	return -1;
+}
+
 struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
 			const struct token_secret *secret)
 {
@@ -224,22 +259,10 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 		return NULL;
 	}
 	sink->opts.domain = sink->domain;
-	if (sink->opts.max_message == 0)
-		sink->opts.max_message = SINK_DEFAULT_MAX_MESSAGE;
-	if (sink->opts.max_sessions == 0)
-		sink->opts.max_sessions = SINK_DEFAULT_MAX_SESSIONS;
-	if (sink->opts.max_bodies == 0)
-		sink->opts.max_bodies = SINK_DEFAULT_MAX_BODIES;
-	if (sink->opts.max_per_peer == 0)
-		sink->opts.max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
-	if (sink->opts.idle_timeout == 0)
-		sink->opts.idle_timeout = SINK_DEFAULT_IDLE_TIMEOUT;
-	if (sink->opts.session_timeout == 0)
-		sink->opts.session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
-	if (sink->opts.line_limit == 0)
-		sink->opts.line_limit = SINK_DEFAULT_LINE_LIMIT;
-	if (sink->opts.line_limit < 512) {
-		log_error("sink: a line limit below 512 (RFC 5321) would refuse valid commands");
+	sink_options_defaults(&sink->opts);
+	char why[300];
+	if (sink_options_check(&sink->opts, why, sizeof why) != 0) {
+		log_error("sink: %s", why);
 		sink_stop(sink);
 		return NULL;
 	}

@@ -34,6 +34,11 @@
 struct event_base;
 
 #define SINK_MAX_LISTENERS 16
+/*
+ * The defaults, the one source for the code, the config's table, `sink
+ * --help` and (checked by tests/it/sink_settings.sh) the README: plain
+ * decimal numbers, as they are also stringified.
+ */
 #define SINK_DEFAULT_MAX_MESSAGE 262144 /* test messages are a few KB */
 #define SINK_DEFAULT_MAX_SESSIONS 1000
 #define SINK_DEFAULT_MAX_PER_PEER 20 /* one address cannot take every slot */
@@ -41,6 +46,8 @@ struct event_base;
 #define SINK_DEFAULT_IDLE_TIMEOUT 60
 #define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
+#define SINK_STR(x) SINK_STR_(x) /* a default as text */
+#define SINK_STR_(x) #x
 #define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
 /*
  * A target waits this long for the client to speak first before it sends its
@@ -94,6 +101,14 @@ extern const char *const sink_listener_kind_names[SINK_LISTENER_KIND_LAST];
  */
 #define SINK_PRIORITY 0
 
+/* Fills every limit left at 0 with its default. */
+void sink_options_defaults(struct sink_options *opts);
+/*
+ * Whether the limits (defaults applied) make sense together: 0, or -1 with
+ * why (naming the settings) when they contradict each other, such as a
+ * max_message above max_bodies, which would refuse every message with 452.
+ */
+int sink_options_check(const struct sink_options *opts, char *why, size_t size);
 /* Binds every listener; NULL (logged) when an option is bad or an address cannot be bound. */
 struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
 			const struct token_secret *secret);

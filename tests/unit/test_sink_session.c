@@ -741,6 +741,22 @@ static void bad_options_are_refused(void **state)
 	assert_null(sink_start(f->base, &opts, f->store, &f->secret));
 	opts.smtp_listen_count = 0;
 	assert_null(sink_start(f->base, &opts, f->store, &f->secret));
+	/* Limits that contradict each other: no message could ever be taken. */
+	char why[300];
+	struct sink_options limits = test_options(f);
+	limits.max_message = 8192;
+	limits.max_bodies = 4096;
+	assert_null(sink_start(f->base, &limits, f->store, &f->secret));
+	sink_options_defaults(&limits);
+	assert_int_equal(sink_options_check(&limits, why, sizeof why), -1);
+	assert_string_equal(why, "max_message (8192) is above max_bodies (4096): every DATA would get 452; "
+				 "lower max_message or raise max_bodies");
+	limits = test_options(f);
+	limits.max_message = 1u << 30; /* above the default max_bodies */
+	assert_null(sink_start(f->base, &limits, f->store, &f->secret));
+	limits = test_options(f);
+	sink_options_defaults(&limits);
+	assert_int_equal(sink_options_check(&limits, why, sizeof why), 0); /* the defaults agree */
 }
 
 int main(void)
