@@ -22,7 +22,15 @@
 	X("idle-timeout", "idle_timeout", "S", SINK_DEFAULT_IDLE_TIMEOUT,                                    \
 	  "seconds of silence before a session is closed")                                                   \
 	X("session-timeout", "session_timeout", "S", SINK_DEFAULT_SESSION_TIMEOUT,                           \
-	  "seconds a whole session may last")
+	  "seconds a whole session may last")                                                                \
+	X("target-rows-per-peer", "target_rows_per_peer", "N", SINK_DEFAULT_TARGET_ROWS_PER_PEER,            \
+	  "target hits one address (an IPv6 /64) may store a minute; more are counted, not stored")         \
+	X("target-bytes-per-peer", "target_bytes_per_peer", "BYTES", SINK_DEFAULT_TARGET_BYTES_PER_PEER,     \
+	  "bytes of target hits one address may store a minute")                                             \
+	X("target-rows", "target_rows", "N", SINK_DEFAULT_TARGET_ROWS,                                       \
+	  "target hits all addresses may store a minute (hits with a genuine token are proof: not counted)") \
+	X("target-bytes", "target_bytes", "BYTES", SINK_DEFAULT_TARGET_BYTES,                                \
+	  "bytes of target hits all addresses may store a minute")
 
 #define HELP_LINE(option, key, arg, def, text)                                                               \
 	"  --" option " " arg "  ([sink] " key ", default " SINK_STR(def) ")\n      " text "\n"
@@ -31,6 +39,8 @@ const char usage_sink[] =
     "usage: plughole sink [--listen ADDR:PORT]... [--domain DOMAIN] [--target ADDR:PORT]...\n"
     "                     [--max-message BYTES] [--max-bodies BYTES] [--max-sessions N]\n"
     "                     [--max-per-peer N] [--idle-timeout S] [--session-timeout S]\n"
+    "                     [--target-rows-per-peer N] [--target-bytes-per-peer BYTES]\n"
+    "                     [--target-rows N] [--target-bytes BYTES]\n"
     "\n"
     "Receives the test messages relays and proxies pass on, and records each\n"
     "genuine token as proof in the store (a message carrying one is answered\n"
@@ -165,6 +175,10 @@ int cmd_sink(struct cli *cli, int argc, char **argv)
 	opts.max_per_peer = (unsigned)config->sink_max_per_peer;
 	opts.idle_timeout = (unsigned)config->sink_idle_timeout;
 	opts.session_timeout = (unsigned)config->sink_session_timeout;
+	opts.target_rows_per_peer = (unsigned)config->sink_target_rows_per_peer;
+	opts.target_bytes_per_peer = (size_t)config->sink_target_bytes_per_peer;
+	opts.target_rows = (unsigned)config->sink_target_rows;
+	opts.target_bytes = (size_t)config->sink_target_bytes;
 	sink_options_defaults(&opts);
 	char why[300];
 	if (sink_options_check(&opts, why, sizeof why) != 0)

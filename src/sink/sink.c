@@ -216,6 +216,22 @@ void sink_options_defaults(struct sink_options *o)
 		o->session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
 	if (o->line_limit == 0)
 		o->line_limit = SINK_DEFAULT_LINE_LIMIT;
+	if (o->target_rows_per_peer == 0)
+		o->target_rows_per_peer = SINK_DEFAULT_TARGET_ROWS_PER_PEER;
+	if (o->target_bytes_per_peer == 0)
+		o->target_bytes_per_peer = SINK_DEFAULT_TARGET_BYTES_PER_PEER;
+	if (o->target_rows == 0)
+		o->target_rows = SINK_DEFAULT_TARGET_ROWS;
+	if (o->target_bytes == 0)
+		o->target_bytes = SINK_DEFAULT_TARGET_BYTES;
+	if (o->target_interval == 0)
+		o->target_interval = SINK_DEFAULT_TARGET_INTERVAL;
+}
+
+/* The most a target_hits row can cost: a request line, a token, a nonce, two addresses. */
+static size_t target_row_max(const struct sink_options *o)
+{
+	return o->line_limit + TOKEN_MAX_LEN + SINK_NONCE_LEN + 2 * ADDR_PORT_STRLEN + SINK_TARGET_ROW_OVERHEAD;
 }
 
 /* Only contradictions that break the sink: a limit that merely never binds (max_per_peer above
@@ -230,6 +246,11 @@ int sink_options_check(const struct sink_options *o, char *why, size_t size)
 			 "max_message (%zu) is above max_bodies (%zu): every DATA would get 452; "
 			 "lower max_message or raise max_bodies",
 			 o->max_message, o->max_bodies);
+	else if (o->target_bytes_per_peer < target_row_max(o) || o->target_bytes < target_row_max(o))
+		snprintf(why, size,
+			 "target_bytes_per_peer (%zu) and target_bytes (%zu) must hold one target hit (%zu bytes "
+			 "at most): a hit with a long request line could never be stored",
+			 o->target_bytes_per_peer, o->target_bytes, target_row_max(o));
 	else
 		return 0;
 	return -1;
@@ -266,6 +287,15 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 		sink_stop(sink);
 		return NULL;
 	}
+	struct sink_budget_limits limits = {
+	    .rows_per_peer = sink->opts.target_rows_per_peer,
+	    .rows = sink->opts.target_rows,
+	    .bytes_per_peer = sink->opts.target_bytes_per_peer,
+	    .bytes = sink->opts.target_bytes,
+	    .interval = sink->opts.target_interval,
+	};
+	if ((sink->budget = sink_budget_new(&limits)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < opts->smtp_listen_count; i++)
 		if (sink_listen(sink, SINK_LISTENER_SMTP, opts->smtp_listen[i]) != 0)
 			goto fail;
@@ -294,6 +324,7 @@ void sink_stop(struct sink *sink)
 		if (sink->listeners[i].resume)
 			event_free(sink->listeners[i].resume);
 	}
+	sink_budget_free(sink->budget);
 	free(sink->domain);
 	free(sink);
 }
@@ -316,10 +347,11 @@ void sink_counters_format(const struct sink_counters *c, char *buf, size_t size)
 	snprintf(buf, size,
 		 "%" PRIu64 " sessions (%" PRIu64 " refused), %" PRIu64 " messages (%" PRIu64
 		 " too big, %" PRIu64 " without token), %" PRIu64 " proofs, %" PRIu64 " duplicates, %" PRIu64
-		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits, %" PRIu64 " store errors",
+		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits (%" PRIu64 " not stored, %" PRIu64
+		 " bytes: over budget), %" PRIu64 " store errors",
 		 c->sessions, c->sessions_rejected, c->messages, c->messages_too_big,
 		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->returned, c->target_hits,
-		 c->store_errors);
+		 c->target_hits_dropped, c->target_bytes_dropped, c->store_errors);
 }
 
 /* ---- what the sink records ---- */
@@ -474,11 +506,38 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 	return rc;
 }
 
-void sink_record_target_hit(struct sink *sink, const char *nonce, const char *peer, const char *listener,
-			    const char *request)
+/* Whether the budget lets this hit be stored; logs the first refusal of each interval. */
+static bool target_budget_allows(struct sink *sink, const struct addr *peer_addr, const char *peer, size_t bytes,
+				 bool proof, time_t now)
+{
+	const struct sink_options *o = &sink->opts;
+	switch (sink_budget_take(sink->budget, peer_addr, bytes, proof, now)) {
+	case BUDGET_TAKEN:
+		return true;
+	case BUDGET_DROP_PEER_FIRST:
+		log_warn("sink: target: %s is over its store budget (%u hits, %zu bytes per %u s%s): its hits are "
+			 "counted, not stored, until the interval ends",
+			 peer, o->target_rows_per_peer, o->target_bytes_per_peer, o->target_interval,
+			 proof ? ", with a genuine token" : "");
+		break;
+	case BUDGET_DROP_ALL_FIRST:
+		log_warn("sink: target: its store budget (%u hits, %zu bytes per %u s) is used up: hits without a "
+			 "genuine token are counted, not stored, until the interval ends",
+			 o->target_rows, o->target_bytes, o->target_interval);
+		break;
+	case BUDGET_DROP:
+		break;
+	}
+	sink->counters.target_hits_dropped++;
+	sink->counters.target_bytes_dropped += bytes;
+	return false;
+}
+
+void sink_record_target_hit(struct sink *sink, const char *nonce, const struct addr *peer_addr, const char *peer,
+			    const char *listener, const char *request)
 {
 	struct target_hit hit = {.nonce = nonce, .peer = peer, .listener = listener, .request = request};
-	char found[TOKEN_MAX_LEN], genuine[TOKEN_MAX_LEN] = "";
+	char found[TOKEN_MAX_LEN], genuine[TOKEN_MAX_LEN] = "", first_forged[TOKEN_MAX_LEN] = "";
 	struct token_fields fields;
 	size_t offset = 0, len = request ? strlen(request) : 0, forged = 0;
 	int rc;
@@ -487,7 +546,7 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const char *pe
 		for (char *p = found; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		if (rc == 0 && forged++ == 0)
-			record_forged(sink, hit.received, peer, found, "target request");
+			memcpy(first_forged, found, sizeof first_forged);
 		else if (rc == 0)
 			sink->counters.forged++; /* one row per request */
 		else if (genuine[0] == '\0')
@@ -497,8 +556,17 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const char *pe
 	sink->counters.target_hits++;
 	log_info("sink: target %s reached by %s (nonce %s%s%s)", listener, peer, nonce,
 		 hit.token ? ", token " : "", hit.token ? hit.token : "");
-	if (store_target_hit_put(sink->store, &hit) != 0)
-		sink->counters.store_errors++;
+	size_t bytes = strlen(nonce) + strlen(peer) + strlen(listener) + len + strlen(genuine) +
+		       SINK_TARGET_ROW_OVERHEAD;
+	if (target_budget_allows(sink, peer_addr, peer, bytes, hit.token != NULL, hit.received)) {
+		if (first_forged[0])
+			record_forged(sink, hit.received, peer, first_forged, "target request");
+		if (store_target_hit_put(sink->store, &hit) != 0)
+			sink->counters.store_errors++;
+	} else if (first_forged[0]) {
+		sink->counters.forged++;
+	}
+	/* In memory only: a verifier in this process still sees the nonce it is waiting for. */
 	if (sink->opts.on_target_hit)
 		sink->opts.on_target_hit(sink->opts.ctx, nonce, peer, request);
 }

@@ -46,6 +46,14 @@ struct event_base;
 #define SINK_DEFAULT_IDLE_TIMEOUT 60
 #define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
+/* What the TCP target may store per interval (each connection is a row): hits without a genuine token
+ * from one address (an IPv6 /64) and from all; hits with one draw on the address's own equal allowance. */
+#define SINK_DEFAULT_TARGET_ROWS_PER_PEER 20
+#define SINK_DEFAULT_TARGET_BYTES_PER_PEER 32768
+#define SINK_DEFAULT_TARGET_ROWS 1000
+#define SINK_DEFAULT_TARGET_BYTES 1048576
+#define SINK_DEFAULT_TARGET_INTERVAL 60 /* seconds */
+#define SINK_TARGET_ROW_OVERHEAD 64	/* bytes a target_hits row costs beyond its text */
 #define SINK_STR(x) SINK_STR_(x) /* a default as text */
 #define SINK_STR_(x) #x
 #define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
@@ -71,6 +79,12 @@ struct sink_options {
 	unsigned idle_timeout; /* seconds without a complete read or write */
 	unsigned session_timeout; /* seconds a whole session may last */
 	size_t line_limit;     /* longest command line; longer gets "500 Line too long" */
+	/* The TCP target's store budget per interval (see budget.c); rows count their text and overhead. */
+	unsigned target_rows_per_peer;
+	size_t target_bytes_per_peer;
+	unsigned target_rows;
+	size_t target_bytes;
+	unsigned target_interval; /* seconds */
 	/* Called after the proof is committed / the hit is written. */
 	void (*on_proof)(void *ctx, const struct proof *proof);
 	void (*on_target_hit)(void *ctx, const char *nonce, const char *peer, const char *request);
@@ -88,6 +102,8 @@ struct sink_counters {
 	uint64_t forged;     /* token-shaped strings that failed the check */
 	uint64_t returned;   /* genuine tokens only in a Subject or body: a bounce or an autoreply, no proof */
 	uint64_t target_hits;
+	uint64_t target_hits_dropped; /* over the target's store budget: counted, not stored */
+	uint64_t target_bytes_dropped;
 	uint64_t store_errors; /* writes that failed (answered 451 for mail) */
 };
 

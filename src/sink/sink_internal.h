@@ -19,6 +19,27 @@
 struct smtp_session;
 struct target_session;
 
+/* ---- the TCP target's store budget (budget.c) ---- */
+
+struct sink_budget_limits {
+	unsigned rows_per_peer, rows;
+	size_t bytes_per_peer, bytes;
+	unsigned interval;
+};
+
+enum sink_budget_verdict {
+	BUDGET_TAKEN,		/* store it */
+	BUDGET_DROP,		/* over budget, already said */
+	BUDGET_DROP_PEER_FIRST, /* the address's first refusal this interval */
+	BUDGET_DROP_ALL_FIRST,	/* the whole target's first refusal this interval */
+};
+
+struct sink_budget *sink_budget_new(const struct sink_budget_limits *limits);
+void sink_budget_free(struct sink_budget *budget);
+/* Charges a row of bytes from peer (a hit carrying a genuine token when proof) to this interval. */
+enum sink_budget_verdict sink_budget_take(struct sink_budget *budget, const struct addr *peer, size_t bytes,
+					  bool proof, time_t now);
+
 struct sink_listener {
 	struct sink *sink;
 	enum sink_listener_kind kind;
@@ -38,6 +59,7 @@ struct sink {
 	size_t listener_count;
 	unsigned active; /* open SMTP and target sessions */
 	size_t bodies_reserved; /* max_message for each message being received */
+	struct sink_budget *budget; /* what the TCP target may still store */
 	/* New proofs whose commit failed: the retry finds them in the store, yet they were never announced. */
 	char unannounced[SINK_UNANNOUNCED][TOKEN_MAX_LEN];
 	size_t unannounced_next;
@@ -69,8 +91,8 @@ unsigned sink_target_sessions_from(const struct sink *sink, const struct addr *p
 
 /* Records what a message proves; 0, or -1 when the store failed (the client should retry). */
 int sink_record_message(struct sink *sink, const struct sink_envelope *envelope, const char *msg, size_t len);
-/* Records one target connection; nonce, peer and listener are required, request may be NULL. */
-void sink_record_target_hit(struct sink *sink, const char *nonce, const char *peer, const char *listener,
-			    const char *request);
+/* Records one target connection, within the budget; nonce, peer and listener are required, request may be NULL. */
+void sink_record_target_hit(struct sink *sink, const char *nonce, const struct addr *peer_addr, const char *peer,
+			    const char *listener, const char *request);
 
 #endif

@@ -728,6 +728,77 @@ static void an_uncommittable_proof_gets_451(void **state)
 	store_rollback(f->store);
 }
 
+/* Target hits stored from an address: what another connection reads. */
+static int hits_stored(struct fixture *f, const char *from)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM target_hits WHERE peer LIKE ?1 || ':%'", -1,
+					    &stmt, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, from, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	int n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+static void target_hit_from(struct fixture *f, const char *from, const char *line, const char *expect)
+{
+	int fd = client_from(f, SINK_LISTENER_TARGET, from, 0);
+	exchange(f, fd, line, expect);
+	close(fd);
+}
+
+/*
+ * Every target connection is a row: an address that connects in a loop may
+ * store only so many a minute, and all addresses together only so many; the
+ * rest are counted. A hit carrying a genuine token is proof: the address's
+ * junk does not use up its allowance.
+ */
+static void target_hits_stay_within_their_budget(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const other = "127.62.1.4";
+	char token[TOKEN_MAX_LEN], request[200];
+	struct sink_options opts = test_options(f);
+	opts.smtp_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_rows_per_peer = 3;
+	opts.target_rows = 5;
+	opts.target_interval = 2;
+	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
+	assert_non_null(f->sink);
+	const struct sink_counters *c = sink_counters(f->sink);
+	/* Start just after a second begins: what follows, well within one, shares one interval. */
+	for (time_t second = time(NULL); time(NULL) == second;)
+		usleep(1000);
+	for (int i = 0; i < 5; i++)
+		target_hit_from(f, DURABLE_CLIENT_ADDRESS, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 3);
+	for (int i = 0; i < 3; i++)
+		target_hit_from(f, other, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, other), 2); /* the whole target's 5 */
+	assert_int_equal(c->target_hits, 8);
+	assert_int_equal(c->target_hits_dropped, 3);
+	assert_true(c->target_bytes_dropped > 3 * SINK_TARGET_ROW_OVERHEAD);
+	assert_int_equal(f->hits_seen, 8); /* a verifier in this process still hears of each */
+
+	/* A proof still lands, from the address whose junk used its share. */
+	token_for(f, "192.0.2.52", token);
+	snprintf(request, sizeof request, "GET /%s HTTP/1.0\r\n\r\n", token);
+	target_hit_from(f, DURABLE_CLIENT_ADDRESS, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 4);
+
+	/* The next interval starts afresh. */
+	usleep(2100 * 1000);
+	target_hit_from(f, DURABLE_CLIENT_ADDRESS, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 5);
+	assert_int_equal(c->target_hits_dropped, 3);
+}
+
 static void bad_options_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -781,6 +852,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(bad_options_are_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_proof_is_committed_before_its_250, setup, teardown),
 	    cmocka_unit_test_setup_teardown(an_uncommittable_proof_gets_451, setup, teardown),
+	    cmocka_unit_test_setup_teardown(target_hits_stay_within_their_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
