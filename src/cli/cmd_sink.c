@@ -28,7 +28,7 @@
 	X("target-bytes-per-peer", "target_bytes_per_peer", "BYTES", SINK_DEFAULT_TARGET_BYTES_PER_PEER,     \
 	  "bytes of target hits one address may store a minute")                                             \
 	X("target-rows", "target_rows", "N", SINK_DEFAULT_TARGET_ROWS,                                       \
-	  "target hits all addresses may store a minute (hits with a genuine token are proof: not counted)") \
+	  "target hits all addresses may store a minute (a hit with a genuine token is proof: not counted)") \
 	X("target-bytes", "target_bytes", "BYTES", SINK_DEFAULT_TARGET_BYTES,                                \
 	  "bytes of target hits all addresses may store a minute")
 

@@ -4,23 +4,32 @@
  * without end (the session limits bound connections at once, not over time).
  * Each interval, one address (an IPv6 /64: one host's usual share) may write
  * so many rows and bytes, and the whole target so many; past that a hit is
- * counted, not stored. Hits carrying a genuine token are proofs: they draw on
- * the address's own separate allowance and never on the target's, so junk
- * cannot crowd them out, and a replayed token stays bounded.
+ * counted, not stored. Hits carrying a genuine token are proofs and never
+ * draw on those budgets, so junk cannot crowd them out, however many proxies
+ * share one exit address; only a token replayed over and over is cut off
+ * (genuine tokens are the ones we sent: there are only so many).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "sink/sink_internal.h"
 
-enum { BUDGET_PEERS = 4096 }; /* addresses tracked per interval; beyond, only the whole target's budget */
+enum {
+	BUDGET_PEERS = 4096,   /* addresses tracked per interval; beyond, only the whole target's budget */
+	BUDGET_TOKENS = 16384, /* genuine tokens tracked per interval; beyond, not limited */
+};
 
 struct budget_peer {
 	struct addr key;
 	bool used;
 	bool warned; /* its first refusal this interval was logged */
-	unsigned rows, proof_rows;
-	size_t bytes, proof_bytes;
+	unsigned rows;
+	size_t bytes;
+};
+
+struct budget_token {
+	uint64_t hash; /* 0: free */
+	unsigned count;
 };
 
 struct sink_budget {
@@ -30,6 +39,7 @@ struct sink_budget {
 	size_t bytes;
 	bool warned;
 	struct budget_peer peers[BUDGET_PEERS];
+	struct budget_token tokens[BUDGET_TOKENS];
 };
 
 struct sink_budget *sink_budget_new(const struct sink_budget_limits *limits)
@@ -74,27 +84,43 @@ static struct budget_peer *budget_peer(struct sink_budget *b, const struct addr 
 	return NULL;
 }
 
+/* How often this interval the token came, counting this time; 0 when the table is full. */
+static unsigned budget_token_seen(struct sink_budget *b, const char *token)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a, 64 bits */
+	for (const char *p = token; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	if (h == 0)
+		h = 1;
+	for (size_t n = 0, i = h % BUDGET_TOKENS; n < BUDGET_TOKENS; n++, i = (i + 1) % BUDGET_TOKENS) {
+		struct budget_token *t = &b->tokens[i];
+		if (t->hash == 0)
+			t->hash = h;
+		if (t->hash == h)
+			return ++t->count;
+	}
+	return 0;
+}
+
 enum sink_budget_verdict sink_budget_take(struct sink_budget *b, const struct addr *peer, size_t bytes,
-					  bool proof, time_t now)
+					  const char *token, time_t now)
 {
 	const struct sink_budget_limits *l = &b->limits;
 	if (now - b->started >= (time_t)l->interval || now < b->started) {
 		memset(b->peers, 0, sizeof b->peers);
+		memset(b->tokens, 0, sizeof b->tokens);
 		b->rows = 0;
 		b->bytes = 0;
 		b->warned = false;
 		b->started = now;
 	}
-	struct budget_peer *p = budget_peer(b, peer);
-	if (proof) {
-		if (p != NULL && (p->proof_rows >= l->rows_per_peer || p->proof_bytes + bytes > l->bytes_per_peer))
-			return p->warned ? BUDGET_DROP : (p->warned = true, BUDGET_DROP_PEER_FIRST);
-		if (p != NULL) {
-			p->proof_rows++;
-			p->proof_bytes += bytes;
-		}
-		return BUDGET_TAKEN;
+	if (token != NULL) {
+		unsigned seen = budget_token_seen(b, token);
+		if (seen <= SINK_TARGET_TOKEN_REPEATS)
+			return BUDGET_TAKEN;
+		return seen == SINK_TARGET_TOKEN_REPEATS + 1 ? BUDGET_DROP_TOKEN_FIRST : BUDGET_DROP;
 	}
+	struct budget_peer *p = budget_peer(b, peer);
 	if (p != NULL && (p->rows >= l->rows_per_peer || p->bytes + bytes > l->bytes_per_peer))
 		return p->warned ? BUDGET_DROP : (p->warned = true, BUDGET_DROP_PEER_FIRST);
 	if (b->rows >= l->rows || b->bytes + bytes > l->bytes)

@@ -508,22 +508,26 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 
 /* Whether the budget lets this hit be stored; logs the first refusal of each interval. */
 static bool target_budget_allows(struct sink *sink, const struct addr *peer_addr, const char *peer, size_t bytes,
-				 bool proof, time_t now)
+				 const char *token, time_t now)
 {
 	const struct sink_options *o = &sink->opts;
-	switch (sink_budget_take(sink->budget, peer_addr, bytes, proof, now)) {
+	switch (sink_budget_take(sink->budget, peer_addr, bytes, token, now)) {
 	case BUDGET_TAKEN:
 		return true;
 	case BUDGET_DROP_PEER_FIRST:
-		log_warn("sink: target: %s is over its store budget (%u hits, %zu bytes per %u s%s): its hits are "
+		log_warn("sink: target: %s is over its store budget (%u hits, %zu bytes per %u s): its hits are "
 			 "counted, not stored, until the interval ends",
-			 peer, o->target_rows_per_peer, o->target_bytes_per_peer, o->target_interval,
-			 proof ? ", with a genuine token" : "");
+			 peer, o->target_rows_per_peer, o->target_bytes_per_peer, o->target_interval);
 		break;
 	case BUDGET_DROP_ALL_FIRST:
 		log_warn("sink: target: its store budget (%u hits, %zu bytes per %u s) is used up: hits without a "
 			 "genuine token are counted, not stored, until the interval ends",
 			 o->target_rows, o->target_bytes, o->target_interval);
+		break;
+	case BUDGET_DROP_TOKEN_FIRST:
+		log_warn("sink: target: token %s from %s came more than %d times in %u s: a replay; counted, not "
+			 "stored",
+			 token, peer, SINK_TARGET_TOKEN_REPEATS, o->target_interval);
 		break;
 	case BUDGET_DROP:
 		break;
@@ -558,7 +562,7 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const struct a
 		 hit.token ? ", token " : "", hit.token ? hit.token : "");
 	size_t bytes = strlen(nonce) + strlen(peer) + strlen(listener) + len + strlen(genuine) +
 		       SINK_TARGET_ROW_OVERHEAD;
-	if (target_budget_allows(sink, peer_addr, peer, bytes, hit.token != NULL, hit.received)) {
+	if (target_budget_allows(sink, peer_addr, peer, bytes, hit.token, hit.received)) {
 		if (first_forged[0])
 			record_forged(sink, hit.received, peer, first_forged, "target request");
 		if (store_target_hit_put(sink->store, &hit) != 0)

@@ -47,12 +47,14 @@ struct event_base;
 #define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
 /* What the TCP target may store per interval (each connection is a row): hits without a genuine token
- * from one address (an IPv6 /64) and from all; hits with one draw on the address's own equal allowance. */
+ * from one address (an IPv6 /64) and from all. A hit with one is proof, outside these budgets; only the
+ * same token more than SINK_TARGET_TOKEN_REPEATS times an interval is a replay, not stored. */
 #define SINK_DEFAULT_TARGET_ROWS_PER_PEER 20
 #define SINK_DEFAULT_TARGET_BYTES_PER_PEER 32768
 #define SINK_DEFAULT_TARGET_ROWS 1000
 #define SINK_DEFAULT_TARGET_BYTES 1048576
 #define SINK_DEFAULT_TARGET_INTERVAL 60 /* seconds */
+#define SINK_TARGET_TOKEN_REPEATS 4
 #define SINK_TARGET_ROW_OVERHEAD 64	/* bytes a target_hits row costs beyond its text */
 #define SINK_STR(x) SINK_STR_(x) /* a default as text */
 #define SINK_STR_(x) #x

@@ -32,13 +32,14 @@ enum sink_budget_verdict {
 	BUDGET_DROP,		/* over budget, already said */
 	BUDGET_DROP_PEER_FIRST, /* the address's first refusal this interval */
 	BUDGET_DROP_ALL_FIRST,	/* the whole target's first refusal this interval */
+	BUDGET_DROP_TOKEN_FIRST, /* a genuine token's first refusal this interval: replayed */
 };
 
 struct sink_budget *sink_budget_new(const struct sink_budget_limits *limits);
 void sink_budget_free(struct sink_budget *budget);
-/* Charges a row of bytes from peer (a hit carrying a genuine token when proof) to this interval. */
+/* Charges a row of bytes from peer to this interval; token: the genuine one the hit carries, or NULL. */
 enum sink_budget_verdict sink_budget_take(struct sink_budget *budget, const struct addr *peer, size_t bytes,
-					  bool proof, time_t now);
+					  const char *token, time_t now);
 
 struct sink_listener {
 	struct sink *sink;

@@ -755,8 +755,8 @@ static void target_hit_from(struct fixture *f, const char *from, const char *lin
 /*
  * Every target connection is a row: an address that connects in a loop may
  * store only so many a minute, and all addresses together only so many; the
- * rest are counted. A hit carrying a genuine token is proof: the address's
- * junk does not use up its allowance.
+ * rest are counted. A hit carrying a genuine token is proof: junk does not
+ * use up room for it.
  */
 static void target_hits_stay_within_their_budget(void **state)
 {
@@ -791,12 +791,22 @@ static void target_hits_stay_within_their_budget(void **state)
 	snprintf(request, sizeof request, "GET /%s HTTP/1.0\r\n\r\n", token);
 	target_hit_from(f, DURABLE_CLIENT_ADDRESS, request, "\r\n\r\n");
 	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 4);
+	/* Proofs are not the target's share: they land when it is used up too, from anyone. */
+	token_for(f, "192.0.2.53", token);
+	snprintf(request, sizeof request, "GET /%s HTTP/1.0\r\n\r\n", token);
+	target_hit_from(f, other, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, other), 3);
+	/* But the same token over and over is a replay. */
+	for (int i = 1; i < SINK_TARGET_TOKEN_REPEATS + 2; i++)
+		target_hit_from(f, other, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, other), 2 + SINK_TARGET_TOKEN_REPEATS);
+	assert_int_equal(c->target_hits_dropped, 3 + 2);
 
 	/* The next interval starts afresh. */
 	usleep(2100 * 1000);
 	target_hit_from(f, DURABLE_CLIENT_ADDRESS, "hello\r\n", "221 plughole-target ");
 	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 5);
-	assert_int_equal(c->target_hits_dropped, 3);
+	assert_int_equal(c->target_hits_dropped, 3 + 2);
 }
 
 static void bad_options_are_refused(void **state)
