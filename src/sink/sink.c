@@ -558,11 +558,16 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const struct a
 	}
 	hit.token = genuine[0] ? genuine : NULL;
 	sink->counters.target_hits++;
-	log_info("sink: target %s reached by %s (nonce %s%s%s)", listener, peer, nonce,
-		 hit.token ? ", token " : "", hit.token ? hit.token : "");
 	size_t bytes = strlen(nonce) + strlen(peer) + strlen(listener) + len + strlen(genuine) +
 		       SINK_TARGET_ROW_OVERHEAD;
-	if (target_budget_allows(sink, peer_addr, peer, bytes, hit.token, hit.received)) {
+	bool stored = target_budget_allows(sink, peer_addr, peer, bytes, hit.token, hit.received);
+	/* A flood that is not stored does not fill the log either. */
+	if (stored)
+		log_info("sink: target %s reached by %s (nonce %s%s%s)", listener, peer, nonce,
+			 hit.token ? ", token " : "", hit.token ? hit.token : "");
+	else
+		log_debug("sink: target %s reached by %s (nonce %s): not stored", listener, peer, nonce);
+	if (stored) {
 		if (first_forged[0])
 			record_forged(sink, hit.received, peer, first_forged, "target request");
 		if (store_target_hit_put(sink->store, &hit) != 0)
