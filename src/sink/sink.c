@@ -490,8 +490,12 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 		log_warn("sink: message from %s: %zu more forged tokens, counted but not stored", env->peer,
 			 forged - 1);
 	/* The client hears 250 only for what a crash cannot take back: a relay told "delivered"
-	 * never sends again. The verifier's batch is committed with it (proofs are rare). */
-	if (stored > 0 && store_sink_commit(sink->store) != 0) {
+	 * never sends again. The verifier's batch is committed with it (proofs are rare; a
+	 * duplicate's row was committed when it came, or it would be among the unannounced). */
+	bool fresh_any = false;
+	for (size_t i = 0; i < stored; i++)
+		fresh_any |= fresh[i];
+	if (fresh_any && store_sink_commit(sink->store) != 0) {
 		sink->counters.store_errors++;
 		log_warn("sink: message from %s: its proof could not be committed; answering 451", env->peer);
 		for (size_t i = 0; i < stored; i++)
