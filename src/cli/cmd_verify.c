@@ -452,6 +452,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			.max_per_peer = (unsigned)cli->config.sink_max_per_peer,
 			.idle_timeout = (unsigned)cli->config.sink_idle_timeout,
 			.session_timeout = (unsigned)cli->config.sink_session_timeout,
+			.target_rows_per_peer = (unsigned)cli->config.sink_target_rows_per_peer,
+			.target_bytes_per_peer = (size_t)cli->config.sink_target_bytes_per_peer,
+			.target_rows = (unsigned)cli->config.sink_target_rows,
+			.target_bytes = (size_t)cli->config.sink_target_bytes,
 			.on_proof = on_proof,
 			.ctx = run.engine,
 		};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "sink/sink.h" /* its defaults: one source for the code, this table and the help */
 
 enum setting_type { SETTING_STRING, SETTING_LONG };
 
@@ -21,7 +22,8 @@ struct setting {
 };
 
 #define STRING(sec, nm, field, def) {sec, nm, SETTING_STRING, offsetof(struct config, field), def, 0, 0}
-#define NUMBER(sec, nm, field, def, lo, hi) {sec, nm, SETTING_LONG, offsetof(struct config, field), #def, lo, hi}
+/* def may be a macro: SINK_STR expands it before making it text. */
+#define NUMBER(sec, nm, field, def, lo, hi) {sec, nm, SETTING_LONG, offsetof(struct config, field), SINK_STR(def), lo, hi}
 
 static const struct setting settings[] = {
 	STRING("store", "db", db, "plughole.db"),
@@ -31,12 +33,16 @@ static const struct setting settings[] = {
 	STRING("sink", "listen", sink_listen, NULL),
 	STRING("sink", "domain", sink_domain, NULL),
 	STRING("sink", "target", sink_target, NULL),
-	NUMBER("sink", "max_message", sink_max_message, 262144, 1024, 104857600),
-	NUMBER("sink", "max_bodies", sink_max_bodies, 67108864, 1024, 17179869184),
-	NUMBER("sink", "max_sessions", sink_max_sessions, 1000, 1, 100000),
-	NUMBER("sink", "max_per_peer", sink_max_per_peer, 20, 1, 100000),
-	NUMBER("sink", "idle_timeout", sink_idle_timeout, 60, 1, 3600),
-	NUMBER("sink", "session_timeout", sink_session_timeout, 300, 1, 86400),
+	NUMBER("sink", "max_message", sink_max_message, SINK_DEFAULT_MAX_MESSAGE, 1024, 104857600),
+	NUMBER("sink", "max_bodies", sink_max_bodies, SINK_DEFAULT_MAX_BODIES, 1024, 17179869184),
+	NUMBER("sink", "max_sessions", sink_max_sessions, SINK_DEFAULT_MAX_SESSIONS, 1, 100000),
+	NUMBER("sink", "max_per_peer", sink_max_per_peer, SINK_DEFAULT_MAX_PER_PEER, 1, 100000),
+	NUMBER("sink", "idle_timeout", sink_idle_timeout, SINK_DEFAULT_IDLE_TIMEOUT, 1, 3600),
+	NUMBER("sink", "session_timeout", sink_session_timeout, SINK_DEFAULT_SESSION_TIMEOUT, 1, 86400),
+	NUMBER("sink", "target_rows_per_peer", sink_target_rows_per_peer, SINK_DEFAULT_TARGET_ROWS_PER_PEER, 1, 1000000),
+	NUMBER("sink", "target_bytes_per_peer", sink_target_bytes_per_peer, SINK_DEFAULT_TARGET_BYTES_PER_PEER, 1024, 1073741824),
+	NUMBER("sink", "target_rows", sink_target_rows, SINK_DEFAULT_TARGET_ROWS, 1, 100000000),
+	NUMBER("sink", "target_bytes", sink_target_bytes, SINK_DEFAULT_TARGET_BYTES, 1024, 17179869184),
 	NUMBER("campaign", "number", campaign, 1, 1, 65535),
 	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign"),
 	STRING("campaign", "contact", operator_contact, NULL),

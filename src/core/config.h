@@ -25,6 +25,10 @@ struct config {
 	long sink_max_per_peer; /* sessions one address may hold */
 	long sink_idle_timeout; /* seconds */
 	long sink_session_timeout; /* seconds a whole session may last */
+	long sink_target_rows_per_peer; /* target hits one address may store per interval */
+	long sink_target_bytes_per_peer;
+	long sink_target_rows; /* target hits without a genuine token all addresses may store per interval */
+	long sink_target_bytes;
 	/* [campaign] */
 	long campaign;      /* campaign number carried in tokens */
 	char *operator_name; /* who is testing, said in every test message */

@@ -111,6 +111,13 @@ struct target_hit {
 };
 
 int store_target_hit_put(struct store *store, const struct target_hit *hit);
+/*
+ * Makes everything this connection wrote durable now: commits the open
+ * transaction (an in-process verifier's batch) and begins the next one in its
+ * place, so the batch's owner goes on as before. 0, or -1 when the commit
+ * failed (what it held is not durable).
+ */
+int store_sink_commit(struct store *store);
 
 /* ---- proxy verification's look-ups of what the sink saw (store_proxy.c) ---- */
 

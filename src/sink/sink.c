@@ -200,6 +200,62 @@ static char *domain_normalize(const char *domain)
 	return copy;
 }
 
+void sink_options_defaults(struct sink_options *o)
+{
+	if (o->max_message == 0)
+		o->max_message = SINK_DEFAULT_MAX_MESSAGE;
+	if (o->max_sessions == 0)
+		o->max_sessions = SINK_DEFAULT_MAX_SESSIONS;
+	if (o->max_bodies == 0)
+		o->max_bodies = SINK_DEFAULT_MAX_BODIES;
+	if (o->max_per_peer == 0)
+		o->max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
+	if (o->idle_timeout == 0)
+		o->idle_timeout = SINK_DEFAULT_IDLE_TIMEOUT;
+	if (o->session_timeout == 0)
+		o->session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
+	if (o->line_limit == 0)
+		o->line_limit = SINK_DEFAULT_LINE_LIMIT;
+	if (o->target_rows_per_peer == 0)
+		o->target_rows_per_peer = SINK_DEFAULT_TARGET_ROWS_PER_PEER;
+	if (o->target_bytes_per_peer == 0)
+		o->target_bytes_per_peer = SINK_DEFAULT_TARGET_BYTES_PER_PEER;
+	if (o->target_rows == 0)
+		o->target_rows = SINK_DEFAULT_TARGET_ROWS;
+	if (o->target_bytes == 0)
+		o->target_bytes = SINK_DEFAULT_TARGET_BYTES;
+	if (o->target_interval == 0)
+		o->target_interval = SINK_DEFAULT_TARGET_INTERVAL;
+}
+
+/* The most a target_hits row can cost: a request line, a token, a nonce, two addresses. */
+static size_t target_row_max(const struct sink_options *o)
+{
+	return o->line_limit + TOKEN_MAX_LEN + SINK_NONCE_LEN + 2 * ADDR_PORT_STRLEN + SINK_TARGET_ROW_OVERHEAD;
+}
+
+/* Only contradictions that break the sink: a limit that merely never binds (max_per_peer above
+ * max_sessions, idle_timeout above session_timeout) is a legitimate way to say "the other one decides". */
+int sink_options_check(const struct sink_options *o, char *why, size_t size)
+{
+	if (o->line_limit < 512)
+		snprintf(why, size, "a line limit of %zu, below 512 (RFC 5321), would refuse valid commands",
+			 o->line_limit);
+	else if (o->max_message > o->max_bodies)
+		snprintf(why, size,
+			 "max_message (%zu) is above max_bodies (%zu): every DATA would get 452; "
+			 "lower max_message or raise max_bodies",
+			 o->max_message, o->max_bodies);
+	else if (o->target_bytes_per_peer < target_row_max(o) || o->target_bytes < target_row_max(o))
+		snprintf(why, size,
+			 "target_bytes_per_peer (%zu) and target_bytes (%zu) must hold one target hit (%zu bytes "
+			 "at most): a hit with a long request line could never be stored",
+			 o->target_bytes_per_peer, o->target_bytes, target_row_max(o));
+	else
+		return 0;
+	return -1;
+}
+
 struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
 			const struct token_secret *secret)
 {
@@ -224,25 +280,22 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 		return NULL;
 	}
 	sink->opts.domain = sink->domain;
-	if (sink->opts.max_message == 0)
-		sink->opts.max_message = SINK_DEFAULT_MAX_MESSAGE;
-	if (sink->opts.max_sessions == 0)
-		sink->opts.max_sessions = SINK_DEFAULT_MAX_SESSIONS;
-	if (sink->opts.max_bodies == 0)
-		sink->opts.max_bodies = SINK_DEFAULT_MAX_BODIES;
-	if (sink->opts.max_per_peer == 0)
-		sink->opts.max_per_peer = SINK_DEFAULT_MAX_PER_PEER;
-	if (sink->opts.idle_timeout == 0)
-		sink->opts.idle_timeout = SINK_DEFAULT_IDLE_TIMEOUT;
-	if (sink->opts.session_timeout == 0)
-		sink->opts.session_timeout = SINK_DEFAULT_SESSION_TIMEOUT;
-	if (sink->opts.line_limit == 0)
-		sink->opts.line_limit = SINK_DEFAULT_LINE_LIMIT;
-	if (sink->opts.line_limit < 512) {
-		log_error("sink: a line limit below 512 (RFC 5321) would refuse valid commands");
+	sink_options_defaults(&sink->opts);
+	char why[300];
+	if (sink_options_check(&sink->opts, why, sizeof why) != 0) {
+		log_error("sink: %s", why);
 		sink_stop(sink);
 		return NULL;
 	}
+	struct sink_budget_limits limits = {
+	    .rows_per_peer = sink->opts.target_rows_per_peer,
+	    .rows = sink->opts.target_rows,
+	    .bytes_per_peer = sink->opts.target_bytes_per_peer,
+	    .bytes = sink->opts.target_bytes,
+	    .interval = sink->opts.target_interval,
+	};
+	if ((sink->budget = sink_budget_new(&limits)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < opts->smtp_listen_count; i++)
 		if (sink_listen(sink, SINK_LISTENER_SMTP, opts->smtp_listen[i]) != 0)
 			goto fail;
@@ -271,6 +324,7 @@ void sink_stop(struct sink *sink)
 		if (sink->listeners[i].resume)
 			event_free(sink->listeners[i].resume);
 	}
+	sink_budget_free(sink->budget);
 	free(sink->domain);
 	free(sink);
 }
@@ -293,10 +347,11 @@ void sink_counters_format(const struct sink_counters *c, char *buf, size_t size)
 	snprintf(buf, size,
 		 "%" PRIu64 " sessions (%" PRIu64 " refused), %" PRIu64 " messages (%" PRIu64
 		 " too big, %" PRIu64 " without token), %" PRIu64 " proofs, %" PRIu64 " duplicates, %" PRIu64
-		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits, %" PRIu64 " store errors",
+		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits (%" PRIu64 " not stored, %" PRIu64
+		 " bytes: over budget), %" PRIu64 " store errors",
 		 c->sessions, c->sessions_rejected, c->messages, c->messages_too_big,
 		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->returned, c->target_hits,
-		 c->store_errors);
+		 c->target_hits_dropped, c->target_bytes_dropped, c->store_errors);
 }
 
 /* ---- what the sink records ---- */
@@ -330,25 +385,42 @@ static int record_forged(struct sink *sink, time_t now, const char *peer, const 
 	return 0;
 }
 
+/* Puts a proof in the store: 1 new, 0 already there, -1 failed. Announced only once it is durable. */
 static int record_proof(struct sink *sink, const struct proof *proof)
 {
-	char candidate[ADDR_PORT_STRLEN];
 	int rc = store_proof_put(sink->store, proof);
-	if (rc < 0) {
+	if (rc < 0)
 		sink->counters.store_errors++;
-		return -1;
-	}
+	if (rc != 0)
+		return rc;
+	/* Already there, but maybe only from a delivery whose commit failed: still new to everyone else. */
+	for (size_t i = 0; i < SINK_UNANNOUNCED; i++)
+		if (strcmp(sink->unannounced[i], proof->token) == 0) {
+			sink->unannounced[i][0] = '\0';
+			return 1;
+		}
+	return 0;
+}
+
+static void remember_unannounced(struct sink *sink, const struct proof *proof)
+{
+	char *slot = sink->unannounced[sink->unannounced_next++ % SINK_UNANNOUNCED];
+	snprintf(slot, TOKEN_MAX_LEN, "%s", proof->token);
+}
+
+static void announce_proof(struct sink *sink, const struct proof *proof, bool fresh)
+{
+	char candidate[ADDR_PORT_STRLEN];
 	addr_port_format(&proof->address, proof->port, candidate);
-	if (rc == 0) {
+	if (!fresh) {
 		sink->counters.duplicates++;
 		log_info("sink: token %s from %s again (candidate %s)", proof->token, proof->peer, candidate);
-		return 0;
+		return;
 	}
 	sink->counters.proofs++;
 	log_info("sink: proof for %s (test %u) delivered by %s", candidate, proof->test, proof->peer);
 	if (sink->opts.on_proof)
 		sink->opts.on_proof(sink->opts.ctx, proof);
-	return 0;
 }
 
 int sink_record_message(struct sink *sink, const struct sink_envelope *env, const char *msg, size_t len)
@@ -371,7 +443,9 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 	if (rcpt_to == NULL)
 		return -1;
 	int rc = 0;
-	size_t forged = 0;
+	size_t forged = 0, stored = 0;
+	struct proof proofs[MESSAGE_MAX_TOKENS];
+	bool fresh[MESSAGE_MAX_TOKENS];
 	for (size_t i = 0; i < found.count; i++) {
 		const struct sink_message_token *t = &found.token[i];
 		if (!t->genuine) {
@@ -404,20 +478,74 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 		    .size = len,
 		    .headers = headers,
 		};
-		rc |= record_proof(sink, &proof);
+		int put = record_proof(sink, &proof);
+		if (put < 0) {
+			rc = -1;
+			continue;
+		}
+		fresh[stored] = put == 1;
+		proofs[stored++] = proof;
 	}
-	free(rcpt_to);
 	if (forged > 1)
 		log_warn("sink: message from %s: %zu more forged tokens, counted but not stored", env->peer,
 			 forged - 1);
+	/* The client hears 250 only for what a crash cannot take back: a relay told "delivered"
+	 * never sends again. The verifier's batch is committed with it (proofs are rare; a
+	 * duplicate's row was committed when it came, or it would be among the unannounced). */
+	bool fresh_any = false;
+	for (size_t i = 0; i < stored; i++)
+		fresh_any |= fresh[i];
+	if (fresh_any && store_sink_commit(sink->store) != 0) {
+		sink->counters.store_errors++;
+		log_warn("sink: message from %s: its proof could not be committed; answering 451", env->peer);
+		for (size_t i = 0; i < stored; i++)
+			if (fresh[i])
+				remember_unannounced(sink, &proofs[i]);
+		stored = 0;
+		rc = -1;
+	}
+	for (size_t i = 0; i < stored; i++)
+		announce_proof(sink, &proofs[i], fresh[i]);
+	free(rcpt_to);
 	return rc;
 }
 
-void sink_record_target_hit(struct sink *sink, const char *nonce, const char *peer, const char *listener,
-			    const char *request)
+/* Whether the budget lets this hit be stored; logs the first refusal of each interval. */
+static bool target_budget_allows(struct sink *sink, const struct addr *peer_addr, const char *peer, size_t bytes,
+				 const char *token, time_t now)
+{
+	const struct sink_options *o = &sink->opts;
+	switch (sink_budget_take(sink->budget, peer_addr, bytes, token, now)) {
+	case BUDGET_TAKEN:
+		return true;
+	case BUDGET_DROP_PEER_FIRST:
+		log_warn("sink: target: %s is over its store budget (%u hits, %zu bytes per %u s): its hits are "
+			 "counted, not stored, until the interval ends",
+			 peer, o->target_rows_per_peer, o->target_bytes_per_peer, o->target_interval);
+		break;
+	case BUDGET_DROP_ALL_FIRST:
+		log_warn("sink: target: its store budget (%u hits, %zu bytes per %u s) is used up: hits without a "
+			 "genuine token are counted, not stored, until the interval ends",
+			 o->target_rows, o->target_bytes, o->target_interval);
+		break;
+	case BUDGET_DROP_TOKEN_FIRST:
+		log_warn("sink: target: token %s from %s came more than %d times in %u s: a replay; counted, not "
+			 "stored",
+			 token, peer, SINK_TARGET_TOKEN_REPEATS, o->target_interval);
+		break;
+	case BUDGET_DROP:
+		break;
+	}
+	sink->counters.target_hits_dropped++;
+	sink->counters.target_bytes_dropped += bytes;
+	return false;
+}
+
+void sink_record_target_hit(struct sink *sink, const char *nonce, const struct addr *peer_addr, const char *peer,
+			    const char *listener, const char *request)
 {
 	struct target_hit hit = {.nonce = nonce, .peer = peer, .listener = listener, .request = request};
-	char found[TOKEN_MAX_LEN], genuine[TOKEN_MAX_LEN] = "";
+	char found[TOKEN_MAX_LEN], genuine[TOKEN_MAX_LEN] = "", first_forged[TOKEN_MAX_LEN] = "";
 	struct token_fields fields;
 	size_t offset = 0, len = request ? strlen(request) : 0, forged = 0;
 	int rc;
@@ -426,7 +554,7 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const char *pe
 		for (char *p = found; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		if (rc == 0 && forged++ == 0)
-			record_forged(sink, hit.received, peer, found, "target request");
+			memcpy(first_forged, found, sizeof first_forged);
 		else if (rc == 0)
 			sink->counters.forged++; /* one row per request */
 		else if (genuine[0] == '\0')
@@ -434,10 +562,24 @@ void sink_record_target_hit(struct sink *sink, const char *nonce, const char *pe
 	}
 	hit.token = genuine[0] ? genuine : NULL;
 	sink->counters.target_hits++;
-	log_info("sink: target %s reached by %s (nonce %s%s%s)", listener, peer, nonce,
-		 hit.token ? ", token " : "", hit.token ? hit.token : "");
-	if (store_target_hit_put(sink->store, &hit) != 0)
-		sink->counters.store_errors++;
+	size_t bytes = strlen(nonce) + strlen(peer) + strlen(listener) + len + strlen(genuine) +
+		       SINK_TARGET_ROW_OVERHEAD;
+	bool stored = target_budget_allows(sink, peer_addr, peer, bytes, hit.token, hit.received);
+	/* A flood that is not stored does not fill the log either. */
+	if (stored)
+		log_info("sink: target %s reached by %s (nonce %s%s%s)", listener, peer, nonce,
+			 hit.token ? ", token " : "", hit.token ? hit.token : "");
+	else
+		log_debug("sink: target %s reached by %s (nonce %s): not stored", listener, peer, nonce);
+	if (stored) {
+		if (first_forged[0])
+			record_forged(sink, hit.received, peer, first_forged, "target request");
+		if (store_target_hit_put(sink->store, &hit) != 0)
+			sink->counters.store_errors++;
+	} else if (first_forged[0]) {
+		sink->counters.forged++;
+	}
+	/* In memory only: a verifier in this process still sees the nonce it is waiting for. */
 	if (sink->opts.on_target_hit)
 		sink->opts.on_target_hit(sink->opts.ctx, nonce, peer, request);
 }

@@ -16,9 +16,11 @@
  * target_hits (and an on_target_hit call) when its first line arrives or it
  * ends, whichever comes first.
  *
- * Writes to the store are single statements (no transaction of its own), so
- * a caller may hold a transaction open around the loop. The caller must
- * ignore SIGPIPE, as libevent writes with write(2).
+ * Writes to the store are single statements, so a caller may hold a
+ * transaction open around the loop; but a message that carries a proof is
+ * answered 250 only once the proof is committed (store_sink_commit(), which
+ * commits the caller's transaction and begins the next), and 451 when it
+ * cannot be. The caller must ignore SIGPIPE, as libevent writes with write(2).
  */
 #ifndef PLUGHOLE_SINK_H
 #define PLUGHOLE_SINK_H
@@ -32,6 +34,11 @@
 struct event_base;
 
 #define SINK_MAX_LISTENERS 16
+/*
+ * The defaults, the one source for the code, the config's table, `sink
+ * --help` and (checked by tests/it/sink_settings.sh) the README: plain
+ * decimal numbers, as they are also stringified.
+ */
 #define SINK_DEFAULT_MAX_MESSAGE 262144 /* test messages are a few KB */
 #define SINK_DEFAULT_MAX_SESSIONS 1000
 #define SINK_DEFAULT_MAX_PER_PEER 20 /* one address cannot take every slot */
@@ -39,6 +46,18 @@ struct event_base;
 #define SINK_DEFAULT_IDLE_TIMEOUT 60
 #define SINK_DEFAULT_SESSION_TIMEOUT 300 /* a byte now and then does not keep a session forever */
 #define SINK_DEFAULT_LINE_LIMIT 1000 /* a command line, including CRLF (RFC 5321 says 512) */
+/* What the TCP target may store per interval (each connection is a row): hits without a genuine token
+ * from one address (an IPv6 /64) and from all. A hit with one is proof, outside these budgets; only the
+ * same token more than SINK_TARGET_TOKEN_REPEATS times an interval is a replay, not stored. */
+#define SINK_DEFAULT_TARGET_ROWS_PER_PEER 20
+#define SINK_DEFAULT_TARGET_BYTES_PER_PEER 32768
+#define SINK_DEFAULT_TARGET_ROWS 1000
+#define SINK_DEFAULT_TARGET_BYTES 1048576
+#define SINK_DEFAULT_TARGET_INTERVAL 60 /* seconds */
+#define SINK_TARGET_TOKEN_REPEATS 4
+#define SINK_TARGET_ROW_OVERHEAD 64	/* bytes a target_hits row costs beyond its text */
+#define SINK_STR(x) SINK_STR_(x) /* a default as text */
+#define SINK_STR_(x) #x
 #define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
 /*
  * A target waits this long for the client to speak first before it sends its
@@ -62,7 +81,13 @@ struct sink_options {
 	unsigned idle_timeout; /* seconds without a complete read or write */
 	unsigned session_timeout; /* seconds a whole session may last */
 	size_t line_limit;     /* longest command line; longer gets "500 Line too long" */
-	/* Called after the store has the proof / the hit. */
+	/* The TCP target's store budget per interval (see budget.c); rows count their text and overhead. */
+	unsigned target_rows_per_peer;
+	size_t target_bytes_per_peer;
+	unsigned target_rows;
+	size_t target_bytes;
+	unsigned target_interval; /* seconds */
+	/* Called after the proof is committed / the hit is written. */
 	void (*on_proof)(void *ctx, const struct proof *proof);
 	void (*on_target_hit)(void *ctx, const char *nonce, const char *peer, const char *request);
 	void *ctx;
@@ -79,6 +104,8 @@ struct sink_counters {
 	uint64_t forged;     /* token-shaped strings that failed the check */
 	uint64_t returned;   /* genuine tokens only in a Subject or body: a bounce or an autoreply, no proof */
 	uint64_t target_hits;
+	uint64_t target_hits_dropped; /* over the target's store budget: counted, not stored */
+	uint64_t target_bytes_dropped;
 	uint64_t store_errors; /* writes that failed (answered 451 for mail) */
 };
 
@@ -92,6 +119,14 @@ extern const char *const sink_listener_kind_names[SINK_LISTENER_KIND_LAST];
  */
 #define SINK_PRIORITY 0
 
+/* Fills every limit left at 0 with its default. */
+void sink_options_defaults(struct sink_options *opts);
+/*
+ * Whether the limits (defaults applied) make sense together: 0, or -1 with
+ * why (naming the settings) when they contradict each other, such as a
+ * max_message above max_bodies, which would refuse every message with 452.
+ */
+int sink_options_check(const struct sink_options *opts, char *why, size_t size);
 /* Binds every listener; NULL (logged) when an option is bad or an address cannot be bound. */
 struct sink *sink_start(struct event_base *base, const struct sink_options *opts, struct store *store,
 			const struct token_secret *secret);

@@ -12,11 +12,34 @@
 
 #define SINK_MAX_RCPTS 100 /* recipients per message; more get 452 */
 #define SINK_MAX_BAD_COMMANDS 20
+#define SINK_UNANNOUNCED 64 /* proofs stored but not committed (their client got 451), remembered */
 #define SINK_HEADERS_KEPT 4096 /* bytes of a message's header block kept with its proof */
 #define SINK_OUTPUT_MAX 16384  /* replies queued for a client that does not read; then reading pauses */
 
 struct smtp_session;
 struct target_session;
+
+/* ---- the TCP target's store budget (budget.c) ---- */
+
+struct sink_budget_limits {
+	unsigned rows_per_peer, rows;
+	size_t bytes_per_peer, bytes;
+	unsigned interval;
+};
+
+enum sink_budget_verdict {
+	BUDGET_TAKEN,		/* store it */
+	BUDGET_DROP,		/* over budget, already said */
+	BUDGET_DROP_PEER_FIRST, /* the address's first refusal this interval */
+	BUDGET_DROP_ALL_FIRST,	/* the whole target's first refusal this interval */
+	BUDGET_DROP_TOKEN_FIRST, /* a genuine token's first refusal this interval: replayed */
+};
+
+struct sink_budget *sink_budget_new(const struct sink_budget_limits *limits);
+void sink_budget_free(struct sink_budget *budget);
+/* Charges a row of bytes from peer to this interval; token: the genuine one the hit carries, or NULL. */
+enum sink_budget_verdict sink_budget_take(struct sink_budget *budget, const struct addr *peer, size_t bytes,
+					  const char *token, time_t now);
 
 struct sink_listener {
 	struct sink *sink;
@@ -37,6 +60,10 @@ struct sink {
 	size_t listener_count;
 	unsigned active; /* open SMTP and target sessions */
 	size_t bodies_reserved; /* max_message for each message being received */
+	struct sink_budget *budget; /* what the TCP target may still store */
+	/* New proofs whose commit failed: the retry finds them in the store, yet they were never announced. */
+	char unannounced[SINK_UNANNOUNCED][TOKEN_MAX_LEN];
+	size_t unannounced_next;
 	LIST_HEAD(, smtp_session) smtp_sessions;
 	LIST_HEAD(, target_session) target_sessions;
 };
@@ -65,8 +92,8 @@ unsigned sink_target_sessions_from(const struct sink *sink, const struct addr *p
 
 /* Records what a message proves; 0, or -1 when the store failed (the client should retry). */
 int sink_record_message(struct sink *sink, const struct sink_envelope *envelope, const char *msg, size_t len);
-/* Records one target connection; nonce, peer and listener are required, request may be NULL. */
-void sink_record_target_hit(struct sink *sink, const char *nonce, const char *peer, const char *listener,
-			    const char *request);
+/* Records one target connection, within the budget; nonce, peer and listener are required, request may be NULL. */
+void sink_record_target_hit(struct sink *sink, const char *nonce, const struct addr *peer_addr, const char *peer,
+			    const char *listener, const char *request);
 
 #endif

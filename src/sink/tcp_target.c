@@ -107,7 +107,7 @@ static void target_record(struct target_session *t, const char *request)
 	if (t->recorded)
 		return;
 	t->recorded = true;
-	sink_record_target_hit(t->sink, t->nonce, t->peer, t->listener, request);
+	sink_record_target_hit(t->sink, t->nonce, &t->peer_addr, t->peer, t->listener, request);
 }
 
 static void target_banner(struct target_session *t)

@@ -27,11 +27,15 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "core/store_internal.h"
 #include "sink/sink.h"
 
 #define SINK_ADDRESS "127.0.30.2"
 #define CLIENT_ADDRESS "127.0.30.3"
 #define OTHER_CLIENT_ADDRESS "127.0.30.4"
+/* The durability and target budget tests' own (issue 11's block). */
+#define DURABLE_SINK_ADDRESS "127.62.1.2"
+#define DURABLE_CLIENT_ADDRESS "127.62.1.3"
 
 struct fixture {
 	char dir[64];
@@ -148,7 +152,9 @@ static int client_from(struct fixture *f, enum sink_listener_kind kind, const ch
 	const char *address = sink_address(f->sink, kind, 0);
 	assert_non_null(address);
 	struct sockaddr_in sin = {.sin_family = AF_INET}, me = {.sin_family = AF_INET};
-	inet_pton(AF_INET, SINK_ADDRESS, &sin.sin_addr);
+	char host[INET_ADDRSTRLEN] = "";
+	memcpy(host, address, (size_t)(strrchr(address, ':') - address));
+	assert_int_equal(inet_pton(AF_INET, host, &sin.sin_addr), 1);
 	sin.sin_port = htons((uint16_t)atoi(strrchr(address, ':') + 1));
 	inet_pton(AF_INET, from, &me.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -643,6 +649,166 @@ static void target_banner_and_http_page(void **state)
 	assert_int_equal(sink_counters(f->sink)->target_hits, 4);
 }
 
+/* Proofs a second connection (another process, or this one after a kill -9) can read. */
+static int proofs_committed(struct fixture *f)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM proofs", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	int n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+static void start_durable(struct fixture *f)
+{
+	struct sink_options opts = test_options(f);
+	opts.smtp_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
+	assert_non_null(f->sink);
+}
+
+static void deliver(struct fixture *f, const char *token, const char *expect)
+{
+	char text[600];
+	int fd = client_from(f, SINK_LISTENER_SMTP, DURABLE_CLIENT_ADDRESS, 0);
+	snprintf(text, sizeof text, "HELO relay.example\r\nMAIL FROM:<a@relay.example>\r\nRCPT TO:<%s@sink.test>\r\n"
+		 "DATA\r\nSubject: t\r\n\r\nbody\r\n.\r\n", token);
+	exchange(f, fd, text, expect);
+	close(fd);
+}
+
+/*
+ * In-process, the sink shares the verifier's connection and its batched
+ * transaction: the 250 for a proof must wait for that proof's commit, or a
+ * crash loses proofs whose relays were told "delivered" and never send again.
+ */
+static void a_proof_is_committed_before_its_250(void **state)
+{
+	struct fixture *f = *state;
+	char token[TOKEN_MAX_LEN];
+	start_durable(f);
+	token_for(f, "192.0.2.50", token);
+	assert_int_equal(store_begin(f->store), 0); /* the verifier's batch */
+	deliver(f, token, "250 2.0.0 Ok: ");
+	assert_int_equal(proofs_committed(f), 1);
+	assert_int_equal(f->proofs_seen, 1);
+	/* The batch's owner still has its transaction. */
+	assert_int_equal(store_commit(f->store), 0);
+}
+
+/* A proof the store cannot commit gets 451, so the relay sends it again; never 250. */
+static void an_uncommittable_proof_gets_451(void **state)
+{
+	struct fixture *f = *state;
+	char token[TOKEN_MAX_LEN];
+	start_durable(f);
+	token_for(f, "192.0.2.51", token);
+	/* The verifier's batch holds a row COMMIT refuses (a probe of no candidate, checked at COMMIT). */
+	assert_int_equal(sqlite3_exec(f->store->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_begin(f->store), 0);
+	assert_int_equal(sqlite3_exec(f->store->db,
+				      "INSERT INTO probes(candidate_id, test, started) VALUES(999999, 'x', 0)", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	deliver(f, token, "451 4.3.0 ");
+	assert_int_equal(proofs_committed(f), 0);
+	assert_int_equal(f->proofs_seen, 0);
+	assert_true(sink_counters(f->sink)->store_errors > 0);
+	/* Once the store can commit again, the relay's retry is acknowledged. */
+	assert_int_equal(sqlite3_exec(f->store->db, "DELETE FROM probes WHERE candidate_id = 999999", NULL, NULL, NULL),
+			 SQLITE_OK);
+	deliver(f, token, "250 2.0.0 Ok: ");
+	assert_int_equal(proofs_committed(f), 1);
+	assert_int_equal(f->proofs_seen, 1);
+	store_rollback(f->store);
+}
+
+/* Target hits stored from an address: what another connection reads. */
+static int hits_stored(struct fixture *f, const char *from)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM target_hits WHERE peer LIKE ?1 || ':%'", -1,
+					    &stmt, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, from, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	int n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+static void target_hit_from(struct fixture *f, const char *from, const char *line, const char *expect)
+{
+	int fd = client_from(f, SINK_LISTENER_TARGET, from, 0);
+	exchange(f, fd, line, expect);
+	close(fd);
+}
+
+/*
+ * Every target connection is a row: an address that connects in a loop may
+ * store only so many a minute, and all addresses together only so many; the
+ * rest are counted. A hit carrying a genuine token is proof: junk does not
+ * use up room for it.
+ */
+static void target_hits_stay_within_their_budget(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const other = "127.62.1.4";
+	char token[TOKEN_MAX_LEN], request[200];
+	struct sink_options opts = test_options(f);
+	opts.smtp_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_rows_per_peer = 3;
+	opts.target_rows = 5;
+	opts.target_interval = 2;
+	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
+	assert_non_null(f->sink);
+	const struct sink_counters *c = sink_counters(f->sink);
+	/* Start just after a second begins: what follows, well within one, shares one interval. */
+	for (time_t second = time(NULL); time(NULL) == second;)
+		usleep(1000);
+	for (int i = 0; i < 5; i++)
+		target_hit_from(f, DURABLE_CLIENT_ADDRESS, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 3);
+	for (int i = 0; i < 3; i++)
+		target_hit_from(f, other, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, other), 2); /* the whole target's 5 */
+	assert_int_equal(c->target_hits, 8);
+	assert_int_equal(c->target_hits_dropped, 3);
+	assert_true(c->target_bytes_dropped > 3 * SINK_TARGET_ROW_OVERHEAD);
+	assert_int_equal(f->hits_seen, 8); /* a verifier in this process still hears of each */
+
+	/* A proof still lands, from the address whose junk used its share. */
+	token_for(f, "192.0.2.52", token);
+	snprintf(request, sizeof request, "GET /%s HTTP/1.0\r\n\r\n", token);
+	target_hit_from(f, DURABLE_CLIENT_ADDRESS, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 4);
+	/* Proofs are not the target's share: they land when it is used up too, from anyone. */
+	token_for(f, "192.0.2.53", token);
+	snprintf(request, sizeof request, "GET /%s HTTP/1.0\r\n\r\n", token);
+	target_hit_from(f, other, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, other), 3);
+	/* But the same token over and over is a replay. */
+	for (int i = 1; i < SINK_TARGET_TOKEN_REPEATS + 2; i++)
+		target_hit_from(f, other, request, "\r\n\r\n");
+	assert_int_equal(hits_stored(f, other), 2 + SINK_TARGET_TOKEN_REPEATS);
+	assert_int_equal(c->target_hits_dropped, 3 + 2);
+
+	/* The next interval starts afresh. */
+	usleep(2100 * 1000);
+	target_hit_from(f, DURABLE_CLIENT_ADDRESS, "hello\r\n", "221 plughole-target ");
+	assert_int_equal(hits_stored(f, DURABLE_CLIENT_ADDRESS), 5);
+	assert_int_equal(c->target_hits_dropped, 3 + 2);
+}
+
 static void bad_options_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -656,6 +822,22 @@ static void bad_options_are_refused(void **state)
 	assert_null(sink_start(f->base, &opts, f->store, &f->secret));
 	opts.smtp_listen_count = 0;
 	assert_null(sink_start(f->base, &opts, f->store, &f->secret));
+	/* Limits that contradict each other: no message could ever be taken. */
+	char why[300];
+	struct sink_options limits = test_options(f);
+	limits.max_message = 8192;
+	limits.max_bodies = 4096;
+	assert_null(sink_start(f->base, &limits, f->store, &f->secret));
+	sink_options_defaults(&limits);
+	assert_int_equal(sink_options_check(&limits, why, sizeof why), -1);
+	assert_string_equal(why, "max_message (8192) is above max_bodies (4096): every DATA would get 452; "
+				 "lower max_message or raise max_bodies");
+	limits = test_options(f);
+	limits.max_message = 1u << 30; /* above the default max_bodies */
+	assert_null(sink_start(f->base, &limits, f->store, &f->secret));
+	limits = test_options(f);
+	sink_options_defaults(&limits);
+	assert_int_equal(sink_options_check(&limits, why, sizeof why), 0); /* the defaults agree */
 }
 
 int main(void)
@@ -678,6 +860,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(unread_replies_pause_the_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(target_banner_and_http_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_options_are_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_proof_is_committed_before_its_250, setup, teardown),
+	    cmocka_unit_test_setup_teardown(an_uncommittable_proof_gets_451, setup, teardown),
+	    cmocka_unit_test_setup_teardown(target_hits_stay_within_their_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
