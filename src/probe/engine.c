@@ -25,6 +25,7 @@
 #define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
 #define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
 #define HIT_NONCE_MAX 64
+#define RETRY_HINT_MAX 1800.0  /* seconds: the longest delay a server may ask of a retry */
 
 enum target_flags {
 	TARGET_MESSAGE_SENT = 1 << 0, /* a test message went out: never send again */
@@ -622,16 +623,13 @@ static bool retryable(enum verdict v) { return v == VERDICT_TEMPFAIL || v == VER
 
 void probe_retry_after(struct probe_conn *c, double seconds) { c->retry_hint = seconds; }
 
-/* The backoff doubles from --retry-after; a delay the server named replaces
- * it, one second late (greylisters count whole seconds), and never beyond
- * the longest backoff of the run's retries. */
+/* The backoff doubles from --retry-after; a longer delay the server named
+ * (a greylister's) is waited out, one second more (greylisters count whole
+ * seconds), up to RETRY_HINT_MAX. */
 static double retry_delay(const struct probe_engine *e, const struct probe_target *t, const struct probe_conn *c)
 {
 	double backoff = e->options.retry_after * (double)(1u << (t->attempts - 1));
-	if (c->retry_hint <= 0)
-		return backoff;
-	double longest = e->options.retry_after * (double)(1u << (e->options.retries ? e->options.retries - 1 : 0));
-	return fmin(c->retry_hint + 1, longest);
+	return c->retry_hint > 0 ? fmax(backoff, fmin(c->retry_hint + 1, RETRY_HINT_MAX)) : backoff;
 }
 
 static void start_connection(struct probe_engine *e, int32_t index);

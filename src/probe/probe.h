@@ -136,8 +136,8 @@ void probe_reconnect_plain(struct probe_conn *conn);
  * (the server hung up with work left); the module bounds how often. */
 void probe_reconnect(struct probe_conn *conn);
 /* The server named a delay before a retry (a greylister's "try again in N
- * seconds"): a retry of this attempt waits that long, bounded by the longest
- * backoff of the retry budget. */
+ * seconds"): a retry of this attempt (one of --retries) waits at least that
+ * long, up to half an hour, and never less than its backoff. */
 void probe_retry_after(struct probe_conn *conn, double seconds);
 /* True once the connection has its verdict: stop using it. */
 bool probe_finished(struct probe_conn *conn);

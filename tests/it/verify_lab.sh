@@ -64,6 +64,12 @@ for a in 127.20.4.1 127.20.4.2; do
   [ "$(grep -c "^$a	RCPT TO:<$token@sink.test>" "$tmp/commands.log")" -ge 2 ] ||
     fail "$a: the retry should present the deferred recipient <$token@sink.test> again"
 done
+# A retry waits as long as the greylister asks ("try again in 2 seconds"),
+# longer than --retry-after: else it comes too early and is deferred again.
+"$PLUGHOLE" --db "$tmp/db5" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
+  --helo verifier.test --retry-after 0.3 --retries 1 --proof-grace 0.5 --wait 2 "127.20.4.1:$port" \
+  >"$tmp/verify5.out" 2>>"$tmp/verify.err" || fail "verify of the greylisted host failed"
+assert_eq "$(sqlite3 "$tmp/db5" "select verdict || ' ' || attempts from findings")" "open-relay 2"
 # Exim-like hosts (127.20.29.N open, 127.20.30.N closed) hang up after syntax
 # errors: the open one is proven by a common variant before any exotic form
 # cost its session; the closed one is closed, not unreachable.
