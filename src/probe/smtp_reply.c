@@ -109,24 +109,3 @@ double smtp_reply_retry_delay(const char *reply, size_t len)
 	}
 	return -1;
 }
-
-bool smtp_banner_domain(const char *banner, size_t len, char *out, size_t outlen)
-{
-	if (len < 5)
-		return false;
-	const char *p = banner + 4, *end = banner + len;
-	size_t n = 0;
-	while (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '.' || p[n] == '-'))
-		n++;
-	if (n == 0 || n >= outlen || memchr(p, '.', n) == NULL || p[0] == '.' || p[n - 1] == '.')
-		return false;
-	/* an address is not a domain: at least one label must hold a letter */
-	bool letter = false;
-	for (size_t i = 0; i < n; i++)
-		letter |= isalpha((unsigned char)p[i]) != 0;
-	if (!letter)
-		return false;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return true;
-}

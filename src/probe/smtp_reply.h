@@ -34,7 +34,5 @@ bool smtp_reply_has_keyword(const char *reply, size_t len, const char *keyword);
  * or -1 when the reply names none.
  */
 double smtp_reply_retry_delay(const char *reply, size_t len);
-/* The domain a banner names ("220 mx.example.org ESMTP ..."), if it looks like one. */
-bool smtp_banner_domain(const char *banner, size_t len, char *out, size_t outlen);
 
 #endif

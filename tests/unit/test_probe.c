@@ -52,20 +52,13 @@ static void rejects_what_is_not_smtp(void **unused)
 	assert_int_equal(smtp_reply_parse(endless, sizeof endless, &r), SMTP_REPLY_TOO_LONG);
 }
 
-static void finds_extensions_and_banner_domain(void **unused)
+static void finds_extensions(void **unused)
 {
 	const char *ehlo = "250-mx.example.org\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
 	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "STARTTLS"));
 	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "size"));
 	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "PIPELINING"));
 	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "START"));
-	char domain[64];
-	const char *banner = "220 mx1.example.org ESMTP Exim 4.96\r\n";
-	assert_true(smtp_banner_domain(banner, strlen(banner), domain, sizeof domain));
-	assert_string_equal(domain, "mx1.example.org");
-	assert_false(smtp_banner_domain("220 192.0.2.1 ESMTP\r\n", 21, domain, sizeof domain));
-	assert_false(smtp_banner_domain("220 localhost ESMTP\r\n", 21, domain, sizeof domain));
-	assert_false(smtp_banner_domain("220 ESMTP\r\n", 11, domain, sizeof domain));
 }
 
 static void variants_address_only_the_sink(void **unused)
@@ -260,7 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_single_and_multiline_replies),
 		cmocka_unit_test(rejects_what_is_not_smtp),
-		cmocka_unit_test(finds_extensions_and_banner_domain),
+		cmocka_unit_test(finds_extensions),
 		cmocka_unit_test(variants_address_only_the_sink),
 		cmocka_unit_test(common_variants_come_first),
 		cmocka_unit_test(test_ids_are_permanent),
