@@ -162,17 +162,20 @@ static enum verdict verdict_so_far(const struct relay_session *s, enum verdict o
  * The server hung up (421, or closed) after it had answered us. Variants it
  * accepted get their messages on a new connection; otherwise what we know:
  * after syntax errors the hang-up is the server's error limit (it refused
- * what it parsed), without them a retry goes on where this one stopped.
+ * what it parsed), and with every variant answered there is nothing left to
+ * ask; else a retry goes on where this one stopped.
  */
 static void hung_up(struct probe_conn *conn, struct relay_session *s)
 {
 	struct relay_memo *m = memo_of(conn);
-	if (!s->proven && (m->accepted & ~m->answered) != 0 && m->reconnects < RELAY_RECONNECTS_MAX) {
+	if (!s->proven && m->accepted != 0 && m->reconnects < RELAY_RECONNECTS_MAX) {
 		m->reconnects++;
 		probe_reconnect(conn);
 		return;
 	}
-	relay_finish(conn, s, verdict_so_far(s, s->syntax_errors > 0 ? VERDICT_CLOSED : VERDICT_TEMPFAIL));
+	bool all_answered = m->answered == (uint16_t)((1u << relay_variant_count) - 1);
+	relay_finish(conn, s,
+		     verdict_so_far(s, s->syntax_errors > 0 || all_answered ? VERDICT_CLOSED : VERDICT_TEMPFAIL));
 }
 
 static void detect_software(struct probe_conn *conn, const char *text, size_t len)
