@@ -79,7 +79,7 @@ enum relay_phase { PHASE_COMMON, PHASE_EXOTIC, PHASE_DONE };
  * (bit i: relay_variants[i]). */
 struct relay_memo {
 	uint32_t token_time; /* of the first connection: every token of the target carries it */
-	uint16_t answered;   /* refused for good (5xx), or its message went: never again */
+	uint16_t answered;   /* refused for good (5xx), or its message recorded: never again */
 	uint16_t accepted;   /* recipient accepted, message not gone yet */
 	uint8_t reconnects;
 };
@@ -185,7 +185,7 @@ static void detect_software(struct probe_conn *conn, const char *text, size_t le
 		probe_set_software(conn, software);
 }
 
-/* The variant's message went (whatever the answer): it never goes again. */
+/* The variant's message is recorded (whatever becomes of it): it never goes again. */
 static void variant_done(struct probe_conn *conn, struct relay_session *s)
 {
 	struct relay_memo *m = memo_of(conn);
@@ -217,15 +217,17 @@ static void send_message(struct probe_conn *conn, struct relay_session *s)
 		.operator_name = settings->operator_name,
 		.contact = settings->operator_contact,
 	};
-	variant_done(conn, s);
 	probe_send(conn, message, smtp_message_format(&m, time(NULL), message, sizeof message));
 	probe_transcript(conn, ">> ", "(test message)", 14);
 	set_state(conn, s, RELAY_MESSAGE);
 }
 
-/* After the 354: the message goes once its record is durable (relay_on_recorded). */
+/* After the 354: the message goes once its record is durable (relay_on_recorded).
+ * Its token now has a probe row: the variant is done, even should the server
+ * hang up before the message goes (one row per token, never a second). */
 static void message_due(struct probe_conn *conn, struct relay_session *s)
 {
+	variant_done(conn, s);
 	probe_message_due(conn, relay_variants[s->variant].name, s->token);
 	set_state(conn, s, RELAY_RECORDING);
 }
