@@ -27,6 +27,7 @@
 #define HIT_NONCE_MAX 64
 #define PROOF_POLL_INTERVAL 0.15 /* seconds between looks for an external sink's new proofs */
 #define PROOF_POLL_BATCH 256   /* proofs read per look */
+#define RETRY_HINT_MAX 1800.0  /* seconds: the longest delay a server may ask of a retry */
 
 enum target_flags {
 	TARGET_MESSAGE_SENT = 1 << 0, /* a test message went out: never send again */
@@ -52,6 +53,7 @@ struct probe_target {
 	uint8_t attempts;
 	uint8_t verdict;         /* proxies: the best so far while the plan runs */
 	uint8_t flags;
+	uint64_t memo[PROBE_MEMO_SIZE / 8]; /* the module's, across connections and retries (probe_memo) */
 };
 
 /* What proved (or came closest to proving) a proxy, kept across its plan's connections. */
@@ -104,6 +106,7 @@ struct probe_conn {
 	uint64_t sent_bytes;            /* written (or queued) so far: did on_recorded send the message? */
 	char *unanswered;               /* the token of a message written and not answered yet */
 	uint8_t proof_test;             /* the test id of the proof, when proven */
+	double retry_hint;              /* seconds the server asked us to wait before a retry; 0: none */
 	struct transcript transcript;
 	const char *software, *variant;
 	char *proof_token, *proof_peer; /* set when the sink proved this target */
@@ -477,12 +480,19 @@ void probe_set_timeout(struct probe_conn *c, double seconds)
 	evtimer_add(c->timer, &tv);
 }
 
-size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
+size_t probe_token_at(struct probe_conn *c, uint8_t test, uint32_t when, char out[TOKEN_MAX_LEN])
 {
 	struct probe_target *t = &c->engine->targets[c->target];
 	return token_make(c->engine->secret, c->engine->options.settings.campaign, &t->address, t->port, test,
-			  (uint32_t)time(NULL), out);
+			  when, out);
 }
+
+size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
+{
+	return probe_token_at(c, test, (uint32_t)time(NULL), out);
+}
+
+void *probe_memo(struct probe_conn *c) { return c->engine->targets[c->target].memo; }
 
 /* A test message for this target is on its way: never send another. The
  * server's reply is there when the message went out before the record. */
@@ -667,6 +677,17 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 
 static bool retryable(enum verdict v) { return v == VERDICT_TEMPFAIL || v == VERDICT_TIMEOUT; }
 
+void probe_retry_after(struct probe_conn *c, double seconds) { c->retry_hint = seconds; }
+
+/* The backoff doubles from --retry-after; a longer delay the server named
+ * (a greylister's) is waited out, one second more (greylisters count whole
+ * seconds), up to RETRY_HINT_MAX. */
+static double retry_delay(const struct probe_engine *e, const struct probe_target *t, const struct probe_conn *c)
+{
+	double backoff = e->options.retry_after * (double)(1u << (t->attempts - 1));
+	return c->retry_hint > 0 ? fmax(backoff, fmin(c->retry_hint + 1, RETRY_HINT_MAX)) : backoff;
+}
+
 static void start_connection(struct probe_engine *e, int32_t index);
 
 /* The same attempt goes on with a new connection, with the transcript and what was learnt. */
@@ -765,9 +786,8 @@ static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct
 	free(ev->token);
 	free(ev->peer);
 	ev->module = t->module;
-	if ((t->flags & TARGET_PROVEN) && c->proof_test >= PROBE_TEST_PROXY &&
-	    probe_module_at(c->proof_test - PROBE_TEST_PROXY) != NULL)
-		ev->module = probe_module_at(c->proof_test - PROBE_TEST_PROXY); /* a late proof of an earlier step */
+	if ((t->flags & TARGET_PROVEN) && probe_module_by_test(c->proof_test) != NULL)
+		ev->module = probe_module_by_test(c->proof_test); /* a late proof of an earlier step */
 	ev->variant = c->variant;
 	ev->token = c->proof_token;
 	ev->peer = c->proof_peer;
@@ -826,7 +846,7 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	t->verdict = (uint8_t)verdict;
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
-		double delay = e->options.retry_after * (double)(1u << (t->attempts - 1));
+		double delay = retry_delay(e, t, c);
 		probe_transcript(c, "-- ", "will retry", 10);
 		if (proxy)
 			plan_reset(e, t);
@@ -929,6 +949,12 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 		e->awaiting_proof--;
 	set_proof(c, token, peer, test);
 	return true;
+}
+
+void probe_reconnect(struct probe_conn *c)
+{
+	probe_transcript(c, "-- ", "connecting again", 16);
+	next_connection(c->engine, c);
 }
 
 void probe_reconnect_plain(struct probe_conn *c)

@@ -28,6 +28,34 @@ static const struct probe_module *const modules[] = {
 
 _Static_assert(sizeof modules / sizeof modules[0] <= PROBE_MAX_MODULES, "a plan is a bit set of modules");
 
+/* The test ids of the proxy modules' tokens, stored in proofs: permanent values,
+ * never positions (a new module takes a new id, a removed one's is never given
+ * again). The relay test's tokens carry its variants' ids (relay_variants.c). */
+static const struct {
+	const struct probe_module *module;
+	uint8_t test;
+} proxy_tests[] = {
+    {&probe_http_connect, 65}, {&probe_http_post, 66},	 {&probe_http_get, 67},	  {&probe_socks4, 68},
+    {&probe_socks5, 69},       {&probe_https_connect, 70}, {&probe_https_post, 71}, {&probe_https_get, 72},
+    {&probe_socks4a, 73},      {&probe_socks5h, 74},	   {&probe_wingate, 75},	  {&probe_router, 76},
+};
+
+int probe_module_test(const struct probe_module *module)
+{
+	for (size_t i = 0; i < sizeof proxy_tests / sizeof proxy_tests[0]; i++)
+		if (proxy_tests[i].module == module)
+			return proxy_tests[i].test;
+	return -1;
+}
+
+const struct probe_module *probe_module_by_test(unsigned test)
+{
+	for (size_t i = 0; i < sizeof proxy_tests / sizeof proxy_tests[0]; i++)
+		if (proxy_tests[i].test == test)
+			return proxy_tests[i].module;
+	return NULL;
+}
+
 size_t probe_module_count(void)
 {
 	return sizeof modules / sizeof modules[0];

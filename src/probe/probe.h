@@ -27,8 +27,11 @@ enum probe_aim { PROBE_AIM_MAIL = 1 << 0, PROBE_AIM_WEB = 1 << 1 };
 
 #define PROBE_MAX_MODULES 16
 #define PROBE_MAX_TARGETS 16
-/* Token test ids: relay variants use 0..63, proxy module i (registry index) 64 + i. */
+/* Token test ids (stored in proofs.test) are explicit values, never positions:
+ * relay variants 0..63 (relay_variants.c), proxy modules from 64 (modules.c). */
 #define PROBE_TEST_PROXY 64
+/* Bytes a module may keep per target across its connections and retries (probe_memo). */
+#define PROBE_MEMO_SIZE 16
 
 struct probe_module {
 	const char *name;
@@ -95,8 +98,17 @@ double probe_time_left(struct probe_conn *conn);
 /* Starts TLS on the connection (STARTTLS); on_tls reports the outcome. */
 void probe_start_tls(struct probe_conn *conn);
 bool probe_tls_active(struct probe_conn *conn);
-/* A proof token for this target and test. */
+/* A proof token for this target and test, made now. */
 size_t probe_token(struct probe_conn *conn, uint8_t test, char out[TOKEN_MAX_LEN]);
+/* The same, made at time `when`: the same test and time give the same token
+ * (a retry presents the envelope a greylister deferred). */
+size_t probe_token_at(struct probe_conn *conn, uint8_t test, uint32_t when, char out[TOKEN_MAX_LEN]);
+/*
+ * PROBE_MEMO_SIZE bytes the module keeps for the target across its
+ * connections and retries in this run (zeroed at first): what the server
+ * already answered, so a new connection goes on where the last one ended.
+ */
+void *probe_memo(struct probe_conn *conn);
 /*
  * Test messages are recorded before they go out, so a crash never leads to a
  * second one. probe_message_due records one and calls the module's
@@ -120,6 +132,13 @@ void probe_set_variant(struct probe_conn *conn, const char *variant);
  */
 void probe_finish(struct probe_conn *conn, enum verdict verdict);
 void probe_reconnect_plain(struct probe_conn *conn);
+/* A new connection for the same target now, as part of the same attempt
+ * (the server hung up with work left); the module bounds how often. */
+void probe_reconnect(struct probe_conn *conn);
+/* The server named a delay before a retry (a greylister's "try again in N
+ * seconds"): a retry of this attempt (one of --retries) waits at least that
+ * long, up to half an hour, and never less than its backoff. */
+void probe_retry_after(struct probe_conn *conn, double seconds);
 /* True once the connection has its verdict: stop using it. */
 bool probe_finished(struct probe_conn *conn);
 bool probe_retry_plain(struct probe_conn *conn);
@@ -155,6 +174,9 @@ size_t probe_module_count(void);
 const struct probe_module *probe_module_at(size_t index);
 /* The registry index of a module, or -1. */
 int probe_module_index(const struct probe_module *module);
+/* A proxy module's token test id (>= PROBE_TEST_PROXY), or -1; and back. */
+int probe_module_test(const struct probe_module *module);
+const struct probe_module *probe_module_by_test(unsigned test);
 const struct probe_module *probe_module_find(const char *name);
 
 /* Which modules test which ports: the defaults, narrowed or changed by the operator. */

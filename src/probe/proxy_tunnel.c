@@ -73,7 +73,7 @@ void proxy_begin(struct probe_conn *conn, struct proxy_conn *p)
 	const struct probe_module *m = probe_module_of(conn);
 	char where[ADDR_PORT_STRLEN];
 	p->aim = probe_aim(conn, &p->to, &p->port);
-	probe_token(conn, (uint8_t)(PROBE_TEST_PROXY + probe_module_index(m)), p->token);
+	probe_token(conn, (uint8_t)probe_module_test(m), p->token);
 	proxy_note(conn, "%s: aiming at %s (%s)", m->name, addr_port_format(&p->to, p->port, where),
 		   p->aim == PROBE_AIM_MAIL ? "the sink's SMTP port" : "the sink's TCP target");
 }

@@ -2,26 +2,39 @@
 
 #include <string.h>
 
+/*
+ * Ids are the test ids of tokens already stored: a new variant takes a new
+ * id, a removed one's id is never given again. Retired: 3 server-domain-sender,
+ * 9 percent-hack-domain, 13 source-route-domain (they named the domain the
+ * server's banner claims).
+ */
 const struct relay_variant relay_variants[] = {
-	{"plain", "<{F}>", "<{T}@{S}>"},
-	{"null-sender", "<>", "<{T}@{S}>"},
-	{"unqualified-sender", "<relaytest>", "<{T}@{S}>"},
-	{"server-domain-sender", "<relaytest@{D}>", "<{T}@{S}>"},
-	{"server-literal-sender", "<relaytest@{L}>", "<{T}@{S}>"},
-	{"sink-domain-sender", "<relaytest@{S}>", "<{T}@{S}>"},
-	{"quoted", "<{F}>", "<\"{T}@{S}\">"},
-	{"quoted-at-server", "<{F}>", "<\"{T}@{S}\"@{L}>"},
-	{"percent-hack", "<{F}>", "<{T}%{S}@{L}>"},
-	{"percent-hack-domain", "<{F}>", "<{T}%{S}@{D}>"},
-	{"bang-path", "<{F}>", "<{S}!{T}>"},
-	{"bang-path-at-server", "<{F}>", "<{S}!{T}@{L}>"},
-	{"source-route", "<{F}>", "<@{L}:{T}@{S}>"},
-	{"source-route-domain", "<{F}>", "<@{D}:{T}@{S}>"},
-	{"sink-literal", "<{F}>", "<{T}@{SL}>"},
-	{"unqualified-percent", "<relaytest>", "<{T}%{S}@{L}>"},
+	{0, "plain", true, "<{F}>", "<{T}@{S}>"},
+	{1, "null-sender", true, "<>", "<{T}@{S}>"},
+	{5, "sink-domain-sender", true, "<relaytest@{S}>", "<{T}@{S}>"},
+	/* exotic: one syntax error each to a strict server (a domain literal, no domain) */
+	{8, "percent-hack", false, "<{F}>", "<{T}%{S}@{L}>"},
+	{12, "source-route", false, "<{F}>", "<@{L}:{T}@{S}>"},
+	{7, "quoted-at-server", false, "<{F}>", "<\"{T}@{S}\"@{L}>"},
+	{11, "bang-path-at-server", false, "<{F}>", "<{S}!{T}@{L}>"},
+	{14, "sink-literal", false, "<{F}>", "<{T}@{SL}>"},
+	{6, "quoted", false, "<{F}>", "<\"{T}@{S}\">"},
+	{10, "bang-path", false, "<{F}>", "<{S}!{T}>"},
+	/* two each: the sender's error, then RCPT without a sender */
+	{4, "server-literal-sender", false, "<relaytest@{L}>", "<{T}@{S}>"},
+	{2, "unqualified-sender", false, "<relaytest>", "<{T}@{S}>"},
+	{15, "unqualified-percent", false, "<relaytest>", "<{T}%{S}@{L}>"},
 };
 const size_t relay_variant_count = sizeof relay_variants / sizeof relay_variants[0];
 _Static_assert(sizeof relay_variants / sizeof relay_variants[0] <= RELAY_VARIANTS_MAX, "masks hold every variant");
+
+const struct relay_variant *relay_variant_by_id(unsigned id)
+{
+	for (size_t i = 0; i < relay_variant_count; i++)
+		if (relay_variants[i].id == id)
+			return &relay_variants[i];
+	return NULL;
+}
 
 static const char *placeholder(const char *name, size_t len, const struct relay_context *ctx)
 {
@@ -33,7 +46,6 @@ static const char *placeholder(const char *name, size_t len, const struct relay_
 		{"S", offsetof(struct relay_context, sink_domain)},
 		{"SL", offsetof(struct relay_context, sink_literal)},
 		{"L", offsetof(struct relay_context, server_literal)},
-		{"D", offsetof(struct relay_context, server_domain)},
 		{"F", offsetof(struct relay_context, from)},
 	};
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

@@ -6,16 +6,28 @@
  * message, addressed only to the sink's domain; the session then waits a
  * moment for the proof before trying the next variant.
  *
- * A server that advertises PIPELINING (RFC 2920) first gets a sweep: MAIL,
- * RCPT and RSET of every variant in one write, answered in order. Most
- * servers refuse every recipient, and then the whole test costs one round
- * trip instead of three per variant. Each variant whose recipient was
- * accepted then gets a group: [RSET,] MAIL, RCPT and DATA in one write (DATA
- * ends a group), its message after the 354, and the next group as soon as the
- * message is answered. A message still waits until the previous one's proof
- * grace is over, so a relay that forwards at once gets no second message, but
- * the round trips overlap the wait: an accept-then-drop server costs one
- * grace per variant, not one grace and five round trips.
+ * The common variants go first, the exotic forms (domain literals, quotes,
+ * bang paths, no domain) after: a strict server (Exim's
+ * smtp_max_synprot_errors) counts those as syntax errors and hangs up after
+ * a few, and an accepted common variant must have had its message and its
+ * proof's chance by then.
+ *
+ * A server that advertises PIPELINING (RFC 2920) gets a sweep per phase
+ * (common, then exotic): MAIL, RCPT and RSET of each variant in one write,
+ * answered in order. Most servers refuse every recipient, and then a phase
+ * costs one round trip instead of three per variant. Each variant whose
+ * recipient was accepted then gets a group: [RSET,] MAIL, RCPT and DATA in one
+ * write (DATA ends a group), its message after the 354, and the next group as
+ * soon as the message is answered. A message still waits until the previous
+ * one's proof grace is over, so a relay that forwards at once gets no second
+ * message, but the round trips overlap the wait: an accept-then-drop server
+ * costs one grace per variant, not one grace and five round trips.
+ *
+ * What the server answered is kept for the target across connections
+ * (probe_memo): a server that hangs up with accepted variants left gets a new
+ * connection for their messages, and a retry after a 4xx presents the same
+ * envelopes (the tokens carry the first connection's time), which is what a
+ * greylister keys on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +40,9 @@
 #include "probe/relay_variants.h"
 #include "probe/smtp_message.h"
 #include "probe/smtp_reply.h"
+
+/* New connections for accepted variants after the server hung up, per target and run. */
+#define RELAY_RECONNECTS_MAX 2
 
 enum relay_state {
 	RELAY_BANNER,
@@ -57,36 +72,69 @@ static const char *const relay_state_names[RELAY_STATE_LAST] = {
 	[RELAY_RSET] = "rset",       [RELAY_QUIT] = "quit",
 };
 
+/* The sweeps of a pipelining server, in order. */
+enum relay_phase { PHASE_COMMON, PHASE_EXOTIC, PHASE_DONE };
+
+/* What the target's server answered, kept across its connections and retries
+ * (bit i: relay_variants[i]). */
+struct relay_memo {
+	uint32_t token_time; /* of the first connection: every token of the target carries it */
+	uint16_t answered;   /* refused for good (5xx), or its message recorded: never again */
+	uint16_t accepted;   /* recipient accepted, message not gone yet */
+	uint8_t reconnects;
+};
+_Static_assert(sizeof(struct relay_memo) <= PROBE_MEMO_SIZE, "the memo fits the engine's room");
+
 struct relay_session {
 	enum relay_state state;
 	int variant;          /* index into relay_variants; -1 before the first */
 	bool esmtp;
 	bool pipelining;      /* EHLO advertised PIPELINING */
-	bool swept;           /* the sweep is over: only the variants it saw accepted are left */
-	uint32_t sweep_sent;  /* variants in the sweep (bit i: relay_variants[i]) */
-	uint32_t sweep_accepted; /* ... whose recipient the server accepted */
-	uint8_t sweep_replies; /* replies to the sweep seen so far: three per variant */
-	bool grouped;         /* after a sweep: each variant's commands go in one write */
-	bool rset_due;        /* the next group starts with RSET: the last transaction failed */
+	bool grouped;         /* pipelining and past the first sweep: MAIL, RCPT, RSET replies are a group's */
+	enum relay_phase phase; /* the next sweep */
+	uint16_t sent;        /* variants this connection sent MAIL for outside a sweep */
+	uint16_t sweep_sent;  /* variants in the current sweep */
+	uint8_t sweep_lead;   /* 1: the sweep starts with RSET (a group left a transaction open) */
+	uint8_t sweep_replies; /* replies to the sweep seen so far: three per variant, after the lead */
+	bool rset_due;        /* the next group or sweep starts with RSET: the last transaction failed */
 	int group_refusal;    /* the current group's first non-2xx reply; 0 while all went well */
-	double grace_until;   /* grouped: the last message's proof grace ends (probe_now) */
-	bool accepted;        /* some variant's message went out */
-	bool tempfailed;      /* some step answered 4xx */
+	double grace_until;   /* the last message's proof grace ends (probe_now) */
+	bool accepted;        /* some variant's message went out and was accepted */
+	bool tempfailed;      /* some step answered 4xx (not 421) */
+	bool heard;           /* the server answered a command of ours (the banner is no answer) */
+	unsigned syntax_errors; /* 500..504 replies: a hang-up after them is the server's limit */
+	double retry_hint;    /* the longest delay a 4xx named, seconds; 0: none */
 	bool proven;          /* the sink has our token */
 	enum verdict verdict; /* decided; sent QUIT and waiting for the close */
-	char server_domain[64];
 	char server_literal[ADDR_STRLEN + 8];
 	char token[TOKEN_MAX_LEN];
 };
 
-static void enter_next_variant(struct probe_conn *conn, struct relay_session *s);
-static void send_group(struct probe_conn *conn, struct relay_session *s);
+static void go_on(struct probe_conn *conn, struct relay_session *s);
+
+static struct relay_memo *memo_of(struct probe_conn *conn)
+{
+	return probe_memo(conn);
+}
+
+static uint16_t bit(int variant)
+{
+	return (uint16_t)(1u << variant);
+}
 
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
 	s->state = state;
 	probe_set_timeout(conn, state == RELAY_AWAIT_PROOF ? probe_settings(conn)->proof_grace
 							    : probe_settings(conn)->idle_timeout);
+}
+
+/* Ends the conversation; a retry waits as long as the server asked. */
+static void relay_finish(struct probe_conn *conn, struct relay_session *s, enum verdict verdict)
+{
+	if (s->retry_hint > 0)
+		probe_retry_after(conn, s->retry_hint);
+	probe_finish(conn, verdict);
 }
 
 /* Says goodbye politely and ends with verdict once the peer closes (or soon). */
@@ -101,6 +149,8 @@ static void conclude(struct probe_conn *conn, struct relay_session *s, enum verd
 /* What we know when the conversation ends early. */
 static enum verdict verdict_so_far(const struct relay_session *s, enum verdict otherwise)
 {
+	if (s->proven)
+		return VERDICT_OPEN_RELAY;
 	if (s->accepted)
 		return VERDICT_RELAY_ACCEPTED;
 	if (s->tempfailed)
@@ -108,15 +158,24 @@ static enum verdict verdict_so_far(const struct relay_session *s, enum verdict o
 	return otherwise;
 }
 
-/* Notes a 4xx; true when it was 421: the server closes, and the session ends here. */
-static bool server_closing(struct probe_conn *conn, struct relay_session *s, int code)
+/*
+ * The server hung up (421, or closed) after it had answered us. Variants it
+ * accepted get their messages on a new connection; otherwise what we know:
+ * after syntax errors the hang-up is the server's error limit (it refused
+ * what it parsed), and with every variant answered there is nothing left to
+ * ask; else a retry goes on where this one stopped.
+ */
+static void hung_up(struct probe_conn *conn, struct relay_session *s)
 {
-	if (code / 100 == 4)
-		s->tempfailed = true;
-	if (code != 421)
-		return false;
-	probe_finish(conn, verdict_so_far(s, VERDICT_TEMPFAIL));
-	return true;
+	struct relay_memo *m = memo_of(conn);
+	if (!s->proven && m->accepted != 0 && m->reconnects < RELAY_RECONNECTS_MAX) {
+		m->reconnects++;
+		probe_reconnect(conn);
+		return;
+	}
+	bool all_answered = m->answered == (uint16_t)((1u << relay_variant_count) - 1);
+	relay_finish(conn, s,
+		     verdict_so_far(s, s->syntax_errors > 0 || all_answered ? VERDICT_CLOSED : VERDICT_TEMPFAIL));
 }
 
 static void detect_software(struct probe_conn *conn, const char *text, size_t len)
@@ -124,6 +183,21 @@ static void detect_software(struct probe_conn *conn, const char *text, size_t le
 	const char *software = fingerprint_detect(FINGERPRINT_SMTP, text, len);
 	if (software != NULL)
 		probe_set_software(conn, software);
+}
+
+/* The variant's message is recorded (whatever becomes of it): it never goes again. */
+static void variant_done(struct probe_conn *conn, struct relay_session *s)
+{
+	struct relay_memo *m = memo_of(conn);
+	m->answered |= bit(s->variant);
+	m->accepted &= (uint16_t)~bit(s->variant);
+}
+
+/* A refusal of the current variant: for good when permanent (5xx). */
+static void variant_refused(struct probe_conn *conn, struct relay_session *s, int code)
+{
+	if (code / 100 == 5)
+		variant_done(conn, s);
 }
 
 static void send_message(struct probe_conn *conn, struct relay_session *s)
@@ -148,18 +222,23 @@ static void send_message(struct probe_conn *conn, struct relay_session *s)
 	set_state(conn, s, RELAY_MESSAGE);
 }
 
-/* After the 354: the message goes once its record is durable (relay_on_recorded). */
+/* After the 354: the message goes once its record is durable (relay_on_recorded).
+ * Its token now has a probe row: the variant is done, even should the server
+ * hang up before the message goes (one row per token, never a second). */
 static void message_due(struct probe_conn *conn, struct relay_session *s)
 {
+	variant_done(conn, s);
 	probe_message_due(conn, relay_variants[s->variant].name, s->token);
 	set_state(conn, s, RELAY_RECORDING);
 }
 
-/* The variant's addresses; false when the variant does not apply to this server. */
+/* The variant's token and addresses; false when the variant does not apply to this server. */
 static bool expand_variant(struct probe_conn *conn, struct relay_session *s, char *from, char *rcpt, size_t len)
 {
 	const struct probe_settings *settings = probe_settings(conn);
+	const struct relay_variant *v = &relay_variants[s->variant];
 	char sink_literal[ADDR_STRLEN + 8], sink_text[ADDR_STRLEN];
+	probe_token_at(conn, v->id, memo_of(conn)->token_time, s->token);
 	addr_format(&settings->sink_address, sink_text);
 	snprintf(sink_literal, sizeof sink_literal, addr_is_v4(&settings->sink_address) ? "[%s]" : "[IPv6:%s]",
 		 sink_text);
@@ -168,105 +247,105 @@ static bool expand_variant(struct probe_conn *conn, struct relay_session *s, cha
 		.sink_domain = settings->sink_domain,
 		.sink_literal = sink_literal,
 		.server_literal = s->server_literal,
-		.server_domain = s->server_domain[0] ? s->server_domain : NULL,
 		.from = settings->from,
 	};
-	const struct relay_variant *v = &relay_variants[s->variant];
 	return relay_expand(v->mail_from, &ctx, from, len) && relay_expand(v->rcpt_to, &ctx, rcpt, len);
 }
 
-/* MAIL, RCPT and RSET of every variant that applies, in one write. */
-static void send_sweep(struct probe_conn *conn, struct relay_session *s)
+/* [RSET,] then MAIL, RCPT and RSET of every variant of the phase still to try, in one write;
+ * false when none is left. */
+static bool send_sweep(struct probe_conn *conn, struct relay_session *s, enum relay_phase phase)
 {
-	char from[320], rcpt[320], commands[RELAY_VARIANTS_MAX * 700];
+	const struct relay_memo *m = memo_of(conn);
+	char from[320], rcpt[320], commands[RELAY_VARIANTS_MAX * 700 + 16];
 	size_t len = 0;
-	s->sweep_sent = s->sweep_accepted = 0;
+	s->sweep_sent = 0;
 	s->sweep_replies = 0;
+	s->sweep_lead = s->rset_due;
+	if (s->rset_due)
+		len += probe_format_line(conn, commands, sizeof commands, "RSET");
 	for (s->variant = 0; s->variant < (int)relay_variant_count; s->variant++) {
-		probe_token(conn, (uint8_t)s->variant, s->token);
-		if (!expand_variant(conn, s, from, rcpt, sizeof from))
+		uint16_t b = bit(s->variant);
+		if (relay_variants[s->variant].common != (phase == PHASE_COMMON) ||
+		    ((m->answered | m->accepted | s->sent) & b) || !expand_variant(conn, s, from, rcpt, sizeof from))
 			continue;
 		len += probe_format_line(conn, commands + len, sizeof commands - len, "MAIL FROM:%s", from);
 		len += probe_format_line(conn, commands + len, sizeof commands - len, "RCPT TO:%s", rcpt);
 		len += probe_format_line(conn, commands + len, sizeof commands - len, "RSET");
-		s->sweep_sent |= UINT32_C(1) << s->variant;
+		s->sweep_sent |= b;
 	}
+	if (s->sweep_sent == 0)
+		return false;
+	s->rset_due = false;
 	probe_send(conn, commands, len);
 	set_state(conn, s, RELAY_SWEEP);
+	return true;
 }
 
-static void start_variants(struct probe_conn *conn, struct relay_session *s)
-{
-	if (s->pipelining && !s->swept) {
-		send_sweep(conn, s);
-		if (s->sweep_sent != 0)
-			return;
-		s->swept = true; /* nothing applies */
-	}
-	s->variant = -1;
-	if (s->pipelining) {
-		s->grouped = true;
-		send_group(conn, s);
-	} else {
-		enter_next_variant(conn, s);
-	}
-}
-
-/* The variant the sweep's nth reply answers: the nth/3 variant sent. */
+/* The variant the sweep's nth reply (after the lead) answers: the nth/3 variant sent. */
 static int sweep_variant(const struct relay_session *s, unsigned nth)
 {
 	unsigned skip = nth / 3;
 	for (int i = 0; i < (int)relay_variant_count; i++)
-		if ((s->sweep_sent & (UINT32_C(1) << i)) && skip-- == 0)
+		if ((s->sweep_sent & bit(i)) && skip-- == 0)
 			return i;
 	return -1;
 }
 
-/* One reply to the sweep; after the last, the accepted variants one by one. */
+/* One reply to the sweep; after the last, what comes next. */
 static void on_sweep_reply(struct probe_conn *conn, struct relay_session *s, int code)
 {
+	struct relay_memo *m = memo_of(conn);
 	unsigned nth = s->sweep_replies++;
+	if (nth < s->sweep_lead) { /* the RSET before the sweep */
+		if (code / 100 != 2)
+			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		else
+			set_state(conn, s, RELAY_SWEEP);
+		return;
+	}
+	nth -= s->sweep_lead;
 	int variant = sweep_variant(s, nth);
 	enum { SWEPT_MAIL, SWEPT_RCPT, SWEPT_RSET } step = nth % 3;
-	if (server_closing(conn, s, code))
-		return;
 	if (step == SWEPT_RCPT && code / 100 == 2)
-		s->sweep_accepted |= UINT32_C(1) << variant;
+		m->accepted |= bit(variant);
+	else if (step == SWEPT_RCPT && code / 100 == 5)
+		m->answered |= bit(variant);
 	if (step == SWEPT_RSET && code / 100 != 2) {
 		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		return;
 	}
-	if (s->sweep_replies < 3 * (unsigned)__builtin_popcount(s->sweep_sent)) {
+	if (s->sweep_replies < s->sweep_lead + 3 * (unsigned)__builtin_popcount(s->sweep_sent)) {
 		set_state(conn, s, RELAY_SWEEP); /* a fresh idle timeout for the next reply */
 		return;
 	}
-	s->swept = true;
-	start_variants(conn, s);
+	go_on(conn, s);
 }
 
-/* Whether a variant is still to be tried: after a sweep, only those it saw accepted. */
-static bool variant_left(const struct relay_session *s, int variant)
-{
-	return !s->swept || (s->sweep_accepted & (UINT32_C(1) << variant));
-}
-
-/* Moves to the next variant still to try that applies to this server, with
- * its token and addresses; false when none is left. */
+/*
+ * Moves to the next variant to try on this connection, with its token and
+ * addresses: those the server accepted first; without pipelining then every
+ * one it has not answered, in table order (a pipelining server gets sweeps for
+ * those). False when none is left.
+ */
 static bool next_variant(struct probe_conn *conn, struct relay_session *s, char *from, char *rcpt, size_t len)
 {
-	while (++s->variant < (int)relay_variant_count) {
-		if (!variant_left(s, s->variant))
-			continue;
-		probe_token(conn, (uint8_t)s->variant, s->token);
-		if (!expand_variant(conn, s, from, rcpt, len))
-			continue;
-		probe_set_variant(conn, relay_variants[s->variant].name);
-		return true;
+	const struct relay_memo *m = memo_of(conn);
+	for (;;) {
+		uint16_t left = (uint16_t)~(m->answered | s->sent) & (uint16_t)((1u << relay_variant_count) - 1);
+		uint16_t pool = (m->accepted & left) ? m->accepted & left : s->pipelining ? 0 : left;
+		if (pool == 0)
+			return false;
+		s->variant = __builtin_ctz(pool);
+		s->sent |= bit(s->variant);
+		if (expand_variant(conn, s, from, rcpt, len)) {
+			probe_set_variant(conn, relay_variants[s->variant].name);
+			return true;
+		}
 	}
-	return false;
 }
 
-/* MAIL FROM for the next variant that applies, or the end of the tests. */
+/* MAIL FROM for the next variant, or the end of the tests. */
 static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
 {
 	char from[320], rcpt[320];
@@ -279,62 +358,77 @@ static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
 }
 
 /* [RSET,] MAIL, RCPT and DATA of the next accepted variant in one write
- * (RFC 2920: DATA ends a group); with none left, the end of the tests once
- * the last message's grace is over. */
-static void send_group(struct probe_conn *conn, struct relay_session *s)
+ * (RFC 2920: DATA ends a group); false when none is left. */
+static bool send_group(struct probe_conn *conn, struct relay_session *s)
 {
 	char from[320], rcpt[320], commands[4 * 700];
-	if (next_variant(conn, s, from, rcpt, sizeof from)) {
-		size_t len = 0;
-		if (s->rset_due)
-			len += probe_format_line(conn, commands, sizeof commands, "RSET");
-		len += probe_format_line(conn, commands + len, sizeof commands - len, "MAIL FROM:%s", from);
-		len += probe_format_line(conn, commands + len, sizeof commands - len, "RCPT TO:%s", rcpt);
-		len += probe_format_line(conn, commands + len, sizeof commands - len, "DATA");
-		probe_send(conn, commands, len);
-		s->group_refusal = 0;
-		set_state(conn, s, s->rset_due ? RELAY_RSET : RELAY_MAIL);
+	if (!next_variant(conn, s, from, rcpt, sizeof from))
+		return false;
+	size_t len = 0;
+	if (s->rset_due)
+		len += probe_format_line(conn, commands, sizeof commands, "RSET");
+	len += probe_format_line(conn, commands + len, sizeof commands - len, "MAIL FROM:%s", from);
+	len += probe_format_line(conn, commands + len, sizeof commands - len, "RCPT TO:%s", rcpt);
+	len += probe_format_line(conn, commands + len, sizeof commands - len, "DATA");
+	probe_send(conn, commands, len);
+	s->group_refusal = 0;
+	set_state(conn, s, s->rset_due ? RELAY_RSET : RELAY_MAIL);
+	return true;
+}
+
+/*
+ * The next step: without pipelining the next variant; with it a group for
+ * each accepted variant, then (once the last message's proof grace is over)
+ * the next phase's sweep, and the end when none is left.
+ */
+static void go_on(struct probe_conn *conn, struct relay_session *s)
+{
+	if (s->proven) {
+		conclude(conn, s, VERDICT_OPEN_RELAY);
 		return;
 	}
+	if (!s->pipelining) {
+		enter_next_variant(conn, s);
+		return;
+	}
+	s->grouped = true;
+	if (send_group(conn, s))
+		return;
 	double grace_left = s->grace_until - probe_now();
 	if (s->accepted && grace_left > 0) {
 		s->state = RELAY_AWAIT_PROOF;
 		probe_set_timeout(conn, grace_left);
-	} else {
-		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		return;
 	}
+	while (s->phase < PHASE_DONE)
+		if (send_sweep(conn, s, s->phase++))
+			return;
+	conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 }
 
 /* A reply to a group's RSET, MAIL or RCPT. The server answers every command
  * of the group, so a refusal is kept and the group's DATA reply awaited. */
 static void on_group_reply(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (server_closing(conn, s, code))
-		return;
 	if (code / 100 != 2 && s->group_refusal == 0)
 		s->group_refusal = code;
 	if (s->state == RELAY_RSET && code / 100 != 2)
-		s->variant = (int)relay_variant_count; /* a server that cannot reset gets no further variant */
+		s->sent = UINT16_MAX; /* a server that cannot reset gets no further variant */
 	set_state(conn, s, s->state == RELAY_RSET ? RELAY_MAIL : s->state == RELAY_MAIL ? RELAY_RCPT : RELAY_DATA);
 }
 
-/* The group's DATA or message was refused: the next group, which resets first. */
+/* The group's DATA or message was refused: the next step, which resets first. */
 static void end_group(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (server_closing(conn, s, code))
-		return;
+	variant_refused(conn, s, s->group_refusal ? s->group_refusal : code);
 	s->rset_due = true;
-	if (s->proven)
-		conclude(conn, s, VERDICT_OPEN_RELAY);
-	else
-		send_group(conn, s);
+	go_on(conn, s);
 }
 
 /* The variant failed (4xx/5xx) or awaited its proof in vain: RSET, then the next. */
 static void abandon_variant(struct probe_conn *conn, struct relay_session *s, int code)
 {
-	if (server_closing(conn, s, code))
-		return;
+	variant_refused(conn, s, code);
 	probe_send_line(conn, "RSET");
 	set_state(conn, s, RELAY_RSET);
 }
@@ -353,19 +447,39 @@ static void greet(struct probe_conn *conn, struct relay_session *s)
 	set_state(conn, s, RELAY_EHLO);
 }
 
+/* What every reply tells beyond its state: a 4xx and the delay it names, a syntax error. */
+static void note_reply(struct relay_session *s, int code, const char *text, size_t len)
+{
+	if (s->state != RELAY_BANNER)
+		s->heard = true;
+	if (code >= 500 && code <= 504)
+		s->syntax_errors++;
+	if (code / 100 != 4)
+		return;
+	if (code != 421)
+		s->tempfailed = true;
+	double delay = smtp_reply_retry_delay(text, len);
+	if (delay > s->retry_hint)
+		s->retry_hint = delay;
+}
+
 /* Decides the next step from one complete reply (OpenSMTPD's response()). */
 static void on_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text, size_t len)
 {
 	int kind = code / 100;
+	note_reply(s, code, text, len);
+	if (code == 421 && s->state != RELAY_BANNER && s->state != RELAY_QUIT) {
+		hung_up(conn, s); /* the server closes the channel */
+		return;
+	}
 	switch (s->state) {
 	case RELAY_BANNER:
 		detect_software(conn, text, len);
-		if (code == 220) {
-			smtp_banner_domain(text, len, s->server_domain, sizeof s->server_domain);
+		if (code == 220)
 			greet(conn, s);
-		} else {
-			probe_finish(conn, kind == 4 ? VERDICT_TEMPFAIL : kind == 5 ? VERDICT_CLOSED : VERDICT_NOT_SMTP);
-		}
+		else
+			relay_finish(conn, s,
+				     kind == 4 ? VERDICT_TEMPFAIL : kind == 5 ? VERDICT_CLOSED : VERDICT_NOT_SMTP);
 		break;
 	case RELAY_EHLO:
 		if (kind == 2) {
@@ -377,10 +491,8 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 				probe_send_line(conn, "STARTTLS");
 				set_state(conn, s, RELAY_STARTTLS);
 			} else {
-				start_variants(conn, s);
+				go_on(conn, s);
 			}
-		} else if (code == 421) {
-			probe_finish(conn, VERDICT_TEMPFAIL);
 		} else {
 			probe_send_line(conn, "HELO %s", probe_settings(conn)->helo);
 			set_state(conn, s, RELAY_HELO);
@@ -388,16 +500,16 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 		break;
 	case RELAY_HELO:
 		if (kind == 2)
-			start_variants(conn, s);
+			go_on(conn, s);
 		else
-			probe_finish(conn, kind == 4 ? VERDICT_TEMPFAIL : VERDICT_CLOSED);
+			relay_finish(conn, s, kind == 4 ? VERDICT_TEMPFAIL : VERDICT_CLOSED);
 		break;
 	case RELAY_STARTTLS:
 		if (code == 220) {
 			s->state = RELAY_TLS_HANDSHAKE;
 			probe_start_tls(conn);
 		} else {
-			start_variants(conn, s); /* offered but refused: test in clear */
+			go_on(conn, s); /* offered but refused: test in clear */
 		}
 		break;
 	case RELAY_SWEEP:
@@ -432,7 +544,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 			}
 		} else if (code == 354) { /* nothing to send after all: closing mid-DATA discards it */
 			probe_transcript(conn, "-- ", "closed without a message", 24);
-			probe_finish(conn, s->proven ? VERDICT_OPEN_RELAY : verdict_so_far(s, VERDICT_CLOSED));
+			relay_finish(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		} else if (s->grouped) {
 			end_group(conn, s, code);
 		} else if (s->proven) {
@@ -460,7 +572,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 			conclude(conn, s, VERDICT_OPEN_RELAY);
 		} else if (s->grouped) {
 			s->rset_due = false; /* a finished message ends its transaction */
-			send_group(conn, s);
+			go_on(conn, s);
 		} else {
 			set_state(conn, s, RELAY_AWAIT_PROOF);
 		}
@@ -480,7 +592,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 	case RELAY_TLS_HANDSHAKE:
 		break;
 	case RELAY_QUIT:
-		probe_finish(conn, s->verdict);
+		relay_finish(conn, s, s->verdict);
 		break;
 	case RELAY_STATE_LAST:
 		break;
@@ -495,6 +607,9 @@ static void relay_start(struct probe_conn *conn)
 	snprintf(s->server_literal, sizeof s->server_literal,
 		 addr_is_v4(probe_address(conn)) ? "[%s]" : "[IPv6:%s]", text);
 	s->variant = -1;
+	struct relay_memo *m = memo_of(conn);
+	if (m->token_time == 0)
+		m->token_time = (uint32_t)time(NULL);
 	set_state(conn, s, RELAY_BANNER);
 }
 
@@ -549,16 +664,16 @@ static void relay_on_readable(struct probe_conn *conn)
 static void time_out(struct probe_conn *conn, struct relay_session *s)
 {
 	probe_transcript(conn, "-- timeout in ", relay_state_names[s->state], strlen(relay_state_names[s->state]));
-	probe_finish(conn, verdict_so_far(s, VERDICT_TIMEOUT));
+	relay_finish(conn, s, verdict_so_far(s, VERDICT_TIMEOUT));
 }
 
 static void relay_on_timeout(struct probe_conn *conn)
 {
 	struct relay_session *s = probe_state(conn);
 	switch (s->state) {
-	case RELAY_AWAIT_PROOF: /* no proof in time: the next variant (grouped: none is left) */
+	case RELAY_AWAIT_PROOF: /* no proof in time: the next variant (grouped: the next sweep, or the end) */
 		if (s->grouped) {
-			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+			go_on(conn, s);
 			break;
 		}
 		probe_send_line(conn, "RSET");
@@ -575,7 +690,7 @@ static void relay_on_timeout(struct probe_conn *conn)
 		break;
 	}
 	case RELAY_QUIT:
-		probe_finish(conn, s->verdict);
+		relay_finish(conn, s, s->verdict);
 		break;
 	default:
 		time_out(conn, s);
@@ -586,21 +701,25 @@ static void relay_on_closed(struct probe_conn *conn, int error)
 {
 	struct relay_session *s = probe_state(conn);
 	if (s->state == RELAY_QUIT) {
-		probe_finish(conn, s->verdict);
+		relay_finish(conn, s, s->verdict);
 		return;
 	}
 	char note[80];
 	snprintf(note, sizeof note, "closed by the server in %s%s%s", relay_state_names[s->state],
 		 error ? ": " : "", error ? strerror(error) : "");
 	probe_transcript(conn, "-- ", note, strlen(note));
-	probe_finish(conn, verdict_so_far(s, VERDICT_UNREACHABLE));
+	if (s->heard)
+		hung_up(conn, s);
+	else /* only a host that never answered us is unreachable */
+		relay_finish(conn, s, verdict_so_far(s, VERDICT_UNREACHABLE));
 }
 
 static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 {
 	struct relay_session *s = probe_state(conn);
-	if (test < relay_variant_count)
-		probe_set_variant(conn, relay_variants[test].name);
+	const struct relay_variant *v = relay_variant_by_id(test);
+	if (v != NULL)
+		probe_set_variant(conn, v->name);
 	probe_transcript(conn, "-- ", "proof received by the sink", 26);
 	s->proven = true;
 	bool group_open = s->grouped && (s->state == RELAY_RSET || s->state == RELAY_MAIL || s->state == RELAY_RCPT);

@@ -62,23 +62,50 @@ bool smtp_reply_has_keyword(const char *reply, size_t len, const char *keyword)
 	return false;
 }
 
-bool smtp_banner_domain(const char *banner, size_t len, char *out, size_t outlen)
+#define RETRY_DELAY_MAX 86400.0
+
+/* The unit word at p (up to end): seconds per unit, or 0 when it is none. */
+static double delay_unit(const char *p, const char *end)
 {
-	if (len < 5)
-		return false;
-	const char *p = banner + 4, *end = banner + len;
+	static const struct {
+		const char *word;
+		double seconds;
+	} units[] = {
+		{"seconds", 1}, {"second", 1}, {"secs", 1}, {"sec", 1}, {"s", 1},
+		{"minutes", 60}, {"minute", 60}, {"mins", 60}, {"min", 60}, {"m", 60},
+	};
 	size_t n = 0;
-	while (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '.' || p[n] == '-'))
+	while (p + n < end && isalpha((unsigned char)p[n]))
 		n++;
-	if (n == 0 || n >= outlen || memchr(p, '.', n) == NULL || p[0] == '.' || p[n - 1] == '.')
-		return false;
-	/* an address is not a domain: at least one label must hold a letter */
-	bool letter = false;
-	for (size_t i = 0; i < n; i++)
-		letter |= isalpha((unsigned char)p[i]) != 0;
-	if (!letter)
-		return false;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return true;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strlen(units[i].word) == n && strncasecmp(p, units[i].word, n) == 0)
+			return units[i].seconds;
+	return 0;
+}
+
+double smtp_reply_retry_delay(const char *reply, size_t len)
+{
+	const char *end = reply + len;
+	/* Past the code of the first line: its digits are no delay. */
+	for (const char *p = reply + (len > 4 ? 4 : len); p < end; p++) {
+		if (!isdigit((unsigned char)*p) || isalnum((unsigned char)p[-1]) || p[-1] == '.')
+			continue;
+		double value = 0;
+		const char *q = p;
+		while (q < end && isdigit((unsigned char)*q) && value < RETRY_DELAY_MAX)
+			value = value * 10 + (*q++ - '0');
+		while (q < end && isdigit((unsigned char)*q))
+			q++;
+		if (q < end && *q == '.') { /* 4.7.1, 10.0.0.1: a code or an address */
+			p = q;
+			continue;
+		}
+		double unit = delay_unit(q < end && *q == ' ' ? q + 1 : q, end);
+		if (unit > 0) {
+			double seconds = value * unit;
+			return seconds < RETRY_DELAY_MAX ? seconds : RETRY_DELAY_MAX;
+		}
+		p = q;
+	}
+	return -1;
 }

@@ -27,7 +27,12 @@ struct smtp_reply {
 enum smtp_reply_status smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *out);
 /* Whether an EHLO reply advertises keyword (case-insensitive, e.g. "STARTTLS"). */
 bool smtp_reply_has_keyword(const char *reply, size_t len, const char *keyword);
-/* The domain a banner names ("220 mx.example.org ESMTP ..."), if it looks like one. */
-bool smtp_banner_domain(const char *banner, size_t len, char *out, size_t outlen);
+/*
+ * The delay a 4xx reply asks for before a retry ("try again in 5 minutes",
+ * "Greylisted for 300 seconds"): a number, then a unit of seconds or minutes;
+ * enhanced status codes and addresses are no delay. Seconds (at most a day),
+ * or -1 when the reply names none.
+ */
+double smtp_reply_retry_delay(const char *reply, size_t len);
 
 #endif

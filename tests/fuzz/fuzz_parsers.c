@@ -29,11 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_smtp_reply(const char *s, size_t n)
 {
 	struct smtp_reply reply;
-	char domain[64];
 	while (n > 0 && smtp_reply_parse(s, n, &reply) == SMTP_REPLY_COMPLETE && reply.consumed > 0 &&
 	       reply.consumed <= n) {
 		smtp_reply_has_keyword(s, reply.consumed, "PIPELINING");
-		smtp_banner_domain(s, reply.consumed, domain, sizeof domain);
+		smtp_reply_retry_delay(s, reply.consumed);
 		s += reply.consumed;
 		n -= reply.consumed;
 	}

@@ -38,7 +38,8 @@ fail() {
 # --- the command line ---------------------------------------------------------
 "$LAB" --list >"$dir/list" || fail "--list"
 [ "$(tail -n +2 "$dir/list" | wc -l)" -ge 15 ] || fail "--list has the 15 SMTP behaviours (proxies: lab_proxy.sh)"
-for name in closed open drop percent greylist starttls tarpit drip garbage http reset silent endless helo-only tempfail; do
+for name in closed open drop percent greylist starttls tarpit drip garbage http reset silent endless helo-only tempfail \
+	exim-open exim-closed strict-percent; do
 	grep -q "	$name	" "$dir/list" || fail "--list lacks $name"
 done
 grep -q '^1	open	open-relay	' "$dir/list" || fail "--list: B=1 is open, verdict open-relay"

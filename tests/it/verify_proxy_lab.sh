@@ -25,7 +25,8 @@ SINK=127.0.45.11:2551 WEB=127.0.45.11:8051 WEB443=127.0.45.11:4451
 pids+=($!)
 port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 
-mapfile -t behaviours < <("$LAB" --list | awk -F'\t' '$1 ~ /^[0-9]+$/ && $1 > 14 { print $1 }')
+# Proxies are B 15..28 (29.. are SMTP hosts again: the Exim-like ones).
+mapfile -t behaviours < <("$LAB" --list | awk -F'\t' '$1 ~ /^[0-9]+$/ && $1 > 14 && $1 < 29 { print $1 }')
 [ "${#behaviours[@]}" -ge 14 ] || fail "the lab lists only ${#behaviours[@]} proxy behaviours"
 targets=(); addrs=()
 for b in "${behaviours[@]}"; do for n in 1 2; do targets+=("127.20.$b.$n:$port"); addrs+=("127.20.$b.$n"); done; done

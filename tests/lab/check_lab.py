@@ -181,8 +181,76 @@ def test_greylist():
     s.ehlo()
     rc, dc = relay(s, "grey@sink.test", "greylist")
     check(rc == 250 and dc == 250, "greylist: accepted after the delay, got %s %s" % (rc, dc))
+    # the triplet, not the client: another recipient or sender is greylisted anew
+    s.rset()
+    s.mail("tester@client.test")
+    code, msg = s.docmd("RCPT", "TO:<grey2@sink.test>")
+    check(code == 450 and b"try again in 1 seconds" in msg,
+          "greylist: a new recipient is a new triplet, 450 naming the delay, got %d %r" % (code, msg))
+    s.rset()
+    s.mail("other@client.test")
+    code, _ = s.docmd("RCPT", "TO:<grey@sink.test>")
+    check(code == 450, "greylist: a new sender is a new triplet, got %d" % code)
     s.quit()
     check_forwarded("grey@sink.test", a, "greylist")
+
+
+def strict_session(a):
+    s = smtp(a)
+    code, msg = s.ehlo()
+    check(code == 250 and b"PIPELINING" in msg, "%s: EHLO offers PIPELINING" % a)
+    return s
+
+
+def test_exim():
+    """Exim's syntax and error limit: exim-open relays plain addresses, 501/503 count."""
+    a = host(29, 2)  # even N: Exim's own way to hang up
+    s = strict_session(a)
+    rc, dc = relay(s, "exim@sink.test", "exim plain")
+    check(rc == 250 and dc == 250, "exim-open: a plain address relays, got %s %s" % (rc, dc))
+    code, msg = s.docmd("MAIL", "FROM:<relaytest>")
+    check(code == 501 and b"sender address must contain a domain" in msg, "exim-open: unqualified sender, got %d" % code)
+    code, msg = s.docmd("RCPT", "TO:<x@sink.test>")
+    check(code == 503 and b"sender not yet given" in msg, "exim-open: RCPT without MAIL, got %d" % code)
+    s.mail("tester@client.test")
+    code, msg = s.docmd("RCPT", "TO:<x%%sink.test@[%s]>" % a)
+    check(code == 501 and b"domain literals not allowed" in msg, "exim-open: a literal, got %d" % code)
+    code, msg = s.docmd("RCPT", 'TO:<"x@sink.test">')
+    check(code == 501, "exim-open: the 4th error is answered 501, got %d" % code)
+    check(b"Too many syntax or protocol errors" in msg, "exim-open: ... and says why, got %r" % msg)
+    try:
+        s.noop()
+        fail("exim-open: the session should be closed after the 4th error")
+    except smtplib.SMTPServerDisconnected:
+        pass
+    check_forwarded("exim@sink.test", a, "exim-open")
+    # odd N: a 421 right after the 3rd error
+    c = raw(host(30, 1))
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(b"EHLO client.test\r\nRCPT TO:<a@sink.test>\r\nDATA\r\nFOO\r\nNOOP\r\n")
+    lines = [f.readline() for _ in range(50)]
+    lines = [l for l in lines if l]
+    codes = [l[:4] for l in lines if not l.startswith(b"250")]
+    check(codes == [b"503 ", b"503 ", b"500 ", b"421 "] and lines[-1].startswith(b"421 "),
+          "exim-closed (odd N): 503, 503, 500, then 421 and close, got %r" % lines)
+    c.close()
+    s = strict_session(host(30, 2))
+    s.mail("tester@client.test")
+    code, msg = s.docmd("RCPT", "TO:<x@sink.test>")
+    check(code == 550 and b"relay not permitted" in msg, "exim-closed: relay refused, got %d %r" % (code, msg))
+    s.quit()
+
+
+def test_strict_percent():
+    a = host(31, 2)
+    s = strict_session(a)
+    rc, _ = relay(s, "sp@sink.test", "strict-percent plain")
+    check(rc == 550, "strict-percent: a plain address is refused, got %s" % rc)
+    rc, dc = relay(s, "sp%%sink.test@[%s]" % a, "strict-percent")
+    check(rc == 250 and dc == 250, "strict-percent: the percent hack at its literal relays, got %s %s" % (rc, dc))
+    s.quit()
+    check_forwarded("sp@sink.test", a, "strict-percent")
 
 
 def test_starttls():
@@ -466,7 +534,7 @@ def main():
     ARGS = p.parse_args()
     tests = [test_open, test_closed, test_drop, test_percent, test_greylist, test_starttls, test_tarpit,
              test_drip, test_garbage, test_http, test_reset, test_silent, test_endless, test_helo_only,
-             test_tempfail, test_bounds, test_software, test_mix, test_latency, test_dropped_never_arrived]
+             test_tempfail, test_exim, test_strict_percent, test_bounds, test_software, test_mix, test_latency, test_dropped_never_arrived]
     for t in tests:
         start = time.time()
         try:

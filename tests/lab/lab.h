@@ -54,6 +54,9 @@ enum lab_behaviour {
 	LAB_HTTP_SLOW,
 	LAB_PROXY_GARBAGE,
 	LAB_PROXY_SILENT,
+	LAB_EXIM_OPEN, /* Exim's strict syntax and error limit (issue 11) */
+	LAB_EXIM_CLOSED,
+	LAB_STRICT_PERCENT,
 	LAB_BEHAVIOUR_LAST
 };
 
@@ -114,6 +117,7 @@ struct lab_config {
 	bool have_sink;
 	struct sockaddr_in sink;
 	const char *sink_domain; /* NULL: forward every relayed recipient */
+	const char *banner_domain; /* NULL: each host names itself <addr>.lab.test */
 };
 
 void lab_config_defaults(struct lab_config *config);
@@ -148,6 +152,7 @@ struct lab {
 	struct ssl_ctx_st *tls; /* SSL_CTX: built at start when STARTTLS hosts may exist */
 	struct lab_greylist *greylist;
 	FILE *forward_log; /* NULL: forwards are logged at debug level only */
+	FILE *command_log; /* NULL: SMTP commands are not logged */
 	LIST_HEAD(, lab_session) sessions;
 	struct lab_stats stats;
 };
@@ -173,10 +178,12 @@ lab_software_fn lab_gateway_software;
 /* The self-signed certificate and key, made in memory; NULL on failure. */
 struct ssl_ctx_st *lab_tls_context(void);
 
-/* Greylisting memory: client/host pairs and when they were first seen. */
+/* Greylisting memory: (client, sender, recipient) triplets per host, as postgrey
+ * keys them, and when each was first seen. */
 struct lab_greylist *lab_greylist_new(void);
 void lab_greylist_free(struct lab_greylist *list);
-/* Seconds since the pair was first seen; 0 (and remembered) when new. */
-long lab_greylist_age(struct lab_greylist *list, uint32_t client, uint32_t host, time_t now);
+/* Seconds since the triplet was first seen at host; 0 (and remembered) when new. */
+long lab_greylist_age(struct lab_greylist *list, uint32_t client, uint32_t host, const char *sender,
+		      const char *recipient, time_t now);
 
 #endif

@@ -18,7 +18,7 @@ const struct lab_behaviour_row lab_behaviours[LAB_BEHAVIOUR_LAST] = {
     [LAB_PERCENT] = {"percent", "open-relay", "relays only user%dom@host (percent hack), 5xx otherwise",
 		     lab_smtp_start, lab_smtp_software},
     [LAB_GREYLIST] = {"greylist", "open-relay",
-		      "450 4.7.1 until --greylist-delay after the first try of a client, then open",
+		      "450 4.7.1 to a (client, sender, recipient) until --greylist-delay after its first try, then open",
 		      lab_smtp_start, lab_smtp_software},
     [LAB_STARTTLS] = {"starttls", "open-relay", "530 5.7.0 before STARTTLS, open relay after it",
 		      lab_smtp_start, lab_smtp_software},
@@ -76,6 +76,17 @@ const struct lab_behaviour_row lab_behaviours[LAB_BEHAVIOUR_LAST] = {
 			   lab_hostile_start, NULL},
     [LAB_PROXY_SILENT] = {"proxy-silent", "timeout", "accepts, never answers, never closes",
 			  lab_hostile_start, NULL},
+    [LAB_EXIM_OPEN] = {"exim-open", "open-relay",
+		       "Exim's syntax: 501 to literals and addresses without a domain, 503 out of order, "
+		       "the 4th such error ends the session (even N: 501 and close; odd N: 421 after the 3rd); "
+		       "relays plain addresses",
+		       lab_smtp_start, lab_smtp_software},
+    [LAB_EXIM_CLOSED] = {"exim-closed", "closed", "Exim's syntax and error limit as exim-open, relays nothing",
+			 lab_smtp_start, lab_smtp_software},
+    [LAB_STRICT_PERCENT] = {"strict-percent", "open-relay",
+			    "Exim's syntax and error limit, but takes and relays user%dom@[its address] only: "
+			    "the session ends before the accepted variant's message",
+			    lab_smtp_start, lab_smtp_software},
 };
 
 int lab_behaviour_find(const char *name, size_t len)

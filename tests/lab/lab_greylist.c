@@ -1,6 +1,7 @@
 /*
- * Greylisting memory: an open-addressing table of (client, host) pairs and
- * the time each was first seen. It grows to a cap and is then forgotten in
+ * Greylisting memory: an open-addressing table of (client, sender, recipient)
+ * triplets per host, as postgrey keys them (a 64-bit hash of the four stands
+ * for the triplet), and the time each was first seen. It grows to a cap and is then forgotten in
  * one go, as a real greylister's database expires: bounded memory whatever
  * the clients do.
  */
@@ -12,7 +13,7 @@
 #define LAB_GREYLIST_MAX (1u << 22) /* 64 MiB of slots at most */
 
 struct lab_greylist_slot {
-	uint64_t key; /* client << 32 | host, plus one: zero marks an empty slot */
+	uint64_t key; /* the triplet's hash, never zero: zero marks an empty slot */
 	time_t first_seen;
 };
 
@@ -74,9 +75,21 @@ static int lab_greylist_grow(struct lab_greylist *list)
 	return 0;
 }
 
-long lab_greylist_age(struct lab_greylist *list, uint32_t client, uint32_t host, time_t now)
+/* FNV-1a over the bytes of s and its terminating NUL (so "ab","c" differs from "a","bc"). */
+static uint64_t lab_greylist_mix(uint64_t h, const char *s)
 {
-	uint64_t key = ((uint64_t)client << 32 | host) + 1;
+	do
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	while (*s++ != '\0');
+	return h;
+}
+
+long lab_greylist_age(struct lab_greylist *list, uint32_t client, uint32_t host, const char *sender,
+		      const char *recipient, time_t now)
+{
+	uint64_t key = (0xcbf29ce484222325ull ^ ((uint64_t)client << 32 | host)) * 0x100000001b3ull;
+	key = lab_greylist_mix(lab_greylist_mix(key, sender), recipient);
+	key += key == 0;
 	struct lab_greylist_slot *slot = lab_greylist_slot(list->slots, list->size, key);
 	if (slot->key == key)
 		return (long)(now - slot->first_seen);

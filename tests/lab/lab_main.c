@@ -46,6 +46,8 @@ static const char usage[] =
     "  --endless-rate B     bytes per second of the endless line (default 10240)\n"
     "  --max-message B      largest message accepted (default 1048576)\n"
     "  --forward-log FILE   one line per relayed recipient (delivered or not)\n"
+    "  --command-log FILE   one line per SMTP command received: ADDRESS, the line\n"
+    "  --banner-domain D    every SMTP host claims the name D (not its own) in its banner\n"
     "  --web-port PORT      the only port http-connect-443 hosts tunnel to (default 443)\n"
     "  --list               print the behaviour table and exit\n"
     "  --truth              print ADDRESS, BEHAVIOUR, EXPECTED_VERDICT, SOFTWARE for\n"
@@ -208,7 +210,7 @@ static int lab_listen(struct lab *lab, struct lab_listener *l, uint16_t port)
 	return 0;
 }
 
-static int lab_run(struct lab *lab, const char *forward_log_path)
+static int lab_run(struct lab *lab, const char *forward_log_path, const char *command_log_path)
 {
 	struct lab_listener listeners[LAB_MAX_PORTS] = {{0}};
 	int signals[] = {SIGINT, SIGTERM, SIGUSR1};
@@ -226,6 +228,13 @@ static int lab_run(struct lab *lab, const char *forward_log_path)
 	if (forward_log_path != NULL && (lab->forward_log = fopen(forward_log_path, "a")) == NULL) {
 		fprintf(stderr, "plughole-lab: %s: %s\n", forward_log_path, strerror(errno));
 		goto out;
+	}
+	if (command_log_path != NULL) {
+		if ((lab->command_log = fopen(command_log_path, "a")) == NULL) {
+			fprintf(stderr, "plughole-lab: %s: %s\n", command_log_path, strerror(errno));
+			goto out;
+		}
+		setvbuf(lab->command_log, NULL, _IOLBF, 0); /* readable while the lab runs */
 	}
 	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
 		if ((sigevs[i] = evsignal_new(lab->base, signals[i], lab_signal, lab)) == NULL ||
@@ -253,6 +262,8 @@ out:
 	print_stats(lab);
 	if (lab->forward_log != NULL)
 		fclose(lab->forward_log);
+	if (lab->command_log != NULL)
+		fclose(lab->command_log);
 	SSL_CTX_free(lab->tls);
 	lab_greylist_free(lab->greylist);
 	if (lab->base != NULL)
@@ -277,6 +288,8 @@ int main(int argc, char **argv)
 		O_MAX_MESSAGE,
 		O_FORWARD_LOG,
 		O_WEB_PORT,
+		O_COMMAND_LOG,
+		O_BANNER_DOMAIN,
 		O_LIST,
 		O_TRUTH,
 		O_HELP
@@ -296,6 +309,8 @@ int main(int argc, char **argv)
 	    {"max-message", required_argument, NULL, O_MAX_MESSAGE},
 	    {"forward-log", required_argument, NULL, O_FORWARD_LOG},
 	    {"web-port", required_argument, NULL, O_WEB_PORT},
+	    {"command-log", required_argument, NULL, O_COMMAND_LOG},
+	    {"banner-domain", required_argument, NULL, O_BANNER_DOMAIN},
 	    {"list", no_argument, NULL, O_LIST},
 	    {"truth", no_argument, NULL, O_TRUTH},
 	    {"help", no_argument, NULL, O_HELP},
@@ -303,7 +318,7 @@ int main(int argc, char **argv)
 	};
 	static struct lab lab; /* static: large, and alive for the whole run */
 	struct lab_config *c = &lab.config;
-	const char *forward_log_path = NULL, *why = NULL;
+	const char *forward_log_path = NULL, *command_log_path = NULL, *why = NULL;
 	bool list = false, truth = false, have_mix = false;
 	unsigned long n;
 	int opt;
@@ -369,6 +384,14 @@ int main(int argc, char **argv)
 			bad = parse_unsigned(optarg, 65535, &n) != 0 || n == 0;
 			c->web_port = (uint16_t)n;
 			break;
+		case O_COMMAND_LOG:
+			command_log_path = optarg;
+			break;
+		case O_BANNER_DOMAIN:
+			bad = strlen(optarg) == 0 || strlen(optarg) >= 40 || strpbrk(optarg, " \r\n") != NULL;
+			why = "a name of 1 to 39 characters without spaces";
+			c->banner_domain = optarg;
+			break;
 		case O_LIST:
 			list = true;
 			break;
@@ -407,5 +430,5 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	return lab_run(&lab, forward_log_path);
+	return lab_run(&lab, forward_log_path, command_log_path);
 }

@@ -186,6 +186,21 @@ static int resolve_mailbox(const char *box, uint32_t host, char out[LAB_PATH_MAX
 	return domain[0] == '[' ? LAB_ROUTE_LITERAL : LAB_ROUTE_PLAIN;
 }
 
+const char *lab_strict_path_error(const char *path, bool sender)
+{
+	const char *box = path;
+	if (sender && path[0] == '\0')
+		return NULL;
+	if (strchr(path, '[') != NULL)
+		return "domain literals not allowed";
+	if (path[0] == '@' && strchr(path, ':') != NULL)
+		box = strchr(path, ':') + 1; /* a source route: the mailbox after it */
+	long at = last_unquoted_at(box, strlen(box));
+	if (at <= 0 || box[at + 1] == '\0')
+		return sender ? "sender address must contain a domain" : "recipient address must contain a domain";
+	return NULL;
+}
+
 int lab_route_resolve(const char *path, uint32_t host, char out[LAB_PATH_MAX])
 {
 	const char *colon;

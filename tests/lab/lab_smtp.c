@@ -29,6 +29,7 @@
 #define SMTP_RCPT_MAX 100
 #define SMTP_ERRORS_MAX 20
 #define SMTP_HELO_MAX 255
+#define SMTP_SYNPROT_MAX 3 /* Exim's smtp_max_synprot_errors: the next one ends the session */
 
 enum smtp_state {
 	SMTP_TARPIT,  /* holding the banner back */
@@ -104,6 +105,7 @@ struct smtp_session {
 	bool tls, delaying, esmtp;
 	unsigned idle_seconds; /* the bufferevent's read timeout now, + 1 (0: not set) */
 	uint8_t errors;
+	uint8_t synprot_errors; /* the strict (Exim) hosts' count */
 	uint16_t dripped;
 	char *drip_text;
 	char *helo;
@@ -115,8 +117,19 @@ struct smtp_session {
 	size_t message_size;
 };
 
+/* Exim's strict syntax and error limit (exim-open, exim-closed). */
+static bool smtp_strict(const struct lab_host *host)
+{
+	return host->behaviour == LAB_EXIM_OPEN || host->behaviour == LAB_EXIM_CLOSED ||
+	       host->behaviour == LAB_STRICT_PERCENT;
+}
+
 static const struct smtp_software *smtp_software_of(const struct lab_host *host)
 {
+	if (smtp_strict(host))
+		for (size_t i = 0; i < SMTP_SOFTWARE_COUNT; i++)
+			if (strcmp(smtp_softwares[i].name, "Exim") == 0)
+				return &smtp_softwares[i];
 	return &smtp_softwares[host->hash % SMTP_SOFTWARE_COUNT];
 }
 
@@ -170,8 +183,13 @@ static void smtp_enter(struct smtp_session *s, enum smtp_state state)
 	}
 }
 
+/* The name the host claims (--banner-domain: a name that is not its own). */
 static const char *smtp_domain(const struct smtp_session *s, char buf[40])
 {
+	if (s->lab->config.banner_domain != NULL) {
+		snprintf(buf, 40, "%s", s->lab->config.banner_domain);
+		return buf;
+	}
 	return lab_host_domain(s->host.addr, buf);
 }
 
@@ -309,15 +327,41 @@ static void smtp_ehlo(struct smtp_session *s, const char *arg, size_t len)
 	}
 }
 
+/*
+ * A syntax or protocol error of a strict (Exim) host: answered, counted, and
+ * past SMTP_SYNPROT_MAX the session ends as Exim ends it ("501-...", "501 Too
+ * many syntax or protocol errors", close). Odd N hosts hang up one error
+ * sooner with a 421, as other servers word it. False: a lenient host, which
+ * answers itself.
+ */
+static bool smtp_synprot(struct smtp_session *s, int code, const char *path, const char *text)
+{
+	char domain[40];
+	if (!smtp_strict(&s->host))
+		return false;
+	bool more = ++s->synprot_errors > SMTP_SYNPROT_MAX;
+	smtp_reply(s, "%d%c%s%s%s", code, more ? '-' : ' ', path ? path : "", path ? ": " : "", text);
+	if (more) {
+		smtp_reply(s, "%d Too many syntax or protocol errors", code);
+		smtp_close_after(s, AFTER_CLOSE);
+	} else if (s->synprot_errors == SMTP_SYNPROT_MAX && (s->host.addr & 1)) {
+		smtp_reply(s, "421 %s too many syntax or protocol errors, closing", smtp_domain(s, domain));
+		smtp_close_after(s, AFTER_CLOSE);
+	}
+	return true;
+}
+
 static void smtp_mail(struct smtp_session *s, const char *arg, size_t len)
 {
 	char path[LAB_PATH_MAX];
+	const char *strict_error;
 	if (s->state == SMTP_GREET) {
 		smtp_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->state != SMTP_READY) {
-		smtp_reply(s, "503 5.5.1 Error: nested MAIL command");
+		if (!smtp_synprot(s, 503, NULL, "sender already given"))
+			smtp_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	if (s->host.behaviour == LAB_STARTTLS && !s->tls) {
@@ -325,8 +369,13 @@ static void smtp_mail(struct smtp_session *s, const char *arg, size_t len)
 		return;
 	}
 	if (lab_path_parse(arg, len, "FROM:", path) != 0) {
-		smtp_reply(s, "501 5.1.7 Bad sender address syntax");
+		if (!smtp_synprot(s, 501, NULL, "malformed address"))
+			smtp_reply(s, "501 5.1.7 Bad sender address syntax");
 		s->errors++;
+		return;
+	}
+	if (smtp_strict(&s->host) && (strict_error = lab_strict_path_error(path, true)) != NULL) {
+		smtp_synprot(s, 501, path, strict_error);
 		return;
 	}
 	s->mail_from = strdup(path);
@@ -340,8 +389,8 @@ static void smtp_mail(struct smtp_session *s, const char *arg, size_t len)
 
 enum rcpt_answer { ANSWER_DENY, ANSWER_ACCEPT, ANSWER_RELAY, ANSWER_TEMPFAIL, ANSWER_GREYLIST };
 
-/* The heart of each behaviour: what it does with a recipient of this route. */
-static enum rcpt_answer smtp_policy(struct smtp_session *s, enum lab_route route)
+/* The heart of each behaviour: what it does with recipient path of this route. */
+static enum rcpt_answer smtp_policy(struct smtp_session *s, const char *path, enum lab_route route)
 {
 	switch ((enum lab_behaviour)s->host.behaviour) {
 	case LAB_OPEN:
@@ -349,10 +398,14 @@ static enum rcpt_answer smtp_policy(struct smtp_session *s, enum lab_route route
 	case LAB_STARTTLS:
 		return route == LAB_ROUTE_LOCAL ? ANSWER_ACCEPT : ANSWER_RELAY;
 	case LAB_GREYLIST:
-		if (lab_greylist_age(s->lab->greylist, s->host.peer, s->host.addr, time(NULL)) <
+		if (lab_greylist_age(s->lab->greylist, s->host.peer, s->host.addr, s->mail_from, path, time(NULL)) <
 		    (long)s->lab->config.greylist_delay)
 			return ANSWER_GREYLIST;
 		return route == LAB_ROUTE_LOCAL ? ANSWER_ACCEPT : ANSWER_RELAY;
+	case LAB_EXIM_OPEN: /* what passed its syntax: plain foreign addresses relay */
+		return route == LAB_ROUTE_LOCAL ? ANSWER_ACCEPT : route == LAB_ROUTE_PLAIN ? ANSWER_RELAY : ANSWER_DENY;
+	case LAB_STRICT_PERCENT:
+		return route == LAB_ROUTE_LOCAL ? ANSWER_ACCEPT : route == LAB_ROUTE_PERCENT ? ANSWER_RELAY : ANSWER_DENY;
 	case LAB_DROP:
 		return ANSWER_ACCEPT;
 	case LAB_PERCENT:
@@ -387,9 +440,11 @@ static int smtp_remember_relay(struct smtp_session *s, const char *given, const 
 static void smtp_rcpt(struct smtp_session *s, const char *arg, size_t len)
 {
 	char path[LAB_PATH_MAX], to[LAB_PATH_MAX];
+	const char *strict_error;
 	int route;
 	if (s->state != SMTP_MAIL && s->state != SMTP_RCPT) {
-		smtp_reply(s, "503 5.5.1 Error: need MAIL command");
+		if (!smtp_synprot(s, 503, NULL, "sender not yet given"))
+			smtp_reply(s, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	if (s->naccepted >= SMTP_RCPT_MAX) {
@@ -398,13 +453,19 @@ static void smtp_rcpt(struct smtp_session *s, const char *arg, size_t len)
 	}
 	if (lab_path_parse(arg, len, "TO:", path) != 0 ||
 	    (route = lab_route_resolve(path, s->host.addr, to)) < 0) {
-		smtp_reply(s, "501 5.1.3 Bad recipient address syntax");
+		if (!smtp_synprot(s, 501, NULL, "malformed address"))
+			smtp_reply(s, "501 5.1.3 Bad recipient address syntax");
 		s->errors++;
+		return;
+	}
+	if (smtp_strict(&s->host) && !(s->host.behaviour == LAB_STRICT_PERCENT && route == LAB_ROUTE_PERCENT) &&
+	    (strict_error = lab_strict_path_error(path, false)) != NULL) {
+		smtp_synprot(s, 501, path, strict_error);
 		return;
 	}
 	log_debug("lab smtp %s: RCPT <%s> is %s -> <%s>", lab_behaviours[s->host.behaviour].name, path,
 		  lab_route_names[route], to);
-	switch (smtp_policy(s, (enum lab_route)route)) {
+	switch (smtp_policy(s, path, (enum lab_route)route)) {
 	case ANSWER_DENY: {
 		char text[LAB_PATH_MAX + 100];
 		snprintf(text, sizeof text, smtp_software_of(&s->host)->denied, path);
@@ -437,8 +498,9 @@ static void smtp_rcpt(struct smtp_session *s, const char *arg, size_t len)
 static void smtp_data(struct smtp_session *s, const char *arg, size_t len)
 {
 	if (s->state != SMTP_RCPT) {
-		smtp_reply(s, s->state == SMTP_MAIL ? "554 5.5.1 Error: no valid recipients"
-						    : "503 5.5.1 Error: need RCPT command");
+		if (!smtp_synprot(s, 503, NULL, "valid RCPT command must precede DATA"))
+			smtp_reply(s, s->state == SMTP_MAIL ? "554 5.5.1 Error: no valid recipients"
+							    : "503 5.5.1 Error: need RCPT command");
 		return;
 	}
 	if (s->nrelay > 0 && (s->message = evbuffer_new()) == NULL) {
@@ -577,8 +639,13 @@ static void smtp_command(struct smtp_session *s, const char *line, size_t len)
 		if (strlen(smtp_commands[i].verb) == vlen &&
 		    strncasecmp(line, smtp_commands[i].verb, vlen) == 0)
 			command = &smtp_commands[i];
+	if (s->lab->command_log != NULL) {
+		char ip[16];
+		fprintf(s->lab->command_log, "%s\t%.*s\n", lab_ip(s->host.addr, ip), (int)strnlen(line, len), line);
+	}
 	if (command == NULL || memchr(line, '\0', len) != NULL) {
-		smtp_reply(s, "500 5.5.2 Error: command not recognized");
+		if (!smtp_synprot(s, 500, NULL, "unrecognized command"))
+			smtp_reply(s, "500 5.5.2 Error: command not recognized");
 		s->errors++;
 	} else {
 		const char *arg = line + vlen + (vlen < len);

@@ -6,6 +6,7 @@
 #ifndef PLUGHOLE_LAB_SMTP_H
 #define PLUGHOLE_LAB_SMTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,13 @@ int lab_path_parse(const char *arg, size_t len, const char *prefix, char out[LAB
  * ("user@sink.dom" for every routing form). -1 when the path is no address.
  */
 int lab_route_resolve(const char *path, uint32_t host, char out[LAB_PATH_MAX]);
+
+/*
+ * What Exim's parser says of a path (allow_domain_literals off, no
+ * unqualified senders or recipients): NULL when it passes, else its error
+ * text. The empty sender passes.
+ */
+const char *lab_strict_path_error(const char *path, bool sender);
 
 /* "<addr>.lab.test": the host's own domain; returns buf. */
 const char *lab_host_domain(uint32_t host, char buf[40]);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -180,19 +181,49 @@ static void every_behaviour_has_a_row(void **state)
 	}
 }
 
-static void greylists_pairs(void **state)
+/* Keyed as postgrey keys: the client, the sender and the recipient (at one host). */
+static void greylists_triplets(void **state)
 {
 	struct lab_greylist *g = lab_greylist_new();
 	assert_non_null(g);
-	assert_int_equal(lab_greylist_age(g, 1, 2, 1000), 0);
-	assert_int_equal(lab_greylist_age(g, 1, 2, 1003), 3);
-	assert_int_equal(lab_greylist_age(g, 2, 1, 1005), 0);
-	/* Grows past its first size without losing pairs. */
-	for (uint32_t i = 0; i < 20000; i++)
-		lab_greylist_age(g, 7, i, 2000);
-	assert_int_equal(lab_greylist_age(g, 1, 2, 1010), 10);
-	assert_int_equal(lab_greylist_age(g, 7, 19999, 2004), 4);
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test", "t1@sink.test", 1000), 0);
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test", "t1@sink.test", 1003), 3);
+	/* another recipient, sender, client or host is a triplet of its own */
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test", "t2@sink.test", 1004), 0);
+	assert_int_equal(lab_greylist_age(g, 1, 2, "", "t1@sink.test", 1004), 0);
+	assert_int_equal(lab_greylist_age(g, 3, 2, "a@x.test", "t1@sink.test", 1004), 0);
+	assert_int_equal(lab_greylist_age(g, 1, 9, "a@x.test", "t1@sink.test", 1004), 0);
+	/* the split between sender and recipient counts */
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test" "t1", "@sink.test", 1005), 0);
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test", "t2@sink.test", 1006), 2);
+	/* Grows past its first size without losing triplets. */
+	char rcpt[32];
+	for (uint32_t i = 0; i < 20000; i++) {
+		snprintf(rcpt, sizeof rcpt, "r%u@sink.test", i);
+		lab_greylist_age(g, 7, 2, "a@x.test", rcpt, 2000);
+	}
+	assert_int_equal(lab_greylist_age(g, 1, 2, "a@x.test", "t1@sink.test", 1010), 10);
+	assert_int_equal(lab_greylist_age(g, 7, 2, "a@x.test", "r19999@sink.test", 2004), 4);
 	lab_greylist_free(g);
+}
+
+/* Exim's parser: literals and addresses without a domain are syntax errors. */
+static void strict_paths_as_exim(void **state)
+{
+	assert_null(lab_strict_path_error("", true));
+	assert_null(lab_strict_path_error("a@b.test", true));
+	assert_null(lab_strict_path_error("t@sink.test", false));
+	assert_null(lab_strict_path_error("@relay.test:t@sink.test", false));
+	assert_non_null(lab_strict_path_error("", false));
+	assert_string_equal(lab_strict_path_error("relaytest", true), "sender address must contain a domain");
+	assert_string_equal(lab_strict_path_error("relaytest@[127.20.29.1]", true), "domain literals not allowed");
+	assert_string_equal(lab_strict_path_error("t%sink.test@[127.20.29.1]", false), "domain literals not allowed");
+	assert_string_equal(lab_strict_path_error("@[127.20.29.1]:t@sink.test", false), "domain literals not allowed");
+	assert_string_equal(lab_strict_path_error("t@[127.0.41.1]", false), "domain literals not allowed");
+	assert_string_equal(lab_strict_path_error("\"t@sink.test\"", false), "recipient address must contain a domain");
+	assert_string_equal(lab_strict_path_error("sink.test!t", false), "recipient address must contain a domain");
+	assert_non_null(lab_strict_path_error("t@", false));
+	assert_non_null(lab_strict_path_error("@x.test", false));
 }
 
 int main(void)
@@ -207,7 +238,8 @@ int main(void)
 	    cmocka_unit_test(parses_blocks),
 	    cmocka_unit_test(classifies_hosts),
 	    cmocka_unit_test(every_behaviour_has_a_row),
-	    cmocka_unit_test(greylists_pairs),
+	    cmocka_unit_test(greylists_triplets),
+		cmocka_unit_test(strict_paths_as_exim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

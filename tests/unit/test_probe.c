@@ -4,9 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "probe/fingerprint.h"
+#include "probe/probe.h"
 #include "probe/relay_variants.h"
 #include "probe/smtp_reply.h"
 #include "probe/transcript.h"
@@ -50,36 +52,40 @@ static void rejects_what_is_not_smtp(void **unused)
 	assert_int_equal(smtp_reply_parse(endless, sizeof endless, &r), SMTP_REPLY_TOO_LONG);
 }
 
-static void finds_extensions_and_banner_domain(void **unused)
+static void finds_extensions(void **unused)
 {
 	const char *ehlo = "250-mx.example.org\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
 	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "STARTTLS"));
 	assert_true(smtp_reply_has_keyword(ehlo, strlen(ehlo), "size"));
 	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "PIPELINING"));
 	assert_false(smtp_reply_has_keyword(ehlo, strlen(ehlo), "START"));
-	char domain[64];
-	const char *banner = "220 mx1.example.org ESMTP Exim 4.96\r\n";
-	assert_true(smtp_banner_domain(banner, strlen(banner), domain, sizeof domain));
-	assert_string_equal(domain, "mx1.example.org");
-	assert_false(smtp_banner_domain("220 192.0.2.1 ESMTP\r\n", 21, domain, sizeof domain));
-	assert_false(smtp_banner_domain("220 localhost ESMTP\r\n", 21, domain, sizeof domain));
-	assert_false(smtp_banner_domain("220 ESMTP\r\n", 11, domain, sizeof domain));
 }
 
 static void variants_address_only_the_sink(void **unused)
 {
 	struct relay_context ctx = {.token = "phtoken", .sink_domain = "sink.test", .sink_literal = "[127.0.0.9]",
-				    .server_literal = "[192.0.2.5]", .server_domain = "mx.example.org",
-				    .from = "relaytest@verifier.test"};
+				    .server_literal = "[192.0.2.5]", .from = "relaytest@verifier.test"};
 	char from[256], rcpt[256];
 	bool percent = false, bang = false, route = false, quoted = false, null_sender = false;
-	assert_true(relay_variant_count >= 14);
+	assert_true(relay_variant_count >= 13);
 	for (size_t i = 0; i < relay_variant_count; i++) {
 		assert_true(relay_expand(relay_variants[i].mail_from, &ctx, from, sizeof from));
 		assert_true(relay_expand(relay_variants[i].rcpt_to, &ctx, rcpt, sizeof rcpt));
 		/* every recipient carries the token and names the sink, whatever the syntax */
 		assert_non_null(strstr(rcpt, "phtoken"));
 		assert_true(strstr(rcpt, "sink.test") != NULL || strstr(rcpt, "[127.0.0.9]") != NULL);
+		/* and every address names only the sink, our sender's domain or the server's literal */
+		for (const char *a = from; a != NULL; a = a == from ? rcpt : NULL) {
+			char rest[256];
+			snprintf(rest, sizeof rest, "%s", a);
+			const char *names[] = {"phtoken", "sink.test", "[127.0.0.9]", "[192.0.2.5]",
+					       "relaytest@verifier.test", "relaytest"};
+			for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+				for (char *hit; (hit = strstr(rest, names[n])) != NULL;)
+					memset(hit, ' ', strlen(names[n]));
+			for (const char *c = rest; *c; c++)
+				assert_non_null(strchr(" <>@%!:\"", *c));
+		}
 		percent |= strcmp(rcpt, "<phtoken%sink.test@[192.0.2.5]>") == 0;
 		bang |= strcmp(rcpt, "<sink.test!phtoken>") == 0;
 		route |= strcmp(rcpt, "<@[192.0.2.5]:phtoken@sink.test>") == 0;
@@ -87,11 +93,109 @@ static void variants_address_only_the_sink(void **unused)
 		null_sender |= strcmp(from, "<>") == 0;
 	}
 	assert_true(percent && bang && route && quoted && null_sender);
-	/* without a server domain, the variants that need one are skipped */
-	ctx.server_domain = NULL;
+	/* a server's claimed domain is no placeholder: a template naming one cannot expand */
 	assert_false(relay_expand("<relaytest@{D}>", &ctx, from, sizeof from));
 	assert_false(relay_expand("<{T}@{S}>", &ctx, from, 5)); /* too small */
 	assert_false(relay_expand("<{X}>", &ctx, from, sizeof from));
+	ctx.sink_literal = NULL;
+	assert_false(relay_expand("<{T}@{SL}>", &ctx, from, sizeof from));
+}
+
+/* The common forms come first: a server that hangs up after a few syntax errors has
+ * answered them (and taken an accepted one's message) before it sees an exotic one. */
+static void common_variants_come_first(void **unused)
+{
+	bool exotic_seen = false;
+	size_t common = 0;
+	for (size_t i = 0; i < relay_variant_count; i++) {
+		if (relay_variants[i].common) {
+			assert_false(exotic_seen);
+			common++;
+			/* common: a domain after the last @, no literal, no quotes, no routes */
+			assert_null(strpbrk(relay_variants[i].rcpt_to, "\"!%[:"));
+			assert_null(strstr(relay_variants[i].rcpt_to, "{L}"));
+			assert_null(strstr(relay_variants[i].mail_from, "{L}"));
+		}
+		exotic_seen |= !relay_variants[i].common;
+	}
+	assert_int_equal(common, 3);
+	assert_string_equal(relay_variants[0].name, "plain");
+}
+
+/* Test ids are stored in proofs: each variant and proxy module keeps its id
+ * forever (this list only grows), and a retired id is never given again. */
+static void test_ids_are_permanent(void **unused)
+{
+	static const struct {
+		const char *name;
+		unsigned id;
+	} variants[] = {
+		{"plain", 0}, {"null-sender", 1}, {"unqualified-sender", 2}, {"server-literal-sender", 4},
+		{"sink-domain-sender", 5}, {"quoted", 6}, {"quoted-at-server", 7}, {"percent-hack", 8},
+		{"bang-path", 10}, {"bang-path-at-server", 11}, {"source-route", 12}, {"sink-literal", 14},
+		{"unqualified-percent", 15},
+	}, modules[] = {
+		{"http-connect", 65}, {"http-post", 66}, {"http-get", 67}, {"socks4", 68},
+		{"socks5", 69}, {"https-connect", 70}, {"https-post", 71}, {"https-get", 72},
+		{"socks4a", 73}, {"socks5h", 74}, {"wingate", 75}, {"router", 76},
+	};
+	static const unsigned retired[] = {3, 9, 13}; /* they named the banner's domain */
+	assert_int_equal(relay_variant_count, sizeof variants / sizeof variants[0]);
+	for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+		const struct relay_variant *v = relay_variant_by_id(variants[i].id);
+		assert_non_null(v);
+		assert_string_equal(v->name, variants[i].name);
+		assert_true(v->id < PROBE_TEST_PROXY);
+	}
+	for (size_t i = 0; i < relay_variant_count; i++) /* unique: each id finds its own row */
+		assert_ptr_equal(relay_variant_by_id(relay_variants[i].id), &relay_variants[i]);
+	for (size_t i = 0; i < sizeof retired / sizeof retired[0]; i++)
+		assert_null(relay_variant_by_id(retired[i]));
+	size_t proxies = 0;
+	for (size_t i = 0; i < probe_module_count(); i++) {
+		const struct probe_module *m = probe_module_at(i);
+		int test = probe_module_test(m);
+		if (m->family == PROBE_RELAY) {
+			assert_int_equal(test, -1); /* its tokens carry the variants' ids */
+			continue;
+		}
+		proxies++;
+		assert_true(test >= PROBE_TEST_PROXY && test <= UINT8_MAX);
+		assert_ptr_equal(probe_module_by_test((unsigned)test), m);
+		bool listed = false;
+		for (size_t k = 0; k < sizeof modules / sizeof modules[0]; k++)
+			if (strcmp(modules[k].name, m->name) == 0) {
+				assert_int_equal(test, modules[k].id);
+				listed = true;
+			}
+		assert_true(listed);
+	}
+	assert_int_equal(proxies, sizeof modules / sizeof modules[0]);
+	assert_null(probe_module_by_test(0));
+	assert_null(probe_module_by_test(PROBE_TEST_PROXY));
+}
+
+static double delay_of(const char *reply)
+{
+	return smtp_reply_retry_delay(reply, strlen(reply));
+}
+
+static void reads_the_delay_a_reply_asks_for(void **unused)
+{
+	assert_true(delay_of("450 4.7.1 <a@b>: Recipient address rejected: Greylisted, try again in 2 seconds\r\n") == 2);
+	assert_true(delay_of("450 4.2.0 Greylisted for 300 seconds\r\n") == 300);
+	assert_true(delay_of("451 Please try again in 5 minutes\r\n") == 300);
+	assert_true(delay_of("451-4.7.1 greylisted\r\n451 4.7.1 retry in 60s\r\n") == 60);
+	assert_true(delay_of("450 4.7.1 try later (10 min)\r\n") == 600);
+	assert_true(delay_of("450 4.7.1 wait 99999999999999999999 seconds\r\n") == 86400); /* bounded */
+	/* codes, enhanced codes, addresses and other numbers name no delay */
+	assert_true(delay_of("450 4.7.1 Service unavailable\r\n") == -1);
+	assert_true(delay_of("451 4.3.0 Error: queue file write error\r\n") == -1);
+	assert_true(delay_of("450 client 10.0.0.1 s greylisted, see http://postgrey.example/help/x.html\r\n") == -1);
+	assert_true(delay_of("450 4.7.1 try again later, 3rd attempt\r\n") == -1);
+	assert_true(delay_of("450 s\r\n") == -1);
+	assert_true(smtp_reply_retry_delay("", 0) == -1);
+	assert_true(smtp_reply_retry_delay("450 12 seconds", 6) == -1); /* only within len */
 }
 
 static void fingerprints_known_software(void **unused)
@@ -149,8 +253,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_single_and_multiline_replies),
 		cmocka_unit_test(rejects_what_is_not_smtp),
-		cmocka_unit_test(finds_extensions_and_banner_domain),
+		cmocka_unit_test(finds_extensions),
 		cmocka_unit_test(variants_address_only_the_sink),
+		cmocka_unit_test(common_variants_come_first),
+		cmocka_unit_test(test_ids_are_permanent),
+		cmocka_unit_test(reads_the_delay_a_reply_asks_for),
 		cmocka_unit_test(fingerprints_known_software),
 		cmocka_unit_test(verdict_names_round_trip),
 		cmocka_unit_test(transcripts_stay_bounded),
