@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
             libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
-            libcurl4-openssl-dev libjansson-dev sqlite3)
+            libcurl4-openssl-dev libjansson-dev sqlite3 libgmime-3.0-dev)
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap)
 
 want=("${build_pkgs[@]}")
