@@ -265,13 +265,32 @@ static int code_lines(struct textbuf *out, const char *s, size_t n, const char *
 	return rc;
 }
 
-static int write_text(const struct guide_doc *doc, const char *text, struct textbuf *out)
+/* Whether block i is written: under GUIDE_ACTIONS_ONLY, only the Fix and Check sections. */
+static bool wanted(const struct guide_doc *doc, const char *text, size_t i, unsigned flags)
+{
+	if (!(flags & GUIDE_ACTIONS_ONLY))
+		return true;
+	for (size_t k = i + 1; k > 0; k--) {
+		const struct guide_block *b = &doc->blocks[k - 1];
+		if (b->kind != GUIDE_HEADING)
+			continue;
+		const char *h = text + b->start + 3;
+		size_t n = b->len - 3;
+		return (n == 3 && memcmp(h, "Fix", 3) == 0) || (n == 5 && memcmp(h, "Check", 5) == 0);
+	}
+	return true;
+}
+
+static int write_text(const struct guide_doc *doc, const char *text, unsigned flags, struct textbuf *out)
 {
 	int rc = 0;
+	bool first = true;
 	for (size_t i = 0; i < doc->count && rc == 0; i++) {
 		const struct guide_block *b = &doc->blocks[i];
 		const char *s = text + b->start;
-		if (i > 0 && !(b->kind == GUIDE_ITEM && doc->blocks[i - 1].kind == GUIDE_ITEM))
+		if (!wanted(doc, text, i, flags))
+			continue;
+		if (!first && !(b->kind == GUIDE_ITEM && doc->blocks[i - 1].kind == GUIDE_ITEM))
 			rc |= textbuf_puts(out, "\n");
 		switch (b->kind) {
 		case GUIDE_HEADING: {
@@ -292,6 +311,7 @@ static int write_text(const struct guide_doc *doc, const char *text, struct text
 			rc |= code_lines(out, s, b->len, "    ", tpl_escape_text);
 			break;
 		}
+		first = false;
 	}
 	return rc ? -1 : 0;
 }
@@ -317,7 +337,7 @@ static int html_words(struct textbuf *out, const char *s, size_t n)
 	return rc;
 }
 
-static int write_html(const struct guide_doc *doc, const char *text, struct textbuf *out)
+static int write_html(const struct guide_doc *doc, const char *text, unsigned flags, struct textbuf *out)
 {
 	int rc = textbuf_puts(out, "<section class=\"guide\">\n<h2>") |
 		 tpl_escape_html(out, doc->title, strlen(doc->title)) | textbuf_puts(out, "</h2>\n");
@@ -326,6 +346,8 @@ static int write_html(const struct guide_doc *doc, const char *text, struct text
 		const char *s = text + b->start;
 		bool prev_item = i > 0 && doc->blocks[i - 1].kind == GUIDE_ITEM;
 		bool next_item = i + 1 < doc->count && doc->blocks[i + 1].kind == GUIDE_ITEM;
+		if (!wanted(doc, text, i, flags))
+			continue;
 		switch (b->kind) {
 		case GUIDE_HEADING:
 			rc |= textbuf_puts(out, "<h3>") | html_words(out, s + 3, b->len - 3) |
@@ -347,10 +369,10 @@ static int write_html(const struct guide_doc *doc, const char *text, struct text
 	return rc | textbuf_puts(out, "</section>\n") ? -1 : 0;
 }
 
-int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format,
+int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format, unsigned flags,
 		       struct textbuf *out)
 {
-	return format == GUIDE_HTML ? write_html(doc, text, out) : write_text(doc, text, out);
+	return format == GUIDE_HTML ? write_html(doc, text, flags, out) : write_text(doc, text, flags, out);
 }
 
 /* ---- loaded guides ---- */
@@ -423,8 +445,9 @@ static const struct template *guide_template(struct guides *g, const char *name,
 	return t;
 }
 
-int guides_render(struct guides *g, const char *name, enum guide_format format, const char *server,
-		  const char *port, struct textbuf *out, char title[GUIDE_MAX_TITLE], struct tpl_error *err)
+int guides_render(struct guides *g, const char *name, enum guide_format format, unsigned flags,
+		  const char *server, const char *port, struct textbuf *out, char title[GUIDE_MAX_TITLE],
+		  struct tpl_error *err)
 {
 	memset(err, 0, sizeof *err);
 	const struct template *t = guide_template(g, name, err);
@@ -437,6 +460,10 @@ int guides_render(struct guides *g, const char *name, enum guide_format format, 
 	}
 	tpl_set_string(d, tpl_root(d), "server", server);
 	tpl_set_string(d, tpl_root(d), "port", port);
+	char hostport[160]; /* what curl takes: [2001:db8::1]:3128 */
+	bool v6 = strchr(server, ':') != NULL;
+	snprintf(hostport, sizeof hostport, "%s%.64s%s:%.8s", v6 ? "[" : "", server, v6 ? "]" : "", port);
+	tpl_set_string(d, tpl_root(d), "hostport", hostport);
 	struct textbuf source;
 	textbuf_init(&source, TPL_MAX_SOURCE);
 	int rc = tpl_render(t, d, tpl_escape_text, TPL_STRICT, &source, err);
@@ -445,7 +472,7 @@ int guides_render(struct guides *g, const char *name, enum guide_format format, 
 	snprintf(path, sizeof path, "%s/%s.txt", g->dir, name);
 	if (rc == 0)
 		rc = guide_markup_parse(path, source.data ? source.data : "", source.len, &g->doc, err);
-	if (rc == 0 && guide_markup_write(&g->doc, source.data, format, out) != 0) {
+	if (rc == 0 && guide_markup_write(&g->doc, source.data, format, flags, out) != 0) {
 		snprintf(err->message, sizeof err->message, "%.240s: output larger than its limit", path);
 		rc = -1;
 	}

@@ -2,8 +2,9 @@
  * Fix guides: one per product in data/guides/<name>.txt, the single source
  * of both the letters' plain text and the owners' web pages (HTML).
  *
- * A guide file is a template (notify/template.h) with two values,
- * {{server}} and {{port}}, so the check command names the owner's own host,
+ * A guide file is a template (notify/template.h) with three values,
+ * {{server}} (an address), {{port}} and {{hostport}} ("192.0.2.1:25",
+ * "[2001:db8::1]:25"), so the check command names the owner's own host,
  * written in a light markup that reads well as it is:
  *
  *   Title: Postfix                    header lines, then a blank line
@@ -67,8 +68,15 @@ struct guide_doc {
 /* Parses text[0..len) (a rendered guide). -1 with err naming file:line on bad markup. */
 int guide_markup_parse(const char *file, const char *text, size_t len, struct guide_doc *doc,
 		       struct tpl_error *err);
+/*
+ * Every guide has four sections, "== What we found", "== Why it matters",
+ * "== Fix" and "== Check". A letter explains the first two once for all its
+ * hosts, so it asks for the actions only: the Fix and Check sections.
+ */
+#define GUIDE_ACTIONS_ONLY 1u
+
 /* Writes the blocks as wrapped plain text or as HTML (every byte escaped). */
-int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format,
+int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format, unsigned flags,
 		       struct textbuf *out);
 
 /* ---- loaded guides ---- */
@@ -82,7 +90,8 @@ void guides_close(struct guides *g);
  * Renders guide name for the host server:port into out (the body) and
  * title. -1 with err (file:line:column) when the file is missing or bad.
  */
-int guides_render(struct guides *g, const char *name, enum guide_format format, const char *server,
-		  const char *port, struct textbuf *out, char title[GUIDE_MAX_TITLE], struct tpl_error *err);
+int guides_render(struct guides *g, const char *name, enum guide_format format, unsigned flags,
+		  const char *server, const char *port, struct textbuf *out, char title[GUIDE_MAX_TITLE],
+		  struct tpl_error *err);
 
 #endif

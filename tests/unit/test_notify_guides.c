@@ -64,7 +64,7 @@ static char *write(const char *text, enum guide_format format)
 	assert_int_equal(guide_markup_parse("s.txt", text, strlen(text), &doc, &err), 0);
 	struct textbuf out;
 	textbuf_init(&out, 1 << 16);
-	assert_int_equal(guide_markup_write(&doc, text, format, &out), 0);
+	assert_int_equal(guide_markup_write(&doc, text, format, 0, &out), 0);
 	return textbuf_take(&out, NULL);
 }
 
@@ -134,7 +134,7 @@ static void every_shipped_guide_renders(void **unused)
 			struct tpl_error err;
 			char title[GUIDE_MAX_TITLE];
 			textbuf_init(&out, 1 << 16);
-			if (guides_render(g, guide_names[i], format, "192.0.2.25", "2525", &out, title, &err) != 0)
+			if (guides_render(g, guide_names[i], format, 0, "192.0.2.25", "2525", &out, title, &err) != 0)
 				fail_msg("%s: %s", guide_names[i], err.message);
 			assert_true(strlen(title) > 0);
 			const char *sections[] = {"What we found", "Why it matters", "Fix", "Check"};
@@ -151,14 +151,24 @@ static void every_shipped_guide_renders(void **unused)
 					line += len + (nl != NULL);
 				}
 			textbuf_free(&out);
+			/* a letter asks for the actions only */
+			textbuf_init(&out, 1 << 16);
+			assert_int_equal(guides_render(g, guide_names[i], format, GUIDE_ACTIONS_ONLY, "192.0.2.25",
+						       "2525", &out, title, &err),
+					 0);
+			assert_null(strstr(out.data, "What we found"));
+			assert_null(strstr(out.data, "Why it matters"));
+			assert_non_null(strstr(out.data, format == GUIDE_TEXT ? "Fix\n---\n" : "<h3>Fix</h3>"));
+			assert_non_null(strstr(out.data, format == GUIDE_TEXT ? "Check\n-----\n" : "<h3>Check</h3>"));
+			textbuf_free(&out);
 		}
 	}
 	struct textbuf out;
 	struct tpl_error err;
 	char title[GUIDE_MAX_TITLE];
 	textbuf_init(&out, 1 << 16);
-	assert_int_equal(guides_render(g, "../etc/passwd", GUIDE_TEXT, "x", "1", &out, title, &err), -1);
-	assert_int_equal(guides_render(g, "no-such-guide", GUIDE_TEXT, "x", "1", &out, title, &err), -1);
+	assert_int_equal(guides_render(g, "../etc/passwd", GUIDE_TEXT, 0, "x", "1", &out, title, &err), -1);
+	assert_int_equal(guides_render(g, "no-such-guide", GUIDE_TEXT, 0, "x", "1", &out, title, &err), -1);
 	assert_non_null(strstr(err.message, "no-such-guide.txt: cannot read the template"));
 	textbuf_free(&out);
 	guides_close(g);
