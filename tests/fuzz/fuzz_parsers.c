@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
+#include "notify/guides.h"
 #include "notify/template.h"
 #include "probe/fingerprint.h"
 #include "probe/proxy_parse.h"
@@ -173,10 +174,22 @@ static void fuzz_rdap(const char *s, size_t n)
 	rdap_bootstrap_free(&bootstrap);
 }
 
-/* A letter template: compiled, then rendered against a small letter-like tree, as text and as HTML. */
+/*
+ * A letter template: compiled, then rendered against a small letter-like
+ * tree, as text and as HTML; and the same bytes as a fix guide's markup.
+ */
 static void fuzz_template(const char *s, size_t n)
 {
+	static struct guide_doc doc;
 	struct tpl_error err;
+	struct textbuf out;
+	if (guide_markup_parse("fuzz", s, n, &doc, &err) == 0) {
+		for (int f = GUIDE_TEXT; f <= GUIDE_HTML; f++) {
+			textbuf_init(&out, 1u << 16);
+			guide_markup_write(&doc, s, (enum guide_format)f, (unsigned)f, &out);
+			textbuf_free(&out);
+		}
+	}
 	struct template *t = tpl_parse("fuzz", s, n, &err);
 	if (t == NULL)
 		return;
@@ -191,7 +204,6 @@ static void fuzz_template(const char *s, size_t n)
 		tpl_set_list(d, h, "empty");
 		tpl_list_add_string(d, tpl_set_list(d, h, "names"), "x\xff");
 	}
-	struct textbuf out;
 	for (int html = 0; html < 2; html++) {
 		textbuf_init(&out, 1u << 16);
 		tpl_render(t, d, html ? tpl_escape_html : NULL, html ? 0 : TPL_STRICT, &out, &err);
