@@ -23,7 +23,7 @@ int csv_field(struct textbuf *out, const char *s, size_t n)
 		if (s[i] != '"')
 			continue;
 		rc = textbuf_append(out, s + run, i + 1 - run); /* up to and with the quote, */
-		run = i;                                         /* which is written again */
+		run = i;					/* which is written again */
 	}
 	if (rc == 0)
 		rc = textbuf_append(out, s + run, n - run);

@@ -16,26 +16,19 @@ static const struct route {
 	const char *match;
 	const char *guide;
 } routes[] = {
-    {BY_SOFTWARE, "Postfix", "postfix"},
-    {BY_SOFTWARE, "Exim", "exim"},
-    {BY_SOFTWARE, "Sendmail", "sendmail"},
-    {BY_SOFTWARE, "Microsoft Exchange", "exchange"},
-    {BY_SOFTWARE, "qmail", "qmail"},
-    {BY_SOFTWARE, "OpenSMTPD", "opensmtpd"},
-    {BY_SOFTWARE, "Squid", "squid"},
-    {BY_SOFTWARE, "Apache mod_proxy", "apache"},
-    {BY_SOFTWARE, "tinyproxy", "tinyproxy"},
-    {BY_SOFTWARE, "Dante", "dante"},
-    {BY_SOFTWARE, "WinGate", "wingate"},
-    {BY_SOFTWARE, "MikroTik", "router"},
-    {BY_SOFTWARE, "Cisco IOS", "router"},
-    {BY_PROTOCOL, "wingate", "wingate"},
+    {BY_SOFTWARE, "Postfix", "postfix"},     {BY_SOFTWARE, "Exim", "exim"},
+    {BY_SOFTWARE, "Sendmail", "sendmail"},   {BY_SOFTWARE, "Microsoft Exchange", "exchange"},
+    {BY_SOFTWARE, "qmail", "qmail"},	     {BY_SOFTWARE, "OpenSMTPD", "opensmtpd"},
+    {BY_SOFTWARE, "Squid", "squid"},	     {BY_SOFTWARE, "Apache mod_proxy", "apache"},
+    {BY_SOFTWARE, "tinyproxy", "tinyproxy"}, {BY_SOFTWARE, "Dante", "dante"},
+    {BY_SOFTWARE, "WinGate", "wingate"},     {BY_SOFTWARE, "MikroTik", "router"},
+    {BY_SOFTWARE, "Cisco IOS", "router"},    {BY_PROTOCOL, "wingate", "wingate"},
     {BY_PROTOCOL, "router", "router"},
 };
 
 const char *const guide_names[] = {
-    "postfix", "exim",	    "sendmail", "exchange", "qmail",	     "opensmtpd",     "squid",
-    "apache",  "tinyproxy", "dante",	"wingate",  "router",	     "generic-relay", "generic-proxy",
+    "postfix", "exim",	    "sendmail", "exchange", "qmail",  "opensmtpd",     "squid",
+    "apache",  "tinyproxy", "dante",	"wingate",  "router", "generic-relay", "generic-proxy",
 };
 const size_t guide_name_count = sizeof guide_names / sizeof guide_names[0];
 
@@ -91,7 +84,10 @@ static bool starts(const struct line *l, const char *prefix)
 	return l->len >= n && memcmp(l->s, prefix, n) == 0;
 }
 
-static bool is_code(const struct line *l) { return starts(l, "    ") || starts(l, "\t"); }
+static bool is_code(const struct line *l)
+{
+	return starts(l, "    ") || starts(l, "\t");
+}
 
 static void markup_fail(struct tpl_error *err, const char *file, unsigned line, const char *what)
 {
@@ -192,7 +188,8 @@ int guide_markup_parse(const char *file, const char *text, size_t len, struct gu
 		} else if (starts(&l, "  ") && open && current == GUIDE_ITEM) {
 			rc = block(doc, GUIDE_ITEM, true, text, &l, file, err);
 		} else {
-			rc = block(doc, GUIDE_PARAGRAPH, open && current == GUIDE_PARAGRAPH, text, &l, file, err);
+			rc = block(doc, GUIDE_PARAGRAPH, open && current == GUIDE_PARAGRAPH, text, &l, file,
+				   err);
 			current = GUIDE_PARAGRAPH;
 			open = true;
 		}
@@ -215,7 +212,10 @@ static size_t width(const char *s, size_t n)
 	return w;
 }
 
-static bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static bool space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* The words of s[0..n) wrapped at GUIDE_TEXT_WIDTH: first line after first, the others after indent. */
 static int wrap(struct textbuf *out, const char *s, size_t n, const char *first, const char *indent)
@@ -255,7 +255,9 @@ static int code_lines(struct textbuf *out, const char *s, size_t n, const char *
 	for (size_t pos = 0; pos < n && rc == 0;) {
 		const char *nl = memchr(s + pos, '\n', n - pos);
 		size_t len = (size_t)((nl ? nl : s + n) - (s + pos));
-		size_t skip = len >= 4 && memcmp(s + pos, "    ", 4) == 0 ? 4 : len > 0 && s[pos] == '\t' ? 1 : 0;
+		size_t skip = len >= 4 && memcmp(s + pos, "    ", 4) == 0 ? 4
+			      : len > 0 && s[pos] == '\t'		  ? 1
+									  : 0;
 		size_t keep = len - skip;
 		if (keep > 0 && s[pos + skip + keep - 1] == '\r')
 			keep--;
@@ -354,14 +356,17 @@ static int write_html(const struct guide_doc *doc, const char *text, unsigned fl
 			      textbuf_puts(out, "</h3>\n");
 			break;
 		case GUIDE_PARAGRAPH:
-			rc |= textbuf_puts(out, "<p>") | html_words(out, s, b->len) | textbuf_puts(out, "</p>\n");
+			rc |= textbuf_puts(out, "<p>") | html_words(out, s, b->len) |
+			      textbuf_puts(out, "</p>\n");
 			break;
 		case GUIDE_ITEM:
-			rc |= textbuf_puts(out, prev_item ? "<li>" : "<ul>\n<li>") | html_words(out, s + 2, b->len - 2) |
+			rc |= textbuf_puts(out, prev_item ? "<li>" : "<ul>\n<li>") |
+			      html_words(out, s + 2, b->len - 2) |
 			      textbuf_puts(out, next_item ? "</li>\n" : "</li>\n</ul>\n");
 			break;
 		case GUIDE_CODE:
-			rc |= textbuf_puts(out, "<pre><code>") | code_lines(out, s, b->len, "", tpl_escape_html) |
+			rc |= textbuf_puts(out, "<pre><code>") |
+			      code_lines(out, s, b->len, "", tpl_escape_html) |
 			      textbuf_puts(out, "</code></pre>\n");
 			break;
 		}
@@ -369,8 +374,8 @@ static int write_html(const struct guide_doc *doc, const char *text, unsigned fl
 	return rc | textbuf_puts(out, "</section>\n") ? -1 : 0;
 }
 
-int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format, unsigned flags,
-		       struct textbuf *out)
+int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format,
+		       unsigned flags, struct textbuf *out)
 {
 	return format == GUIDE_HTML ? write_html(doc, text, flags, out) : write_text(doc, text, flags, out);
 }
@@ -412,10 +417,11 @@ void guides_close(struct guides *g)
 static bool valid_guide_name(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n >= sizeof ((struct loaded *)0)->name)
+	if (n == 0 || n >= sizeof((struct loaded *)0)->name)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
 			return false;
 	return true;
 }

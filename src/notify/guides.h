@@ -76,8 +76,8 @@ int guide_markup_parse(const char *file, const char *text, size_t len, struct gu
 #define GUIDE_ACTIONS_ONLY 1u
 
 /* Writes the blocks as wrapped plain text or as HTML (every byte escaped). */
-int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format, unsigned flags,
-		       struct textbuf *out);
+int guide_markup_write(const struct guide_doc *doc, const char *text, enum guide_format format,
+		       unsigned flags, struct textbuf *out);
 
 /* ---- loaded guides ---- */
 

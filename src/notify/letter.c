@@ -10,7 +10,10 @@
 
 /* ---- small formatting helpers ---- */
 
-static const char *or_empty(const char *s) { return s ? s : ""; }
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
 
 /* "2004-01-29 14:05 UTC" in letters; "2004-01-29T14:05:00Z" in the CSV. */
 static void format_time(int64_t t, const char *format, char *buf, size_t len)
@@ -76,14 +79,16 @@ int letter_templates_load(struct letter_templates *t, const char *templates_dir,
 		if (probe == NULL)
 			continue;
 		fclose(probe);
-		if ((t->subject = tpl_load(subject, err)) == NULL || (t->body = tpl_load(body, err)) == NULL) {
+		if ((t->subject = tpl_load(subject, err)) == NULL ||
+		    (t->body = tpl_load(body, err)) == NULL) {
 			letter_templates_free(t);
 			return -1;
 		}
 		return 0;
 	}
-	snprintf(err->message, sizeof err->message, "%.200s/%.31s/%.15s: no letter template (subject.txt, body.txt)",
-		 templates_dir, agency_id, language);
+	snprintf(err->message, sizeof err->message,
+		 "%.200s/%.31s/%.15s: no letter template (subject.txt, body.txt)", templates_dir, agency_id,
+		 language);
 	return -1;
 }
 
@@ -114,7 +119,8 @@ static const struct {
     {"open-proxy-web", "open_proxy_web"},
 };
 
-static void set_host(struct tpl_data *d, struct tpl_value *v, const struct letter *l, const struct letter_host *h)
+static void set_host(struct tpl_data *d, struct tpl_value *v, const struct letter *l,
+		     const struct letter_host *h)
 {
 	char buf[512];
 	tpl_set_string(d, v, "address", h->address);
@@ -124,7 +130,8 @@ static void set_host(struct tpl_data *d, struct tpl_value *v, const struct lette
 	tpl_set_string(d, v, "endpoint", buf);
 	tpl_set_string(d, v, "verdict", h->verdict);
 	for (size_t i = 0; i < sizeof verdict_keys / sizeof verdict_keys[0]; i++)
-		tpl_set_bool(d, v, verdict_keys[i].key, strcmp(or_empty(h->verdict), verdict_keys[i].verdict) == 0);
+		tpl_set_bool(d, v, verdict_keys[i].key,
+			     strcmp(or_empty(h->verdict), verdict_keys[i].verdict) == 0);
 	enum guide_family family = GUIDE_PROXY;
 	bool known = guide_family_of_verdict(h->verdict, &family) == 0;
 	tpl_set_bool(d, v, "relay", known && family == GUIDE_RELAY);
@@ -164,8 +171,8 @@ static void join_once(char *buf, size_t len, const char *item)
 }
 
 /* One guide per distinct guide name among the hosts, in host order, for the first host that needs it. */
-static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct letter *l, struct guides *guides,
-		      struct tpl_error *err)
+static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct letter *l,
+		      struct guides *guides, struct tpl_error *err)
 {
 	for (size_t i = 0; i < l->host_count; i++) {
 		const char *name = host_guide(&l->hosts[i]);
@@ -185,7 +192,8 @@ static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct l
 		struct textbuf text;
 		textbuf_init(&text, LETTER_MAX_BODY);
 		snprintf(port, sizeof port, "%u", l->hosts[i].port);
-		if (guides_render(guides, name, GUIDE_TEXT, GUIDE_ACTIONS_ONLY, or_empty(l->hosts[i].address), port, &text, title, err) != 0) {
+		if (guides_render(guides, name, GUIDE_TEXT, GUIDE_ACTIONS_ONLY, or_empty(l->hosts[i].address),
+				  port, &text, title, err) != 0) {
 			textbuf_free(&text);
 			return -1;
 		}
@@ -202,7 +210,8 @@ static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct l
 	return 0;
 }
 
-static int letter_data(const struct letter *l, struct guides *guides, struct tpl_data *d, struct tpl_error *err)
+static int letter_data(const struct letter *l, struct guides *guides, struct tpl_data *d,
+		       struct tpl_error *err)
 {
 	struct tpl_value *root = tpl_root(d);
 	char buf[512];
@@ -323,7 +332,7 @@ int letter_csv(const struct letter *l, struct textbuf *out)
 		snprintf(port, sizeof port, "%u", h->port);
 		if (h->asn)
 			snprintf(asn, sizeof asn, "%" PRIu32, h->asn);
-		const char *fields[] = {when, h->address,  port,	  csv_protocol(h), h->verdict,
+		const char *fields[] = {when, h->address, port,	       csv_protocol(h),	 h->verdict,
 					asn,  h->country, h->software, host_ticket(l, h)};
 		if (csv_record(out, fields, sizeof fields / sizeof fields[0]) != 0)
 			return -1;

@@ -37,42 +37,42 @@
 #include "notify/textbuf.h"
 
 struct letter_agency {
-	const char *id;         /* its agencies.conf section */
-	const char *name;       /* as its letters sign it */
+	const char *id;	  /* its agencies.conf section */
+	const char *name; /* as its letters sign it */
 	const char *short_name;
-	const char *sender;     /* From: */
-	const char *reply_to;   /* Reply-To: (optional: From: then) */
-	const char *language;   /* BCP 47 tag of its letters */
+	const char *sender;   /* From: */
+	const char *reply_to; /* Reply-To: (optional: From: then) */
+	const char *language; /* BCP 47 tag of its letters */
 };
 
 struct letter_host {
-	const char *address;   /* IPv4 or IPv6 in text form */
+	const char *address; /* IPv4 or IPv6 in text form */
 	unsigned port;
-	const char *verdict;   /* open-relay, relay-accepted, open-proxy-mail, open-proxy-web */
-	const char *variant;   /* the relay variant or proxy protocol that proved it; optional */
-	int64_t proven_at;     /* when, UTC seconds since the epoch */
-	const char *software;  /* as the fingerprints name it; optional */
-	uint32_t asn;          /* 0: unknown */
-	const char *country;   /* ISO 3166 alpha-2; optional */
-	const char *ticket;    /* this finding's ticket; optional: the letter's */
+	const char *verdict;  /* open-relay, relay-accepted, open-proxy-mail, open-proxy-web */
+	const char *variant;  /* the relay variant or proxy protocol that proved it; optional */
+	int64_t proven_at;    /* when, UTC seconds since the epoch */
+	const char *software; /* as the fingerprints name it; optional */
+	uint32_t asn;	      /* 0: unknown */
+	const char *country;  /* ISO 3166 alpha-2; optional */
+	const char *ticket;   /* this finding's ticket; optional: the letter's */
 };
 
 struct letter {
-	const char *campaign;          /* the campaign's name */
-	const char *campaign_domain;   /* right side of the VERP return path */
-	const char *public_url;        /* [web] public_url: evidence pages are under it */
-	struct letter_agency agency;   /* who writes */
-	bool lead;                     /* agency writes on behalf of all participants */
+	const char *campaign;			  /* the campaign's name */
+	const char *campaign_domain;		  /* right side of the VERP return path */
+	const char *public_url;			  /* [web] public_url: evidence pages are under it */
+	struct letter_agency agency;		  /* who writes */
+	bool lead;				  /* agency writes on behalf of all participants */
 	const struct letter_agency *participants; /* every participating agency, the lead included */
 	size_t participant_count;
-	const char *owner;             /* the range holder's name */
-	const char *owner_handle;      /* its registry handle; optional */
-	const char *contact;           /* the abuse contact: To: */
-	const char *ticket;            /* the letter's ticket: Subject, return path, evidence page */
-	const char *ticket_key;        /* access key of the evidence page; optional */
-	const char *message_id;        /* "<local@domain>", fixed when the letter was created */
-	int64_t date;                  /* Date:, UTC seconds */
-	const char *unsubscribe_url;   /* https URL taking an RFC 8058 one-click POST */
+	const char *owner;		/* the range holder's name */
+	const char *owner_handle;	/* its registry handle; optional */
+	const char *contact;		/* the abuse contact: To: */
+	const char *ticket;		/* the letter's ticket: Subject, return path, evidence page */
+	const char *ticket_key;		/* access key of the evidence page; optional */
+	const char *message_id;		/* "<local@domain>", fixed when the letter was created */
+	int64_t date;			/* Date:, UTC seconds */
+	const char *unsubscribe_url;	/* https URL taking an RFC 8058 one-click POST */
 	const char *unsubscribe_mailto; /* address for unsubscribe mail */
 	const struct letter_host *hosts;
 	size_t host_count;

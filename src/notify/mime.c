@@ -37,9 +37,18 @@ struct check {
 	bool (*ok)(const char *);
 };
 
-static bool text_ok(const char *s) { return s != NULL && s[0] != '\0' && !has_control(s); }
-static bool https_ok(const char *s) { return text_ok(s) && strncmp(s, "https://", 8) == 0 && !strpbrk(s, " <>"); }
-static bool optional_address_ok(const char *s) { return s == NULL || s[0] == '\0' || plain_address(s); }
+static bool text_ok(const char *s)
+{
+	return s != NULL && s[0] != '\0' && !has_control(s);
+}
+static bool https_ok(const char *s)
+{
+	return text_ok(s) && strncmp(s, "https://", 8) == 0 && !strpbrk(s, " <>");
+}
+static bool optional_address_ok(const char *s)
+{
+	return s == NULL || s[0] == '\0' || plain_address(s);
+}
 
 static bool message_id_ok(const char *s)
 {
@@ -93,7 +102,8 @@ static GMimeObject *text_part(const struct letter_text *text)
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
 	/* the bytes as they are: g_mime_text_part_set_text would convert them to a "best" charset */
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->body, text->body_len);
-	GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	GMimeDataWrapper *content =
+	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(GMIME_PART(part), content);
 	g_object_unref(content);
 	g_object_unref(stream);
@@ -112,7 +122,8 @@ static GMimeObject *csv_part(const struct letter *l, const char *csv, size_t len
 	snprintf(filename, sizeof filename, "hosts-%.64s.csv", l->ticket);
 	g_mime_part_set_filename(part, filename); /* also sets Content-Disposition: attachment */
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(csv, len);
-	GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	GMimeDataWrapper *content =
+	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, content);
 	g_object_unref(content);
 	g_object_unref(stream);
@@ -126,7 +137,8 @@ static void boundary(const char *ticket, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "=_plughole_");
 	for (const char *p = ticket; *p && n + 1 < len && n < 60; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-')
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-')
 			buf[n++] = *p;
 	buf[n] = '\0';
 }
@@ -137,7 +149,8 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	display_name(l->agency.name, name, sizeof name);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, name, l->agency.sender);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, name,
-				   l->agency.reply_to && l->agency.reply_to[0] ? l->agency.reply_to : l->agency.sender);
+				   l->agency.reply_to && l->agency.reply_to[0] ? l->agency.reply_to
+									       : l->agency.sender);
 	display_name(l->owner, name, sizeof name);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name, l->contact);
 	g_mime_message_set_subject(m, text->subject, "utf-8");
@@ -153,8 +166,8 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	g_mime_object_set_header(o, "X-Auto-Response-Suppress", "All", NULL);
 	char unsubscribe[1024];
 	if (l->unsubscribe_mailto && l->unsubscribe_mailto[0])
-		snprintf(unsubscribe, sizeof unsubscribe, "<%s>, <mailto:%s?subject=unsubscribe>", l->unsubscribe_url,
-			 l->unsubscribe_mailto);
+		snprintf(unsubscribe, sizeof unsubscribe, "<%s>, <mailto:%s?subject=unsubscribe>",
+			 l->unsubscribe_url, l->unsubscribe_mailto);
 	else
 		snprintf(unsubscribe, sizeof unsubscribe, "<%s>", l->unsubscribe_url);
 	g_mime_object_set_header(o, "List-Unsubscribe", unsubscribe, NULL);

@@ -13,11 +13,12 @@ enum node_kind { NODE_TEXT, NODE_VALUE, NODE_RAW, NODE_SECTION, NODE_INVERTED };
 struct node {
 	enum node_kind kind;
 	size_t start, len; /* text: the bytes; the others: the name */
-	size_t end;        /* a section: the index of the first node after its body */
+	size_t end;	   /* a section: the index of the first node after its body */
 	unsigned line, column;
 };
 
-struct template {
+struct template
+{
 	char *file;
 	char *source;
 	struct node *nodes;
@@ -46,7 +47,8 @@ static void cursor_move(struct cursor *c, size_t offset)
 static void fail(struct tpl_error *err, const char *file, unsigned line, unsigned column, const char *fmt,
 		 ...) __attribute__((format(printf, 5, 6)));
 
-static void fail(struct tpl_error *err, const char *file, unsigned line, unsigned column, const char *fmt, ...)
+static void fail(struct tpl_error *err, const char *file, unsigned line, unsigned column, const char *fmt,
+		 ...)
 {
 	char what[200];
 	va_list ap;
@@ -58,7 +60,8 @@ static void fail(struct tpl_error *err, const char *file, unsigned line, unsigne
 	snprintf(err->message, sizeof err->message, "%s:%u:%u: %s", file, line, column, what);
 }
 
-static int add_node(struct template *t, enum node_kind kind, size_t start, size_t len, const struct cursor *at)
+static int add_node(struct template *t, enum node_kind kind, size_t start, size_t len,
+		    const struct cursor *at)
 {
 	if (t->count == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 32;
@@ -72,7 +75,10 @@ static int add_node(struct template *t, enum node_kind kind, size_t start, size_
 	return 0;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 static bool name_char(char c)
 {
@@ -95,9 +101,9 @@ static bool valid_name(const char *s, size_t n)
 
 /* What one tag holds, once its braces are found. */
 struct tag {
-	char sigil;         /* 0 for a value, or one of ! # ^ / & { */
+	char sigil;	       /* 0 for a value, or one of ! # ^ / & { */
 	size_t name, name_len; /* offsets into the source */
-	size_t open, close; /* the tag's first byte and the byte after it */
+	size_t open, close;    /* the tag's first byte and the byte after it */
 };
 
 static const char *find2(const char *s, size_t from, size_t len, const char *pair)
@@ -216,8 +222,8 @@ static int parse(struct template *t, size_t len, struct tpl_error *err)
 				     TPL_MAX_DEPTH);
 				return -1;
 			}
-			if (add_node(t, tag.sigil == '#' ? NODE_SECTION : NODE_INVERTED, tag.name, tag.name_len,
-				     &at) != 0)
+			if (add_node(t, tag.sigil == '#' ? NODE_SECTION : NODE_INVERTED, tag.name,
+				     tag.name_len, &at) != 0)
 				goto oom;
 			stack[depth++].node = t->count - 1;
 			break;
@@ -228,11 +234,13 @@ static int parse(struct template *t, size_t len, struct tpl_error *err)
 				return -1;
 			}
 			struct node *opened = &t->nodes[stack[depth - 1].node];
-			if (opened->len != tag.name_len || memcmp(s + opened->start, s + tag.name, tag.name_len)) {
+			if (opened->len != tag.name_len ||
+			    memcmp(s + opened->start, s + tag.name, tag.name_len)) {
 				fail(err, t->file, at.line, at.column,
 				     "{{/%.*s}} does not close {{%c%.*s}} opened at line %u column %u",
-				     (int)tag.name_len, s + tag.name, opened->kind == NODE_SECTION ? '#' : '^',
-				     (int)opened->len, s + opened->start, opened->line, opened->column);
+				     (int)tag.name_len, s + tag.name,
+				     opened->kind == NODE_SECTION ? '#' : '^', (int)opened->len,
+				     s + opened->start, opened->line, opened->column);
 				return -1;
 			}
 			opened->end = t->count;
@@ -390,7 +398,10 @@ void tpl_data_free(struct tpl_data *d)
 	free(d);
 }
 
-struct tpl_value *tpl_root(struct tpl_data *d) { return &d->root; }
+struct tpl_value *tpl_root(struct tpl_data *d)
+{
+	return &d->root;
+}
 
 static struct tpl_value *append(struct tpl_data *d, struct tpl_value *parent)
 {
@@ -555,7 +566,8 @@ int tpl_escape_html(struct textbuf *out, const char *s, size_t n)
 		for (size_t e = 0; e < sizeof entities / sizeof entities[0]; e++) {
 			if (s[i] != entities[e].c)
 				continue;
-			if (tpl_escape_text(out, s + run, i - run) != 0 || textbuf_puts(out, entities[e].entity) != 0)
+			if (tpl_escape_text(out, s + run, i - run) != 0 ||
+			    textbuf_puts(out, entities[e].entity) != 0)
 				return -1;
 			run = i + 1;
 		}
@@ -664,8 +676,8 @@ static int render_value(struct render *r, const struct node *n, const struct tpl
 		len = strlen(s);
 	} else if (v != NULL && v->type != TPL_NULL) {
 		char what[TPL_MAX_NAME + 64];
-		snprintf(what, sizeof what, "{{%.*s}} is a %s, not a value", (int)n->len, r->t->source + n->start,
-			 v->type == TPL_LIST ? "list" : "object");
+		snprintf(what, sizeof what, "{{%.*s}} is a %s, not a value", (int)n->len,
+			 r->t->source + n->start, v->type == TPL_LIST ? "list" : "object");
 		return render_failed(r, n, what);
 	}
 	int rc = n->kind == NODE_RAW ? textbuf_append(r->out, s, len) : r->escape(r->out, s, len);
@@ -686,7 +698,8 @@ static int render_range(struct render *r, size_t from, size_t to)
 		const struct tpl_value *v = lookup(r, r->t->source + n->start, n->len);
 		if (v == NULL && (r->flags & TPL_STRICT)) {
 			char what[TPL_MAX_NAME + 32];
-			snprintf(what, sizeof what, "no value named %.*s", (int)n->len, r->t->source + n->start);
+			snprintf(what, sizeof what, "no value named %.*s", (int)n->len,
+				 r->t->source + n->start);
 			return render_failed(r, n, what);
 		}
 		int rc = n->kind == NODE_SECTION || n->kind == NODE_INVERTED ? render_section(r, i, v)

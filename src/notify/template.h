@@ -28,8 +28,8 @@
 
 #include "notify/textbuf.h"
 
-#define TPL_MAX_DEPTH 16       /* sections inside sections */
-#define TPL_MAX_NAME 64        /* bytes of a tag's name */
+#define TPL_MAX_DEPTH 16 /* sections inside sections */
+#define TPL_MAX_NAME 64	 /* bytes of a tag's name */
 #define TPL_MAX_SOURCE (1u << 20)
 
 struct tpl_error {

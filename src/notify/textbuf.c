@@ -49,7 +49,10 @@ int textbuf_append(struct textbuf *b, const char *s, size_t n)
 	return 0;
 }
 
-int textbuf_puts(struct textbuf *b, const char *s) { return textbuf_append(b, s, strlen(s)); }
+int textbuf_puts(struct textbuf *b, const char *s)
+{
+	return textbuf_append(b, s, strlen(s));
+}
 
 int textbuf_printf(struct textbuf *b, const char *fmt, ...)
 {
