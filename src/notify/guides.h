@@ -40,7 +40,8 @@ int guide_family_of_verdict(const char *verdict, enum guide_family *family);
 /*
  * The guide's name for a finding: software as the fingerprints name it
  * (probe/fingerprint.c) or NULL, protocol the probe that proved it (e.g.
- * "wingate", "socks5") or NULL.
+ * "wingate", "socks5") or NULL. The name is a static string of the table:
+ * equal names are the same pointer.
  */
 const char *guide_for(const char *software, const char *protocol, enum guide_family family);
 /* Every guide name the table can return, for tests and the web's index. */

@@ -170,44 +170,73 @@ static void join_once(char *buf, size_t len, const char *item)
 	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", item);
 }
 
-/* One guide per distinct guide name among the hosts, in host order, for the first host that needs it. */
-static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct letter *l,
-		      struct guides *guides, struct tpl_error *err)
+#define GUIDE_ENDPOINTS_NAMED 4 /* a guide's heading names this many hosts, then "+N" */
+
+/* One guide for the hosts of l that need guide name: its title, text, software and hosts. */
+static int add_guide(struct tpl_data *d, struct tpl_value *list, const struct letter *l,
+		     const char *const *names, const char *name, struct guides *guides, struct tpl_error *err)
 {
-	for (size_t i = 0; i < l->host_count; i++) {
-		const char *name = host_guide(&l->hosts[i]);
-		bool seen = false;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = strcmp(host_guide(&l->hosts[k]), name) == 0;
-		if (seen)
+	char software[256] = "", endpoints[512] = "", buf[80], port[8], title[GUIDE_MAX_TITLE];
+	size_t first = l->host_count, count = 0;
+	for (size_t k = 0; k < l->host_count; k++) {
+		if (names[k] != name)
 			continue;
-		char software[256] = "", endpoints[1024] = "", buf[80], port[8], title[GUIDE_MAX_TITLE];
-		for (size_t k = i; k < l->host_count; k++) {
-			if (strcmp(host_guide(&l->hosts[k]), name) != 0)
-				continue;
-			join_once(software, sizeof software, l->hosts[k].software);
+		first = first < k ? first : k;
+		join_once(software, sizeof software, l->hosts[k].software);
+		if (count++ < GUIDE_ENDPOINTS_NAMED) {
 			endpoint(&l->hosts[k], buf, sizeof buf);
 			join_once(endpoints, sizeof endpoints, buf);
 		}
-		struct textbuf text;
-		textbuf_init(&text, LETTER_MAX_BODY);
-		snprintf(port, sizeof port, "%u", l->hosts[i].port);
-		if (guides_render(guides, name, GUIDE_TEXT, GUIDE_ACTIONS_ONLY, or_empty(l->hosts[i].address),
-				  port, &text, title, err) != 0) {
-			textbuf_free(&text);
-			return -1;
-		}
-		struct tpl_value *g = tpl_list_add_object(d, list);
-		tpl_set_string(d, g, "title", title);
-		size_t len = text.len;
-		while (len > 0 && text.data[len - 1] == '\n') /* the template's line ends it */
-			len--;
-		tpl_set_stringn(d, g, "text", text.data ? text.data : "", len);
-		tpl_set_string(d, g, "software", software);
-		tpl_set_string(d, g, "endpoints", endpoints);
-		textbuf_free(&text);
 	}
+	struct textbuf text;
+	textbuf_init(&text, LETTER_MAX_BODY);
+	snprintf(port, sizeof port, "%u", l->hosts[first].port);
+	if (guides_render(guides, name, GUIDE_TEXT, GUIDE_ACTIONS_ONLY, or_empty(l->hosts[first].address),
+			  port, &text, title, err) != 0) {
+		textbuf_free(&text);
+		return -1;
+	}
+	struct tpl_value *g = tpl_list_add_object(d, list);
+	tpl_set_string(d, g, "title", title);
+	size_t len = text.len;
+	while (len > 0 && text.data[len - 1] == '\n') /* the template's line ends it */
+		len--;
+	tpl_set_stringn(d, g, "text", text.data ? text.data : "", len);
+	tpl_set_string(d, g, "software", software);
+	tpl_set_string(d, g, "endpoints", endpoints);
+	if (count > GUIDE_ENDPOINTS_NAMED)
+		snprintf(buf, sizeof buf, "%zu", count - GUIDE_ENDPOINTS_NAMED);
+	tpl_set_string(d, g, "more", count > GUIDE_ENDPOINTS_NAMED ? buf : "");
+	textbuf_free(&text);
 	return 0;
+}
+
+/* One guide per distinct guide among the hosts, in the order the hosts first need them. */
+static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct letter *l,
+		      struct guides *guides, struct tpl_error *err)
+{
+	const char **names = calloc(l->host_count ? l->host_count : 1, sizeof *names);
+	if (names == NULL) {
+		snprintf(err->message, sizeof err->message, "out of memory");
+		return -1;
+	}
+	/* guide_for returns the table's own strings, so a name compares by pointer */
+	for (size_t i = 0; i < l->host_count; i++)
+		names[i] = host_guide(&l->hosts[i]);
+	const char *done[64];
+	size_t ndone = 0;
+	int rc = 0;
+	for (size_t i = 0; i < l->host_count && rc == 0; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < ndone && !seen; k++)
+			seen = done[k] == names[i];
+		if (seen || ndone == sizeof done / sizeof done[0])
+			continue;
+		done[ndone++] = names[i];
+		rc = add_guide(d, list, l, names, names[i], guides, err);
+	}
+	free(names);
+	return rc;
 }
 
 static int letter_data(const struct letter *l, struct guides *guides, struct tpl_data *d,
@@ -234,6 +263,8 @@ static int letter_data(const struct letter *l, struct guides *guides, struct tpl
 	tpl_set_string(d, root, "host_count", buf);
 	tpl_set_bool(d, root, "several_hosts", l->host_count > 1);
 	bool relay = false, proxy = false;
+	size_t listed =
+	    l->max_hosts_listed && l->max_hosts_listed < l->host_count ? l->max_hosts_listed : l->host_count;
 	struct tpl_value *hosts = tpl_set_list(d, root, "hosts");
 	for (size_t i = 0; i < l->host_count; i++) {
 		enum guide_family family;
@@ -241,8 +272,11 @@ static int letter_data(const struct letter *l, struct guides *guides, struct tpl
 			relay |= family == GUIDE_RELAY;
 			proxy |= family == GUIDE_PROXY;
 		}
-		set_host(d, tpl_list_add_object(d, hosts), l, &l->hosts[i]);
+		if (i < listed)
+			set_host(d, tpl_list_add_object(d, hosts), l, &l->hosts[i]);
 	}
+	snprintf(buf, sizeof buf, "%zu", l->host_count - listed);
+	tpl_set_string(d, root, "unlisted", listed < l->host_count ? buf : "");
 	tpl_set_bool(d, root, "has_relay", relay);
 	tpl_set_bool(d, root, "has_proxy", proxy);
 	return set_guides(d, tpl_set_list(d, root, "guides"), l, guides, err);

@@ -18,12 +18,15 @@
  *   owner.{name,handle} contact  ticket  evidence_url
  *   unsubscribe_url  unsubscribe_mailto
  *   host_count  several_hosts  has_relay  has_proxy
+ *   unlisted            hosts beyond max_hosts_listed (only in the CSV), or ""
  *   hosts[]             {address, port, endpoint, verdict, open_relay,
  *                        relay_accepted, open_proxy_mail, open_proxy_web,
  *                        relay, proxy, variant, when, software, asn, country,
  *                        ticket, evidence_url}
- *   guides[]            {title, text, software, endpoints}: one per
- *                        distinct guide the hosts need, in host order
+ *   guides[]            {title, text, software, endpoints, more}: one per
+ *                        distinct guide the hosts need, in host order;
+ *                        endpoints names the first four hosts, more
+ *                        counts the others ("" when none)
  */
 #ifndef PLUGHOLE_LETTER_H
 #define PLUGHOLE_LETTER_H
@@ -76,6 +79,7 @@ struct letter {
 	const char *unsubscribe_mailto; /* address for unsubscribe mail */
 	const struct letter_host *hosts;
 	size_t host_count;
+	size_t max_hosts_listed; /* the body lists this many hosts, the CSV all (0: all) */
 };
 
 /* A letter's subject and plain-text body, rendered. */
