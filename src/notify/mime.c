@@ -143,6 +143,104 @@ static void boundary(const char *ticket, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/*
+ * The raw Subject value for a subject that is not ASCII. GMime 3.2 writes
+ * one encoded word for a run of non-ASCII text however long (RFC 2047 caps a
+ * word at 75 characters) and, reading back base64 words, loses the word
+ * after one that ends in padding. So: the leading ASCII words as they are,
+ * then the rest as "Q" encoded words of whole UTF-8 characters, one per
+ * folded line. Decoders drop the folding between adjacent encoded words.
+ */
+#define QWORD_PREFIX "=?UTF-8?Q?"
+#define QWORD_MAX 75
+
+static bool q_literal(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("!*+-/", c);
+}
+
+static size_t utf8_len(unsigned char c)
+{
+	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+static int subject_raw(const char *subject, struct textbuf *out)
+{
+	/* the leading words that are ASCII, while they fit on the Subject: line */
+	size_t ascii = 0;
+	for (size_t i = 0;; i++) {
+		if (subject[i] == ' ' || subject[i] == '\0') {
+			if (i > 60)
+				break;
+			ascii = i;
+			if (subject[i] == '\0')
+				break;
+		} else if ((unsigned char)subject[i] >= 0x80 || subject[i] == '=' || subject[i] == '?') {
+			break; /* '=' and '?' too: "=?...?=" in plain text would be decoded */
+		}
+	}
+	int rc = textbuf_puts(out, " ") | textbuf_append(out, subject, ascii);
+	/* the space after the ASCII words is the folding before the first encoded word */
+	const unsigned char *s = (const unsigned char *)subject + ascii + (subject[ascii] == ' ');
+	size_t used = 0, limit = 0; /* the current word's length and its bound; none open yet */
+	while (*s != '\0' && rc == 0) {
+		size_t n = utf8_len(*s), need = 0;
+		for (size_t k = 0; k < n; k++)
+			need += q_literal(s[k]) || s[k] == ' ' ? 1 : 3;
+		if (limit == 0 || used + need + 2 > limit) {
+			bool first = limit == 0;
+			if (!first)
+				rc |= textbuf_puts(out, "?=");
+			if (!first || ascii > 0)
+				rc |= textbuf_puts(out, "\n ");
+			/* a first word on the "Subject: " line itself leaves room for it */
+			limit = first && ascii == 0 ? 78 - strlen("Subject: ") : QWORD_MAX;
+			rc |= textbuf_puts(out, QWORD_PREFIX);
+			used = strlen(QWORD_PREFIX);
+		}
+		for (size_t k = 0; k < n && s[k] != '\0'; k++) {
+			if (q_literal(s[k]))
+				rc |= textbuf_append(out, (const char *)s + k, 1);
+			else if (s[k] == ' ')
+				rc |= textbuf_puts(out, "_");
+			else
+				rc |= textbuf_printf(out, "=%02X", s[k]);
+		}
+		used += need;
+		while (n > 0 && *s != '\0')
+			s++, n--;
+	}
+	if (limit != 0)
+		rc |= textbuf_puts(out, "?=");
+	return rc | textbuf_puts(out, "\n");
+}
+
+/* Text GMime may write as it is: ASCII, nothing a decoder would take for an encoded word. */
+static bool plain_text(const char *s)
+{
+	if (strstr(s, "=?") != NULL)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+static void set_subject(GMimeMessage *m, const char *subject)
+{
+	g_mime_message_set_subject(m, subject, "utf-8");
+	if (plain_text(subject))
+		return; /* GMime folds plain text well */
+	struct textbuf raw;
+	textbuf_init(&raw, 16384);
+	GMimeHeader *header =
+	    g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(m)), "Subject");
+	if (subject_raw(subject, &raw) == 0 && header != NULL)
+		g_mime_header_set_raw_value(header, raw.data);
+	textbuf_free(&raw);
+}
+
 static void headers(GMimeMessage *m, const struct letter *l, const struct letter_text *text)
 {
 	char name[256];
@@ -153,7 +251,7 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 									       : l->agency.sender);
 	display_name(l->owner, name, sizeof name);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name, l->contact);
-	g_mime_message_set_subject(m, text->subject, "utf-8");
+	set_subject(m, text->subject);
 	GDateTime *date = g_date_time_new_from_unix_utc(l->date);
 	g_mime_message_set_date(m, date);
 	g_date_time_unref(date);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Letters as MIME messages, checked by an independent parser: the unit test's
-# helper mode writes the sample letters (English lead, Spanish, Portuguese)
+# helper mode writes the sample letters (English lead, Spanish, Portuguese,
+# Japanese)
 # and Python's email package reads them back: headers, MIME structure, the
 # UTF-8 letter and the CSV of hosts. No network.
 set -euo pipefail
@@ -15,6 +16,7 @@ expected = {
     "ftc": ("United States Federal Trade Commission", "secure-your-server@ftc.example.org", "servers@ftc.example.org"),
     "ar": ("Autoridad de Protección al Consumidor (Argentina)", "secure-your-server@ar-cp.example.org", "servers@ar-cp.example.org"),
     "cgi": ("Comitê Gestor da Internet no Brasil", "secure-your-server@cgi-br.example.org", "secure-your-server@cgi-br.example.org"),
+    "mic": ("総務省", "secure-your-server@mic.example.org", "servers@mic.example.org"),
 }
 def check(cond, what):
     if not cond:
@@ -63,7 +65,9 @@ echo "$out"
 assert_contains "$out" "ftc: ok"
 assert_contains "$out" "ar: ok"
 assert_contains "$out" "cgi: ok"
-# the UTF-8 letters survive: accents in the decoded Spanish and Portuguese bodies
+assert_contains "$out" "mic: ok"
+# the UTF-8 letters survive: the decoded Spanish, Portuguese and Japanese bodies
 assert_contains "$(cat "$tmp/ar.body")" "CÓMO RESOLVERLO"
 assert_contains "$(cat "$tmp/cgi.body")" "Agências participantes"
-echo "notify_mime: 3 letters checked by Python's email package"
+assert_contains "$(cat "$tmp/mic.body")" "なぜ問題なのか"
+echo "notify_mime: 4 letters checked by Python's email package"

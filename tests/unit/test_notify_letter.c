@@ -21,6 +21,7 @@ static const struct letter_agency agencies[] = {
      "servers@ar-cp.example.org", "es"},
     {"cgi", "Comitê Gestor da Internet no Brasil", "CGI.br", "secure-your-server@cgi-br.example.org", NULL,
      "pt-BR"},
+    {"mic", "総務省", "MIC", "secure-your-server@mic.example.org", "servers@mic.example.org", "ja"},
 };
 
 static const struct letter_host hosts[] = {
@@ -39,7 +40,7 @@ static struct letter sample(const struct letter_agency *agency, bool lead)
 	    .agency = *agency,
 	    .lead = lead,
 	    .participants = agencies,
-	    .participant_count = 3,
+	    .participant_count = 4,
 	    .owner = "Example Networks, Inc.",
 	    .owner_handle = "EXNET-1",
 	    .contact = "abuse@example.net",
@@ -162,6 +163,13 @@ static void other_languages_and_fallback(void **unused)
 	contains(text.subject, "[SYS-4F2A-9C]");
 	contains(text.body, "(secure-your-server@cgi-br.example.org)"); /* no Reply-To: the sender answers */
 	letter_text_free(&text);
+	l = sample(&agencies[3], false);
+	render(&l, "mic", "ja", &text);
+	assert_string_equal(text.subject, "[SYS-4F2A-9C] 貴ネットワークのオープンリレーおよびオープンプロキシについて"
+					  "（サーバ4台）- 対策のお願い");
+	contains(text.body, "  - 総務省\n");
+	contains(text.body, "    日時:       2004-01-29 14:05 UTC\n");
+	letter_text_free(&text);
 	/* a subtag falls back to the language: pt-PT finds pt-BR only if pt exists */
 	struct letter_templates t;
 	struct tpl_error err;
@@ -181,6 +189,7 @@ static void every_template_keeps_the_promise(void **unused)
 	    "law",	"legal",    "illegal",	"violat",   "offence",	"offense", "penalt", "fine ", "prosecut",
 	    "crime",	"criminal", "ley",	"ilegal",   "delito",	"sanción", "multa",  "crimen", "infracci",
 	    "lei ",	"penalidad", "penalidade", "infração", "ilícit",  "culpa",
+	    "法律",	"違法",	"違反",	"罰",	"犯罪",
 	};
 	DIR *agencies_dir = opendir(templates_dir);
 	assert_non_null(agencies_dir);
@@ -196,7 +205,7 @@ static void every_template_keeps_the_promise(void **unused)
 			if (lang->d_name[0] == '.')
 				continue;
 			const struct letter_agency *agency = &agencies[0];
-			for (size_t i = 0; i < 3; i++)
+			for (size_t i = 0; i < sizeof agencies / sizeof agencies[0]; i++)
 				if (strcmp(agencies[i].id, a->d_name) == 0)
 					agency = &agencies[i];
 			struct letter l = sample(agency, agency == &agencies[0]);
@@ -216,7 +225,7 @@ static void every_template_keeps_the_promise(void **unused)
 		closedir(languages);
 	}
 	closedir(agencies_dir);
-	assert_true(seen >= 3);
+	assert_true(seen >= 4);
 }
 
 /* A large owner: the body lists the first hosts, the CSV all; without a limit, the body's bound holds. */

@@ -24,7 +24,9 @@ static const struct letter_agency agencies[] = {
      "servers@ar-cp.example.org", "es"},
     {"cgi", "Comitê Gestor da Internet no Brasil", "CGI.br", "secure-your-server@cgi-br.example.org", NULL,
      "pt-BR"},
+    {"mic", "総務省", "MIC", "secure-your-server@mic.example.org", "servers@mic.example.org", "ja"},
 };
+#define AGENCIES (sizeof agencies / sizeof agencies[0])
 
 static const struct letter_host hosts[] = {
     {"192.0.2.25", 25, "open-relay", "percent-hack", 1075385100, "Postfix", 64500, "AR", NULL},
@@ -41,7 +43,7 @@ static struct letter sample(size_t agency)
 	    .agency = agencies[agency],
 	    .lead = agency == 0,
 	    .participants = agencies,
-	    .participant_count = 3,
+	    .participant_count = AGENCIES,
 	    .owner = "Telecomunicaciones Núñez S.A.",
 	    .owner_handle = "TN-AR",
 	    .contact = "abuse@nunez.example.net",
@@ -116,7 +118,7 @@ static const char *header(GMimeMessage *m, const char *name)
 
 static void round_trips_through_gmime(void **unused)
 {
-	for (size_t a = 0; a < 3; a++) {
+	for (size_t a = 0; a < AGENCIES; a++) {
 		struct letter l = sample(a);
 		struct letter_text text;
 		render(&l, &text);
@@ -130,6 +132,25 @@ static void round_trips_through_gmime(void **unused)
 			}
 			assert_true(line <= 998);
 			assert_true((unsigned char)bytes[i] < 0x80); /* 7-bit on the wire: QP, base64, RFC 2047 */
+		}
+		/* header lines within 78 characters, encoded words within 75 (RFC 5322, RFC 2047) */
+		for (const char *line = bytes; line < bytes + len && *line != '\r';) {
+			const char *end = strstr(line, "\r\n");
+			assert_non_null(end);
+			if (end - line > 78)
+				fail_msg("%s: header line of %d characters: %.*s", l.agency.id, (int)(end - line),
+					 (int)(end - line), line);
+			for (const char *w = line; (w = strstr(w, "=?")) != NULL && w < end;) {
+				const char *close = strstr(w + 2, "?=");
+				/* =?charset?X?text?= : the closing ?= comes after the third '?' */
+				const char *q = strchr(strchr(w + 2, '?') + 1, '?');
+				close = strstr(q + 1, "?=");
+				assert_true(close != NULL && close < end);
+				if (close + 2 - w > 75)
+					fail_msg("%s: encoded word of %d characters", l.agency.id, (int)(close + 2 - w));
+				w = close + 2;
+			}
+			line = end + 2;
 		}
 		GMimeMessage *m = parse(bytes, len);
 		InternetAddressList *from = g_mime_message_get_from(m);
@@ -201,6 +222,40 @@ static void round_trips_through_gmime(void **unused)
 	}
 }
 
+/* Any subject comes back as it was, in lines of at most 78 characters. */
+static void subjects_round_trip(void **unused)
+{
+	struct letter l = sample(0);
+	struct letter_text text;
+	render(&l, &text);
+	static const char *const subjects[] = {
+	    "ñ",
+	    "plain ASCII",
+	    "=?UTF-8?Q?looks_encoded?= but is not, ?\?= _under_score_",
+	    "[T-1] a very long ASCII prefix that goes on and on and on past the sixty column mark é end",
+	    "[T-1] 😀 emoji, Ελληνικά, русский, 한국어 and 中文 mixed with ASCII = ? _ !",
+	    "[T-1]     spaces   inside  é  ",
+	};
+	for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
+		char *saved = text.subject;
+		text.subject = (char *)subjects[i];
+		size_t len;
+		char *bytes = build(&l, &text, MIME_CRLF, &len);
+		text.subject = saved;
+		for (const char *line = bytes; *line != '\r';) {
+			const char *end = strstr(line, "\r\n");
+			if (end - line > 78)
+				fail_msg("\"%s\": a line of %d characters", subjects[i], (int)(end - line));
+			line = end + 2;
+		}
+		GMimeMessage *m = parse(bytes, len);
+		assert_string_equal(g_mime_message_get_subject(m), subjects[i]);
+		g_object_unref(m);
+		free(bytes);
+	}
+	letter_text_free(&text);
+}
+
 static void refuses_bad_header_values(void **unused)
 {
 	struct letter l = sample(0);
@@ -237,10 +292,10 @@ static void refuses_bad_header_values(void **unused)
 	letter_text_free(&text);
 }
 
-/* --write DIR: the three sample letters as DIR/<agency>.eml, .body and .csv, for the Python check. */
+/* --write DIR: the sample letters as DIR/<agency>.eml, .body and .csv, for the Python check. */
 static int write_samples(const char *dir)
 {
-	for (size_t a = 0; a < 3; a++) {
+	for (size_t a = 0; a < AGENCIES; a++) {
 		struct letter l = sample(a);
 		struct letter_text text;
 		render(&l, &text);
@@ -275,6 +330,7 @@ int main(int argc, char **argv)
 		return write_samples(argv[2]);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trips_through_gmime),
+	    cmocka_unit_test(subjects_round_trip),
 	    cmocka_unit_test(refuses_bad_header_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
