@@ -676,8 +676,8 @@ static int render_value(struct render *r, const struct node *n, const struct tpl
 		len = strlen(s);
 	} else if (v != NULL && v->type != TPL_NULL) {
 		char what[TPL_MAX_NAME + 64];
-		snprintf(what, sizeof what, "{{%.*s}} is a %s, not a value", (int)n->len,
-			 r->t->source + n->start, v->type == TPL_LIST ? "list" : "object");
+		snprintf(what, sizeof what, "{{%.*s}} is %s, not a value", (int)n->len,
+			 r->t->source + n->start, v->type == TPL_LIST ? "a list" : "an object");
 		return render_failed(r, n, what);
 	}
 	int rc = n->kind == NODE_RAW ? textbuf_append(r->out, s, len) : r->escape(r->out, s, len);
