@@ -200,7 +200,8 @@ static void every_template_keeps_the_promise(void **unused)
 		char path[4600];
 		snprintf(path, sizeof path, "%s/%s", templates_dir, a->d_name);
 		DIR *languages = opendir(path);
-		assert_non_null(languages);
+		if (languages == NULL) /* README.md */
+			continue;
 		for (struct dirent *lang; (lang = readdir(languages)) != NULL;) {
 			if (lang->d_name[0] == '.')
 				continue;
