@@ -174,8 +174,28 @@ static void every_shipped_guide_renders(void **unused)
 	guides_close(g);
 }
 
-int main(void)
+/* --render NAME SERVER PORT: the guide as a letter shows it, for tests/it/notify_guides.sh. */
+static int render_guide(const char *name, const char *server, const char *port)
 {
+	char dir[4096], title[GUIDE_MAX_TITLE];
+	struct guides *g = guides_open(data_path("guides", dir, sizeof dir));
+	struct textbuf out;
+	struct tpl_error err;
+	textbuf_init(&out, 1 << 16);
+	int rc = guides_render(g, name, GUIDE_TEXT, GUIDE_ACTIONS_ONLY, server, port, &out, title, &err);
+	if (rc == 0)
+		fputs(out.data, stdout);
+	else
+		fprintf(stderr, "%s\n", err.message);
+	textbuf_free(&out);
+	guides_close(g);
+	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "--render") == 0)
+		return render_guide(argv[2], argv[3], argv[4]);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(routes_software_protocol_then_family),
 	    cmocka_unit_test(markup_as_text_and_html),
