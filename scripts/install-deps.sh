@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
             libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
-            libcurl4-openssl-dev libjansson-dev sqlite3)
+            libcurl4-openssl-dev libjansson-dev sqlite3 libgmime-3.0-dev)
 # libidn12: the one shared library of the unpacked Exim (below) that a stock
 # Debian lacks. postgrey: the greylisting policy server the tests run beside
 # Postfix (its system instance is never started: policy-rc.d below).

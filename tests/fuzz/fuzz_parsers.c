@@ -17,6 +17,8 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
+#include "notify/guides.h"
+#include "notify/template.h"
 #include "probe/fingerprint.h"
 #include "probe/proxy_parse.h"
 #include "probe/smtp_reply.h"
@@ -171,9 +173,49 @@ static void fuzz_rdap(const char *s, size_t n)
 	rdap_bootstrap_free(&bootstrap);
 }
 
+/*
+ * A letter template: compiled, then rendered against a small letter-like
+ * tree, as text and as HTML; and the same bytes as a fix guide's markup.
+ */
+static void fuzz_template(const char *s, size_t n)
+{
+	static struct guide_doc doc;
+	struct tpl_error err;
+	struct textbuf out;
+	if (guide_markup_parse("fuzz", s, n, &doc, &err) == 0) {
+		for (int f = GUIDE_TEXT; f <= GUIDE_HTML; f++) {
+			textbuf_init(&out, 1u << 16);
+			guide_markup_write(&doc, s, (enum guide_format)f, (unsigned)f, &out);
+			textbuf_free(&out);
+		}
+	}
+	struct template *t = tpl_parse("fuzz", s, n, &err);
+	if (t == NULL)
+		return;
+	struct tpl_data *d = tpl_data_new();
+	struct tpl_value *root = tpl_root(d);
+	tpl_set_string(d, root, "owner", "Example \x01 Net <a>");
+	tpl_set_bool(d, root, "lead", true);
+	struct tpl_value *hosts = tpl_set_list(d, root, "hosts");
+	for (int i = 0; i < 3; i++) {
+		struct tpl_value *h = tpl_list_add_object(d, hosts);
+		tpl_set_string(d, h, "address", "192.0.2.1");
+		tpl_set_list(d, h, "empty");
+		tpl_list_add_string(d, tpl_set_list(d, h, "names"), "x\xff");
+	}
+	for (int html = 0; html < 2; html++) {
+		textbuf_init(&out, 1u << 16);
+		tpl_render(t, d, html ? tpl_escape_html : NULL, html ? 0 : TPL_STRICT, &out, &err);
+		textbuf_free(&out);
+	}
+	tpl_data_free(d);
+	tpl_free(t);
+}
+
 static void (*const parsers[])(const char *, size_t) = {
     fuzz_smtp_reply, fuzz_proxy,     fuzz_sink_smtp,	fuzz_sink_message, fuzz_token,
     fuzz_addresses,  fuzz_feeds,     fuzz_registry,	fuzz_rpsl_object,  fuzz_rdap,
+    fuzz_template,
 };
 #define PARSER_COUNT (sizeof parsers / sizeof parsers[0])
 
