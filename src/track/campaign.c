@@ -320,7 +320,8 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	}
 	if (store_campaign_findings_each(store, collect_one, &c) != 0 || c.failed)
 		goto done;
-	qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
+	if (c.count > 0)
+		qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
 
 	size_t owner_count = 0;
 	owners = calloc(c.count ? c.count : 1, sizeof *owners);

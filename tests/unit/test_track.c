@@ -19,7 +19,7 @@
 /* ---- control sampling ---- */
 
 #define UNITS 600
-static char keys[UNITS][32], strata[UNITS][16];
+static char keys[UNITS][64], strata[UNITS][32];
 
 /* 600 owners in strata of uneven sizes: 7 countries x 3 verdicts, skewed. */
 static void make_units(struct control_unit *u, size_t n)
