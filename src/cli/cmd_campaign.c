@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,19 @@ const char usage_campaign[] =
     "  owner_country, group, letter (state, '-' for the control group), ticket,\n"
     "  recipient, address, port, verdict, variant, protocol, software, proved,\n"
     "  country, agency, asn, token, suppressed_by.\n";
+
+/* A malformed value (operand or option value): exit 1, as README says; usage errors are 2. */
+static int bad_value(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_value(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "plughole %s: ", verb);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return EXIT_FAILURE_;
+}
 
 /* Prints rows, with the epoch columns named here written as UTC times. */
 struct timed_output {
@@ -173,20 +187,20 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case OPT_VERDICTS:
 			if (campaign_verdicts_parse(optarg, &o.verdicts, &bad, &badlen) != 0)
-				return command_usage_error(verb, "'%s' is not open-relay, open-proxy-mail or open-proxy-web",
+				return bad_value(verb, "'%s' is not open-relay, open-proxy-mail or open-proxy-web",
 							   escape_text(shown, sizeof shown, bad, badlen));
 			break;
 		case OPT_CONTROL:
 			errno = 0;
 			o.control = strtod(optarg, &end);
 			if (errno || end == optarg || *end != '\0' || !isfinite(o.control) || o.control < 0 || o.control >= 1)
-				return command_usage_error(verb, "--control wants a fraction, 0 <= F < 1, not '%s'", shown);
+				return bad_value(verb, "--control wants a fraction, 0 <= F < 1, not '%s'", shown);
 			break;
 		case OPT_SEED: {
 			errno = 0;
 			unsigned long long seed = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end != '\0' || optarg[0] == '-' || seed >= (1ull << 63))
-				return command_usage_error(verb, "--seed wants 0 <= N < 2^63, not '%s'", shown);
+				return bad_value(verb, "--seed wants 0 <= N < 2^63, not '%s'", shown);
 			o.seed = seed;
 			seeded = true;
 			break;
@@ -198,7 +212,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_COUNTRY:
 			if (strlen(optarg) != 2 || !isalpha((unsigned char)optarg[0]) || !isalpha((unsigned char)optarg[1]))
-				return command_usage_error(verb, "--country wants an ISO 3166 alpha-2 code, not '%s'", shown);
+				return bad_value(verb, "--country wants an ISO 3166 alpha-2 code, not '%s'", shown);
 			if (o.country_count == CAMPAIGN_MAX_FILTERS)
 				return command_usage_error(verb, "at most %d --country", CAMPAIGN_MAX_FILTERS);
 			o.countries[o.country_count][0] = (char)toupper((unsigned char)optarg[0]);
@@ -219,7 +233,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		return command_usage_error(verb, "give one campaign NAME");
 	o.name = argv[optind];
 	if (!campaign_name_valid(o.name))
-		return command_usage_error(verb, "'%s' is not a campaign name (1-64 letters, digits, '-', '_')",
+		return bad_value(verb, "'%s' is not a campaign name (1-64 letters, digits, '-', '_')",
 					   escape_text(shown, sizeof shown, o.name, strlen(o.name)));
 	if (o.domain == NULL)
 		o.domain = cli->config.sink_domain;
@@ -230,7 +244,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 	const char *why = NULL;
 	snprintf(at_domain, sizeof at_domain, "@%s", o.domain);
 	if (strlen(o.domain) >= SUPPRESS_VALUE_MAX || suppress_parse(at_domain, strlen(at_domain), &rule, &why) != 0)
-		return command_usage_error(verb, "--domain '%s': %s", escape_text(shown, sizeof shown, o.domain, strlen(o.domain)),
+		return bad_value(verb, "--domain '%s': %s", escape_text(shown, sizeof shown, o.domain, strlen(o.domain)),
 					   why ? why : "too long");
 	if (!seeded) {
 		uint8_t b[8];
@@ -249,7 +263,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < agency_codes_count; i++) {
 		const struct agency *a = agencies_find(&agencies, agency_codes[i]);
 		if (a == NULL) {
-			rc = command_usage_error(verb, "no agency '%s' in the agencies file",
+			rc = bad_value(verb, "no agency '%s' in the agencies file",
 						 escape_text(shown, sizeof shown, agency_codes[i], strlen(agency_codes[i])));
 			agencies_free(&agencies);
 			return rc;

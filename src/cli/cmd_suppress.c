@@ -26,7 +26,9 @@ static int parse_rule(const char *verb, const char *text, struct suppress_rule *
 	const char *why = NULL;
 	if (suppress_parse(text, strlen(text), rule, &why) != 0) {
 		char shown[ESCAPE_SIZE(64)];
-		return command_usage_error(verb, "'%s': %s", escape_text(shown, sizeof shown, text, strlen(text)), why);
+		/* a malformed operand: exit 1, as README says (usage errors are 2) */
+		fprintf(stderr, "plughole %s: '%s': %s\n", verb, escape_text(shown, sizeof shown, text, strlen(text)), why);
+		return EXIT_FAILURE_;
 	}
 	return 0;
 }
@@ -53,7 +55,7 @@ static int suppress_add(struct cli *cli, int argc, char **argv)
 		return command_usage_error("suppress add", "say why with --reason TEXT");
 	struct suppress_rule rule;
 	if (parse_rule("suppress add", argv[optind], &rule) != 0)
-		return EXIT_USAGE;
+		return EXIT_FAILURE_;
 	struct store *store = cli_open_store(cli);
 	if (store == NULL)
 		return EXIT_FAILURE_;
@@ -78,7 +80,7 @@ static int suppress_remove(struct cli *cli, int argc, char **argv)
 		return command_usage_error("suppress remove", "give one ADDRESS, @DOMAIN or NETWORK");
 	struct suppress_rule rule;
 	if (parse_rule("suppress remove", argv[optind], &rule) != 0)
-		return EXIT_USAGE;
+		return EXIT_FAILURE_;
 	struct store *store = cli_open_store(cli);
 	if (store == NULL)
 		return EXIT_FAILURE_;

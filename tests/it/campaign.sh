@@ -6,8 +6,8 @@
 # skipped and counted), the same seed draws the same control group, a later
 # attribution leaves a frozen campaign as it was, suppression rules give
 # suppressed letters naming the rule, tickets and their URL keys check out
-# (recomputed here with Python's hmac), list/show print every format, and bad
-# input is a usage error (2), a missing campaign a failure (1).
+# (recomputed here with Python's hmac), list/show print every format, and a
+# malformed value fails (1), a missing operand or option is a usage error (2).
 # Addresses: lab hosts 127.68.1-14.x, verifier's sink 127.68.250.1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
@@ -171,25 +171,25 @@ assert_eq "$(q "select distinct language || ' ' || template from letters l join 
 ph campaign create none --verdicts open-proxy-web --domain campaign.test >"$tmp/none.out" 2>/dev/null || fail "create none"
 assert_contains "$(cat "$tmp/none.out")" "0 hosts of 0 owners frozen"
 
-# ---- bad input: usage errors (2), failures (1) ----
+# ---- bad input: malformed values fail (1), usage errors (2): README's convention ----
 assert_eq "$(status_of ph campaign create c1 --domain campaign.test)" 1 "an existing name"
 assert_contains "$(cat "$tmp/status.err")" "exists already"
-assert_eq "$(status_of ph campaign create x --control 1 --domain campaign.test)" 2 "--control 1"
-assert_eq "$(status_of ph campaign create x --control abc --domain campaign.test)" 2 "--control abc"
-assert_eq "$(status_of ph campaign create x --seed -1 --domain campaign.test)" 2 "--seed -1"
-assert_eq "$(status_of ph campaign create x --verdicts open-relay,closed --domain campaign.test)" 2 "a verdict that is not open"
+assert_eq "$(status_of ph campaign create x --control 1 --domain campaign.test)" 1 "--control 1"
+assert_eq "$(status_of ph campaign create x --control abc --domain campaign.test)" 1 "--control abc"
+assert_eq "$(status_of ph campaign create x --seed -1 --domain campaign.test)" 1 "--seed -1"
+assert_eq "$(status_of ph campaign create x --verdicts open-relay,closed --domain campaign.test)" 1 "a verdict that is not open"
 assert_contains "$(cat "$tmp/status.err")" "'closed' is not open-relay"
-assert_eq "$(status_of ph campaign create x --agency NOPE --domain campaign.test)" 2 "an unknown agency"
-assert_eq "$(status_of ph campaign create x --country BRA --domain campaign.test)" 2 "a bad country"
-assert_eq "$(status_of ph campaign create 'a b' --domain campaign.test)" 2 "a bad name"
-assert_eq "$(status_of ph campaign create x --domain 'bad domain')" 2 "a bad domain"
+assert_eq "$(status_of ph campaign create x --agency NOPE --domain campaign.test)" 1 "an unknown agency"
+assert_eq "$(status_of ph campaign create x --country BRA --domain campaign.test)" 1 "a bad country"
+assert_eq "$(status_of ph campaign create 'a b' --domain campaign.test)" 1 "a bad name"
+assert_eq "$(status_of ph campaign create x --domain 'bad domain')" 1 "a bad domain"
 assert_eq "$(status_of ph campaign create x)" 2 "no domain"
 assert_eq "$(status_of ph campaign show nosuch)" 1 "show of a missing campaign"
 assert_eq "$(status_of ph campaign frobnicate)" 2 "an unknown sub-verb"
-assert_eq "$(status_of ph suppress add 'no-at-or-net' --reason x)" 2 "a bad rule"
+assert_eq "$(status_of ph suppress add 'no-at-or-net' --reason x)" 1 "a bad rule"
 assert_eq "$(status_of ph suppress add abuse@n9.example)" 2 "no --reason"
-assert_eq "$(status_of ph suppress add 'a b@n9.example' --reason x)" 2 "a space in the local part"
-assert_eq "$(status_of ph suppress add '@localhost' --reason x)" 2 "a one-label domain"
+assert_eq "$(status_of ph suppress add 'a b@n9.example' --reason x)" 1 "a space in the local part"
+assert_eq "$(status_of ph suppress add '@localhost' --reason x)" 1 "a one-label domain"
 assert_eq "$(q "select count(*) from campaigns where name = 'x'")" 0 "nothing half-made"
 ph campaign --help | grep -q "campaign create NAME" || fail "usage"
 echo "campaign: ok"
