@@ -284,7 +284,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')", o.name, o.name);
 	if (created == 0) {
 		printf("campaign %s: %zu hosts of %zu owners frozen\n", o.name, s.hosts, s.owners);
-		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts in suppressed networks)\n",
+		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts suppressed in all)\n",
 		       s.treatment, s.letters_queued, s.letters_suppressed, s.hosts_suppressed);
 		printf("  control:   %zu owners (fraction %g, seed %llu)\n", s.control, o.control,
 		       (unsigned long long)o.seed);

@@ -67,7 +67,7 @@ static const char SQL_CAMPAIGNS[] =
 #undef LETTERS_IN
 /* The owner's newest letter stands for it (a bounce may have added one to a next contact). */
 static const char SQL_CAMPAIGN_HOSTS[] =
-	"SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS grp,"
+	"SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
 	" coalesce(l.state, '-') AS letter, l.ticket, l.recipient, h.address, h.port, h.verdict, h.variant,"
 	" h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
 	" FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"

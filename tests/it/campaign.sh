@@ -151,13 +151,13 @@ ph campaign show sup --format json | python3 -c '
 import json, sys
 rows = json.load(sys.stdin)
 assert len(rows) == 26, len(rows)
-assert {r["grp"] for r in rows} == {"treatment"}
+assert {r["group"] for r in rows} == {"treatment"}
 assert all(r["proved"].endswith("Z") and r["verdict"] == "open-relay" and r["token"].startswith("ph") for r in rows)
 by = {r["address"]: r for r in rows}
 assert by["127.68.6.1"]["letter"] == "suppressed" and by["127.68.2.1"]["letter"] == "queued"
 assert by["127.68.5.1"]["suppressed_by"] == "network 127.68.5.1: one host"
 ' || fail "show --format json"
-assert_eq "$(ph campaign show c1 --format csv | head -n 1 | cut -d, -f1-6)" "owner,organisation,contact,owner_country,grp,letter"
+assert_eq "$(ph campaign show c1 --format csv | head -n 1 | cut -d, -f1-6)" "owner,organisation,contact,owner_country,group,letter"
 assert_eq "$(ph campaign show c1 | awk -F'\t' '$5 == "control" && $6 != "-"' | wc -l)" 0 "control hosts have no letter"
 
 # ---- filters ----
@@ -192,4 +192,10 @@ assert_eq "$(status_of ph suppress add 'a b@n9.example' --reason x)" 1 "a space 
 assert_eq "$(status_of ph suppress add '@localhost' --reason x)" 1 "a one-label domain"
 assert_eq "$(q "select count(*) from campaigns where name = 'x'")" 0 "nothing half-made"
 ph campaign --help | grep -q "campaign create NAME" || fail "usage"
+# the verbs that only read want a store that exists, and make none
+for verb in "campaign list" "campaign show c1" "suppress list"; do
+  assert_eq "$(status_of ph --db "$tmp/none.db" $verb)" 1 "$verb on a missing store"
+done
+assert_eq "$(status_of ph --db "$tmp/none.db" campaign create x --domain campaign.test)" 1 "create on a missing store"
+[ ! -e "$tmp/none.db" ] || fail "a read verb made a store"
 echo "campaign: ok"
