@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Campaigns end to end on real findings: plughole-lab plays open relays in
-# 127.68.N.{1,2} (N = 1..12), verify proves them through its sink, a tiny
-# registry (tests/fixtures/campaign) gives twelve owners in four countries,
+# 127.68.N.{1,2} (N = 1..12), web-only HTTP proxies in 127.68.20.x and SOCKS5
+# mail proxies in 127.68.21.x; verify proves them through its sink and target;
+# a tiny registry (tests/fixtures/campaign) gives fourteen owners in four countries,
 # then: campaign create freezes proven, attributed findings only (the rest
 # skipped and counted), the same seed draws the same control group, a later
 # attribution leaves a frozen campaign as it was, suppression rules give
 # suppressed letters naming the rule, tickets and their URL keys check out
 # (recomputed here with Python's hmac), list/show print every format, and a
 # malformed value fails (1), a missing operand or option is a usage error (2).
-# Addresses: lab hosts 127.68.1-14.x, verifier's sink 127.68.250.1.
+# Addresses: lab hosts 127.68.1-14.x, 127.68.20-21.x; verifier's sink and targets 127.68.250.1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
@@ -19,7 +20,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$tmp"/*.err >&2 || true; exit 1; }
 export PLUGHOLE_DB="$tmp/db"
-SINK=127.68.250.1:2541
+SINK=127.68.250.1:2541 WEB=127.68.250.1:8061 WEB443=127.68.250.1:4461
 q() { sqlite3 "$PLUGHOLE_DB" "$1"; }
 ph() { "$PLUGHOLE" "$@"; }
 status_of() { local s=0; "$@" >"$tmp/status.out" 2>"$tmp/status.err" || s=$?; echo "$s"; }
@@ -31,10 +32,23 @@ verify() {
   ph verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.test \
     --connect-timeout 2 --timeout 3 --total-timeout 30 --retries 0 --proof-grace 0.5 --wait 3 "$@"
 }
+"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.68.20.0/24 --mix http-connect-443=1 --web-port 4461 \
+  >"$tmp/lab-web.out" 2>"$tmp/lab-web.err" & pids+=($!)
+"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.68.21.0/24 --mix socks5-open=1 \
+  >"$tmp/lab-socks.out" 2>"$tmp/lab-socks.err" & pids+=($!)
+web_port=$(lab_ports "$tmp/lab-web.out") || fail "the web proxy lab did not start"
+socks_port=$(lab_ports "$tmp/lab-socks.out") || fail "the SOCKS lab did not start"
 targets=()
 for n in $(seq 1 12); do targets+=("127.68.$n.1:$port" "127.68.$n.2:$port"); done
 verify "${targets[@]}" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail "verify failed"
 assert_eq "$(q "select count(*) from findings where verdict = 'open-relay'")" 24 "24 proven open relays"
+ph verify --tests proxy --allow-loopback --sink "$SINK" --sink-domain sink.test --target "$WEB" --target "$WEB443" \
+  --helo verifier.test --connect-timeout 2 --timeout 3 --total-timeout 30 --retries 0 --proof-grace 0.5 --wait 2 \
+  "127.68.20.1:$web_port" "127.68.20.2:$web_port" "127.68.21.1:$socks_port" "127.68.21.2:$socks_port" \
+  >>"$tmp/verify.out" 2>>"$tmp/verify.err" || fail "verify of the proxies failed"
+assert_eq "$(q "select group_concat(verdict) from (select verdict from findings f join candidates c on c.id = f.candidate_id
+               where c.address like '127.68.2_.%' order by c.address)")" \
+  "open-proxy-web,open-proxy-web,open-proxy-mail,open-proxy-mail" "the proxies' verdicts"
 
 ph attribute load "$FIX/campaign.db" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
 ph attribute >/dev/null 2>"$tmp/attr.err" || fail "attribute"
@@ -44,22 +58,24 @@ verify "127.68.13.1:$port" "127.68.13.2:$port" >/dev/null 2>>"$tmp/verify.err" |
 q "insert into candidates(address, port, family, first_seen, last_seen) values('127.68.14.1', $port, 4, 0, 0);
    insert into findings(candidate_id, verdict, test, token) select id, 'open-relay', 'relay', 'phnotaproof'
    from candidates where address = '127.68.14.1';"
-assert_eq "$(q "select count(*) from findings where verdict = 'open-relay'")" 27
+assert_eq "$(q "select count(*) from findings where verdict like 'open-%'")" 31
 
 # ---- create with a control group, twice with one seed: the same groups ----
 ph campaign create c1 --control 0.3 --seed 7 --domain campaign.test >"$tmp/c1.out" 2>"$tmp/c1.err" ||
   fail "create c1: $(cat "$tmp/c1.err")"
 cat "$tmp/c1.out"
-assert_contains "$(cat "$tmp/c1.out")" "campaign c1: 24 hosts of 12 owners frozen"
+assert_contains "$(cat "$tmp/c1.out")" "campaign c1: 28 hosts of 14 owners frozen"
 assert_contains "$(cat "$tmp/c1.out")" "2 findings without an attribution: run 'plughole attribute' first"
 assert_contains "$(cat "$tmp/c1.out")" "1 open findings that no proof binds to"
 assert_contains "$(cat "$tmp/c1.err")" "skipped 127.68.13.1:$port: no attribution"
-# 12 owners in four strata (country x verdict) of three: 0.3 * 3 = 0.9, so
-# each stratum holds out 0 or 1, and 4 in all (round(0.3 * 12) = 4).
+# 14 owners in six strata (country x verdict): four of three relay owners,
+# JP's web proxy owner and JP's mail proxy owner; 0.3 * 3 = 0.9, so each
+# stratum holds out 0 or 1, and 4 in all (round(0.3 * 14) = 4).
 assert_eq "$(q "select count(*) from campaign_owners o join campaigns c on c.id = o.campaign_id where c.name = 'c1' and grp = 'control'")" 4
 q "select stratum, sum(grp = 'control') from campaign_owners o join campaigns c on c.id = o.campaign_id
    where c.name = 'c1' group by stratum" >"$tmp/strata"
-assert_eq "$(wc -l <"$tmp/strata")" 4 "four strata"
+assert_eq "$(wc -l <"$tmp/strata")" 6 "six strata"
+assert_contains "$(cat "$tmp/strata")" "JP|open-proxy-web|"
 awk -F'|' '$3 > 1 { exit 1 }' "$tmp/strata" || fail "a stratum of three held out more than one: $(cat "$tmp/strata")"
 ph campaign create c2 --control 0.3 --seed 7 --domain campaign.test >/dev/null 2>&1 || fail "create c2"
 groups() { q "select o.organisation, o.grp from campaign_owners o join campaigns c on c.id = o.campaign_id
@@ -74,7 +90,7 @@ done
 [ "$differs" -gt 0 ] || fail "five other seeds all drew seed 7's groups"
 
 # ---- letters: one per treated owner, none for the control group ----
-assert_eq "$(q "select count(*) from letters l join campaigns c on c.id = l.campaign_id where c.name = 'c1'")" 8
+assert_eq "$(q "select count(*) from letters l join campaigns c on c.id = l.campaign_id where c.name = 'c1'")" 10
 assert_eq "$(q "select count(*) from letters l join campaign_owners o on o.id = l.campaign_owner_id where o.grp = 'control'")" 0
 assert_eq "$(q "select count(*) from letters l join campaign_owners o on o.id = l.campaign_owner_id
                where l.recipient <> o.contact or l.state <> 'queued'")" 0
@@ -103,7 +119,7 @@ PY
 
 # ---- frozen: a new attribution changes owners, not the campaign ----
 ph campaign show c1 >"$tmp/show-before"
-assert_eq "$(wc -l <"$tmp/show-before")" 24 "one row per frozen host"
+assert_eq "$(wc -l <"$tmp/show-before")" 28 "one row per frozen host"
 assert_eq "$(awk -F'\t' '$3 == "abuse@n1.example"' "$tmp/show-before" | wc -l)" 2
 sed 's/abuse@n1.example/abuse@renamed.example/' "$FIX/campaign.db" >"$tmp/campaign.db"
 ph attribute load --source campaign.db "$tmp/campaign.db" >/dev/null 2>&1 || fail "reload"
@@ -113,7 +129,7 @@ ph campaign show c1 >"$tmp/show-after"
 cmp -s "$tmp/show-before" "$tmp/show-after" || { diff "$tmp/show-before" "$tmp/show-after" >&2; fail "c1 changed after attribute"; }
 # ... and a campaign created now sees the new contact (and, attributed now, 127.68.13.x)
 ph campaign create c3 --domain campaign.test >"$tmp/c3.out" 2>/dev/null || fail "create c3"
-assert_contains "$(cat "$tmp/c3.out")" "26 hosts of 13 owners frozen"
+assert_contains "$(cat "$tmp/c3.out")" "30 hosts of 15 owners frozen"
 assert_contains "$(ph campaign show c3)" "abuse@renamed.example"
 assert_not_contains "$(ph campaign show c1)" "abuse@renamed.example"
 
@@ -143,16 +159,17 @@ assert_eq "$(letter abuse@n8.example)" "queued -"
 ph campaign list >"$tmp/list.tsv"
 cat "$tmp/list.tsv"
 # name created hosts owners treatment control queued sending sent deferred failed bounced suppressed skipped
-assert_eq "$(awk -F'\t' '$1 == "sup" { print $3, $4, $5, $6, $7, $13 }' "$tmp/list.tsv")" "26 13 13 0 10 3"
-assert_eq "$(awk -F'\t' '$1 == "c1" { print $3, $4, $5, $6, $7 }' "$tmp/list.tsv")" "24 12 8 4 8"
+assert_eq "$(awk -F'\t' '$1 == "sup" { print $3, $4, $5, $6, $7, $13 }' "$tmp/list.tsv")" "30 15 15 0 12 3"
+assert_eq "$(awk -F'\t' '$1 == "c1" { print $3, $4, $5, $6, $7 }' "$tmp/list.tsv")" "28 14 10 4 10"
 awk -F'\t' '$1 == "c1" { print $2 }' "$tmp/list.tsv" | grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' ||
   fail "created as a UTC time"
 ph campaign show sup --format json | python3 -c '
 import json, sys
 rows = json.load(sys.stdin)
-assert len(rows) == 26, len(rows)
+assert len(rows) == 30, len(rows)
 assert {r["group"] for r in rows} == {"treatment"}
-assert all(r["proved"].endswith("Z") and r["verdict"] == "open-relay" and r["token"].startswith("ph") for r in rows)
+assert all(r["proved"].endswith("Z") and r["token"].startswith("ph") for r in rows)
+assert sorted({r["verdict"] for r in rows}) == ["open-proxy-mail", "open-proxy-web", "open-relay"]
 by = {r["address"]: r for r in rows}
 assert by["127.68.6.1"]["letter"] == "suppressed" and by["127.68.2.1"]["letter"] == "queued"
 assert by["127.68.5.1"]["suppressed_by"] == "network 127.68.5.1: one host"
@@ -168,8 +185,19 @@ ph campaign create kisa --agency kisa --domain campaign.test >"$tmp/kisa.out" 2>
 assert_contains "$(cat "$tmp/kisa.out")" "6 hosts of 3 owners frozen"
 assert_eq "$(q "select distinct language || ' ' || template from letters l join campaigns c on c.id = l.campaign_id where c.name = 'kisa'")" \
   "$(awk '/^\[kisa\]/ { s = 1 } s && /^language/ { l = $3 } s && /^template/ { print l, $3; exit }' "$PLUGHOLE_DATA/agencies.conf")"
-ph campaign create none --verdicts open-proxy-web --domain campaign.test >"$tmp/none.out" 2>/dev/null || fail "create none"
-assert_contains "$(cat "$tmp/none.out")" "0 hosts of 0 owners frozen"
+ph campaign create web --verdicts open-proxy-web --domain campaign.test >"$tmp/web.out" 2>/dev/null || fail "create web"
+assert_contains "$(cat "$tmp/web.out")" "2 hosts of 1 owners frozen"
+assert_eq "$(ph campaign show web | cut -f9,11 | sort | tr '\t\n' ' ')" "127.68.20.1 open-proxy-web 127.68.20.2 open-proxy-web "
+# proof times: the sink's record of each token (a target hit for the web proxies, a proof for the rest)
+assert_eq "$(q "select count(*) from campaign_hosts h join campaigns c on c.id = h.campaign_id where c.name = 'web'
+               and h.proved = (select min(t.received) from target_hits t where t.token = h.token)")" 2
+assert_eq "$(q "select count(*) from campaign_hosts h join campaigns c on c.id = h.campaign_id where c.name = 'c1'
+               and h.verdict <> 'open-proxy-web' and h.proved = (select min(p.received) from proofs p where p.token = h.token)")" 26
+# without the target's record, an open-proxy-web verdict proves nothing: skipped
+q "update target_hits set token = null"
+ph campaign create web2 --verdicts open-proxy-web --domain campaign.test >"$tmp/web2.out" 2>/dev/null || fail "create web2"
+assert_contains "$(cat "$tmp/web2.out")" "0 hosts of 0 owners frozen"
+assert_contains "$(cat "$tmp/web2.out")" "2 open findings that no proof binds to"
 
 # ---- bad input: malformed values fail (1), usage errors (2): README's convention ----
 assert_eq "$(status_of ph campaign create c1 --domain campaign.test)" 1 "an existing name"
