@@ -168,20 +168,26 @@ static int by_owner(const void *a, const void *b)
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
 
-/* The value most of the owner's hosts have (text of get(host)); ties: the smallest. */
-static const char *majority(const struct owner *o, const char *(*get)(const struct host *))
+static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* The value most of the owner's hosts have (get(host), NULL as ""); ties: the smallest.
+ * scratch holds o->count pointers: sorted, the longest run wins (an owner may have many hosts). */
+static const char *majority(const struct owner *o, const char *(*get)(const struct host *), const char **scratch)
 {
+	for (size_t i = 0; i < o->count; i++)
+		scratch[i] = or_empty(get(&o->hosts[i]));
+	qsort(scratch, o->count, sizeof *scratch, by_text);
 	const char *best = NULL;
 	size_t best_n = 0;
-	for (size_t i = 0; i < o->count; i++) {
-		const char *v = or_empty(get(&o->hosts[i]));
-		size_t n = 0;
-		for (size_t j = 0; j < o->count; j++)
-			n += strcmp(v, or_empty(get(&o->hosts[j]))) == 0;
-		if (n > best_n || (n == best_n && strcmp(v, best) < 0)) {
-			best = v;
-			best_n = n;
+	for (size_t i = 0; i < o->count;) {
+		size_t j = i;
+		while (j < o->count && strcmp(scratch[j], scratch[i]) == 0)
+			j++;
+		if (j - i > best_n) { /* strictly more: among equals, the first (smallest) stays */
+			best = scratch[i];
+			best_n = j - i;
 		}
+		i = j;
 	}
 	return best && best[0] ? best : NULL;
 }
@@ -310,6 +316,7 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	struct collect c = {.options = options, .agencies = agencies, .summary = summary, .skipped = skipped, .ctx = ctx};
 	struct owner *owners = NULL;
 	struct control_unit *units = NULL;
+	const char **scratch = NULL;
 	int result = -1;
 	if (store_begin(store) != 0)
 		return -1;
@@ -326,7 +333,8 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	size_t owner_count = 0;
 	owners = calloc(c.count ? c.count : 1, sizeof *owners);
 	units = calloc(c.count ? c.count : 1, sizeof *units);
-	if (owners == NULL || units == NULL)
+	scratch = calloc(c.count ? c.count : 1, sizeof *scratch);
+	if (owners == NULL || units == NULL || scratch == NULL)
 		goto done;
 	for (size_t i = 0; i < c.count;) {
 		struct owner *o = &owners[owner_count];
@@ -335,8 +343,8 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 			j++;
 		o->hosts = &c.hosts[i];
 		o->count = j - i;
-		o->country = majority(o, host_country);
-		o->agency = majority(o, host_agency);
+		o->country = majority(o, host_country, scratch);
+		o->agency = majority(o, host_agency, scratch);
 		o->verdict = majority_verdict(o);
 		snprintf(o->key, sizeof o->key, "%s\n%s", o->hosts[0].f.organisation, o->hosts[0].f.contact);
 		snprintf(o->stratum, sizeof o->stratum, "%s|%s", o->country ? o->country : "-", o->verdict);
@@ -397,6 +405,7 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 done:
 	if (result != 0)
 		store_rollback(store);
+	free(scratch);
 	free(units);
 	free(owners);
 	hosts_free(c.hosts, c.count);
