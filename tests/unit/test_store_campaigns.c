@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/store.h"
 #include "notify/suppress.h"
+#include "track/letters.h"
 
 static char dir[] = "/tmp/plughole-campaigns-XXXXXX";
 static char path[256];
@@ -83,6 +84,27 @@ static void letter_states_move_by_compare_and_set(void **state)
 	assert_int_equal(make_letter(store, "AAAAA-AAAAA", "b"), 0);
 }
 
+static void letters_move_only_as_the_table_says(void **state)
+{
+	struct store *store = *state;
+	int64_t id = make_letter(store, "BBBBB-BBBBB", "c");
+	assert_true(id > 0);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_ACCEPTED, NULL, 5), LETTER_APPLY_INVALID);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 5), LETTER_SENDING);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_TEMPFAIL, "451 4.3.0 try later", 6), LETTER_DEFERRED);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 7), LETTER_SENDING);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_ACCEPTED, NULL, 8), LETTER_SENT);
+	/* sent stays sent: no claim, no second send */
+	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 9), LETTER_APPLY_INVALID);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_BOUNCE, "550 5.1.1 no such user", 10), LETTER_BOUNCED);
+	char buf[32];
+	assert_int_equal(store_letter_state(store, id, buf, sizeof buf), 1);
+	assert_string_equal(buf, "bounced");
+	log_set_level(LOG_QUIET);
+	assert_int_equal(letter_apply(store, 12345, LETTER_EV_CLAIM, NULL, 11), LETTER_APPLY_ERROR);
+	log_set_level(LOG_INFO);
+}
+
 static void suppression_matches_address_domain_network(void **state)
 {
 	struct store *store = *state;
@@ -126,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(letter_states_move_by_compare_and_set),
+		cmocka_unit_test(letters_move_only_as_the_table_says),
 		cmocka_unit_test(suppression_matches_address_domain_network),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
