@@ -55,7 +55,8 @@ const char usage_campaign[] =
     "  bounced, suppressed, skipped, control_fraction, seed, verdicts.\n"
     "show: one row per frozen host; TSV columns: owner, organisation, contact,\n"
     "  owner_country, group, letter (state, '-' for the control group), ticket,\n"
-    "  recipient, address, port, verdict, variant, protocol, software, proved,\n"
+    "  recipient, reason (why a letter is skipped), address, port, verdict,\n"
+    "  variant, protocol, software, proved,\n"
     "  country, agency, asn, token, suppressed_by.\n";
 
 /* A malformed value (operand or option value): exit 1, as README says; usage errors are 2. */
@@ -284,8 +285,11 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')", o.name, o.name);
 	if (created == 0) {
 		printf("campaign %s: %zu hosts of %zu owners frozen\n", o.name, s.hosts, s.owners);
-		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts suppressed in all)\n",
+		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts suppressed in all)",
 		       s.treatment, s.letters_queued, s.letters_suppressed, s.hosts_suppressed);
+		if (s.letters_skipped)
+			printf(", %zu skipped (a contact that is no mailbox: 'campaign show' says which)", s.letters_skipped);
+		putchar('\n');
 		printf("  control:   %zu owners (fraction %g, seed %llu)\n", s.control, o.control,
 		       (unsigned long long)o.seed);
 		if (s.filtered)

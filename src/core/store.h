@@ -325,6 +325,7 @@ struct store_letter {
 	const char *ticket, *ticket_key, *message_id, *recipient, *agency, *language, *template_name;
 	const char *state;         /* a letter_state_name() */
 	const char *suppressed_by; /* the rule, when state is suppressed */
+	const char *reason;        /* why, when state is skipped */
 	time_t created;
 };
 /* The new letter's id; 0 when its ticket or Message-ID is taken (draw another), -1 on error. */

@@ -39,8 +39,8 @@ static const char SQL_HOST_INSERT[] =
 	" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 static const char SQL_LETTER_INSERT[] =
 	"INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id,"
-	" recipient, agency, language, template, state, suppressed_by, created, updated)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)"
+	" recipient, agency, language, template, state, suppressed_by, created, updated, reason)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)"
 	" ON CONFLICT DO NOTHING RETURNING id";
 static const char SQL_LETTER_TICKET_TAKEN[] =
 	"SELECT count(*) FROM letters WHERE ticket = ?1 OR message_id = ?2";
@@ -68,7 +68,7 @@ static const char SQL_CAMPAIGNS[] =
 /* The owner's newest letter stands for it (a bounce may have added one to a next contact). */
 static const char SQL_CAMPAIGN_HOSTS[] =
 	"SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
-	" coalesce(l.state, '-') AS letter, l.ticket, l.recipient, h.address, h.port, h.verdict, h.variant,"
+	" coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, h.variant,"
 	" h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
 	" FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
 	" LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
@@ -241,6 +241,7 @@ int64_t store_letter_insert(struct store *store, const struct store_letter *l)
 	store_bind_text(stmt, 11, l->state);
 	store_bind_text(stmt, 12, l->suppressed_by);
 	sqlite3_bind_int64(stmt, 13, (int64_t)l->created);
+	store_bind_text(stmt, 14, l->reason);
 	return step_returning(store, stmt);
 }
 

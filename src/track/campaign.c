@@ -8,6 +8,7 @@
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "notify/suppress.h"
 #include "track/control.h"
 #include "track/letter_state.h"
 #include "track/ticket.h"
@@ -209,7 +210,7 @@ static const char *majority_verdict(const struct owner *o)
 
 static int write_letter(struct store *store, const struct campaign_options *options, int64_t campaign_owner_id,
 			const struct owner *o, const struct agencies *agencies, const uint8_t key[TICKET_CAMPAIGN_KEY_LEN],
-			const char *suppressed_by, int64_t campaign_id)
+			const char *suppressed_by, const char *skipped, int64_t campaign_id)
 {
 	const struct agency *agency = o->agency ? agencies_find(agencies, o->agency) : NULL;
 	if (agency == NULL)
@@ -235,8 +236,9 @@ static int write_letter(struct store *store, const struct campaign_options *opti
 			.agency = agency ? agency->short_name : o->agency,
 			.language = agency ? agency->language : NULL,
 			.template_name = agency ? agency->template_name : NULL,
-			.state = letter_state_name(suppressed_by ? LETTER_SUPPRESSED : LETTER_QUEUED),
+			.state = letter_state_name(suppressed_by ? LETTER_SUPPRESSED : skipped ? LETTER_SKIPPED : LETTER_QUEUED),
 			.suppressed_by = suppressed_by,
+			.reason = skipped,
 			.created = options->now,
 		};
 		int64_t id = store_letter_insert(store, &letter);
@@ -290,10 +292,20 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 	if (control)
 		return 0;
 	bool all = suppressed == o->count;
-	if (write_letter(store, options, owner_row, o, agencies, key, all ? first_rule : NULL, campaign_id) != 0)
+	/* Registries hold garbage: a contact that is no mailbox gets a skipped letter saying so. */
+	const char *why = NULL, *contact = first->contact;
+	char skipped[160];
+	if (suppress_check_address(contact, strlen(contact), &why) == 0)
+		why = NULL;
+	else
+		snprintf(skipped, sizeof skipped, "the contact is no mailbox: %s", why);
+	if (write_letter(store, options, owner_row, o, agencies, key, all ? first_rule : NULL, why ? skipped : NULL,
+			 campaign_id) != 0)
 		return -1;
 	if (all)
 		summary->letters_suppressed++;
+	else if (why)
+		summary->letters_skipped++;
 	else
 		summary->letters_queued++;
 	return 0;

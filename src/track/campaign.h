@@ -37,7 +37,7 @@ struct campaign_options {
 struct campaign_summary {
 	int64_t id;
 	size_t hosts, owners, treatment, control;
-	size_t letters_queued, letters_suppressed, hosts_suppressed;
+	size_t letters_queued, letters_suppressed, letters_skipped, hosts_suppressed;
 	size_t unattributed, unproven, filtered;
 };
 

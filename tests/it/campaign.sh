@@ -180,14 +180,14 @@ assert_eq "$(ph campaign show c1 | awk -F'\t' '$5 == "control" && $6 != "-"' | w
 # ---- filters ----
 ph campaign create br --country br --domain campaign.test >"$tmp/br.out" 2>/dev/null || fail "create br"
 assert_contains "$(cat "$tmp/br.out")" "6 hosts of 3 owners frozen"
-assert_eq "$(ph campaign show br | cut -f16 | sort -u)" BR
+assert_eq "$(ph campaign show br | cut -f17 | sort -u)" BR
 ph campaign create kisa --agency kisa --domain campaign.test >"$tmp/kisa.out" 2>/dev/null || fail "create kisa"
 assert_contains "$(cat "$tmp/kisa.out")" "6 hosts of 3 owners frozen"
 assert_eq "$(q "select distinct language || ' ' || template from letters l join campaigns c on c.id = l.campaign_id where c.name = 'kisa'")" \
   "$(awk '/^\[kisa\]/ { s = 1 } s && /^language/ { l = $3 } s && /^template/ { print l, $3; exit }' "$PLUGHOLE_DATA/agencies.conf")"
 ph campaign create web --verdicts open-proxy-web --domain campaign.test >"$tmp/web.out" 2>/dev/null || fail "create web"
 assert_contains "$(cat "$tmp/web.out")" "2 hosts of 1 owners frozen"
-assert_eq "$(ph campaign show web | cut -f9,11 | sort | tr '\t\n' ' ')" "127.68.20.1 open-proxy-web 127.68.20.2 open-proxy-web "
+assert_eq "$(ph campaign show web | cut -f10,12 | sort | tr '\t\n' ' ')" "127.68.20.1 open-proxy-web 127.68.20.2 open-proxy-web "
 # proof times: the sink's record of each token (a target hit for the web proxies, a proof for the rest)
 assert_eq "$(q "select count(*) from campaign_hosts h join campaigns c on c.id = h.campaign_id where c.name = 'web'
                and h.proved = (select min(t.received) from target_hits t where t.token = h.token)")" 2
@@ -198,6 +198,14 @@ q "update target_hits set token = null"
 ph campaign create web2 --verdicts open-proxy-web --domain campaign.test >"$tmp/web2.out" 2>/dev/null || fail "create web2"
 assert_contains "$(cat "$tmp/web2.out")" "0 hosts of 0 owners frozen"
 assert_contains "$(cat "$tmp/web2.out")" "2 open findings that no proof binds to"
+
+# ---- a contact that is no mailbox (registries hold garbage): a skipped letter saying why ----
+q "update owners set abuse = 'abuse desk, room 12' where abuse = 'abuse@n12.example';
+   update attributions set contact = 'abuse desk, room 12' where contact = 'abuse@n12.example'"
+ph campaign create junk --domain campaign.test >"$tmp/junk.out" 2>/dev/null || fail "create junk"
+assert_contains "$(cat "$tmp/junk.out")" "1 skipped (a contact that is no mailbox"
+assert_eq "$(ph campaign show junk | awk -F'\t' '$3 == "abuse desk, room 12" { print $6 ": " $9 }' | sort -u)" \
+  "skipped: the contact is no mailbox: no '@'"
 
 # ---- bad input: malformed values fail (1), usage errors (2): README's convention ----
 assert_eq "$(status_of ph campaign create c1 --domain campaign.test)" 1 "an existing name"
