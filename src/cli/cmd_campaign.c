@@ -17,8 +17,8 @@
 #include "cli/output.h"
 #include "core/escape.h"
 #include "core/log.h"
+#include "core/mailbox.h"
 #include "core/paths.h"
-#include "notify/suppress.h"
 #include "track/campaign.h"
 
 const char usage_campaign[] =
@@ -240,13 +240,9 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		o.domain = cli->config.sink_domain;
 	if (o.domain == NULL)
 		return command_usage_error(verb, "give the campaign's mail --domain (or [sink] domain in the configuration)");
-	char at_domain[SUPPRESS_VALUE_MAX + 2];
-	struct suppress_rule rule;
 	const char *why = NULL;
-	snprintf(at_domain, sizeof at_domain, "@%s", o.domain);
-	if (strlen(o.domain) >= SUPPRESS_VALUE_MAX || suppress_parse(at_domain, strlen(at_domain), &rule, &why) != 0)
-		return bad_value(verb, "--domain '%s': %s", escape_text(shown, sizeof shown, o.domain, strlen(o.domain)),
-					   why ? why : "too long");
+	if (mailbox_domain_check(o.domain, strlen(o.domain), &why) != 0)
+		return bad_value(verb, "--domain '%s': %s", escape_text(shown, sizeof shown, o.domain, strlen(o.domain)), why);
 	if (!seeded) {
 		uint8_t b[8];
 		if (RAND_bytes(b, sizeof b) != 1)
@@ -271,16 +267,28 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		}
 		o.agencies[o.agency_count++] = a->short_name; /* as attribute stores it */
 	}
+	/* what each agency's letters take: its language and template */
+	struct campaign_agency *routes = calloc(agencies.count ? agencies.count : 1, sizeof *routes);
+	if (routes == NULL) {
+		agencies_free(&agencies);
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < agencies.count; i++)
+		routes[i] = (struct campaign_agency){agencies.list[i].short_name, agencies.list[i].language,
+						     agencies.list[i].template_name};
+	o.routes = routes;
+	o.route_count = agencies.count;
 	struct token_secret secret;
 	struct store *store = NULL;
 	if (token_secret_load(&secret, config_secret_path(&cli->config, path, sizeof path)) != 0 ||
 	    (store = cli_open_store(cli)) == NULL) {
+		free(routes);
 		agencies_free(&agencies);
 		return EXIT_FAILURE_;
 	}
 	struct campaign_summary s;
 	size_t skipped_shown = 0;
-	int created = campaign_create(store, &o, &agencies, &secret, &s, print_skipped, &skipped_shown);
+	int created = campaign_create(store, &o, &secret, &s, print_skipped, &skipped_shown);
 	if (created == 1)
 		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')", o.name, o.name);
 	if (created == 0) {
@@ -304,6 +312,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		rc = EXIT_OK;
 	}
 	store_close(store);
+	free(routes);
 	agencies_free(&agencies);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * Suppression rules: who never gets a letter. One rule is an address
  * ("abuse@example.net"), a domain ("@example.net": it and its subdomains) or
  * a network (CIDR, a FIRST-LAST range or one address: letters about hosts in
- * it). Parsed here, a pure function; stored and matched in store_suppress.c.
+ * it). Parsed here, a pure function (core/mailbox.h says what a plausible
+ * address and domain are); stored and matched in store_suppress.c.
  */
 #ifndef PLUGHOLE_SUPPRESS_H
 #define PLUGHOLE_SUPPRESS_H
@@ -28,7 +29,5 @@ extern const char *const suppress_kind_names[3];
 int suppress_parse(const char *text, size_t len, struct suppress_rule *out, const char **why);
 /* Lowercase domain of an e-mail address (after its last '@') into out; -1 when it has none or is too long. */
 int suppress_contact_domain(const char *contact, char *out, size_t outlen);
-/* A plausible mailbox: local@domain, no spaces or controls; the domain as suppress_parse wants it. */
-int suppress_check_address(const char *text, size_t len, const char **why);
 
 #endif

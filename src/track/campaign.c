@@ -5,10 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/addr.h"
 #include "core/log.h"
-#include "notify/suppress.h"
+#include "core/mailbox.h"
 #include "track/control.h"
 #include "track/letter_state.h"
 #include "track/ticket.h"
@@ -65,7 +66,6 @@ struct owner {
 
 struct collect {
 	const struct campaign_options *options;
-	const struct agencies *agencies;
 	struct host *hosts;
 	size_t count, cap;
 	struct campaign_summary *summary;
@@ -209,13 +209,16 @@ static const char *majority_verdict(const struct owner *o)
 }
 
 static int write_letter(struct store *store, const struct campaign_options *options, int64_t campaign_owner_id,
-			const struct owner *o, const struct agencies *agencies, const uint8_t key[TICKET_CAMPAIGN_KEY_LEN],
-			const char *suppressed_by, const char *skipped, int64_t campaign_id)
+			const struct owner *o, const uint8_t key[TICKET_CAMPAIGN_KEY_LEN], const char *suppressed_by,
+			const char *skipped, int64_t campaign_id)
 {
-	const struct agency *agency = o->agency ? agencies_find(agencies, o->agency) : NULL;
+	const struct campaign_agency *agency = NULL;
+	for (size_t i = 0; o->agency != NULL && i < options->route_count; i++)
+		if (strcasecmp(options->routes[i].short_name, o->agency) == 0)
+			agency = &options->routes[i];
 	if (agency == NULL)
 		log_warn("campaign %s: agency '%s' of %s is not in the agencies file: its letter has no language or "
-			 "template yet", options->name, or_empty(o->agency), o->hosts[0].f.contact);
+			 "template", options->name, or_empty(o->agency), o->hosts[0].f.contact);
 	for (int draw = 0; draw < TICKET_DRAWS; draw++) {
 		uint8_t random[TICKET_RANDOM_BYTES];
 		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1], message_id[TICKET_LEN + CAMPAIGN_NAME_MAX + 260];
@@ -251,8 +254,8 @@ static int write_letter(struct store *store, const struct campaign_options *opti
 
 /* Freezes one owner and its hosts; a treated owner gets its letter. */
 static int write_owner(struct store *store, const struct campaign_options *options, int64_t campaign_id,
-		       const struct owner *o, bool control, const struct agencies *agencies,
-		       const uint8_t key[TICKET_CAMPAIGN_KEY_LEN], struct campaign_summary *summary)
+		       const struct owner *o, bool control, const uint8_t key[TICKET_CAMPAIGN_KEY_LEN],
+		       struct campaign_summary *summary)
 {
 	const struct store_campaign_finding *first = &o->hosts[0].f;
 	struct store_campaign_owner row = {
@@ -295,12 +298,11 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 	/* Registries hold garbage: a contact that is no mailbox gets a skipped letter saying so. */
 	const char *why = NULL, *contact = first->contact;
 	char skipped[160];
-	if (suppress_check_address(contact, strlen(contact), &why) == 0)
+	if (mailbox_check(contact, strlen(contact), &why) == 0)
 		why = NULL;
 	else
 		snprintf(skipped, sizeof skipped, "the contact is no mailbox: %s", why);
-	if (write_letter(store, options, owner_row, o, agencies, key, all ? first_rule : NULL, why ? skipped : NULL,
-			 campaign_id) != 0)
+	if (write_letter(store, options, owner_row, o, key, all ? first_rule : NULL, why ? skipped : NULL, campaign_id) != 0)
 		return -1;
 	if (all)
 		summary->letters_suppressed++;
@@ -320,12 +322,11 @@ static void join_filters(char *out, size_t outlen, const char *const *list, size
 		w += (size_t)snprintf(out + w, outlen - w, "%s%s", i ? "," : "", list[i]);
 }
 
-int campaign_create(struct store *store, const struct campaign_options *options, const struct agencies *agencies,
-		    const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
+int campaign_create(struct store *store, const struct campaign_options *options, const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
 		    void *ctx)
 {
 	memset(summary, 0, sizeof *summary);
-	struct collect c = {.options = options, .agencies = agencies, .summary = summary, .skipped = skipped, .ctx = ctx};
+	struct collect c = {.options = options, .summary = summary, .skipped = skipped, .ctx = ctx};
 	struct owner *owners = NULL;
 	struct control_unit *units = NULL;
 	const char **scratch = NULL;
@@ -404,7 +405,7 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 		goto done;
 	}
 	for (size_t i = 0; i < owner_count; i++) {
-		if (write_owner(store, options, summary->id, &owners[i], units[i].control, agencies, key, summary) != 0)
+		if (write_owner(store, options, summary->id, &owners[i], units[i].control, key, summary) != 0)
 			goto done;
 		summary->hosts += owners[i].count;
 		if (units[i].control)

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "attrib/agencies.h"
 #include "core/store.h"
 #include "core/token.h"
 
@@ -20,6 +19,12 @@
 
 /* The verdicts a campaign may take, in the order that breaks ties. */
 extern const char *const campaign_verdicts[3];
+
+/* What a letter takes from its agency (the CLI reads them from the agencies file). */
+struct campaign_agency {
+	const char *short_name; /* as attributions name the agency */
+	const char *language, *template_name;
+};
 
 struct campaign_options {
 	const char *name;
@@ -31,6 +36,8 @@ struct campaign_options {
 	char countries[CAMPAIGN_MAX_FILTERS][3];    /* uppercase; none: all */
 	size_t country_count;
 	const char *domain;  /* of Message-IDs */
+	const struct campaign_agency *routes; /* every agency a letter may name */
+	size_t route_count;
 	time_t now;
 };
 
@@ -53,8 +60,7 @@ typedef void (*campaign_skip_fn)(void *ctx, const char *address, uint16_t port, 
  * Creates the campaign in one transaction. Returns 0, 1 when a campaign of
  * that name exists (nothing written), -1 on error (logged).
  */
-int campaign_create(struct store *store, const struct campaign_options *options, const struct agencies *agencies,
-		    const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
+int campaign_create(struct store *store, const struct campaign_options *options, const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
 		    void *ctx);
 
 #endif

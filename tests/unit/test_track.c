@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mailbox.h"
 #include "notify/suppress.h"
 #include "track/campaign.h"
 #include "track/control.h"
@@ -256,6 +257,12 @@ static void suppression_rules_parse(void **unused)
 		assert_int_equal(suppress_parse(bad[i], strlen(bad[i]), &r, &why), -1);
 		assert_non_null(why);
 	}
+	/* a letter's recipient: what campaign create accepts as a mailbox */
+	assert_int_equal(mailbox_check("abuse+x@mail.example.org", 24, &why), 0);
+	assert_int_equal(mailbox_check("abuse desk, room 12", 19, &why), -1);
+	assert_string_equal(why, "no '@'");
+	assert_int_equal(mailbox_check("a b@example.org", 15, &why), -1);
+	assert_int_equal(mailbox_check("@example.org", 12, &why), -1);
 	char domain[64];
 	assert_int_equal(suppress_contact_domain("X@Mail.Example.ORG", domain, sizeof domain), 0);
 	assert_string_equal(domain, "mail.example.org");
