@@ -5,8 +5,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <openssl/rand.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +85,12 @@ static void timed_row(void *ctx, int ncolumns, const char *const *names, const c
 	int converted = 0;
 	for (int i = 0; i < ncolumns && i < 32; i++) {
 		shown[i] = values[i];
-		if (values[i] && converted < 4 && (strcmp(names[i], "created") == 0 || strcmp(names[i], "proved") == 0)) {
+		if (values[i] && converted < 4 &&
+		    (strcmp(names[i], "created") == 0 || strcmp(names[i], "proved") == 0)) {
 			time_t when = (time_t)strtoll(values[i], NULL, 10);
 			struct tm tm;
-			if (gmtime_r(&when, &tm) && strftime(times[converted], sizeof times[0], "%Y-%m-%dT%H:%M:%SZ", &tm))
+			if (gmtime_r(&when, &tm) &&
+			    strftime(times[converted], sizeof times[0], "%Y-%m-%dT%H:%M:%SZ", &tm))
 				shown[i] = times[converted++];
 		}
 	}
@@ -99,7 +101,8 @@ static int parse_format(const char *verb, const char *text, enum output_format *
 {
 	if (output_format_parse(text, format) != 0) {
 		char shown[64];
-		return command_usage_error(verb, "unknown format '%s'", escape_text(shown, sizeof shown, text, strlen(text)));
+		return command_usage_error(verb, "unknown format '%s'",
+					   escape_text(shown, sizeof shown, text, strlen(text)));
 	}
 	return 0;
 }
@@ -167,10 +170,14 @@ enum { OPT_VERDICTS = 1, OPT_CONTROL, OPT_SEED, OPT_AGENCY, OPT_COUNTRY, OPT_DOM
 static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"verdicts", required_argument, NULL, OPT_VERDICTS}, {"control", required_argument, NULL, OPT_CONTROL},
-	    {"seed", required_argument, NULL, OPT_SEED},	 {"agency", required_argument, NULL, OPT_AGENCY},
-	    {"country", required_argument, NULL, OPT_COUNTRY},	 {"domain", required_argument, NULL, OPT_DOMAIN},
-	    {"agencies", required_argument, NULL, OPT_AGENCIES}, {NULL, 0, NULL, 0},
+	    {"verdicts", required_argument, NULL, OPT_VERDICTS},
+	    {"control", required_argument, NULL, OPT_CONTROL},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"agency", required_argument, NULL, OPT_AGENCY},
+	    {"country", required_argument, NULL, OPT_COUNTRY},
+	    {"domain", required_argument, NULL, OPT_DOMAIN},
+	    {"agencies", required_argument, NULL, OPT_AGENCIES},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *verb = "campaign create";
 	struct campaign_options o = {.verdicts = 7, .now = time(NULL)};
@@ -188,19 +195,23 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case OPT_VERDICTS:
 			if (campaign_verdicts_parse(optarg, &o.verdicts, &bad, &badlen) != 0)
-				return bad_value(verb, "'%s' is not open-relay, open-proxy-mail or open-proxy-web",
-							   escape_text(shown, sizeof shown, bad, badlen));
+				return bad_value(verb,
+						 "'%s' is not open-relay, open-proxy-mail or open-proxy-web",
+						 escape_text(shown, sizeof shown, bad, badlen));
 			break;
 		case OPT_CONTROL:
 			errno = 0;
 			o.control = strtod(optarg, &end);
-			if (errno || end == optarg || *end != '\0' || !isfinite(o.control) || o.control < 0 || o.control >= 1)
-				return bad_value(verb, "--control wants a fraction, 0 <= F < 1, not '%s'", shown);
+			if (errno || end == optarg || *end != '\0' || !isfinite(o.control) || o.control < 0 ||
+			    o.control >= 1)
+				return bad_value(verb, "--control wants a fraction, 0 <= F < 1, not '%s'",
+						 shown);
 			break;
 		case OPT_SEED: {
 			errno = 0;
 			unsigned long long seed = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end != '\0' || optarg[0] == '-' || seed >= (1ull << 63))
+			if (errno || end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    seed >= (1ull << 63))
 				return bad_value(verb, "--seed wants 0 <= N < 2^63, not '%s'", shown);
 			o.seed = seed;
 			seeded = true;
@@ -212,10 +223,13 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 			agency_codes[agency_codes_count++] = optarg;
 			break;
 		case OPT_COUNTRY:
-			if (strlen(optarg) != 2 || !isalpha((unsigned char)optarg[0]) || !isalpha((unsigned char)optarg[1]))
-				return bad_value(verb, "--country wants an ISO 3166 alpha-2 code, not '%s'", shown);
+			if (strlen(optarg) != 2 || !isalpha((unsigned char)optarg[0]) ||
+			    !isalpha((unsigned char)optarg[1]))
+				return bad_value(verb, "--country wants an ISO 3166 alpha-2 code, not '%s'",
+						 shown);
 			if (o.country_count == CAMPAIGN_MAX_FILTERS)
-				return command_usage_error(verb, "at most %d --country", CAMPAIGN_MAX_FILTERS);
+				return command_usage_error(verb, "at most %d --country",
+							   CAMPAIGN_MAX_FILTERS);
 			o.countries[o.country_count][0] = (char)toupper((unsigned char)optarg[0]);
 			o.countries[o.country_count][1] = (char)toupper((unsigned char)optarg[1]);
 			o.countries[o.country_count++][2] = '\0';
@@ -235,14 +249,16 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 	o.name = argv[optind];
 	if (!campaign_name_valid(o.name))
 		return bad_value(verb, "'%s' is not a campaign name (1-64 letters, digits, '-', '_')",
-					   escape_text(shown, sizeof shown, o.name, strlen(o.name)));
+				 escape_text(shown, sizeof shown, o.name, strlen(o.name)));
 	if (o.domain == NULL)
 		o.domain = cli->config.sink_domain;
 	if (o.domain == NULL)
-		return command_usage_error(verb, "give the campaign's mail --domain (or [sink] domain in the configuration)");
+		return command_usage_error(
+		    verb, "give the campaign's mail --domain (or [sink] domain in the configuration)");
 	const char *why = NULL;
 	if (mailbox_domain_check(o.domain, strlen(o.domain), &why) != 0)
-		return bad_value(verb, "--domain '%s': %s", escape_text(shown, sizeof shown, o.domain, strlen(o.domain)), why);
+		return bad_value(verb, "--domain '%s': %s",
+				 escape_text(shown, sizeof shown, o.domain, strlen(o.domain)), why);
 	if (!seeded) {
 		uint8_t b[8];
 		if (RAND_bytes(b, sizeof b) != 1)
@@ -254,14 +270,16 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 
 	struct agencies agencies = {0};
 	char path[4096];
-	if (agencies_load(&agencies, agencies_path ? agencies_path : data_path("agencies.conf", path, sizeof path)) != 0)
+	if (agencies_load(&agencies,
+			  agencies_path ? agencies_path : data_path("agencies.conf", path, sizeof path)) != 0)
 		return EXIT_FAILURE_;
 	int rc = EXIT_FAILURE_;
 	for (size_t i = 0; i < agency_codes_count; i++) {
 		const struct agency *a = agencies_find(&agencies, agency_codes[i]);
 		if (a == NULL) {
-			rc = bad_value(verb, "no agency '%s' in the agencies file",
-						 escape_text(shown, sizeof shown, agency_codes[i], strlen(agency_codes[i])));
+			rc = bad_value(
+			    verb, "no agency '%s' in the agencies file",
+			    escape_text(shown, sizeof shown, agency_codes[i], strlen(agency_codes[i])));
 			agencies_free(&agencies);
 			return rc;
 		}
@@ -290,23 +308,29 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 	size_t skipped_shown = 0;
 	int created = campaign_create(store, &o, &secret, &s, print_skipped, &skipped_shown);
 	if (created == 1)
-		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')", o.name, o.name);
+		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')",
+			  o.name, o.name);
 	if (created == 0) {
 		printf("campaign %s: %zu hosts of %zu owners frozen\n", o.name, s.hosts, s.owners);
-		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts suppressed in all)",
+		printf("  treatment: %zu owners, %zu letters queued, %zu suppressed (%zu hosts suppressed in "
+		       "all)",
 		       s.treatment, s.letters_queued, s.letters_suppressed, s.hosts_suppressed);
 		if (s.letters_skipped)
-			printf(", %zu skipped (a contact that is no mailbox: 'campaign show' says which)", s.letters_skipped);
+			printf(", %zu skipped (a contact that is no mailbox: 'campaign show' says which)",
+			       s.letters_skipped);
 		putchar('\n');
 		printf("  control:   %zu owners (fraction %g, seed %llu)\n", s.control, o.control,
 		       (unsigned long long)o.seed);
 		if (s.filtered)
 			printf("  left out:  %zu findings outside --agency/--country\n", s.filtered);
 		if (s.unattributed)
-			printf("  skipped:   %zu findings without an attribution: run 'plughole attribute' first\n",
+			printf("  skipped:   %zu findings without an attribution: run 'plughole attribute' "
+			       "first\n",
 			       s.unattributed);
 		if (s.unproven)
-			printf("  skipped:   %zu open findings that no proof binds to (nothing proves them)\n", s.unproven);
+			printf(
+			    "  skipped:   %zu open findings that no proof binds to (nothing proves them)\n",
+			    s.unproven);
 		if (skipped_shown > 20)
 			log_warn("campaign create: %zu more skipped", skipped_shown - 20);
 		rc = EXIT_OK;

@@ -9,17 +9,16 @@
 #include "core/log.h"
 #include "notify/suppress.h"
 
-const char usage_suppress[] =
-    "usage: plughole suppress add ADDRESS|@DOMAIN|NETWORK --reason TEXT\n"
-    "       plughole suppress list [--format tsv|csv|json]\n"
-    "       plughole suppress remove ADDRESS|@DOMAIN|NETWORK\n"
-    "\n"
-    "Who never gets a letter: an e-mail address (any case), a domain with its\n"
-    "subdomains (@example.net), or a network (CIDR, FIRST-LAST or one address:\n"
-    "its hosts are left out of letters). Honoured when a campaign is created (the\n"
-    "letter is suppressed, naming the rule) and again when letters are sent.\n"
-    "  --reason TEXT   why (an opt-out, a complaint, ...): required\n"
-    "list: TSV columns: kind, value, reason, added (UTC seconds).\n";
+const char usage_suppress[] = "usage: plughole suppress add ADDRESS|@DOMAIN|NETWORK --reason TEXT\n"
+			      "       plughole suppress list [--format tsv|csv|json]\n"
+			      "       plughole suppress remove ADDRESS|@DOMAIN|NETWORK\n"
+			      "\n"
+			      "Who never gets a letter: an e-mail address (any case), a domain with its\n"
+			      "subdomains (@example.net), or a network (CIDR, FIRST-LAST or one address:\n"
+			      "its hosts are left out of letters). Honoured when a campaign is created (the\n"
+			      "letter is suppressed, naming the rule) and again when letters are sent.\n"
+			      "  --reason TEXT   why (an opt-out, a complaint, ...): required\n"
+			      "list: TSV columns: kind, value, reason, added (UTC seconds).\n";
 
 static int parse_rule(const char *verb, const char *text, struct suppress_rule *rule)
 {
@@ -27,7 +26,8 @@ static int parse_rule(const char *verb, const char *text, struct suppress_rule *
 	if (suppress_parse(text, strlen(text), rule, &why) != 0) {
 		char shown[ESCAPE_SIZE(64)];
 		/* a malformed operand: exit 1, as README says (usage errors are 2) */
-		fprintf(stderr, "plughole %s: '%s': %s\n", verb, escape_text(shown, sizeof shown, text, strlen(text)), why);
+		fprintf(stderr, "plughole %s: '%s': %s\n", verb,
+			escape_text(shown, sizeof shown, text, strlen(text)), why);
 		return EXIT_FAILURE_;
 	}
 	return 0;
@@ -59,12 +59,14 @@ static int suppress_add(struct cli *cli, int argc, char **argv)
 	struct store *store = cli_open_store(cli);
 	if (store == NULL)
 		return EXIT_FAILURE_;
-	int rc = store_suppression_add(store, suppress_kind_names[rule.kind], rule.value,
-				       rule.kind == SUPPRESS_NETWORK ? &rule.range : NULL, reason, time(NULL));
+	int rc =
+	    store_suppression_add(store, suppress_kind_names[rule.kind], rule.value,
+				  rule.kind == SUPPRESS_NETWORK ? &rule.range : NULL, reason, time(NULL));
 	store_close(store);
 	char shown[SUPPRESS_VALUE_MAX + 2];
 	if (rc == 1)
-		printf("suppressed %s %s\n", suppress_kind_names[rule.kind], shown_value(&rule, shown, sizeof shown));
+		printf("suppressed %s %s\n", suppress_kind_names[rule.kind],
+		       shown_value(&rule, shown, sizeof shown));
 	else if (rc == 0)
 		printf("%s %s was suppressed already\n", suppress_kind_names[rule.kind],
 		       shown_value(&rule, shown, sizeof shown));
@@ -91,7 +93,8 @@ static int suppress_remove(struct cli *cli, int argc, char **argv)
 		log_error("suppress remove: no rule for %s %s ('plughole suppress list' lists them)",
 			  suppress_kind_names[rule.kind], shown_value(&rule, shown, sizeof shown));
 	else if (rc == 1)
-		printf("removed %s %s\n", suppress_kind_names[rule.kind], shown_value(&rule, shown, sizeof shown));
+		printf("removed %s %s\n", suppress_kind_names[rule.kind],
+		       shown_value(&rule, shown, sizeof shown));
 	return rc == 1 ? EXIT_OK : EXIT_FAILURE_;
 }
 

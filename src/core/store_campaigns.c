@@ -12,69 +12,74 @@
  * finding's token, seen after the run began (2 s of clock skew, as proof_bindings).
  */
 static const char SQL_OPEN_FINDINGS[] =
-	"SELECT f.candidate_id, c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
-	" f.token, f.exit_address, f.run_id,"
-	" CASE WHEN f.verdict = 'open-proxy-web' THEN"
-	"  (SELECT min(t.received) FROM target_hits t JOIN verify_runs r ON r.id = f.run_id"
-	"   WHERE t.token = f.token AND t.received >= r.started - 2)"
-	" ELSE (SELECT min(b.received) FROM proof_bindings b WHERE b.token = f.token"
-	"   AND b.candidate_id = f.candidate_id AND b.run_id IS NOT DISTINCT FROM f.run_id) END AS proved,"
-	" a.owner_id, o.organisation, o.org_handle, a.contact, a.rung, a.range, a.object, a.asn, a.as_name,"
-	" a.country, a.agency"
-	" FROM findings f JOIN candidates c ON c.id = f.candidate_id"
-	" LEFT JOIN attributions a ON a.candidate_id = f.candidate_id LEFT JOIN owners o ON o.id = a.owner_id"
-	" WHERE f.verdict IN " OPEN_VERDICTS " ORDER BY c.id";
+    "SELECT f.candidate_id, c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
+    " f.token, f.exit_address, f.run_id,"
+    " CASE WHEN f.verdict = 'open-proxy-web' THEN"
+    "  (SELECT min(t.received) FROM target_hits t JOIN verify_runs r ON r.id = f.run_id"
+    "   WHERE t.token = f.token AND t.received >= r.started - 2)"
+    " ELSE (SELECT min(b.received) FROM proof_bindings b WHERE b.token = f.token"
+    "   AND b.candidate_id = f.candidate_id AND b.run_id IS NOT DISTINCT FROM f.run_id) END AS proved,"
+    " a.owner_id, o.organisation, o.org_handle, a.contact, a.rung, a.range, a.object, a.asn, a.as_name,"
+    " a.country, a.agency"
+    " FROM findings f JOIN candidates c ON c.id = f.candidate_id"
+    " LEFT JOIN attributions a ON a.candidate_id = f.candidate_id LEFT JOIN owners o ON o.id = a.owner_id"
+    " WHERE f.verdict IN " OPEN_VERDICTS " ORDER BY c.id";
 static const char SQL_CAMPAIGN_INSERT[] =
-	"INSERT INTO campaigns(name, created, verdicts, control_fraction, seed, agencies, countries, domain,"
-	" key_salt, skipped_unattributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-	" ON CONFLICT(name) DO NOTHING RETURNING id";
+    "INSERT INTO campaigns(name, created, verdicts, control_fraction, seed, agencies, countries, domain,"
+    " key_salt, skipped_unattributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT(name) DO NOTHING RETURNING id";
 static const char SQL_CAMPAIGN_ID[] = "SELECT id FROM campaigns WHERE name = ?1";
 static const char SQL_OWNER_INSERT[] =
-	"INSERT INTO campaign_owners(campaign_id, owner_id, organisation, org_handle, contact, rung, country,"
-	" agency, verdict, stratum, grp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
+    "INSERT INTO campaign_owners(campaign_id, owner_id, organisation, org_handle, contact, rung, country,"
+    " agency, verdict, stratum, grp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
 static const char SQL_HOST_INSERT[] =
-	"INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test,"
-	" variant, protocol, software, tls, token, exit_address, proved, run_id, contact, rung, range, object,"
-	" asn, as_name, country, agency, suppressed_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+    "INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test,"
+    " variant, protocol, software, tls, token, exit_address, proved, run_id, contact, rung, range, object,"
+    " asn, as_name, country, agency, suppressed_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 static const char SQL_LETTER_INSERT[] =
-	"INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id,"
-	" recipient, agency, language, template, state, suppressed_by, created, updated, reason)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)"
-	" ON CONFLICT DO NOTHING RETURNING id";
+    "INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id,"
+    " recipient, agency, language, template, state, suppressed_by, created, updated, reason)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)"
+    " ON CONFLICT DO NOTHING RETURNING id";
 static const char SQL_LETTER_TICKET_TAKEN[] =
-	"SELECT count(*) FROM letters WHERE ticket = ?1 OR message_id = ?2";
+    "SELECT count(*) FROM letters WHERE ticket = ?1 OR message_id = ?2";
 static const char SQL_LETTER_SET_STATE[] =
-	"UPDATE letters SET state = ?3, reason = coalesce(?4, reason), updated = ?5 WHERE id = ?1 AND state = ?2";
+    "UPDATE letters SET state = ?3, reason = coalesce(?4, reason), updated = ?5 WHERE id = ?1 AND state = ?2";
 static const char SQL_LETTER_STATE[] = "SELECT state FROM letters WHERE id = ?1";
 static const char SQL_ATTEMPT_BEGIN[] =
-	"INSERT INTO letter_attempts(letter_id, started, smarthost, outcome) VALUES(?1, ?2, ?3, 'started')"
-	" RETURNING id";
+    "INSERT INTO letter_attempts(letter_id, started, smarthost, outcome) VALUES(?1, ?2, ?3, 'started')"
+    " RETURNING id";
 static const char SQL_ATTEMPT_END[] =
-	"UPDATE letter_attempts SET finished = ?2, smtp_code = ?3, smtp_reply = ?4, outcome = ?5 WHERE id = ?1";
-#define LETTERS_IN(state) \
+    "UPDATE letter_attempts SET finished = ?2, smtp_code = ?3, smtp_reply = ?4, outcome = ?5 WHERE id = ?1";
+#define LETTERS_IN(state)                                                                                    \
 	" (SELECT count(*) FROM letters l WHERE l.campaign_id = c.id AND l.state = '" state "') AS " state ","
 static const char SQL_CAMPAIGNS[] =
-	"SELECT c.name, c.created,"
-	" (SELECT count(*) FROM campaign_hosts h WHERE h.campaign_id = c.id) AS hosts,"
-	" (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id) AS owners,"
-	" (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'treatment') AS treatment,"
-	" (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'control') AS control,"
-	LETTERS_IN("queued") LETTERS_IN("sending") LETTERS_IN("sent") LETTERS_IN("deferred") LETTERS_IN("failed")
-	LETTERS_IN("bounced") LETTERS_IN("suppressed") LETTERS_IN("skipped")
-	" c.control_fraction, c.seed, c.verdicts"
-	" FROM campaigns c ORDER BY c.created, c.id";
+    "SELECT c.name, c.created,"
+    " (SELECT count(*) FROM campaign_hosts h WHERE h.campaign_id = c.id) AS hosts,"
+    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id) AS owners,"
+    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'treatment') AS "
+    "treatment,"
+    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'control') AS "
+    "control," LETTERS_IN("queued") LETTERS_IN("sending") LETTERS_IN("sent") LETTERS_IN("deferred")
+	LETTERS_IN("failed") LETTERS_IN("bounced") LETTERS_IN("suppressed")
+	    LETTERS_IN("skipped") " c.control_fraction, c.seed, c.verdicts"
+				  " FROM campaigns c ORDER BY c.created, c.id";
 #undef LETTERS_IN
 /* The owner's newest letter stands for it (a bounce may have added one to a next contact). */
 static const char SQL_CAMPAIGN_HOSTS[] =
-	"SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
-	" coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, h.variant,"
-	" h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
-	" FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
-	" LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
-	" WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id";
+    "SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
+    " coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, "
+    "h.variant,"
+    " h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
+    " FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
+    " LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
+    " WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id";
 
-static const char *column(sqlite3_stmt *stmt, int i) { return (const char *)sqlite3_column_text(stmt, i); }
+static const char *column(sqlite3_stmt *stmt, int i)
+{
+	return (const char *)sqlite3_column_text(stmt, i);
+}
 
 int store_campaign_findings_each(struct store *store, store_campaign_finding_fn fn, void *ctx)
 {
@@ -84,30 +89,30 @@ int store_campaign_findings_each(struct store *store, store_campaign_finding_fn 
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_campaign_finding f = {
-			.candidate_id = sqlite3_column_int64(stmt, 0),
-			.address = column(stmt, 1),
-			.port = (uint16_t)sqlite3_column_int(stmt, 2),
-			.verdict = column(stmt, 3),
-			.test = column(stmt, 4),
-			.variant = column(stmt, 5),
-			.protocol = column(stmt, 6),
-			.software = column(stmt, 7),
-			.tls = sqlite3_column_int(stmt, 8) != 0,
-			.token = column(stmt, 9),
-			.exit_address = column(stmt, 10),
-			.run_id = sqlite3_column_int64(stmt, 11),
-			.proved = sqlite3_column_int64(stmt, 12),
-			.owner_id = sqlite3_column_int64(stmt, 13),
-			.organisation = column(stmt, 14),
-			.org_handle = column(stmt, 15),
-			.contact = column(stmt, 16),
-			.rung = column(stmt, 17),
-			.range = column(stmt, 18),
-			.object = column(stmt, 19),
-			.asn = (uint32_t)sqlite3_column_int64(stmt, 20),
-			.as_name = column(stmt, 21),
-			.country = column(stmt, 22),
-			.agency = column(stmt, 23),
+		    .candidate_id = sqlite3_column_int64(stmt, 0),
+		    .address = column(stmt, 1),
+		    .port = (uint16_t)sqlite3_column_int(stmt, 2),
+		    .verdict = column(stmt, 3),
+		    .test = column(stmt, 4),
+		    .variant = column(stmt, 5),
+		    .protocol = column(stmt, 6),
+		    .software = column(stmt, 7),
+		    .tls = sqlite3_column_int(stmt, 8) != 0,
+		    .token = column(stmt, 9),
+		    .exit_address = column(stmt, 10),
+		    .run_id = sqlite3_column_int64(stmt, 11),
+		    .proved = sqlite3_column_int64(stmt, 12),
+		    .owner_id = sqlite3_column_int64(stmt, 13),
+		    .organisation = column(stmt, 14),
+		    .org_handle = column(stmt, 15),
+		    .contact = column(stmt, 16),
+		    .rung = column(stmt, 17),
+		    .range = column(stmt, 18),
+		    .object = column(stmt, 19),
+		    .asn = (uint32_t)sqlite3_column_int64(stmt, 20),
+		    .as_name = column(stmt, 21),
+		    .country = column(stmt, 22),
+		    .agency = column(stmt, 23),
 		};
 		if (f.token == NULL)
 			f.proved = 0; /* nothing to bind */

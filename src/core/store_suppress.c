@@ -6,8 +6,8 @@
 #include "core/store_internal.h"
 
 static const char SQL_SUPPRESS_ADD[] =
-	"INSERT INTO suppressions(kind, value, first, last, reason, added) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-	" ON CONFLICT(kind, value) DO NOTHING";
+    "INSERT INTO suppressions(kind, value, first, last, reason, added) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT(kind, value) DO NOTHING";
 static const char SQL_SUPPRESS_REMOVE[] = "DELETE FROM suppressions WHERE kind = ?1 AND value = ?2";
 static const char SQL_SUPPRESS_LIST[] = "SELECT kind, value, reason, added FROM suppressions ORDER BY id";
 /*
@@ -17,11 +17,11 @@ static const char SQL_SUPPRESS_LIST[] = "SELECT kind, value, reason, added FROM 
  * rules first, then domains, then networks, oldest first: the most specific.
  */
 static const char SQL_SUPPRESSED[] =
-	"SELECT kind, value, reason FROM suppressions WHERE (kind = 'address' AND value = ?1)"
-	" OR (kind = 'domain' AND (value = ?2 OR (length(?2) > length(value)"
-	"  AND substr(?2, length(?2) - length(value)) = '.' || value)))"
-	" OR (kind = 'network' AND ?3 IS NOT NULL AND first <= ?3 AND last >= ?3)"
-	" ORDER BY CASE kind WHEN 'address' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END, id LIMIT 1";
+    "SELECT kind, value, reason FROM suppressions WHERE (kind = 'address' AND value = ?1)"
+    " OR (kind = 'domain' AND (value = ?2 OR (length(?2) > length(value)"
+    "  AND substr(?2, length(?2) - length(value)) = '.' || value)))"
+    " OR (kind = 'network' AND ?3 IS NOT NULL AND first <= ?3 AND last >= ?3)"
+    " ORDER BY CASE kind WHEN 'address' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END, id LIMIT 1";
 
 int store_suppression_add(struct store *store, const char *kind, const char *value, const struct range *range,
 			  const char *reason, time_t now)
@@ -82,7 +82,8 @@ int store_suppressed(struct store *store, const char *contact, const struct addr
 	if (rc == SQLITE_ROW && rule != NULL)
 		snprintf(rule, rulelen, "%s %s%s: %s", (const char *)sqlite3_column_text(stmt, 0),
 			 strcmp((const char *)sqlite3_column_text(stmt, 0), "domain") == 0 ? "@" : "",
-			 (const char *)sqlite3_column_text(stmt, 1), (const char *)sqlite3_column_text(stmt, 2));
+			 (const char *)sqlite3_column_text(stmt, 1),
+			 (const char *)sqlite3_column_text(stmt, 2));
 	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "checking suppressions");
 }

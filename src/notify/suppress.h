@@ -18,8 +18,9 @@ enum suppress_kind { SUPPRESS_ADDRESS, SUPPRESS_DOMAIN, SUPPRESS_NETWORK };
 
 struct suppress_rule {
 	enum suppress_kind kind;
-	char value[SUPPRESS_VALUE_MAX]; /* canonical: lowercase address, domain without '@', range as range_format */
-	struct range range;             /* SUPPRESS_NETWORK */
+	char value[SUPPRESS_VALUE_MAX]; /* canonical: lowercase address, domain without '@', range as
+					   range_format */
+	struct range range;		/* SUPPRESS_NETWORK */
 };
 
 /* The stored kind names: "address", "domain", "network". */

@@ -35,7 +35,8 @@ int campaign_verdicts_parse(const char *text, unsigned *mask, const char **bad, 
 	for (const char *p = text;;) {
 		size_t n = strcspn(p, ",");
 		size_t v = 0;
-		while (v < VERDICT_COUNT && !(strlen(campaign_verdicts[v]) == n && strncmp(p, campaign_verdicts[v], n) == 0))
+		while (v < VERDICT_COUNT &&
+		       !(strlen(campaign_verdicts[v]) == n && strncmp(p, campaign_verdicts[v], n) == 0))
 			v++;
 		if (v == VERDICT_COUNT) {
 			*bad = p;
@@ -142,10 +143,11 @@ static int collect_one(void *ctx, const struct store_campaign_finding *f)
 	memset(h, 0, sizeof *h);
 	h->f = *f;
 	h->verdict = v;
-	const char **fields[] = {&h->f.address,	 &h->f.verdict, &h->f.test,	&h->f.variant, &h->f.protocol,
-				 &h->f.software, &h->f.token,	&h->f.exit_address, &h->f.organisation,
-				 &h->f.org_handle, &h->f.contact, &h->f.rung,	&h->f.range,   &h->f.object,
-				 &h->f.as_name, &h->f.country, &h->f.agency};
+	const char **fields[] = {&h->f.address,	     &h->f.verdict,    &h->f.test,    &h->f.variant,
+				 &h->f.protocol,     &h->f.software,   &h->f.token,   &h->f.exit_address,
+				 &h->f.organisation, &h->f.org_handle, &h->f.contact, &h->f.rung,
+				 &h->f.range,	     &h->f.object,     &h->f.as_name, &h->f.country,
+				 &h->f.agency};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		*fields[i] = h->strings[i] = dup_or_null(*fields[i], &c->failed);
 	return c->failed;
@@ -167,13 +169,20 @@ static int by_owner(const void *a, const void *b)
 	return x->f.candidate_id < y->f.candidate_id ? -1 : x->f.candidate_id > y->f.candidate_id;
 }
 
-static const char *or_empty(const char *s) { return s ? s : ""; }
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
 
-static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* The value most of the owner's hosts have (get(host), NULL as ""); ties: the smallest.
  * scratch holds o->count pointers: sorted, the longest run wins (an owner may have many hosts). */
-static const char *majority(const struct owner *o, const char *(*get)(const struct host *), const char **scratch)
+static const char *majority(const struct owner *o, const char *(*get)(const struct host *),
+			    const char **scratch)
 {
 	for (size_t i = 0; i < o->count; i++)
 		scratch[i] = or_empty(get(&o->hosts[i]));
@@ -193,8 +202,14 @@ static const char *majority(const struct owner *o, const char *(*get)(const stru
 	return best && best[0] ? best : NULL;
 }
 
-static const char *host_country(const struct host *h) { return h->f.country; }
-static const char *host_agency(const struct host *h) { return h->f.agency; }
+static const char *host_country(const struct host *h)
+{
+	return h->f.country;
+}
+static const char *host_agency(const struct host *h)
+{
+	return h->f.agency;
+}
 
 /* The verdict most hosts have; ties go to the first in campaign_verdicts. */
 static const char *majority_verdict(const struct owner *o)
@@ -208,8 +223,9 @@ static const char *majority_verdict(const struct owner *o)
 	return campaign_verdicts[best];
 }
 
-static int write_letter(struct store *store, const struct campaign_options *options, int64_t campaign_owner_id,
-			const struct owner *o, const uint8_t key[TICKET_CAMPAIGN_KEY_LEN], const char *suppressed_by,
+static int write_letter(struct store *store, const struct campaign_options *options,
+			int64_t campaign_owner_id, const struct owner *o,
+			const uint8_t key[TICKET_CAMPAIGN_KEY_LEN], const char *suppressed_by,
 			const char *skipped, int64_t campaign_id)
 {
 	const struct campaign_agency *agency = NULL;
@@ -217,11 +233,14 @@ static int write_letter(struct store *store, const struct campaign_options *opti
 		if (strcasecmp(options->routes[i].short_name, o->agency) == 0)
 			agency = &options->routes[i];
 	if (agency == NULL)
-		log_warn("campaign %s: agency '%s' of %s is not in the agencies file: its letter has no language or "
-			 "template", options->name, or_empty(o->agency), o->hosts[0].f.contact);
+		log_warn("campaign %s: agency '%s' of %s is not in the agencies file: its letter has no "
+			 "language or "
+			 "template",
+			 options->name, or_empty(o->agency), o->hosts[0].f.contact);
 	for (int draw = 0; draw < TICKET_DRAWS; draw++) {
 		uint8_t random[TICKET_RANDOM_BYTES];
-		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1], message_id[TICKET_LEN + CAMPAIGN_NAME_MAX + 260];
+		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1],
+		    message_id[TICKET_LEN + CAMPAIGN_NAME_MAX + 260];
 		if (RAND_bytes(random, sizeof random) != 1) {
 			log_error("campaign %s: cannot gather random bytes for a ticket", options->name);
 			return -1;
@@ -230,19 +249,21 @@ static int write_letter(struct store *store, const struct campaign_options *opti
 		ticket_key(key, ticket, ticket_key_text);
 		snprintf(message_id, sizeof message_id, "<%s.%s@%s>", ticket, options->name, options->domain);
 		struct store_letter letter = {
-			.campaign_id = campaign_id,
-			.campaign_owner_id = campaign_owner_id,
-			.ticket = ticket,
-			.ticket_key = ticket_key_text,
-			.message_id = message_id,
-			.recipient = o->hosts[0].f.contact,
-			.agency = agency ? agency->short_name : o->agency,
-			.language = agency ? agency->language : NULL,
-			.template_name = agency ? agency->template_name : NULL,
-			.state = letter_state_name(suppressed_by ? LETTER_SUPPRESSED : skipped ? LETTER_SKIPPED : LETTER_QUEUED),
-			.suppressed_by = suppressed_by,
-			.reason = skipped,
-			.created = options->now,
+		    .campaign_id = campaign_id,
+		    .campaign_owner_id = campaign_owner_id,
+		    .ticket = ticket,
+		    .ticket_key = ticket_key_text,
+		    .message_id = message_id,
+		    .recipient = o->hosts[0].f.contact,
+		    .agency = agency ? agency->short_name : o->agency,
+		    .language = agency ? agency->language : NULL,
+		    .template_name = agency ? agency->template_name : NULL,
+		    .state = letter_state_name(suppressed_by ? LETTER_SUPPRESSED
+					       : skipped     ? LETTER_SKIPPED
+							     : LETTER_QUEUED),
+		    .suppressed_by = suppressed_by,
+		    .reason = skipped,
+		    .created = options->now,
 		};
 		int64_t id = store_letter_insert(store, &letter);
 		if (id != 0)
@@ -259,17 +280,17 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 {
 	const struct store_campaign_finding *first = &o->hosts[0].f;
 	struct store_campaign_owner row = {
-		.campaign_id = campaign_id,
-		.owner_id = first->owner_id,
-		.organisation = first->organisation,
-		.org_handle = first->org_handle,
-		.contact = first->contact,
-		.rung = first->rung,
-		.country = o->country,
-		.agency = o->agency,
-		.verdict = o->verdict,
-		.stratum = o->stratum,
-		.group = control ? "control" : "treatment",
+	    .campaign_id = campaign_id,
+	    .owner_id = first->owner_id,
+	    .organisation = first->organisation,
+	    .org_handle = first->org_handle,
+	    .contact = first->contact,
+	    .rung = first->rung,
+	    .country = o->country,
+	    .agency = o->agency,
+	    .verdict = o->verdict,
+	    .stratum = o->stratum,
+	    .group = control ? "control" : "treatment",
 	};
 	int64_t owner_row = store_campaign_owner_insert(store, &row);
 	if (owner_row < 0)
@@ -283,7 +304,8 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 		struct addr address;
 		bool parsed = addr_parse(h->address, strlen(h->address), &address) == 0;
 		int s = store_suppressed(store, h->contact, parsed ? &address : NULL, rule, sizeof rule);
-		if (s < 0 || store_campaign_host_insert(store, campaign_id, owner_row, h, s == 1 ? rule : NULL) != 0)
+		if (s < 0 ||
+		    store_campaign_host_insert(store, campaign_id, owner_row, h, s == 1 ? rule : NULL) != 0)
 			return -1;
 		if (s == 1) {
 			suppressed++;
@@ -302,7 +324,8 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 		why = NULL;
 	else
 		snprintf(skipped, sizeof skipped, "the contact is no mailbox: %s", why);
-	if (write_letter(store, options, owner_row, o, key, all ? first_rule : NULL, why ? skipped : NULL, campaign_id) != 0)
+	if (write_letter(store, options, owner_row, o, key, all ? first_rule : NULL, why ? skipped : NULL,
+			 campaign_id) != 0)
 		return -1;
 	if (all)
 		summary->letters_suppressed++;
@@ -322,8 +345,9 @@ static void join_filters(char *out, size_t outlen, const char *const *list, size
 		w += (size_t)snprintf(out + w, outlen - w, "%s%s", i ? "," : "", list[i]);
 }
 
-int campaign_create(struct store *store, const struct campaign_options *options, const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
-		    void *ctx)
+int campaign_create(struct store *store, const struct campaign_options *options,
+		    const struct token_secret *secret, struct campaign_summary *summary,
+		    campaign_skip_fn skipped, void *ctx)
 {
 	memset(summary, 0, sizeof *summary);
 	struct collect c = {.options = options, .summary = summary, .skipped = skipped, .ctx = ctx};
@@ -388,16 +412,16 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	join_filters(agency_list, sizeof agency_list, options->agencies, options->agency_count);
 	join_filters(country_list, sizeof country_list, countries, options->country_count);
 	struct store_campaign row = {
-		.name = options->name,
-		.created = options->now,
-		.verdicts = verdicts,
-		.control_fraction = options->control,
-		.seed = (int64_t)options->seed,
-		.agencies = agency_list[0] ? agency_list : NULL,
-		.countries = country_list[0] ? country_list : NULL,
-		.domain = options->domain,
-		.key_salt = salt,
-		.skipped_unattributed = (int64_t)summary->unattributed,
+	    .name = options->name,
+	    .created = options->now,
+	    .verdicts = verdicts,
+	    .control_fraction = options->control,
+	    .seed = (int64_t)options->seed,
+	    .agencies = agency_list[0] ? agency_list : NULL,
+	    .countries = country_list[0] ? country_list : NULL,
+	    .domain = options->domain,
+	    .key_salt = salt,
+	    .skipped_unattributed = (int64_t)summary->unattributed,
 	};
 	summary->id = store_campaign_insert(store, &row);
 	if (summary->id <= 0) {

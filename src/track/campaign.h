@@ -28,14 +28,14 @@ struct campaign_agency {
 
 struct campaign_options {
 	const char *name;
-	unsigned verdicts;   /* bit i: campaign_verdicts[i] */
-	double control;      /* fraction of owners held out, [0, 1) */
-	uint64_t seed;       /* below 2^63 (stored as a signed integer) */
+	unsigned verdicts;			    /* bit i: campaign_verdicts[i] */
+	double control;				    /* fraction of owners held out, [0, 1) */
+	uint64_t seed;				    /* below 2^63 (stored as a signed integer) */
 	const char *agencies[CAMPAIGN_MAX_FILTERS]; /* agency short names; none: all */
 	size_t agency_count;
-	char countries[CAMPAIGN_MAX_FILTERS][3];    /* uppercase; none: all */
+	char countries[CAMPAIGN_MAX_FILTERS][3]; /* uppercase; none: all */
 	size_t country_count;
-	const char *domain;  /* of Message-IDs */
+	const char *domain;		      /* of Message-IDs */
 	const struct campaign_agency *routes; /* every agency a letter may name */
 	size_t route_count;
 	time_t now;
@@ -60,7 +60,8 @@ typedef void (*campaign_skip_fn)(void *ctx, const char *address, uint16_t port, 
  * Creates the campaign in one transaction. Returns 0, 1 when a campaign of
  * that name exists (nothing written), -1 on error (logged).
  */
-int campaign_create(struct store *store, const struct campaign_options *options, const struct token_secret *secret, struct campaign_summary *summary, campaign_skip_fn skipped,
-		    void *ctx);
+int campaign_create(struct store *store, const struct campaign_options *options,
+		    const struct token_secret *secret, struct campaign_summary *summary,
+		    campaign_skip_fn skipped, void *ctx);
 
 #endif

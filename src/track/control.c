@@ -43,7 +43,10 @@ static int by_rank(const void *a, const void *b)
 	return strcmp(x->unit->key, y->unit->key);
 }
 
-static size_t rounded(double fraction, size_t n) { return (size_t)floor(fraction * (double)n + 0.5); }
+static size_t rounded(double fraction, size_t n)
+{
+	return (size_t)floor(fraction * (double)n + 0.5);
+}
 
 long control_sample(struct control_unit *units, size_t count, double fraction, uint64_t seed)
 {
@@ -57,7 +60,8 @@ long control_sample(struct control_unit *units, size_t count, double fraction, u
 	for (size_t i = 0; i < count; i++) {
 		units[i].control = false;
 		/* the stratum's order draws from another stream than the units' ranks */
-		r[i] = (struct ranked){&units[i], control_hash(~seed, units[i].stratum), control_hash(seed, units[i].key)};
+		r[i] = (struct ranked){&units[i], control_hash(~seed, units[i].stratum),
+				       control_hash(seed, units[i].key)};
 	}
 	qsort(r, count, sizeof *r, by_rank);
 	long marked = 0;

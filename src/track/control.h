@@ -14,7 +14,7 @@
 struct control_unit {
 	const char *key;     /* the owner's stable identity (organisation and contact) */
 	const char *stratum; /* e.g. "country|verdict" */
-	bool control;        /* set by control_sample */
+	bool control;	     /* set by control_sample */
 };
 
 /*

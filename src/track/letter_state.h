@@ -28,14 +28,14 @@ enum letter_state {
 };
 
 enum letter_event {
-	LETTER_EV_CLAIM,          /* a sender takes it, before the first byte goes */
-	LETTER_EV_ACCEPTED,       /* the smarthost said 2xx after the data */
-	LETTER_EV_TEMPFAIL,       /* 4xx, or the connection broke: try again later */
-	LETTER_EV_PERMFAIL,       /* 5xx at submission */
-	LETTER_EV_BOUNCE,         /* a DSN came back for a sent letter */
-	LETTER_EV_SUPPRESS,       /* a suppression rule matches (at create or at send) */
-	LETTER_EV_SKIP,           /* the operator leaves it out */
-	LETTER_EV_RESOLVE_SENT,   /* left in sending by a crash: it did go */
+	LETTER_EV_CLAIM,	  /* a sender takes it, before the first byte goes */
+	LETTER_EV_ACCEPTED,	  /* the smarthost said 2xx after the data */
+	LETTER_EV_TEMPFAIL,	  /* 4xx, or the connection broke: try again later */
+	LETTER_EV_PERMFAIL,	  /* 5xx at submission */
+	LETTER_EV_BOUNCE,	  /* a DSN came back for a sent letter */
+	LETTER_EV_SUPPRESS,	  /* a suppression rule matches (at create or at send) */
+	LETTER_EV_SKIP,		  /* the operator leaves it out */
+	LETTER_EV_RESOLVE_SENT,	  /* left in sending by a crash: it did go */
 	LETTER_EV_RESOLVE_UNSENT, /* left in sending by a crash: it never went */
 	LETTER_EVENT_COUNT
 };

@@ -19,6 +19,7 @@ enum {
 };
 
 /* The letter's new state, or one of the negative values above. reason may be NULL. */
-int letter_apply(struct store *store, int64_t letter_id, enum letter_event event, const char *reason, time_t now);
+int letter_apply(struct store *store, int64_t letter_id, enum letter_event event, const char *reason,
+		 time_t now);
 
 #endif

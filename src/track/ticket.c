@@ -75,7 +75,8 @@ int ticket_parse(const char *text, size_t len, char out[TICKET_LEN + 1])
 	return 0;
 }
 
-void ticket_campaign_key(const struct token_secret *secret, const char *salt, uint8_t key[TICKET_CAMPAIGN_KEY_LEN])
+void ticket_campaign_key(const struct token_secret *secret, const char *salt,
+			 uint8_t key[TICKET_CAMPAIGN_KEY_LEN])
 {
 	static const char label[] = "plughole ticket key"; /* with its NUL: the label ends before the salt */
 	uint8_t data[sizeof label + 128];

@@ -18,9 +18,9 @@
 
 #include "core/token.h"
 
-#define TICKET_LEN 11          /* "XXXXX-XXXXX" */
-#define TICKET_RANDOM_BYTES 6  /* of which 45 bits are used */
-#define TICKET_KEY_LEN 32      /* lowercase hex of 16 bytes of the HMAC */
+#define TICKET_LEN 11	      /* "XXXXX-XXXXX" */
+#define TICKET_RANDOM_BYTES 6 /* of which 45 bits are used */
+#define TICKET_KEY_LEN 32     /* lowercase hex of 16 bytes of the HMAC */
 #define TICKET_CAMPAIGN_KEY_LEN 32
 
 /* The ticket made of random[] (pure: the caller draws the bytes). */

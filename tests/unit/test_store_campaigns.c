@@ -1,11 +1,14 @@
 /* The campaign tables: letter states checked by the database and moved by compare-and-set,
  * attempts, suppression matching (address, domain and subdomains, networks). */
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka wants setjmp, stdarg, stddef and stdint first; blank lines keep clang-format from sorting it up */
+
 #include <cmocka.h>
-#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +42,10 @@ static int64_t make_letter(struct store *store, const char *ticket, const char *
 {
 	int64_t campaign = store_campaign_id(store, "t");
 	if (campaign == 0) {
-		struct store_campaign c = {.name = "t", .created = 1, .verdicts = "open-relay", .domain = "c.test",
+		struct store_campaign c = {.name = "t",
+					   .created = 1,
+					   .verdicts = "open-relay",
+					   .domain = "c.test",
 					   .key_salt = "00"};
 		campaign = store_campaign_insert(store, &c);
 		assert_true(campaign > 0);
@@ -47,14 +53,24 @@ static int64_t make_letter(struct store *store, const char *ticket, const char *
 	}
 	char contact[64];
 	snprintf(contact, sizeof contact, "abuse@%s.example", who);
-	struct store_campaign_owner o = {.campaign_id = campaign, .organisation = "Org", .contact = contact,
-					 .verdict = "open-relay", .stratum = "-|open-relay", .group = "treatment"};
+	struct store_campaign_owner o = {.campaign_id = campaign,
+					 .organisation = "Org",
+					 .contact = contact,
+					 .verdict = "open-relay",
+					 .stratum = "-|open-relay",
+					 .group = "treatment"};
 	int64_t owner = store_campaign_owner_insert(store, &o);
 	assert_true(owner > 0);
 	char mid[64];
 	snprintf(mid, sizeof mid, "<%s.t@c.test>", ticket);
-	struct store_letter l = {.campaign_id = campaign, .campaign_owner_id = owner, .ticket = ticket,
-				 .ticket_key = "k", .message_id = mid, .recipient = contact, .state = "queued", .created = 1};
+	struct store_letter l = {.campaign_id = campaign,
+				 .campaign_owner_id = owner,
+				 .ticket = ticket,
+				 .ticket_key = "k",
+				 .message_id = mid,
+				 .recipient = contact,
+				 .state = "queued",
+				 .created = 1};
 	return store_letter_insert(store, &l);
 }
 
@@ -71,7 +87,8 @@ static void letter_states_move_by_compare_and_set(void **state)
 	assert_int_equal(store_letter_set_state(store, id, "queued", "sending", NULL, 2), 0);
 	int64_t attempt = store_letter_attempt_begin(store, id, "smtp://127.0.0.1:25", 2);
 	assert_true(attempt > 0);
-	assert_int_equal(store_letter_attempt_end(store, attempt, 250, "250 2.0.0 Ok: queued", "accepted", 3), 0);
+	assert_int_equal(store_letter_attempt_end(store, attempt, 250, "250 2.0.0 Ok: queued", "accepted", 3),
+			 0);
 	assert_int_equal(store_letter_set_state(store, id, "sending", "sent", NULL, 3), 1);
 	assert_int_equal(store_letter_state(store, id, buf, sizeof buf), 1);
 	assert_string_equal(buf, "sent");
@@ -91,12 +108,14 @@ static void letters_move_only_as_the_table_says(void **state)
 	assert_true(id > 0);
 	assert_int_equal(letter_apply(store, id, LETTER_EV_ACCEPTED, NULL, 5), LETTER_APPLY_INVALID);
 	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 5), LETTER_SENDING);
-	assert_int_equal(letter_apply(store, id, LETTER_EV_TEMPFAIL, "451 4.3.0 try later", 6), LETTER_DEFERRED);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_TEMPFAIL, "451 4.3.0 try later", 6),
+			 LETTER_DEFERRED);
 	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 7), LETTER_SENDING);
 	assert_int_equal(letter_apply(store, id, LETTER_EV_ACCEPTED, NULL, 8), LETTER_SENT);
 	/* sent stays sent: no claim, no second send */
 	assert_int_equal(letter_apply(store, id, LETTER_EV_CLAIM, NULL, 9), LETTER_APPLY_INVALID);
-	assert_int_equal(letter_apply(store, id, LETTER_EV_BOUNCE, "550 5.1.1 no such user", 10), LETTER_BOUNCED);
+	assert_int_equal(letter_apply(store, id, LETTER_EV_BOUNCE, "550 5.1.1 no such user", 10),
+			 LETTER_BOUNCED);
 	char buf[32];
 	assert_int_equal(store_letter_state(store, id, buf, sizeof buf), 1);
 	assert_string_equal(buf, "bounced");
@@ -114,7 +133,8 @@ static void suppression_matches_address_domain_network(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(suppress_parse(rules[i], strlen(rules[i]), &r, &why), 0);
 		assert_int_equal(store_suppression_add(store, suppress_kind_names[r.kind], r.value,
-						       r.kind == SUPPRESS_NETWORK ? &r.range : NULL, "why", 1),
+						       r.kind == SUPPRESS_NETWORK ? &r.range : NULL, "why",
+						       1),
 				 1);
 	}
 	assert_int_equal(store_suppression_add(store, "domain", "two.example", NULL, "again", 2), 0);
@@ -147,9 +167,9 @@ static void suppression_matches_address_domain_network(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(letter_states_move_by_compare_and_set),
-		cmocka_unit_test(letters_move_only_as_the_table_says),
-		cmocka_unit_test(suppression_matches_address_domain_network),
+	    cmocka_unit_test(letter_states_move_by_compare_and_set),
+	    cmocka_unit_test(letters_move_only_as_the_table_says),
+	    cmocka_unit_test(suppression_matches_address_domain_network),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

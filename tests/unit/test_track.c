@@ -1,11 +1,14 @@
 /* Campaigns' pure parts: the control draw, letter state moves, tickets, suppression rules. */
+#include <ctype.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka wants setjmp, stdarg, stddef and stdint first; blank lines keep clang-format from sorting it up */
+
 #include <cmocka.h>
-#include <ctype.h>
-#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,8 @@ static void make_units(struct control_unit *u, size_t n)
 	static const char *const verdicts[] = {"open-relay", "open-proxy-mail", "open-proxy-web"};
 	for (size_t i = 0; i < n; i++) {
 		snprintf(keys[i], sizeof keys[i], "Owner %zu\nabuse@o%zu.example", i, i);
-		snprintf(strata[i], sizeof strata[i], "%s|%.6s", countries[(i * i) % 7], verdicts[i % 3 == 0 ? 0 : (i % 5) % 3]);
+		snprintf(strata[i], sizeof strata[i], "%s|%.6s", countries[(i * i) % 7],
+			 verdicts[i % 3 == 0 ? 0 : (i % 5) % 3]);
 		u[i] = (struct control_unit){.key = keys[i], .stratum = strata[i]};
 	}
 }
@@ -123,18 +127,25 @@ static void letter_moves_are_exactly_the_table(void **unused)
 		enum letter_event event;
 		enum letter_state to;
 	} allowed[] = {
-		{LETTER_QUEUED, LETTER_EV_CLAIM, LETTER_SENDING},	   {LETTER_DEFERRED, LETTER_EV_CLAIM, LETTER_SENDING},
-		{LETTER_SENDING, LETTER_EV_ACCEPTED, LETTER_SENT},	   {LETTER_SENDING, LETTER_EV_TEMPFAIL, LETTER_DEFERRED},
-		{LETTER_SENDING, LETTER_EV_PERMFAIL, LETTER_FAILED},	   {LETTER_SENT, LETTER_EV_BOUNCE, LETTER_BOUNCED},
-		{LETTER_QUEUED, LETTER_EV_SUPPRESS, LETTER_SUPPRESSED},	   {LETTER_DEFERRED, LETTER_EV_SUPPRESS, LETTER_SUPPRESSED},
-		{LETTER_QUEUED, LETTER_EV_SKIP, LETTER_SKIPPED},	   {LETTER_DEFERRED, LETTER_EV_SKIP, LETTER_SKIPPED},
-		{LETTER_SENDING, LETTER_EV_RESOLVE_SENT, LETTER_SENT},	   {LETTER_SENDING, LETTER_EV_RESOLVE_UNSENT, LETTER_QUEUED},
+	    {LETTER_QUEUED, LETTER_EV_CLAIM, LETTER_SENDING},
+	    {LETTER_DEFERRED, LETTER_EV_CLAIM, LETTER_SENDING},
+	    {LETTER_SENDING, LETTER_EV_ACCEPTED, LETTER_SENT},
+	    {LETTER_SENDING, LETTER_EV_TEMPFAIL, LETTER_DEFERRED},
+	    {LETTER_SENDING, LETTER_EV_PERMFAIL, LETTER_FAILED},
+	    {LETTER_SENT, LETTER_EV_BOUNCE, LETTER_BOUNCED},
+	    {LETTER_QUEUED, LETTER_EV_SUPPRESS, LETTER_SUPPRESSED},
+	    {LETTER_DEFERRED, LETTER_EV_SUPPRESS, LETTER_SUPPRESSED},
+	    {LETTER_QUEUED, LETTER_EV_SKIP, LETTER_SKIPPED},
+	    {LETTER_DEFERRED, LETTER_EV_SKIP, LETTER_SKIPPED},
+	    {LETTER_SENDING, LETTER_EV_RESOLVE_SENT, LETTER_SENT},
+	    {LETTER_SENDING, LETTER_EV_RESOLVE_UNSENT, LETTER_QUEUED},
 	};
 	for (int s = 0; s < LETTER_STATE_COUNT; s++)
 		for (int e = 0; e < LETTER_EVENT_COUNT; e++) {
 			enum letter_state want = LETTER_INVALID;
 			for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-				if (allowed[i].from == (enum letter_state)s && allowed[i].event == (enum letter_event)e)
+				if (allowed[i].from == (enum letter_state)s &&
+				    allowed[i].event == (enum letter_event)e)
 					want = allowed[i].to;
 			assert_int_equal(letter_transition((enum letter_state)s, (enum letter_event)e), want);
 		}
@@ -150,7 +161,8 @@ static void letter_moves_are_exactly_the_table(void **unused)
 
 static void letter_state_names_round_trip(void **unused)
 {
-	const char *stored[] = {"queued", "sending", "sent", "deferred", "failed", "bounced", "suppressed", "skipped"};
+	const char *stored[] = {"queued", "sending", "sent",	   "deferred",
+				"failed", "bounced", "suppressed", "skipped"};
 	assert_int_equal(sizeof stored / sizeof stored[0], LETTER_STATE_COUNT);
 	for (int s = 0; s < LETTER_STATE_COUNT; s++) {
 		assert_string_equal(letter_state_name((enum letter_state)s), stored[s]);
@@ -166,7 +178,8 @@ static void letter_state_names_round_trip(void **unused)
 
 static void tickets_have_their_format_and_check(void **unused)
 {
-	const uint8_t zero[TICKET_RANDOM_BYTES] = {0}, ones[TICKET_RANDOM_BYTES] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	const uint8_t zero[TICKET_RANDOM_BYTES] = {0},
+		      ones[TICKET_RANDOM_BYTES] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	char t[TICKET_LEN + 1], back[TICKET_LEN + 1];
 	ticket_make(zero, t);
 	assert_string_equal(t, "00000-00000");
@@ -225,8 +238,8 @@ static void ticket_keys_are_hmacs(void **unused)
 	ticket_key(k2, "00000-00000", b);
 	assert_int_equal(strlen(a), TICKET_KEY_LEN);
 	assert_string_not_equal(a, b);
-	/* HMAC-SHA256(HMAC-SHA256({1,2,3,0...}, "plughole ticket key\0" "00ff"), "00000-00000"), first 16 bytes,
-	 * computed with Python's hmac module */
+	/* HMAC-SHA256(HMAC-SHA256({1,2,3,0...}, "plughole ticket key\0" "00ff"), "00000-00000"), first 16
+	 * bytes, computed with Python's hmac module */
 	assert_string_equal(a, "31771173c7920d7ec5c43f3ab856a532");
 }
 
@@ -249,9 +262,22 @@ static void suppression_rules_parse(void **unused)
 	assert_string_equal(r.value, "2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
 	assert_int_equal(suppress_parse("192.0.2.7", 9, &r, &why), 0);
 	assert_string_equal(r.value, "192.0.2.7");
-	const char *bad[] = {"", "@", "@localhost", "@-a.example", "@a-.example", "@a..example", "@a.example.",
-			     "@a_b.example", "a b@example.net", "@example.net@x", "x@", "@x@example.net",
-			     "192.0.2.0/33", "300.1.2.3", "nonsense", "<a@example.net>"};
+	const char *bad[] = {"",
+			     "@",
+			     "@localhost",
+			     "@-a.example",
+			     "@a-.example",
+			     "@a..example",
+			     "@a.example.",
+			     "@a_b.example",
+			     "a b@example.net",
+			     "@example.net@x",
+			     "x@",
+			     "@x@example.net",
+			     "192.0.2.0/33",
+			     "300.1.2.3",
+			     "nonsense",
+			     "<a@example.net>"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		why = NULL;
 		assert_int_equal(suppress_parse(bad[i], strlen(bad[i]), &r, &why), -1);
@@ -298,15 +324,15 @@ static void campaign_words_parse(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(control_is_reproducible_and_order_free),
-		cmocka_unit_test(control_share_per_stratum_within_rounding),
-		cmocka_unit_test(control_small_strata_still_hold_out_the_share),
-		cmocka_unit_test(letter_moves_are_exactly_the_table),
-		cmocka_unit_test(letter_state_names_round_trip),
-		cmocka_unit_test(tickets_have_their_format_and_check),
-		cmocka_unit_test(ticket_keys_are_hmacs),
-		cmocka_unit_test(suppression_rules_parse),
-		cmocka_unit_test(campaign_words_parse),
+	    cmocka_unit_test(control_is_reproducible_and_order_free),
+	    cmocka_unit_test(control_share_per_stratum_within_rounding),
+	    cmocka_unit_test(control_small_strata_still_hold_out_the_share),
+	    cmocka_unit_test(letter_moves_are_exactly_the_table),
+	    cmocka_unit_test(letter_state_names_round_trip),
+	    cmocka_unit_test(tickets_have_their_format_and_check),
+	    cmocka_unit_test(ticket_keys_are_hmacs),
+	    cmocka_unit_test(suppression_rules_parse),
+	    cmocka_unit_test(campaign_words_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
