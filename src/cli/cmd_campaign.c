@@ -31,7 +31,8 @@ const char usage_campaign[] =
     "bound to the verdict's own run) with their owners, contacts, countries,\n"
     "agencies, AS, software, variant or protocol, proof time and token as they are\n"
     "now: a later 'attribute' or 'verify' leaves the campaign as it was. Findings\n"
-    "without an attribution are skipped and counted ('plughole attribute' first).\n"
+    "without an attribution are skipped and counted ('plughole attribute' first);\n"
+    "when none qualifies, no campaign is made (exit 1).\n"
     "Each owner of the treatment group gets one letter (state queued) with a ticket,\n"
     "the key of its evidence URL and a Message-ID <TICKET.NAME@DOMAIN>; one whose\n"
     "contact, domain or every host is suppressed ('plughole suppress') gets a\n"
@@ -307,7 +308,7 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 	struct campaign_summary s;
 	size_t skipped_shown = 0;
 	int created = campaign_create(store, &o, &secret, &s, print_skipped, &skipped_shown);
-	if (created == 1)
+	if (created == CAMPAIGN_EXISTS)
 		log_error("campaign create: a campaign '%s' exists already ('plughole campaign show %s')",
 			  o.name, o.name);
 	if (created == 0) {
@@ -318,23 +319,31 @@ static int campaign_create_cmd(struct cli *cli, int argc, char **argv)
 		if (s.letters_skipped)
 			printf(", %zu skipped (a contact that is no mailbox: 'campaign show' says which)",
 			       s.letters_skipped);
-		putchar('\n');
-		printf("  control:   %zu owners (fraction %g, seed %llu)\n", s.control, o.control,
+		printf("\n  control:   %zu owners (fraction %g, seed %llu)\n", s.control, o.control,
 		       (unsigned long long)o.seed);
+	}
+	if (created == 0 || created == CAMPAIGN_EMPTY) {
+		FILE *out = created == 0 ? stdout : stderr;
 		if (s.filtered)
-			printf("  left out:  %zu findings outside --agency/--country\n", s.filtered);
+			fprintf(out, "  left out:  %zu findings outside --agency/--country\n", s.filtered);
 		if (s.unattributed)
-			printf("  skipped:   %zu findings without an attribution: run 'plughole attribute' "
-			       "first\n",
-			       s.unattributed);
+			fprintf(out,
+				"  skipped:   %zu findings without an attribution: run 'plughole attribute' "
+				"first\n",
+				s.unattributed);
 		if (s.unproven)
-			printf(
+			fprintf(
+			    out,
 			    "  skipped:   %zu open findings that no proof binds to (nothing proves them)\n",
 			    s.unproven);
 		if (skipped_shown > 20)
 			log_warn("campaign create: %zu more skipped", skipped_shown - 20);
-		rc = EXIT_OK;
 	}
+	if (created == CAMPAIGN_EMPTY)
+		log_error("campaign create: no proven, attributed finding qualifies: no campaign '%s' made",
+			  o.name);
+	if (created == 0)
+		rc = EXIT_OK;
 	store_close(store);
 	free(routes);
 	agencies_free(&agencies);

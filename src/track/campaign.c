@@ -359,13 +359,16 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 		return -1;
 	int64_t existing = store_campaign_id(store, options->name);
 	if (existing != 0) {
-		result = existing > 0 ? 1 : -1;
+		result = existing > 0 ? CAMPAIGN_EXISTS : -1;
 		goto done;
 	}
 	if (store_campaign_findings_each(store, collect_one, &c) != 0 || c.failed)
 		goto done;
-	if (c.count > 0)
-		qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
+	if (c.count == 0) {
+		result = CAMPAIGN_EMPTY; /* an empty campaign would only take the name */
+		goto done;
+	}
+	qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
 
 	size_t owner_count = 0;
 	owners = calloc(c.count ? c.count : 1, sizeof *owners);
@@ -425,7 +428,7 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	};
 	summary->id = store_campaign_insert(store, &row);
 	if (summary->id <= 0) {
-		result = summary->id == 0 ? 1 : -1;
+		result = summary->id == 0 ? CAMPAIGN_EXISTS : -1;
 		goto done;
 	}
 	for (size_t i = 0; i < owner_count; i++) {

@@ -17,6 +17,8 @@
 #define CAMPAIGN_NAME_MAX 64
 #define CAMPAIGN_MAX_FILTERS 64
 
+enum { CAMPAIGN_EXISTS = 1, CAMPAIGN_EMPTY = 2 };
+
 /* The verdicts a campaign may take, in the order that breaks ties. */
 extern const char *const campaign_verdicts[3];
 
@@ -57,8 +59,9 @@ int campaign_verdicts_parse(const char *text, unsigned *mask, const char **bad, 
 typedef void (*campaign_skip_fn)(void *ctx, const char *address, uint16_t port, const char *why);
 
 /*
- * Creates the campaign in one transaction. Returns 0, 1 when a campaign of
- * that name exists (nothing written), -1 on error (logged).
+ * Creates the campaign in one transaction. Returns 0; CAMPAIGN_EXISTS when
+ * a campaign of that name exists, CAMPAIGN_EMPTY when no finding qualifies
+ * (nothing written: the summary says what was skipped); -1 on error (logged).
  */
 int campaign_create(struct store *store, const struct campaign_options *options,
 		    const struct token_secret *secret, struct campaign_summary *summary,

@@ -195,9 +195,10 @@ assert_eq "$(q "select count(*) from campaign_hosts h join campaigns c on c.id =
                and h.verdict <> 'open-proxy-web' and h.proved = (select min(p.received) from proofs p where p.token = h.token)")" 26
 # without the target's record, an open-proxy-web verdict proves nothing: skipped
 q "update target_hits set token = null"
-ph campaign create web2 --verdicts open-proxy-web --domain campaign.test >"$tmp/web2.out" 2>/dev/null || fail "create web2"
-assert_contains "$(cat "$tmp/web2.out")" "0 hosts of 0 owners frozen"
-assert_contains "$(cat "$tmp/web2.out")" "2 open findings that no proof binds to"
+assert_eq "$(status_of ph campaign create web2 --verdicts open-proxy-web --domain campaign.test)" 1 "nothing qualifies"
+assert_contains "$(cat "$tmp/status.err")" "2 open findings that no proof binds to"
+assert_contains "$(cat "$tmp/status.err")" "no campaign 'web2' made"
+assert_eq "$(q "select count(*) from campaigns where name = 'web2'")" 0 "an empty campaign is not made"
 
 # ---- a contact that is no mailbox (registries hold garbage): a skipped letter saying why ----
 q "update owners set abuse = 'abuse desk, room 12' where abuse = 'abuse@n12.example';
