@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/addr.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/mailbox.h"
 #include "track/control.h"
@@ -232,11 +233,17 @@ static int write_letter(struct store *store, const struct campaign_options *opti
 	for (size_t i = 0; o->agency != NULL && i < options->route_count; i++)
 		if (strcasecmp(options->routes[i].short_name, o->agency) == 0)
 			agency = &options->routes[i];
-	if (agency == NULL)
+	if (agency == NULL) {
+		/* registry text: escaped */
+		char shown_agency[ESCAPE_SIZE(32)], shown_contact[ESCAPE_SIZE(64)];
+		const char *contact = o->hosts[0].f.contact;
 		log_warn("campaign %s: agency '%s' of %s is not in the agencies file: its letter has no "
-			 "language or "
-			 "template",
-			 options->name, or_empty(o->agency), o->hosts[0].f.contact);
+			 "language or template",
+			 options->name,
+			 escape_text(shown_agency, sizeof shown_agency, or_empty(o->agency),
+				     strlen(or_empty(o->agency))),
+			 escape_text(shown_contact, sizeof shown_contact, contact, strlen(contact)));
+	}
 	for (int draw = 0; draw < TICKET_DRAWS; draw++) {
 		uint8_t random[TICKET_RANDOM_BYTES];
 		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1],

@@ -200,6 +200,14 @@ assert_contains "$(cat "$tmp/status.err")" "2 open findings that no proof binds 
 assert_contains "$(cat "$tmp/status.err")" "no campaign 'web2' made"
 assert_eq "$(q "select count(*) from campaigns where name = 'web2'")" 0 "an empty campaign is not made"
 
+# ---- an agency the agencies file given does not name: its letters have no language or template, and say so ----
+awk '/^\[/ { keep = ($0 == "[ftc]") } keep' "$PLUGHOLE_DATA/agencies.conf" >"$tmp/agencies.conf"
+ph campaign create lean --agencies "$tmp/agencies.conf" --domain campaign.test >/dev/null 2>"$tmp/lean.err" || fail "create lean"
+assert_contains "$(cat "$tmp/lean.err")" "agency 'CGI.br' of abuse@n5.example is not in the agencies file"
+assert_eq "$(q "select distinct o.country || ' ' || coalesce(l.language, '-') || '/' || coalesce(l.template, '-') from letters l
+               join campaigns c on c.id = l.campaign_id join campaign_owners o on o.id = l.campaign_owner_id
+               where c.name = 'lean' and o.country in ('BR', 'US')" | sort | tr '\n' ' ')" "BR -/- US en/lead-en "
+
 # ---- a contact that is no mailbox (registries hold garbage): a skipped letter saying why ----
 q "update owners set abuse = 'abuse desk, room 12' where abuse = 'abuse@n12.example';
    update attributions set contact = 'abuse desk, room 12' where contact = 'abuse@n12.example'"
