@@ -352,70 +352,49 @@ static void join_filters(char *out, size_t outlen, const char *const *list, size
 		w += (size_t)snprintf(out + w, outlen - w, "%s%s", i ? "," : "", list[i]);
 }
 
-int campaign_create(struct store *store, const struct campaign_options *options,
-		    const struct token_secret *secret, struct campaign_summary *summary,
-		    campaign_skip_fn skipped, void *ctx)
+/* Groups the hosts (sorted by owner) into owners, each with its stratum; returns how many. */
+static size_t group_owners(struct host *hosts, size_t count, struct owner *owners, struct control_unit *units,
+			   const char **scratch)
 {
-	memset(summary, 0, sizeof *summary);
-	struct collect c = {.options = options, .summary = summary, .skipped = skipped, .ctx = ctx};
-	struct owner *owners = NULL;
-	struct control_unit *units = NULL;
-	const char **scratch = NULL;
-	int result = -1;
-	if (store_begin(store) != 0)
-		return -1;
-	int64_t existing = store_campaign_id(store, options->name);
-	if (existing != 0) {
-		result = existing > 0 ? CAMPAIGN_EXISTS : -1;
-		goto done;
-	}
-	if (store_campaign_findings_each(store, collect_one, &c) != 0 || c.failed)
-		goto done;
-	if (c.count == 0) {
-		result = CAMPAIGN_EMPTY; /* an empty campaign would only take the name */
-		goto done;
-	}
-	qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
-
-	size_t owner_count = 0;
-	owners = calloc(c.count ? c.count : 1, sizeof *owners);
-	units = calloc(c.count ? c.count : 1, sizeof *units);
-	scratch = calloc(c.count ? c.count : 1, sizeof *scratch);
-	if (owners == NULL || units == NULL || scratch == NULL)
-		goto done;
-	for (size_t i = 0; i < c.count;) {
-		struct owner *o = &owners[owner_count];
+	size_t n = 0;
+	for (size_t i = 0; i < count; n++) {
+		struct owner *o = &owners[n];
 		size_t j = i;
-		while (j < c.count && c.hosts[j].f.owner_id == c.hosts[i].f.owner_id)
+		while (j < count && hosts[j].f.owner_id == hosts[i].f.owner_id)
 			j++;
-		o->hosts = &c.hosts[i];
+		o->hosts = &hosts[i];
 		o->count = j - i;
 		o->country = majority(o, host_country, scratch);
 		o->agency = majority(o, host_agency, scratch);
 		o->verdict = majority_verdict(o);
 		snprintf(o->key, sizeof o->key, "%s\n%s", o->hosts[0].f.organisation, o->hosts[0].f.contact);
 		snprintf(o->stratum, sizeof o->stratum, "%s|%s", o->country ? o->country : "-", o->verdict);
-		units[owner_count] = (struct control_unit){.key = o->key, .stratum = o->stratum};
-		owner_count++;
+		units[n] = (struct control_unit){.key = o->key, .stratum = o->stratum};
 		i = j;
 	}
-	if (control_sample(units, owner_count, options->control, options->seed) < 0)
-		goto done;
+	return n;
+}
 
-	uint8_t salt_bytes[16], key[TICKET_CAMPAIGN_KEY_LEN];
+/* The campaign's own row, with a fresh salt for its ticket keys (the key derived into key). */
+static int64_t insert_campaign(struct store *store, const struct campaign_options *options,
+			       const struct token_secret *secret, size_t unattributed,
+			       uint8_t key[TICKET_CAMPAIGN_KEY_LEN])
+{
+	uint8_t salt_bytes[16];
 	char salt[2 * sizeof salt_bytes + 1], verdicts[64], agency_list[CAMPAIGN_MAX_FILTERS * 33],
 	    country_list[CAMPAIGN_MAX_FILTERS * 3];
-	if (RAND_bytes(salt_bytes, sizeof salt_bytes) != 1)
-		goto done;
+	if (RAND_bytes(salt_bytes, sizeof salt_bytes) != 1) {
+		log_error("campaign %s: cannot gather random bytes for its key", options->name);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof salt_bytes; i++)
 		sprintf(salt + 2 * i, "%02x", salt_bytes[i]);
 	ticket_campaign_key(secret, salt, key);
-	const char *chosen[VERDICT_COUNT];
+	const char *chosen[VERDICT_COUNT], *countries[CAMPAIGN_MAX_FILTERS];
 	size_t nchosen = 0;
 	for (size_t v = 0; v < VERDICT_COUNT; v++)
 		if (options->verdicts & (1u << v))
 			chosen[nchosen++] = campaign_verdicts[v];
-	const char *countries[CAMPAIGN_MAX_FILTERS];
 	for (size_t i = 0; i < options->country_count; i++)
 		countries[i] = options->countries[i];
 	join_filters(verdicts, sizeof verdicts, chosen, nchosen);
@@ -431,14 +410,50 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 	    .countries = country_list[0] ? country_list : NULL,
 	    .domain = options->domain,
 	    .key_salt = salt,
-	    .skipped_unattributed = (int64_t)summary->unattributed,
+	    .skipped_unattributed = (int64_t)unattributed,
 	};
-	summary->id = store_campaign_insert(store, &row);
+	return store_campaign_insert(store, &row);
+}
+
+int campaign_create(struct store *store, const struct campaign_options *options,
+		    const struct token_secret *secret, struct campaign_summary *summary,
+		    campaign_skip_fn skipped, void *ctx)
+{
+	memset(summary, 0, sizeof *summary);
+	struct collect c = {.options = options, .summary = summary, .skipped = skipped, .ctx = ctx};
+	struct owner *owners = NULL;
+	struct control_unit *units = NULL;
+	const char **scratch = NULL;
+	uint8_t key[TICKET_CAMPAIGN_KEY_LEN];
+	int result = -1;
+	if (store_begin(store) != 0)
+		return -1;
+	int64_t existing = store_campaign_id(store, options->name);
+	if (existing != 0) {
+		result = existing > 0 ? CAMPAIGN_EXISTS : -1;
+		goto done;
+	}
+	if (store_campaign_findings_each(store, collect_one, &c) != 0 || c.failed)
+		goto done;
+	if (c.count == 0) {
+		result = CAMPAIGN_EMPTY; /* an empty campaign would only take the name */
+		goto done;
+	}
+	qsort(c.hosts, c.count, sizeof *c.hosts, by_owner);
+	owners = calloc(c.count, sizeof *owners);
+	units = calloc(c.count, sizeof *units);
+	scratch = calloc(c.count, sizeof *scratch);
+	if (owners == NULL || units == NULL || scratch == NULL)
+		goto done;
+	summary->owners = group_owners(c.hosts, c.count, owners, units, scratch);
+	if (control_sample(units, summary->owners, options->control, options->seed) < 0)
+		goto done;
+	summary->id = insert_campaign(store, options, secret, summary->unattributed, key);
 	if (summary->id <= 0) {
 		result = summary->id == 0 ? CAMPAIGN_EXISTS : -1;
 		goto done;
 	}
-	for (size_t i = 0; i < owner_count; i++) {
+	for (size_t i = 0; i < summary->owners; i++) {
 		if (write_owner(store, options, summary->id, &owners[i], units[i].control, key, summary) != 0)
 			goto done;
 		summary->hosts += owners[i].count;
@@ -447,7 +462,6 @@ int campaign_create(struct store *store, const struct campaign_options *options,
 		else
 			summary->treatment++;
 	}
-	summary->owners = owner_count;
 	result = store_commit(store);
 done:
 	if (result != 0)
