@@ -343,6 +343,14 @@ int64_t store_letter_attempt_begin(struct store *store, int64_t letter_id, const
 int store_letter_attempt_end(struct store *store, int64_t attempt_id, int smtp_code, const char *smtp_reply,
 			     const char *outcome, time_t now);
 
+/* The campaign's letters (state NULL: all), oldest first: id, campaign_owner_id, previous_id, ticket,
+ * ticket_key, message_id, recipient, agency, language, template, state, suppressed_by, reason, created,
+ * updated, next_attempt, organisation, "group", and the campaign's name and domain. */
+int store_letters_each(struct store *store, int64_t campaign_id, const char *state, store_row_fn fn, void *ctx);
+/* The hosts a letter is about (its owner's frozen hosts, those in a suppressed network left out),
+ * in candidate order: every campaign_hosts column but the ids. */
+int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx);
+
 /* One row per campaign: name, created, hosts, owners, treatment, control, letters per state. */
 int store_campaigns_each(struct store *store, store_row_fn fn, void *ctx);
 /* One row per host of the campaign: its owner, group, letter, evidence. */

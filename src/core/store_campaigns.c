@@ -76,6 +76,20 @@ static const char SQL_CAMPAIGN_HOSTS[] =
     " LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
     " WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id";
 
+static const char SQL_LETTERS[] =
+    "SELECT l.id, l.campaign_owner_id, l.previous_id, l.ticket, l.ticket_key, l.message_id, l.recipient,"
+    " l.agency, l.language, l.template, l.state, l.suppressed_by, l.reason, l.created, l.updated,"
+    " l.next_attempt, o.organisation, o.grp AS \"group\", c.name AS campaign, c.domain"
+    " FROM letters l JOIN campaign_owners o ON o.id = l.campaign_owner_id JOIN campaigns c ON c.id = "
+    "l.campaign_id"
+    " WHERE l.campaign_id = ?1 AND (?2 IS NULL OR l.state = ?2) ORDER BY l.id";
+static const char SQL_LETTER_HOSTS[] =
+    "SELECT h.address, h.port, h.verdict, h.test, h.variant, h.protocol, h.software, h.tls, h.token,"
+    " h.exit_address, h.proved, h.run_id, h.contact, h.rung, h.range, h.object, h.asn, h.as_name,"
+    " h.country, h.agency"
+    " FROM letters l JOIN campaign_hosts h ON h.campaign_owner_id = l.campaign_owner_id"
+    " WHERE l.id = ?1 AND h.suppressed_by IS NULL ORDER BY h.candidate_id";
+
 static const char *column(sqlite3_stmt *stmt, int i)
 {
 	return (const char *)sqlite3_column_text(stmt, i);
@@ -318,5 +332,25 @@ int store_campaign_hosts_each(struct store *store, int64_t campaign_id, store_ro
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
+	return store_rows_each(store, stmt, fn, ctx);
+}
+
+int store_letters_each(struct store *store, int64_t campaign_id, const char *state, store_row_fn fn,
+		       void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_LETTERS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, campaign_id);
+	store_bind_text(stmt, 2, state);
+	return store_rows_each(store, stmt, fn, ctx);
+}
+
+int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, SQL_LETTER_HOSTS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, letter_id);
 	return store_rows_each(store, stmt, fn, ctx);
 }

@@ -124,6 +124,60 @@ static void letters_move_only_as_the_table_says(void **state)
 	log_set_level(LOG_INFO);
 }
 
+struct rows {
+	int count;
+	char last[8][64]; /* of the last row: the columns named in want[] */
+	const char *want[8];
+};
+
+static void keep_row(void *ctx, int n, const char *const *names, const char *const *values)
+{
+	struct rows *r = ctx;
+	r->count++;
+	for (int i = 0; i < n; i++)
+		for (int w = 0; w < 8 && r->want[w]; w++)
+			if (strcmp(names[i], r->want[w]) == 0)
+				snprintf(r->last[w], sizeof r->last[w], "%s", values[i] ? values[i] : "NULL");
+}
+
+static void letters_list_with_their_hosts(void **state)
+{
+	struct store *store = *state;
+	int64_t id = make_letter(store, "CCCCC-CCCCC", "d");
+	int64_t campaign = store_campaign_id(store, "t");
+	/* two hosts of the letter's owner, one of them in a suppressed network */
+	struct store_campaign_finding h = {.candidate_id = 1,
+					   .address = "192.0.2.1",
+					   .port = 25,
+					   .verdict = "open-relay",
+					   .token = "pha",
+					   .proved = 100,
+					   .contact = "abuse@d.example",
+					   .software = "Postfix"};
+	int64_t owner = 0;
+	struct rows letters = {.want = {"campaign_owner_id", "ticket", "campaign", "domain", "state"}};
+	assert_int_equal(store_letters_each(store, campaign, "queued", keep_row, &letters), 0);
+	assert_true(letters.count >= 1);
+	assert_string_equal(letters.last[1], "CCCCC-CCCCC");
+	assert_string_equal(letters.last[2], "t");
+	assert_string_equal(letters.last[3], "c.test");
+	owner = strtoll(letters.last[0], NULL, 10);
+	assert_int_equal(store_campaign_host_insert(store, campaign, owner, &h, NULL), 0);
+	h.candidate_id = 2;
+	h.address = "192.0.2.2";
+	assert_int_equal(store_campaign_host_insert(store, campaign, owner, &h, "network 192.0.2.2: asked"),
+			 0);
+	struct rows hosts = {.want = {"address", "software", "proved"}};
+	assert_int_equal(store_letter_hosts_each(store, id, keep_row, &hosts), 0);
+	assert_int_equal(hosts.count, 1);
+	assert_string_equal(hosts.last[0], "192.0.2.1");
+	assert_string_equal(hosts.last[1], "Postfix");
+	assert_string_equal(hosts.last[2], "100");
+	struct rows none = {.want = {"ticket"}};
+	assert_int_equal(store_letters_each(store, campaign, "bounced", keep_row, &none), 0);
+	assert_int_equal(none.count, 1); /* the letter letters_move_only_as_the_table_says bounced */
+}
+
 static void suppression_matches_address_domain_network(void **state)
 {
 	struct store *store = *state;
@@ -169,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(letter_states_move_by_compare_and_set),
 	    cmocka_unit_test(letters_move_only_as_the_table_says),
+	    cmocka_unit_test(letters_list_with_their_hosts),
 	    cmocka_unit_test(suppression_matches_address_domain_network),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
