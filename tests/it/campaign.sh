@@ -50,7 +50,7 @@ assert_eq "$(q "select group_concat(verdict) from (select verdict from findings 
                where c.address like '127.68.2_.%' order by c.address)")" \
   "open-proxy-web,open-proxy-web,open-proxy-mail,open-proxy-mail" "the proxies' verdicts"
 
-ph attribute load "$FIX/campaign.db" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
+ph attribute load "$FIX/registry.rpsl" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
 ph attribute >/dev/null 2>"$tmp/attr.err" || fail "attribute"
 # Findings the campaign must skip: two verified after attribution (no owner
 # yet), and an open verdict that no proof binds to (written by hand).
@@ -121,8 +121,8 @@ PY
 ph campaign show c1 >"$tmp/show-before"
 assert_eq "$(wc -l <"$tmp/show-before")" 28 "one row per frozen host"
 assert_eq "$(awk -F'\t' '$3 == "abuse@n1.example"' "$tmp/show-before" | wc -l)" 2
-sed 's/abuse@n1.example/abuse@renamed.example/' "$FIX/campaign.db" >"$tmp/campaign.db"
-ph attribute load --source campaign.db "$tmp/campaign.db" >/dev/null 2>&1 || fail "reload"
+sed 's/abuse@n1.example/abuse@renamed.example/' "$FIX/registry.rpsl" >"$tmp/registry.rpsl"
+ph attribute load --source registry.rpsl "$tmp/registry.rpsl" >/dev/null 2>&1 || fail "reload"
 ph attribute >/dev/null 2>&1 || fail "re-attribute"
 assert_contains "$(ph owners 2>/dev/null)" "abuse@renamed.example"
 ph campaign show c1 >"$tmp/show-after"
