@@ -59,5 +59,7 @@ DECLARE_COMMAND(whois);
 DECLARE_COMMAND(token);
 DECLARE_COMMAND(proofs);
 DECLARE_COMMAND(sink);
+DECLARE_COMMAND(campaign);
+DECLARE_COMMAND(suppress);
 
 #endif

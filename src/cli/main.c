@@ -24,6 +24,11 @@ static const struct command commands[] = {
 	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois, STORE_READ},
 	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token, STORE_READ},
 	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs, STORE_READ},
+	/* campaign's and suppress's own tables (cmd_campaign.c, cmd_suppress.c) say how each sub-verb opens it */
+	{"campaign", cmd_campaign, "freeze proven findings into a campaign: owners, control group, letters",
+	 usage_campaign, STORE_UPDATE},
+	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
+	 STORE_UPDATE},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 

@@ -277,4 +277,109 @@ int store_attribution_counts(struct store *store, struct store_attribution_count
 /* One row per attributed finding: owner, address, port, verdict, rung, contact, ... */
 int store_attributions_each(struct store *store, store_row_fn fn, void *ctx);
 
+/* ---- campaigns: frozen findings, owners, groups, letters (store_campaigns.c) ---- */
+
+/* An open finding as campaign create reads it, with its attribution (NULLs when none). */
+struct store_campaign_finding {
+	int64_t candidate_id, run_id; /* run_id 0: none */
+	const char *address;
+	uint16_t port;
+	const char *verdict, *test, *variant, *protocol, *software, *token, *exit_address;
+	bool tls;
+	int64_t proved; /* when the bound proof arrived (UTC); 0: no proof binds to its verdict */
+	int64_t owner_id; /* 0: no attribution */
+	const char *organisation, *org_handle, *contact, *rung, *range, *object, *as_name, *country, *agency;
+	uint32_t asn;
+};
+typedef int (*store_campaign_finding_fn)(void *ctx, const struct store_campaign_finding *finding);
+/*
+ * Every finding whose latest verdict is open (open-relay, open-proxy-mail,
+ * open-proxy-web), in candidate order, with when the proof of that verdict
+ * arrived: for mail verdicts a proof bound (proof_bindings) to a probe of the
+ * finding's run carrying the finding's token; for open-proxy-web the sink's
+ * target saw the finding's token after its run began. fn returning non-zero stops.
+ */
+int store_campaign_findings_each(struct store *store, store_campaign_finding_fn fn, void *ctx);
+
+struct store_campaign {
+	const char *name;
+	time_t created;
+	const char *verdicts;  /* comma separated */
+	double control_fraction;
+	int64_t seed;
+	const char *agencies, *countries; /* the filters, comma separated, or NULL */
+	const char *domain;    /* of Message-IDs and VERP addresses */
+	const char *key_salt;  /* for the ticket keys (track/ticket.h) */
+	int64_t skipped_unattributed;
+};
+/* The new campaign's id; 0 when one of that name exists. */
+int64_t store_campaign_insert(struct store *store, const struct store_campaign *campaign);
+/* The campaign's id, 0 when absent, -1 on error. */
+int64_t store_campaign_id(struct store *store, const char *name);
+
+struct store_campaign_owner {
+	int64_t campaign_id, owner_id;
+	const char *organisation, *org_handle, *contact, *rung, *country, *agency, *verdict, *stratum;
+	const char *group; /* "treatment" or "control" */
+};
+int64_t store_campaign_owner_insert(struct store *store, const struct store_campaign_owner *owner);
+/* Freezes one host of a campaign owner (the row's columns, copied). */
+int store_campaign_host_insert(struct store *store, int64_t campaign_id, int64_t campaign_owner_id,
+			       const struct store_campaign_finding *host, const char *suppressed_by);
+
+struct store_letter {
+	int64_t campaign_id, campaign_owner_id, previous_id; /* previous_id 0: none */
+	const char *ticket, *ticket_key, *message_id, *recipient, *agency, *language, *template_name;
+	const char *state;         /* a letter_state_name() */
+	const char *suppressed_by; /* the rule, when state is suppressed */
+	const char *reason;        /* why, when state is skipped */
+	time_t created;
+};
+/* The new letter's id; 0 when its ticket or Message-ID is taken (draw another), -1 on error. */
+int64_t store_letter_insert(struct store *store, const struct store_letter *letter);
+/*
+ * Moves a letter from one state to another (names; track/letter_state.h says
+ * which moves exist) only if it is in from: 1 moved, 0 it was not, -1 error.
+ */
+int store_letter_set_state(struct store *store, int64_t letter_id, const char *from, const char *to,
+			   const char *reason, time_t now);
+/* The letter's state copied into buf: 1, 0 no such letter, -1 error. */
+int store_letter_state(struct store *store, int64_t letter_id, char *buf, size_t buflen);
+/* A submission attempt: begun (returns its id), then ended with the reply and an outcome word. */
+int64_t store_letter_attempt_begin(struct store *store, int64_t letter_id, const char *smarthost, time_t now);
+int store_letter_attempt_end(struct store *store, int64_t attempt_id, int smtp_code, const char *smtp_reply,
+			     const char *outcome, time_t now);
+
+/* The campaign's letters (state NULL: all), oldest first: id, campaign_owner_id, previous_id, ticket,
+ * ticket_key, message_id, recipient, agency, language, template, state, suppressed_by, reason, created,
+ * updated, next_attempt, organisation, "group", and the campaign's name and domain. */
+int store_letters_each(struct store *store, int64_t campaign_id, const char *state, store_row_fn fn, void *ctx);
+/* The hosts a letter is about (its owner's frozen hosts, those in a suppressed network left out),
+ * in candidate order: every campaign_hosts column but the ids. */
+int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx);
+
+/* One row per campaign: name, created, hosts, owners, treatment, control, letters per state. */
+int store_campaigns_each(struct store *store, store_row_fn fn, void *ctx);
+/* One row per host of the campaign: its owner, group, letter, evidence. */
+int store_campaign_hosts_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+
+/* ---- suppression: who never gets a letter (store_suppress.c) ---- */
+
+/* kind "address", "domain" (value without '@') or "network" (range given). 1 added, 0 already there. */
+int store_suppression_add(struct store *store, const char *kind, const char *value, const struct range *range,
+			  const char *reason, time_t now);
+/* 1 removed, 0 no such rule. */
+int store_suppression_remove(struct store *store, const char *kind, const char *value);
+/* kind, value, reason, added (UTC seconds), oldest first. */
+int store_suppressions_each(struct store *store, store_row_fn fn, void *ctx);
+/*
+ * Whether a letter to contact (an e-mail address) about a host at address
+ * (NULL: none) must not go: 1 with the rule that matched ("KIND VALUE: reason")
+ * copied into rule, 0 not, -1 error. The address rule matches the contact
+ * (case-insensitive), the domain rule its domain and subdomains, the network
+ * rule the host. The sender calls it again at send time.
+ */
+int store_suppressed(struct store *store, const char *contact, const struct addr *address, char *rule,
+		     size_t rulelen);
+
 #endif

@@ -109,6 +109,56 @@ static const char *const migrations[] = {
 	"  LEFT JOIN verify_runs r ON r.id = p.run_id"
 	"  WHERE p.outcome IS NOT 'message-withdrawn' AND pr.received >= p.started - 2"
 	"  AND pr.received <= max(p.started, coalesce(p.finished, p.started)) + coalesce(r.wait, 60) + 600;",
+	/* 6: campaigns (issue 12): a frozen selection of proven findings, their owners
+	 * as they were (campaign_owners), each owner's group (treatment or control)
+	 * and its hosts with their evidence (campaign_hosts); one letter per owner of
+	 * the treatment group (a bounce may add one to the owner's next contact:
+	 * previous_id), with a ticket, the key of its evidence URL, a Message-ID fixed
+	 * here and an explicit state (track/letter_state.h has the moves); every
+	 * submission attempt; and the suppression rules (address, domain, network)
+	 * that letters never go against. Copies, not references: a later attribute
+	 * or verify leaves a campaign as it was. */
+	"CREATE TABLE campaigns("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL,"
+	"  verdicts TEXT NOT NULL, control_fraction REAL NOT NULL, seed INTEGER NOT NULL,"
+	"  agencies TEXT, countries TEXT, domain TEXT NOT NULL, key_salt TEXT NOT NULL,"
+	"  skipped_unattributed INTEGER NOT NULL);"
+	"CREATE TABLE campaign_owners("
+	"  id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+	"  owner_id INTEGER, organisation TEXT NOT NULL, org_handle TEXT, contact TEXT NOT NULL,"
+	"  rung TEXT, country TEXT, agency TEXT, verdict TEXT NOT NULL, stratum TEXT NOT NULL,"
+	"  grp TEXT NOT NULL CHECK (grp IN ('treatment', 'control')),"
+	"  UNIQUE(campaign_id, organisation, contact));"
+	"CREATE TABLE campaign_hosts("
+	"  id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+	"  campaign_owner_id INTEGER NOT NULL REFERENCES campaign_owners(id),"
+	"  candidate_id INTEGER NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL,"
+	"  verdict TEXT NOT NULL, test TEXT, variant TEXT, protocol TEXT, software TEXT,"
+	"  tls INTEGER NOT NULL, token TEXT NOT NULL, exit_address TEXT, proved INTEGER NOT NULL,"
+	"  run_id INTEGER, contact TEXT NOT NULL, rung TEXT, range TEXT, object TEXT, asn INTEGER,"
+	"  as_name TEXT, country TEXT, agency TEXT, suppressed_by TEXT,"
+	"  UNIQUE(campaign_id, candidate_id));"
+	"CREATE INDEX campaign_hosts_owner ON campaign_hosts(campaign_owner_id);"
+	"CREATE TABLE letters("
+	"  id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+	"  campaign_owner_id INTEGER NOT NULL REFERENCES campaign_owners(id),"
+	"  previous_id INTEGER REFERENCES letters(id),"
+	"  ticket TEXT NOT NULL UNIQUE, ticket_key TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,"
+	"  recipient TEXT NOT NULL, agency TEXT, language TEXT, template TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'deferred', 'failed',"
+	"  'bounced', 'suppressed', 'skipped')),"
+	"  suppressed_by TEXT, reason TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  next_attempt INTEGER, UNIQUE(campaign_owner_id, recipient));"
+	"CREATE INDEX letters_campaign ON letters(campaign_id, state);"
+	"CREATE TABLE letter_attempts("
+	"  id INTEGER PRIMARY KEY, letter_id INTEGER NOT NULL REFERENCES letters(id),"
+	"  started INTEGER NOT NULL, finished INTEGER, smarthost TEXT, smtp_code INTEGER,"
+	"  smtp_reply TEXT, outcome TEXT NOT NULL);"
+	"CREATE INDEX letter_attempts_letter ON letter_attempts(letter_id);"
+	"CREATE TABLE suppressions("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('address', 'domain', 'network')),"
+	"  value TEXT NOT NULL, first BLOB, last BLOB, reason TEXT NOT NULL, added INTEGER NOT NULL,"
+	"  UNIQUE(kind, value));",
 	/* Later migrations go here, each one element, in order. */
 };
 

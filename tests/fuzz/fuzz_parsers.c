@@ -19,12 +19,14 @@
 #include "feeds/feed.h"
 #include "notify/guides.h"
 #include "notify/template.h"
+#include "notify/suppress.h"
 #include "probe/fingerprint.h"
 #include "probe/proxy_parse.h"
 #include "probe/smtp_reply.h"
 #include "sink/message.h"
 #include "sink/smtp_parse.h"
 #include "sink/target.h"
+#include "track/ticket.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,7 +98,9 @@ static void fuzz_token(const char *s, size_t n)
 	struct token_fields fields;
 	char found[TOKEN_MAX_LEN];
 	size_t offset = 0;
+	char ticket[TICKET_LEN + 1];
 	token_check(&secret, s, n, &fields);
+	ticket_parse(s, n, ticket);
 	while (offset < n && token_scan(&secret, s, n, &offset, &fields, found) >= 0)
 		;
 }
@@ -114,6 +118,8 @@ static void fuzz_addresses(const char *s, size_t n)
 	asn_parse(s, n, &asn);
 	rpsl_parse_inetnum(s, n, &r, &why);
 	rpsl_parse_inet6num(s, n, &r, &why);
+	struct suppress_rule rule;
+	suppress_parse(s, n, &rule, &why); /* a suppression rule: an address, @domain or network */
 }
 
 static void fuzz_feeds(const char *s, size_t n)
