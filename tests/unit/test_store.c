@@ -397,6 +397,35 @@ static void target_hits_count_only_for_their_own_test(void **unused)
 	store_close(store);
 }
 
+/* first_checked is when the first test message went to the address:port, not
+ * when its verdict was written; a later verdict keeps it; with no message
+ * recorded it is the verdict's time. */
+static void first_checked_is_the_first_probes_time(void **unused)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/first.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int64_t run = store_run_begin(store, 900, 60, 0, true);
+	int64_t probed = candidate(store, "192.0.2.40", 25), silent = candidate(store, "192.0.2.41", 25);
+	assert_int_equal(store_probe_put(store, run, probed, "relay", "plain", "phf0", 1000, "message-sent", NULL), 0);
+	assert_int_equal(store_probe_put(store, run, probed, "relay", "percent-hack", "phf1", 1200, "message-sent", NULL), 0);
+	struct finding f = {.candidate_id = probed, .verdict = "relay-accepted", .test = "relay", .checked = 1500, .run = run};
+	struct finding g = {.candidate_id = silent, .verdict = "closed", .test = "relay", .checked = 1600, .run = run};
+	assert_int_equal(store_finding_put(store, &f), 0);
+	assert_int_equal(store_finding_put(store, &g), 0);
+	f.checked = 3000; /* a later verdict */
+	assert_int_equal(store_finding_put(store, &f), 0);
+	store_close(store);
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
+		 (long long)probed);
+	assert_int_equal(count_of(path, sql), 1000 * 10000 + 3000);
+	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
+		 (long long)silent);
+	assert_int_equal(count_of(path, sql), 1600 * 10000 + 1600);
+}
+
 /* Collects the transcript column of findings_each rows. */
 static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
 {
@@ -550,6 +579,7 @@ int main(void)
 		cmocka_unit_test(new_proofs_are_read_by_id),
 		cmocka_unit_test(pending_skips_relays_a_message_may_have_gone_to),
 		cmocka_unit_test(transcripts_are_deflated_and_read_back_whole),
+		cmocka_unit_test(first_checked_is_the_first_probes_time),
 		cmocka_unit_test(interrupted_messages_are_never_sent_twice),
 		cmocka_unit_test(target_hits_count_only_for_their_own_test),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
