@@ -19,7 +19,7 @@
 const char usage_attribute[] =
     "usage: plughole attribute [--all] [--agencies FILE] [--rdap [RDAP OPTIONS]]\n"
     "       plughole attribute load [--source NAME] [--format FORMAT] FILE...\n"
-    "       plughole attribute sources [--format tsv|csv|json]\n"
+    "       plughole attribute sources [--format " OUTPUT_FORMATS "]\n"
     "       plughole attribute remove SOURCE...\n"
     "       plughole attribute bootstrap [--from URL] [--to DIR]\n"
     "\n"

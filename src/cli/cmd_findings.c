@@ -1,4 +1,4 @@
-/* plughole findings [--format tsv|csv|json] [--verdict V] [--transcript] */
+/* plughole findings [--format tsv|csv|json|jsonl] [--verdict V] [--transcript] */
 #include <string.h>
 
 #include "cli/cli.h"
@@ -6,12 +6,17 @@
 #include "probe/verdict.h"
 
 const char usage_findings[] =
-	"usage: plughole findings [--format tsv|csv|json] [--verdict V] [--transcript]\n"
+	"usage: plughole findings [--format " OUTPUT_FORMATS "] [--verdict V] [--transcript]\n"
 	"\n"
-	"One line per address:port with its verdict and evidence. The TSV's first\n"
-	"three columns are address, port and verdict; then test, variant, protocol,\n"
-	"software, tls, exit address, token, attempts, first and last checked (UTC).\n"
+	"One line per address:port with its verdict and evidence: address, port,\n"
+	"verdict, test, variant, protocol, software, tls, exit_address, token,\n"
+	"attempts, first_checked (when the first test message to it went, else when\n"
+	"its verdict was written) and last_checked (UTC). TSV and CSV begin with a\n"
+	"line of these names, even when no row follows; JSON is one array, JSON Lines\n"
+	"(jsonl) one object a line; both give numbers as numbers, tls as a boolean,\n"
+	"what is unknown as null.\n"
 	"\n"
+	"  --format F      " OUTPUT_FORMATS " (default tsv)\n"
 	"  --verdict V     only this verdict (open-relay, relay-accepted, closed, ...)\n"
 	"  --transcript    add the conversation (CSV and JSON keep it whole)\n";
 
@@ -31,7 +36,7 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (output_format_parse(optarg, &format) != 0)
-				return command_usage_error("findings", "unknown format '%s'", optarg);
+				return command_usage_error("findings", "unknown format '%s' (" OUTPUT_FORMATS ")", optarg);
 			break;
 		case 'V':
 			if (verdict_from_name(optarg) == VERDICT_NONE)

@@ -88,7 +88,7 @@ int cli_print_rows(struct cli *cli, const char *verb, int argc, char **argv,
 		if (c != 'f')
 			return EXIT_USAGE;
 		if (output_format_parse(optarg, &format) != 0)
-			return command_usage_error(verb, "unknown format '%s'", optarg);
+			return command_usage_error(verb, "unknown format '%s' (" OUTPUT_FORMATS ")", optarg);
 	}
 	if (optind != argc)
 		return command_usage_error(verb, "takes no operands");

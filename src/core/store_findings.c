@@ -285,6 +285,7 @@ int store_findings_each(struct store *store, const char *verdict, bool transcrip
 	sqlite3_stmt *stmt = store_statement(store, transcript ? SQL_FINDINGS_WITH_TRANSCRIPT : SQL_FINDINGS_ALL);
 	if (stmt == NULL)
 		return -1;
+	static const char *const booleans[] = {"tls", NULL};
 	store_bind_text(stmt, 1, verdict);
-	return store_rows_each(store, stmt, fn, ctx);
+	return store_rows_each_with(store, stmt, booleans, fn, ctx);
 }

@@ -244,11 +244,11 @@ static void proofs_count_only_for_their_own_runs_probes(void **unused)
 }
 
 /* Collects the status column of store_proofs_each rows, in order. */
-static void take_status(void *ctx, int n, const char *const *names, const char *const *values)
+static void take_status(void *ctx, const struct store_row *row)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], "status") == 0)
-			strcat(ctx, values[i][0] == 'b' ? "b" : "u");
+	for (int i = 0; row->values && i < row->count; i++)
+		if (strcmp(row->names[i], "status") == 0)
+			strcat(ctx, row->values[i][0] == 'b' ? "b" : "u");
 }
 
 /* 'plughole proofs' shows the proofs no probe sent apart: after the bound ones. */
@@ -427,11 +427,11 @@ static void first_checked_is_the_first_probes_time(void **unused)
 }
 
 /* Collects the transcript column of findings_each rows. */
-static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
+static void take_transcript(void *ctx, const struct store_row *row)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], "transcript") == 0)
-			snprintf(ctx, 8192, "%s", values[i] ? values[i] : "(null)");
+	for (int i = 0; row->values && i < row->count; i++)
+		if (strcmp(row->names[i], "transcript") == 0)
+			snprintf(ctx, 8192, "%s", row->values[i] ? row->values[i] : "(null)");
 }
 
 /* Long transcripts are stored deflated (a BLOB and its size), short ones as
