@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "core/duration.h"
 #include "core/exclude.h"
 #include "core/log.h"
 #include "probe/engine.h"
@@ -22,7 +23,8 @@ const char usage_verify[] =
 	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
 	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
 	"                       [--timeout S] [--total-timeout S] [--proof-grace S]\n"
-	"                       [--rate N] [--source ADDR] [--seed N] [--allow-loopback]\n"
+	"                       [--rate N] [--source ADDR] [--seed N] [--exclude-file FILE]...\n"
+	"                       [--allow-loopback]\n"
 	"                       [ADDRESS[:PORT]...]\n"
 	"\n"
 	"Tests the given candidates (port 25 when none is given), or every candidate\n"
@@ -71,6 +73,9 @@ const char usage_verify[] =
 	"                     the next variant's message goes (5)\n"
 	"  --source ADDR      connect from this local address\n"
 	"  --seed N           visiting order (default: random)\n"
+	"  --exclude-file FILE more ranges never to test (masscan's and zmap's format: CIDR\n"
+	"                     or FIRST-LAST a line, # comments), beside data/exclude.conf\n"
+	"                     and [safety] optout; repeatable\n"
 	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n";
 
 struct verify_run {
@@ -225,13 +230,16 @@ static rlim_t raise_descriptor_limit(void)
 	return limit.rlim_cur;
 }
 
-static int parse_seconds(const char *text, double *out)
+/* A duration with units (500ms, 30s, 5m; a plain number is seconds), at most 30 days. */
+static int parse_seconds(const char *text, double *out, const char **why)
 {
-	char *end;
-	errno = 0;
-	double value = strtod(text, &end);
-	if (errno || *end || !(value >= 0) || value > 86400 * 30)
+	double value;
+	if (duration_parse(text, strlen(text), &value, why) != 0)
 		return -1;
+	if (value > 86400 * 30) {
+		*why = "is longer than 30 days";
+		return -1;
+	}
 	*out = value;
 	return 0;
 }
@@ -270,7 +278,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
 	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
-	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS };
+	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS, O_EXCLUDE_FILE };
 	static const struct option options[] = {
 		{"tests", required_argument, NULL, O_TESTS},
 		{"sink", required_argument, NULL, O_SINK},
@@ -295,6 +303,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"target", required_argument, NULL, O_TARGET},
 		{"protocols", required_argument, NULL, O_PROTOCOLS},
 		{"ports", required_argument, NULL, O_PORTS},
+		{"exclude-file", required_argument, NULL, O_EXCLUDE_FILE},
 		{NULL, 0, NULL, 0},
 	};
 	struct probe_engine_options o = {
@@ -317,10 +326,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	size_t target_count = 0;
 	static uint16_t port_lists[PROBE_MAX_MODULES][PORT_LIST_MAX + 1];
 	bool external_sink = false, allow_loopback = false;
+	const char *exclude_files[EXCLUDE_FILES_MAX];
+	size_t exclude_count = 0;
 	int c;
 	int longindex = 0;
 	while ((c = getopt_long(argc, argv, "", options, &longindex)) != -1) {
 		int bad = 0;
+		const char *bad_why = NULL; /* a duration's reason */
 		switch (c) {
 		case O_TESTS:
 			o.selection.families = 0;
@@ -344,16 +356,16 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		case O_EXTERNAL: external_sink = o.shared_store = true; break;
 		case O_HELO: helo = optarg; break;
 		case O_FROM: from = optarg; break;
-		case O_WAIT: bad = parse_seconds(optarg, &o.wait); break;
-		case O_RETRY_AFTER: bad = parse_seconds(optarg, &o.retry_after); break;
+		case O_WAIT: bad = parse_seconds(optarg, &o.wait, &bad_why); break;
+		case O_RETRY_AFTER: bad = parse_seconds(optarg, &o.retry_after, &bad_why); break;
 		case O_RETRIES: bad = parse_count(optarg, 10, &o.retries); break;
 		case O_CONCURRENCY: bad = parse_count(optarg, 1000000, &o.concurrency) || o.concurrency == 0; break;
 		case O_PER_HOST: bad = parse_count(optarg, 1000000, &o.per_host) || o.per_host == 0; break;
 		case O_PER_NET: bad = parse_count(optarg, 1000000, &o.per_net) || o.per_net == 0; break;
-		case O_CONNECT_TIMEOUT: bad = parse_seconds(optarg, &o.connect_timeout); break;
-		case O_TIMEOUT: bad = parse_seconds(optarg, &o.settings.idle_timeout); break;
-		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout); break;
-		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace); break;
+		case O_CONNECT_TIMEOUT: bad = parse_seconds(optarg, &o.connect_timeout, &bad_why); break;
+		case O_TIMEOUT: bad = parse_seconds(optarg, &o.settings.idle_timeout, &bad_why); break;
+		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout, &bad_why); break;
+		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace, &bad_why); break;
 		case O_SOURCE:
 			bad = addr_parse(optarg, strlen(optarg), &o.source);
 			o.have_source = true;
@@ -361,10 +373,16 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		case O_RATE: bad = parse_count(optarg, 1000000, &o.rate); break;
 		case O_SEED: o.seed = strtoull(optarg, NULL, 10); break;
 		case O_LOOPBACK: allow_loopback = true; break;
+		case O_EXCLUDE_FILE:
+			if (exclude_count == EXCLUDE_FILES_MAX)
+				return command_usage_error("verify", "at most %d --exclude-file options", EXCLUDE_FILES_MAX);
+			exclude_files[exclude_count++] = optarg;
+			break;
 		default: return EXIT_USAGE;
 		}
 		if (bad)
-			return command_usage_error("verify", "bad value '%s' for --%s", optarg, options[longindex].name);
+			return command_usage_error("verify", "--%s '%s'%s%s", options[longindex].name, optarg,
+						   bad_why ? " " : ": bad value", bad_why ? bad_why : "");
 	}
 	if (sink_domain == NULL)
 		return command_usage_error("verify", "name the sink's mail domain (--sink-domain or [sink] domain)");
@@ -416,6 +434,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_FAILURE_;
 	signal(SIGPIPE, SIG_IGN);
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
+	    exclusion_load_files(&run.exclusions, exclude_files, exclude_count) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
 	    (store = cli_open_store(cli)) == NULL || (base = event_base_new()) == NULL ||
 	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
