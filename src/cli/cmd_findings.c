@@ -1,4 +1,5 @@
 /* plughole findings [--format tsv|csv|json|jsonl] [--verdict V] [--transcript] */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -39,8 +40,15 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 				return command_usage_error("findings", "unknown format '%s' (" OUTPUT_FORMATS ")", optarg);
 			break;
 		case 'V':
-			if (verdict_from_name(optarg) == VERDICT_NONE)
-				return command_usage_error("findings", "'%s' is not a verdict", optarg);
+			if (verdict_from_name(optarg) == VERDICT_NONE) {
+				char names[512];
+				size_t len = 0;
+				for (int v = VERDICT_NONE + 1; v < VERDICT_LAST && len < sizeof names; v++)
+					len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+								v > VERDICT_NONE + 1 ? ", " : "",
+								verdict_name((enum verdict)v));
+				return command_usage_error("findings", "'%s' is not a verdict (%s)", optarg, names);
+			}
 			verdict = optarg;
 			break;
 		case 't':

@@ -74,8 +74,13 @@ int cmd_help(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	const struct command *command = command_find(argv[1]);
-	if (command == NULL)
-		return command_usage_error("help", "'%s' is not a verb", argv[1]);
+	if (command == NULL) {
+		char names[512];
+		size_t len = 0;
+		for (size_t i = 0; (command = command_at(i)) != NULL && len < sizeof names; i++)
+			len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "", command->name);
+		return command_usage_error("help", "'%s' is not a verb (%s)", argv[1], names);
+	}
 	command_print_usage(command, stdout);
 	return EXIT_OK;
 }

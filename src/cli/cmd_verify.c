@@ -23,7 +23,7 @@ const char usage_verify[] =
 	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
 	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
 	"                       [--timeout S] [--total-timeout S] [--proof-grace S]\n"
-	"                       [--rate N] [--source ADDR] [--seed N] [--exclude-file FILE]...\n"
+	"                       [--rate N] [--source-ip ADDR] [--seed N] [--exclude-file FILE]...\n"
 	"                       [--allow-loopback]\n"
 	"                       [ADDRESS[:PORT]...]\n"
 	"\n"
@@ -58,7 +58,8 @@ const char usage_verify[] =
 	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
 	"  --external-sink    the sink runs elsewhere ('plughole sink'); do not start one\n"
-	"  --helo NAME        our EHLO name (default: this host's name)\n"
+	"  --helo NAME        our EHLO name (default: this host's name when it has a dot,\n"
+	"                     else plughole.SINK-DOMAIN)\n"
 	"  --from ADDR        envelope sender of the plain variants (default relaytest@HELO)\n"
 	"  --wait S           after the last test message, wait S seconds for proofs (60)\n"
 	"  --retry-after S    delay before retrying a tempfail or timeout, doubling (300)\n"
@@ -71,7 +72,9 @@ const char usage_verify[] =
 	"                     10, 30 and 300 seconds\n"
 	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
 	"                     the next variant's message goes (5)\n"
-	"  --source ADDR      connect from this local address\n"
+	"  --source-ip ADDR   connect from this local address (as in zmap and masscan;\n"
+	"                     --source, its old name, still works for now: elsewhere\n"
+	"                     --source names a data source)\n"
 	"  --seed N           visiting order (default: random)\n"
 	"  --exclude-file FILE more ranges never to test (masscan's and zmap's format: CIDR\n"
 	"                     or FIRST-LAST a line, # comments), beside data/exclude.conf\n"
@@ -153,15 +156,29 @@ static void on_target_hit(void *ctx, const char *nonce, const char *peer, const 
 	probe_engine_target_hit(ctx, nonce, peer);
 }
 
+static const struct {
+	const char *alias, *prefix;
+} groups[] = {
+	{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
+	{"gateway", "wingate"},	 {"gateway", "router"},
+};
+
+/* The names --protocols and --ports take, for the message that refuses another. */
+static const char *module_names(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < probe_module_count() && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", probe_module_at(i)->name);
+	for (size_t g = 0; g < sizeof groups / sizeof groups[0] && len < size; g++)
+		if (g == 0 || strcmp(groups[g].alias, groups[g - 1].alias) != 0)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", g ? ", " : "; groups: ", groups[g].alias);
+	return buf;
+}
+
 /* The registry bits a name stands for: a module, or a group of them. 0 when unknown. */
 static uint32_t modules_named(const char *name, size_t len)
 {
-	static const struct {
-		const char *alias, *prefix;
-	} groups[] = {
-		{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
-		{"gateway", "wingate"},	 {"gateway", "router"},
-	};
 	uint32_t bits = 0;
 	for (size_t i = 0; i < probe_module_count(); i++) {
 		const char *module = probe_module_at(i)->name;
@@ -175,10 +192,12 @@ static uint32_t modules_named(const char *name, size_t len)
 	return bits;
 }
 
-static int parse_protocols(char *text, uint32_t *modules)
+/* On failure *unknown is the word that is no module or group. */
+static int parse_protocols(char *text, uint32_t *modules, const char **unknown)
 {
 	for (char *word = strtok(text, ","); word; word = strtok(NULL, ",")) {
 		uint32_t bits = modules_named(word, strlen(word));
+		*unknown = word;
 		if (bits == 0)
 			return -1;
 		*modules |= bits;
@@ -296,7 +315,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"total-timeout", required_argument, NULL, O_TOTAL_TIMEOUT},
 		{"proof-grace", required_argument, NULL, O_PROOF_GRACE},
-		{"source", required_argument, NULL, O_SOURCE},
+		{"source-ip", required_argument, NULL, O_SOURCE},
+		{"source", required_argument, NULL, O_SOURCE}, /* deprecated: --source names a data source elsewhere */
 		{"seed", required_argument, NULL, O_SEED},
 		{"allow-loopback", no_argument, NULL, O_LOOPBACK},
 		{"rate", required_argument, NULL, O_RATE},
@@ -342,15 +362,25 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 				else if (strcmp(word, "proxy") == 0)
 					o.selection.families |= PROBE_PROXY;
 				else
-					return command_usage_error("verify", "unknown test set '%s'", word);
+					return command_usage_error("verify", "unknown test set '%s' (relay, proxy)", word);
 			break;
 		case O_TARGET:
 			if (target_count == PROBE_MAX_TARGETS)
 				return command_usage_error("verify", "at most %d targets", PROBE_MAX_TARGETS);
 			targets[target_count++] = optarg;
 			break;
-		case O_PROTOCOLS: bad = parse_protocols(optarg, &o.selection.modules); break;
-		case O_PORTS: bad = parse_ports(optarg, &o.selection, port_lists); break;
+		case O_PROTOCOLS:
+		case O_PORTS:
+			if ((c == O_PROTOCOLS ? parse_protocols(optarg, &o.selection.modules, &bad_why)
+					      : parse_ports(optarg, &o.selection, port_lists)) != 0) {
+				char names[1024];
+				return command_usage_error("verify", "--%s '%s': %s%s", options[longindex].name,
+							   c == O_PROTOCOLS ? bad_why : optarg,
+							   c == O_PROTOCOLS ? "not a module or group; valid: "
+									    : "wants NAME=PORT,PORT... with NAME one of ",
+							   module_names(names, sizeof names));
+			}
+			break;
 		case O_SINK: sink_listen = optarg; break;
 		case O_SINK_DOMAIN: sink_domain = optarg; break;
 		case O_EXTERNAL: external_sink = o.shared_store = true; break;
@@ -367,6 +397,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout, &bad_why); break;
 		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace, &bad_why); break;
 		case O_SOURCE:
+			if (strcmp(options[longindex].name, "source") == 0)
+				log_warn("verify: --source is deprecated, say --source-ip (--source names a data source"
+					 " in ingest and attribute load)");
 			bad = addr_parse(optarg, strlen(optarg), &o.source);
 			o.have_source = true;
 			break;

@@ -9,31 +9,36 @@
 
 const char *data_dir_beside(const char *exe, char *buf, size_t buflen)
 {
-	/* /usr/local/bin/plughole -> /usr/local/share/plughole */
+	/* /usr/local/bin/plughole -> /usr/local/bin/../share/plughole */
 	const char *slash = strrchr(exe, '/');
-	size_t dir_len = slash ? (size_t)(slash - exe) : 0;
-	snprintf(buf, buflen, "%.*s/../share/plughole", (int)dir_len, slash ? exe : ".");
+	int dir_len = slash ? (int)(slash - exe) : 1;
+	snprintf(buf, buflen, "%.*s/%s", dir_len, slash ? exe : ".", PLUGHOLE_DATA_FROM_BIN);
 	return buf;
 }
 
-static int is_directory(const char *path)
+/* The directory beside the running binary, made canonical; NULL when there is none. */
+static const char *installed_dir(char *dir, size_t size)
 {
+	char exe[PATH_MAX], beside[PATH_MAX + 64], canonical[PATH_MAX];
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if (realpath(data_dir_beside(exe, beside, sizeof beside), canonical) == NULL ||
+	    stat(canonical, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	snprintf(dir, size, "%s", canonical);
+	return dir;
 }
 
 /* Looked up each time (a few times a run): tests change $PLUGHOLE_DATA as they go. */
 static const char *data_dir(char *dir, size_t size)
 {
 	const char *env = getenv("PLUGHOLE_DATA");
-	char exe[PATH_MAX];
-	ssize_t n;
 	if (env != NULL && *env != '\0')
 		snprintf(dir, size, "%s", env);
-	else if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0 &&
-		 (exe[n] = '\0', is_directory(data_dir_beside(exe, dir, size))))
-		;
-	else
+	else if (installed_dir(dir, size) == NULL)
 		snprintf(dir, size, "%s", PLUGHOLE_DATA_DIR);
 	return dir;
 }
