@@ -60,4 +60,116 @@ run P findings --format xml
 assert_eq "$status" 2 "an unknown format"
 assert_contains "$err" "tsv|csv|json|jsonl"
 
+# ---- --exclude-file: masscan's and zmap's lists, repeatable, for ingest and verify ----
+printf '# opted out by mail\n127.70.2.0/24\n' > "$tmp/ex1"
+printf '127.70.3.1-127.70.3.2 asked on the phone\n' > "$tmp/ex2"
+printf '127.70.2.5\n127.70.3.1\n127.70.3.9\n' > "$tmp/feed2"
+run P ingest --allow-loopback --exclude-file "$tmp/ex1" --exclude-file "$tmp/ex2" "$tmp/feed2"
+assert_eq "$status" 0 "ingest with two --exclude-file: $err"
+assert_contains "$out" "3 lines, 1 taken, 2 excluded"
+run P ingest --allow-loopback --exclude-file "$tmp/nothing-here" "$tmp/feed2"
+assert_eq "$status" 1 "a missing --exclude-file"
+assert_contains "$err" "$tmp/nothing-here"
+printf '127.70.4.0/24 reason\nnot-a-range\n' > "$tmp/ex-bad"
+run P ingest --allow-loopback --exclude-file "$tmp/ex-bad" "$tmp/feed2"
+assert_eq "$status" 1 "a bad line in an --exclude-file"
+assert_contains "$err" "$tmp/ex-bad:2"
+# verify: an operand in an --exclude-file is not tested (more specific than --allow-loopback's lift)
+V() { P verify --allow-loopback --sink 127.70.0.1:2599 --sink-domain sink.test --retries 0 "$@"; }
+run V --exclude-file "$tmp/ex1" 127.70.2.7:2598
+assert_eq "$status" 0 "verify with an --exclude-file: $err"
+assert_contains "$err" "127.70.2.7:2598 is excluded, not tested: $tmp/ex1:2"
+assert_contains "$out" "verify: 0 targets"
+run V --exclude-file "$tmp/ex1" --sink 127.70.2.1:2599
+assert_eq "$status" 1 "a sink inside an --exclude-file"
+assert_contains "$err" "--sink 127.70.2.1:2599: the address is excluded ($tmp/ex1:2"
+
+# ---- durations with units, through one parser ----
+run V --wait 1m --timeout 500ms --connect-timeout 2s --retry-after 1m30s 127.70.5.1:2598
+assert_eq "$status" 0 "verify with durations: $err"
+assert_eq "$(sqlite3 "$tmp/store.db" "SELECT wait FROM verify_runs ORDER BY id DESC LIMIT 1")" 60 "--wait 1m is 60 s"
+run V --wait 90 127.70.5.2:2598
+assert_eq "$(sqlite3 "$tmp/store.db" "SELECT wait FROM verify_runs ORDER BY id DESC LIMIT 1")" 90 "a plain number is seconds"
+for bad in "--wait 5x" "--timeout -1s" "--retry-after 1m1m" "--proof-grace 31d"; do
+	# shellcheck disable=SC2086
+	run V $bad 127.70.5.3:2598
+	assert_eq "$status" 2 "verify $bad"
+	assert_contains "$err" "${bad%% *} '${bad#* }'"
+done
+printf '[sink]\nidle_timeout = 2m\nsession_timeout = 1h\n' > "$tmp/good.conf"
+run P --config "$tmp/good.conf" findings
+assert_eq "$status" 0 "durations in the config: $err"
+printf '[sink]\nidle_timeout = 1500ms\n' > "$tmp/bad.conf"
+run P --config "$tmp/bad.conf" findings
+assert_eq "$status" 2 "a duration that is no whole number of seconds"
+assert_contains "$err" "$tmp/bad.conf:2"
+assert_contains "$err" "not a whole number of seconds"
+
+# ---- unknown names are answered with the valid ones ----
+run V --protocols http,smtp 127.70.5.4:2598
+assert_eq "$status" 2 "an unknown protocol"
+assert_contains "$err" "--protocols 'smtp': not a module or group; valid: smtp-relay, http-connect"
+assert_contains "$err" "groups: relay, http, https, socks, gateway"
+run V --ports smtp=25 127.70.5.4:2598
+assert_eq "$status" 2 "an unknown module in --ports"
+assert_contains "$err" "NAME one of smtp-relay"
+run V --tests relays 127.70.5.4:2598
+assert_eq "$status" 2 "an unknown test set"
+assert_contains "$err" "(relay, proxy)"
+run P findings --verdict openrelay
+assert_contains "$err" "(open-relay, relay-accepted,"
+run P help frobnicate
+assert_contains "$err" "(help, ingest, verify,"
+
+# ---- --helo's default as it is; --source-ip, and --source deprecated in verify ----
+assert_contains "$(P help verify)" "this host's name when it has a dot,"
+run V --source-ip 127.70.0.3 127.70.5.5:2598
+assert_eq "$status" 0 "--source-ip: $err"
+assert_not_contains "$err" "deprecated"
+run V --source 127.70.0.3 127.70.5.6:2598
+assert_eq "$status" 0 "--source still works: $err"
+assert_contains "$err" "--source is deprecated, say --source-ip"
+
+# ---- the example config: every key with its default, where help says ----
+example=$(P help | sed -n 's/^Settings, each with its default: //p')
+assert_eq "$example" "$PLUGHOLE_DATA/plughole.conf.example" "help points to the shipped example"
+diff <(P help --config-example) "$example" || fail "the example is not what the config table writes"
+run P --config "$example" findings
+assert_eq "$status" 0 "the example loads as it is: $err"
+
+# ---- make install: binary, data, man page; the installed binary finds its data ----
+dest="$tmp/dest"
+DESTDIR="$dest" cmake --install "${PLUGHOLE_BUILD:?set by ctest}" --prefix /opt/plughole-it > "$tmp/install.out"
+root="$dest/opt/plughole-it"
+[ -x "$root/bin/plughole" ] || fail "no installed binary: $(cat "$tmp/install.out")"
+for f in exclude.conf agencies.conf plughole.conf.example rdap/ipv4.json; do
+	[ -f "$root/share/plughole/$f" ] || fail "$f not installed"
+done
+[ ! -e "$root/share/plughole/demo" ] || fail "the demo data is no part of an install"
+I() { env -u PLUGHOLE_DATA "$root/bin/plughole" --db "$tmp/installed.db" "$@"; }
+assert_eq "$(I help | sed -n 's/^Settings, each with its default: //p')" "$root/share/plughole/plughole.conf.example" \
+	"the installed binary finds the data beside it"
+printf '127.70.6.1\n' > "$tmp/feed3"
+run I ingest "$tmp/feed3"
+assert_eq "$status" 0 "the installed binary ingests: $err"
+assert_contains "$out" "1 excluded" # its exclude.conf was found: loopback is refused
+run env PLUGHOLE_DATA="$tmp/elsewhere" "$root/bin/plughole" --db "$tmp/installed.db" ingest "$tmp/feed3"
+assert_eq "$status" 1 "\$PLUGHOLE_DATA comes first"
+assert_contains "$err" "$tmp/elsewhere/exclude.conf"
+man="$root/share/man/man1/plughole.1"
+[ -f "$man" ] || fail "no man page installed"
+assert_contains "$(sed 's/\\-/-/g' "$man")" "/opt/plughole-it/share/plughole/plughole.conf.example" # the installed place
+if command -v groff > /dev/null; then
+	groff -man -Tutf8 -ww "$man" > "$tmp/man.txt" 2> "$tmp/man.err"
+	[ ! -s "$tmp/man.err" ] || fail "groff warns: $(cat "$tmp/man.err")"
+	page=$(cat "$tmp/man.txt")
+	assert_contains "$page" "PLUGHOLE(1)"
+	assert_contains "$page" "plughole verify [--tests relay,proxy]"
+	assert_contains "$page" "--exclude-file FILE"
+	assert_contains "$page" "PLUGHOLE_DATA"
+fi
+# the Makefile's install runs that same cmake --install with PREFIX and DESTDIR
+assert_contains "$(make -s -n -C "${PLUGHOLE_SRC:?set by ctest}" install PREFIX=/opt/x DESTDIR=/tmp/y)" \
+	'DESTDIR="/tmp/y" cmake --install build --prefix "/opt/x"'
+
 echo "cli_conventions: ok"
