@@ -45,6 +45,8 @@ const char usage_verify[] =
 	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
 	"set's ports are left alone and every other port gets the chosen set.\n"
 	"\n"
+	"Durations (S) take units: 500ms, 30s, 5m, 1h, or 1m30s; a plain number is seconds.\n"
+	"\n"
 	"  --tests T          relay, proxy or relay,proxy (default)\n"
 	"  --sink ADDR:PORT   where the sink listens: the test messages' destination\n"
 	"                     (default [sink] listen); in production the sink domain's MX\n"

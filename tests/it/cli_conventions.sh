@@ -96,6 +96,13 @@ for bad in "--wait 5x" "--timeout -1s" "--retry-after 1m1m" "--proof-grace 31d";
 	assert_eq "$status" 2 "verify $bad"
 	assert_contains "$err" "${bad%% *} '${bad#* }'"
 done
+run P attribute --rdap-ttl 7d --rdap-timeout 1m
+assert_contains "$err" "no registry data loaded" # past the options: the durations were taken
+run P attribute --rdap-ttl 5x
+assert_eq "$status" 2 "a bad RDAP duration"
+assert_contains "$err" "--rdap-ttl has an unknown unit"
+run P attribute --rdap-timeout 500ms
+assert_eq "$status" 2 "an RDAP timeout under a second"
 printf '[sink]\nidle_timeout = 2m\nsession_timeout = 1h\n' > "$tmp/good.conf"
 run P --config "$tmp/good.conf" findings
 assert_eq "$status" 0 "durations in the config: $err"
