@@ -416,6 +416,11 @@ static void first_checked_is_the_first_probes_time(void **unused)
 	assert_int_equal(store_finding_put(store, &g), 0);
 	f.checked = 3000; /* a later verdict */
 	assert_int_equal(store_finding_put(store, &f), 0);
+	/* a verdict a crash left unwritten, made from the record: first checked by its first message too */
+	int64_t crashed = candidate(store, "192.0.2.42", 25);
+	assert_int_equal(store_probe_put(store, run, crashed, "relay", "percent-hack", "phf3", 1100, "message-sent", "250 ok"), 0);
+	assert_int_equal(store_probe_put(store, run, crashed, "relay", "plain", "phf2", 1000, "message-refused", "554 no"), 0);
+	assert_int_equal(store_findings_reconcile(store), 1);
 	store_close(store);
 	char sql[160];
 	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
@@ -424,6 +429,8 @@ static void first_checked_is_the_first_probes_time(void **unused)
 	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
 		 (long long)silent);
 	assert_int_equal(count_of(path, sql), 1600 * 10000 + 1600);
+	snprintf(sql, sizeof sql, "SELECT first_checked FROM findings WHERE candidate_id = %lld", (long long)crashed);
+	assert_int_equal(count_of(path, sql), 1000);
 }
 
 /* Collects the transcript column of findings_each rows. */
