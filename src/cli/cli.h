@@ -29,7 +29,7 @@ struct command {
 };
 
 /* The global options' usage: main.c's, shown by --help and the man page. */
-extern const char usage_global[];
+extern const char global_usage[];
 /* The command table's row i, NULL past its end. */
 const struct command *command_at(size_t i);
 const struct command *command_find(const char *name);

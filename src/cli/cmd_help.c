@@ -42,7 +42,7 @@ static void print_man(FILE *out)
 		".SH SYNOPSIS\n"
 		".nf\n",
 		PLUGHOLE_VERSION);
-	put_roff_text(out, usage_global);
+	put_roff_text(out, global_usage);
 	fputs(".fi\n.SH VERBS\n", out);
 	const struct command *command;
 	for (size_t i = 0; (command = command_at(i)) != NULL; i++) {

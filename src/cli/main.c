@@ -28,7 +28,7 @@ static const struct command commands[] = {
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 
-const char usage_global[] =
+const char global_usage[] =
 	"usage: plughole [--db PATH] [--config FILE] [-v|-q] <verb> [options]\n"
 	"       plughole --help | --version\n"
 	"\n"
@@ -40,7 +40,6 @@ const char usage_global[] =
 	"                  the data directory)\n"
 	"  -v, -q          more or less logging\n"
 	"  -h, --help      this text;  --version  plughole's version\n"
-	"\n"
 	"\n"
 	"environment:\n"
 	"  PLUGHOLE_DB     the store, when --db is not given\n"
@@ -67,7 +66,7 @@ void command_print_usage(const struct command *command, FILE *out)
 
 void commands_print_all(FILE *out)
 {
-	fputs(usage_global, out);
+	fputs(global_usage, out);
 	fputs("\nverbs:\n", out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -152,7 +151,7 @@ static int apply_global_options(struct cli *cli, int *argc, char **argv)
 		}
 		if (slot != NULL) {
 			if (++i == *argc) {
-				fprintf(stderr, "plughole: %s needs a value\n%s", arg, usage_global);
+				fprintf(stderr, "plughole: %s needs a value\n%s", arg, global_usage);
 				return -1;
 			}
 			*slot = argv[i];

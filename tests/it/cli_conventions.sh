@@ -56,6 +56,10 @@ assert a["tls"] is True and b["tls"] is False, (a, b)
 assert a["software"] is None and b["first_checked"] is None, (a, b)
 assert a["verdict"] == "closed" and a["first_checked"] == "1970-01-01T00:16:40Z", a
 PY
+# peer bytes that are not UTF-8 stay in the object, escaped (JSON strings must be UTF-8)
+sqlite3 "$tmp/store.db" "UPDATE findings SET software = CAST(X'FF41' AS TEXT) WHERE verdict = 'timeout'"
+assert_eq "$(P findings --format jsonl --verdict timeout | python3 -c 'import json,sys; print(json.load(sys.stdin)["software"])')" \
+	'\xffA' "a software name that is not UTF-8"
 run P findings --format xml
 assert_eq "$status" 2 "an unknown format"
 assert_contains "$err" "tsv|csv|json|jsonl"
