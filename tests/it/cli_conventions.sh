@@ -110,6 +110,9 @@ assert_eq "$status" 2 "an RDAP timeout under a second"
 printf '[sink]\nidle_timeout = 2m\nsession_timeout = 1h\n' > "$tmp/good.conf"
 run P --config "$tmp/good.conf" findings
 assert_eq "$status" 0 "durations in the config: $err"
+run P sink --listen 127.70.0.9:2599 --domain sink.test --idle-timeout 1500ms
+assert_eq "$status" 2 "sink --idle-timeout that is no whole number of seconds"
+assert_contains "$err" "not a whole number of seconds"
 printf '[sink]\nidle_timeout = 1500ms\n' > "$tmp/bad.conf"
 run P --config "$tmp/bad.conf" findings
 assert_eq "$status" 2 "a duration that is no whole number of seconds"
