@@ -4,8 +4,13 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# make install: the binary in $(PREFIX)/bin, the data in $(PREFIX)/share/plughole
+# (found from the binary's place), the man page in $(PREFIX)/share/man/man1;
+# DESTDIR stages it all under another root (packaging).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps peers build build-asan demo test test-release test-asan bench clean
+.PHONY: all deps peers build build-asan demo test test-release test-asan bench clean install
 
 all: build
 
@@ -33,6 +38,9 @@ test: peers build build-asan
 
 bench: build
 	@for b in bench/*.sh; do echo "== $$b"; bash $$b $(BUILD) || exit 1; done
+
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

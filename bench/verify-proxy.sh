@@ -59,7 +59,7 @@ open(f"{tmp}/elapsed", "w").write(f"{dt}\n")
 print(out.stdout.strip())
 print(f"wall time {dt:.1f} s, peak RSS {rss:.0f} MiB")
 PY
-"$plughole" --db "$tmp/db" findings | awk -F'\t' '{ print $1 "\t" $3 }' | sort >"$tmp/got"
+"$plughole" --db "$tmp/db" findings | awk -F'\t' 'NR > 1 { print $1 "\t" $3 }' | sort >"$tmp/got"
 awk -F'\t' '{ print $1 "\t" $3 }' "$tmp/truth" | sort >"$tmp/want"
 wrong=$(comm -3 "$tmp/got" "$tmp/want" | grep -c . || true)
 elapsed=$(cat "$tmp/elapsed")

@@ -53,7 +53,7 @@ hosts = int(out.stdout.split()[1])
 print(f"wall time {dt:.1f} s, peak RSS {rss:.0f} MiB, verifier CPU {cpu:.1f} s = {cpu / hosts * 1e6:.0f} us per host"
       f" ({hosts / cpu:,.0f} hosts per CPU-second; the lab runs on the same 2 cores)")
 PY
-"$plughole" --db "$tmp/db" findings | awk -F'\t' '{ print $1 "\t" $3 }' | sort >"$tmp/got"
+"$plughole" --db "$tmp/db" findings | awk -F'\t' 'NR > 1 { print $1 "\t" $3 }' | sort >"$tmp/got"
 awk -F'\t' '{ print $1 "\t" $3 }' "$tmp/truth" | sort >"$tmp/want"
 wrong=$(comm -3 "$tmp/got" "$tmp/want" | grep -c . || true)
 elapsed=$(cat "$tmp/elapsed")

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/paths.h"
 
@@ -287,6 +288,19 @@ int rdap_option_set(struct rdap_options *o, const char *name, const char *value,
 		o->bootstrap = value;
 		return 0;
 	}
+	long *duration = strcmp(name, "rdap-ttl") == 0 ? &o->ttl : strcmp(name, "rdap-timeout") == 0 ? &o->timeout : NULL;
+	if (duration != NULL) {
+		/* durations, with units (7d, 20s) like every other; whole seconds, at least one */
+		double seconds;
+		if (duration_parse(value, strlen(value), &seconds, why) != 0)
+			return -1;
+		if (!(seconds >= 1) || seconds > 1e9) {
+			*why = "wants a duration of at least 1s";
+			return -1;
+		}
+		*duration = (long)seconds;
+		return 0;
+	}
 	double number = strtod(value, &end);
 	if (end == value || *end != '\0' || !(number > 0) || number > 1e9) {
 		*why = "wants a positive number";
@@ -294,10 +308,6 @@ int rdap_option_set(struct rdap_options *o, const char *name, const char *value,
 	}
 	if (strcmp(name, "rdap-rate") == 0)
 		o->rate = number;
-	else if (strcmp(name, "rdap-ttl") == 0)
-		o->ttl = (long)number;
-	else if (strcmp(name, "rdap-timeout") == 0)
-		o->timeout = (long)number;
 	else {
 		*why = "is not an RDAP option";
 		return -1;

@@ -28,6 +28,10 @@ struct command {
 	enum store_mode store; /* how cli_open_store opens the store: verbs that only read want it to exist */
 };
 
+/* The global options' usage: main.c's, shown by --help and the man page. */
+extern const char global_usage[];
+/* The command table's row i, NULL past its end. */
+const struct command *command_at(size_t i);
 const struct command *command_find(const char *name);
 void command_print_usage(const struct command *command, FILE *out);
 /* The global usage and every verb with its summary. */

@@ -78,24 +78,33 @@ struct timed_output {
 	struct output out;
 };
 
-static void timed_row(void *ctx, int ncolumns, const char *const *names, const char *const *values)
+static void timed_row(void *ctx, const struct store_row *row)
 {
 	struct timed_output *t = ctx;
 	char times[4][32];
 	const char *shown[32];
-	int converted = 0;
-	for (int i = 0; i < ncolumns && i < 32; i++) {
-		shown[i] = values[i];
-		if (values[i] && converted < 4 &&
-		    (strcmp(names[i], "created") == 0 || strcmp(names[i], "proved") == 0)) {
-			time_t when = (time_t)strtoll(values[i], NULL, 10);
+	enum store_value_type types[32];
+	int converted = 0, n = row->count < 32 ? row->count : 32;
+	if (row->values == NULL) {
+		output_row(&t->out, row);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		shown[i] = row->values[i];
+		types[i] = row->types[i];
+		if (row->values[i] && converted < 4 &&
+		    (strcmp(row->names[i], "created") == 0 || strcmp(row->names[i], "proved") == 0)) {
+			time_t when = (time_t)strtoll(row->values[i], NULL, 10);
 			struct tm tm;
 			if (gmtime_r(&when, &tm) &&
-			    strftime(times[converted], sizeof times[0], "%Y-%m-%dT%H:%M:%SZ", &tm))
+			    strftime(times[converted], sizeof times[0], "%Y-%m-%dT%H:%M:%SZ", &tm)) {
 				shown[i] = times[converted++];
+				types[i] = STORE_TEXT;
+			}
 		}
 	}
-	output_row(&t->out, ncolumns, names, shown);
+	struct store_row timed = {.count = n, .names = row->names, .values = shown, .types = types};
+	output_row(&t->out, &timed);
 }
 
 static int parse_format(const char *verb, const char *text, enum output_format *format)

@@ -1,4 +1,5 @@
-/* plughole findings [--format tsv|csv|json] [--verdict V] [--transcript] */
+/* plughole findings [--format tsv|csv|json|jsonl] [--verdict V] [--transcript] */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -6,12 +7,17 @@
 #include "probe/verdict.h"
 
 const char usage_findings[] =
-	"usage: plughole findings [--format tsv|csv|json] [--verdict V] [--transcript]\n"
+	"usage: plughole findings [--format " OUTPUT_FORMATS "] [--verdict V] [--transcript]\n"
 	"\n"
-	"One line per address:port with its verdict and evidence. The TSV's first\n"
-	"three columns are address, port and verdict; then test, variant, protocol,\n"
-	"software, tls, exit address, token, attempts, first and last checked (UTC).\n"
+	"One line per address:port with its verdict and evidence: address, port,\n"
+	"verdict, test, variant, protocol, software, tls, exit_address, token,\n"
+	"attempts, first_checked (when the first test message to it went, else when\n"
+	"its verdict was written) and last_checked (UTC). TSV and CSV begin with a\n"
+	"line of these names, even when no row follows; JSON is one array, JSON Lines\n"
+	"(jsonl) one object a line; both give numbers as numbers, tls as a boolean,\n"
+	"what is unknown as null.\n"
 	"\n"
+	"  --format F      " OUTPUT_FORMATS " (default tsv)\n"
 	"  --verdict V     only this verdict (open-relay, relay-accepted, closed, ...)\n"
 	"  --transcript    add the conversation (CSV and JSON keep it whole)\n";
 
@@ -31,11 +37,18 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (output_format_parse(optarg, &format) != 0)
-				return command_usage_error("findings", "unknown format '%s'", optarg);
+				return command_usage_error("findings", "unknown format '%s' (" OUTPUT_FORMATS ")", optarg);
 			break;
 		case 'V':
-			if (verdict_from_name(optarg) == VERDICT_NONE)
-				return command_usage_error("findings", "'%s' is not a verdict", optarg);
+			if (verdict_from_name(optarg) == VERDICT_NONE) {
+				char names[512];
+				size_t len = 0;
+				for (int v = VERDICT_NONE + 1; v < VERDICT_LAST && len < sizeof names; v++)
+					len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+								v > VERDICT_NONE + 1 ? ", " : "",
+								verdict_name((enum verdict)v));
+				return command_usage_error("findings", "'%s' is not a verdict (%s)", optarg, names);
+			}
 			verdict = optarg;
 			break;
 		case 't':

@@ -9,11 +9,11 @@
 
 const char usage_ingest[] =
 	"usage: plughole ingest [--format F] [--port P]... [--max-range N] [--source NAME]\n"
-	"                       [--allow-loopback] FILE... (or - for stdin)\n"
+	"                       [--exclude-file FILE]... [--allow-loopback] FILE... (or - for stdin)\n"
 	"\n"
 	"Reads candidate lists and stores each address:port once, remembering\n"
-	"which sources named it. Excluded addresses (data/exclude.conf and the\n"
-	"[safety] optout file) are counted, never stored. Bad lines are reported\n"
+	"which sources named it. Excluded addresses (data/exclude.conf, the\n"
+	"[safety] optout file and every --exclude-file) are counted, never stored. Bad lines are reported\n"
 	"as FILE:LINE and skipped.\n"
 	"\n"
 	"  --format F        plain, zmap, rbldnsd, csv, zmap-csv, masscan-list,\n"
@@ -22,6 +22,9 @@ const char usage_ingest[] =
 	"  --port P          port for entries that name none (repeatable; default 25)\n"
 	"  --max-range N     largest range one entry may expand to (default 256)\n"
 	"  --source NAME     name of the source (default: the file's name)\n"
+	"  --exclude-file FILE  more ranges never to store, one a line as in masscan's\n"
+	"                    and zmap's exclude files (CIDR or FIRST-LAST, # comments);\n"
+	"                    repeatable; the most specific range of all the lists decides\n"
 	"  --allow-loopback  accept 127.0.0.0/8 and ::1 (tests and demos only)\n";
 
 static void print_counts(const char *what, const struct ingest_counts *c)
@@ -39,8 +42,11 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 		{"max-range", required_argument, NULL, 'm'},
 		{"source", required_argument, NULL, 's'},
 		{"allow-loopback", no_argument, NULL, 'L'},
+		{"exclude-file", required_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *exclude_files[EXCLUDE_FILES_MAX];
+	size_t exclude_count = 0;
 	struct ingest_options opts = {.max_range = (uint64_t)cli->config.max_range};
 	bool allow_loopback = false;
 	int c;
@@ -69,6 +75,11 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 		case 'L':
 			allow_loopback = true;
 			break;
+		case 'x':
+			if (exclude_count == EXCLUDE_FILES_MAX)
+				return command_usage_error("ingest", "at most %d --exclude-file options", EXCLUDE_FILES_MAX);
+			exclude_files[exclude_count++] = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -80,7 +91,8 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 
 	struct exclusion_list exclusions;
 	exclusion_init(&exclusions);
-	if (exclusion_load_defaults(&exclusions, cli->config.optout, allow_loopback) != 0) {
+	if (exclusion_load_defaults(&exclusions, cli->config.optout, allow_loopback) != 0 ||
+	    exclusion_load_files(&exclusions, exclude_files, exclude_count) != 0) {
 		exclusion_free(&exclusions);
 		return EXIT_FAILURE_;
 	}

@@ -1,4 +1,4 @@
-/* plughole owners [--format tsv|csv|json] [--hosts | --open]: who gets the letters. */
+/* plughole owners [--format tsv|csv|json|jsonl] [--hosts | --open]: who gets the letters. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "cli/output.h"
 #include "core/log.h"
 
-const char usage_owners[] = "usage: plughole owners [--format tsv|csv|json] [--hosts | --open]\n"
+const char usage_owners[] = "usage: plughole owners [--format " OUTPUT_FORMATS "] [--hosts | --open]\n"
 			    "\n"
 			    "Lists the owners 'plughole attribute' found: one per (organisation, abuse\n"
 			    "address), with its country and agency, how many attributed hosts it has and\n"
@@ -23,16 +23,18 @@ const char usage_owners[] = "usage: plughole owners [--format tsv|csv|json] [--h
 			    "            as_name, country, agency, method\n";
 
 /* A row of store_registry_each: the source, its format and when it was loaded. */
-static void print_source(void *ctx, int ncolumns, const char *const *names, const char *const *values)
+static void print_source(void *ctx, const struct store_row *row)
 {
 	const char *source = "", *format = "", *loaded = "";
-	for (int i = 0; i < ncolumns; i++) {
-		const char *v = values[i] ? values[i] : "";
-		if (strcmp(names[i], "source") == 0)
+	if (row->values == NULL)
+		return; /* the names alone */
+	for (int i = 0; i < row->count; i++) {
+		const char *v = row->values[i] ? row->values[i] : "";
+		if (strcmp(row->names[i], "source") == 0)
 			source = v;
-		else if (strcmp(names[i], "format") == 0)
+		else if (strcmp(row->names[i], "format") == 0)
 			format = v;
-		else if (strcmp(names[i], "loaded") == 0)
+		else if (strcmp(row->names[i], "loaded") == 0)
 			loaded = v;
 	}
 	log_info("  %s (%s, loaded %s)", source, format, loaded);
@@ -73,7 +75,7 @@ int cmd_owners(struct cli *cli, int argc, char **argv)
 		else if (c == 'o')
 			open_only = true;
 		else if (c != 'f' || output_format_parse(optarg, &format) != 0)
-			return c == 'f' ? command_usage_error("owners", "unknown format '%s'", optarg)
+			return c == 'f' ? command_usage_error("owners", "unknown format '%s' (" OUTPUT_FORMATS ")", optarg)
 					: EXIT_USAGE;
 	}
 	if (optind != argc)

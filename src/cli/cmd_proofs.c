@@ -2,9 +2,10 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 
 const char usage_proofs[] =
-	"usage: plughole proofs [--format tsv|csv|json]\n"
+	"usage: plughole proofs [--format " OUTPUT_FORMATS "]\n"
 	"\n"
 	"Lists every proof the sink recorded: the token, the candidate it was made\n"
 	"for, who delivered it, the envelope, and when (UTC); then the test message\n"

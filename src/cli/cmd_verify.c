@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "core/duration.h"
 #include "core/exclude.h"
 #include "core/log.h"
 #include "probe/engine.h"
@@ -22,8 +23,8 @@ const char usage_verify[] =
 	"                       [--retry-after S] [--retries N] [--concurrency N]\n"
 	"                       [--per-host N] [--per-net N] [--connect-timeout S]\n"
 	"                       [--timeout S] [--total-timeout S] [--proof-grace S]\n"
-	"                       [--rate N] [--source ADDR] [--seed N] [--allow-loopback]\n"
-	"                       [ADDRESS[:PORT]...]\n"
+	"                       [--rate N] [--source-ip ADDR] [--seed N] [--exclude-file FILE]...\n"
+	"                       [--allow-loopback] [ADDRESS[:PORT]...]\n"
 	"\n"
 	"Tests the given candidates (port 25 when none is given), or every candidate\n"
 	"in the store without a finding, and records one verdict per address:port.\n"
@@ -43,6 +44,8 @@ const char usage_verify[] =
 	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
 	"set's ports are left alone and every other port gets the chosen set.\n"
 	"\n"
+	"Durations (S) take units: 500ms, 30s, 5m, 1h, or 1m30s; a plain number is seconds.\n"
+	"\n"
 	"  --tests T          relay, proxy or relay,proxy (default)\n"
 	"  --sink ADDR:PORT   where the sink listens: the test messages' destination\n"
 	"                     (default [sink] listen); in production the sink domain's MX\n"
@@ -56,7 +59,8 @@ const char usage_verify[] =
 	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
 	"  --external-sink    the sink runs elsewhere ('plughole sink'); do not start one\n"
-	"  --helo NAME        our EHLO name (default: this host's name)\n"
+	"  --helo NAME        our EHLO name (default: this host's name when it has a dot,\n"
+	"                     else plughole.SINK-DOMAIN)\n"
 	"  --from ADDR        envelope sender of the plain variants (default relaytest@HELO)\n"
 	"  --wait S           after the last test message, wait S seconds for proofs (60)\n"
 	"  --retry-after S    delay before retrying a tempfail or timeout, doubling (300)\n"
@@ -69,8 +73,13 @@ const char usage_verify[] =
 	"                     10, 30 and 300 seconds\n"
 	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
 	"                     the next variant's message goes (5)\n"
-	"  --source ADDR      connect from this local address\n"
+	"  --source-ip ADDR   connect from this local address (as in zmap and masscan;\n"
+	"                     --source, its old name, still works for now: elsewhere\n"
+	"                     --source names a data source)\n"
 	"  --seed N           visiting order (default: random)\n"
+	"  --exclude-file FILE more ranges never to test (masscan's and zmap's format: CIDR\n"
+	"                     or FIRST-LAST a line, # comments), beside data/exclude.conf\n"
+	"                     and [safety] optout; repeatable\n"
 	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n";
 
 struct verify_run {
@@ -148,15 +157,29 @@ static void on_target_hit(void *ctx, const char *nonce, const char *peer, const 
 	probe_engine_target_hit(ctx, nonce, peer);
 }
 
+static const struct {
+	const char *alias, *prefix;
+} groups[] = {
+	{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
+	{"gateway", "wingate"},	 {"gateway", "router"},
+};
+
+/* The names --protocols and --ports take, for the message that refuses another. */
+static const char *module_names(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < probe_module_count() && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", probe_module_at(i)->name);
+	for (size_t g = 0; g < sizeof groups / sizeof groups[0] && len < size; g++)
+		if (g == 0 || strcmp(groups[g].alias, groups[g - 1].alias) != 0)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", g ? ", " : "; groups: ", groups[g].alias);
+	return buf;
+}
+
 /* The registry bits a name stands for: a module, or a group of them. 0 when unknown. */
 static uint32_t modules_named(const char *name, size_t len)
 {
-	static const struct {
-		const char *alias, *prefix;
-	} groups[] = {
-		{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
-		{"gateway", "wingate"},	 {"gateway", "router"},
-	};
 	uint32_t bits = 0;
 	for (size_t i = 0; i < probe_module_count(); i++) {
 		const char *module = probe_module_at(i)->name;
@@ -170,10 +193,12 @@ static uint32_t modules_named(const char *name, size_t len)
 	return bits;
 }
 
-static int parse_protocols(char *text, uint32_t *modules)
+/* On failure *unknown is the word that is no module or group. */
+static int parse_protocols(char *text, uint32_t *modules, const char **unknown)
 {
 	for (char *word = strtok(text, ","); word; word = strtok(NULL, ",")) {
 		uint32_t bits = modules_named(word, strlen(word));
+		*unknown = word;
 		if (bits == 0)
 			return -1;
 		*modules |= bits;
@@ -225,13 +250,16 @@ static rlim_t raise_descriptor_limit(void)
 	return limit.rlim_cur;
 }
 
-static int parse_seconds(const char *text, double *out)
+/* A duration with units (500ms, 30s, 5m; a plain number is seconds), at most 30 days. */
+static int parse_seconds(const char *text, double *out, const char **why)
 {
-	char *end;
-	errno = 0;
-	double value = strtod(text, &end);
-	if (errno || *end || !(value >= 0) || value > 86400 * 30)
+	double value;
+	if (duration_parse(text, strlen(text), &value, why) != 0)
 		return -1;
+	if (value > 86400 * 30) {
+		*why = "is longer than 30 days";
+		return -1;
+	}
 	*out = value;
 	return 0;
 }
@@ -270,7 +298,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
 	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
-	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS };
+	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS, O_EXCLUDE_FILE };
 	static const struct option options[] = {
 		{"tests", required_argument, NULL, O_TESTS},
 		{"sink", required_argument, NULL, O_SINK},
@@ -288,13 +316,15 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"total-timeout", required_argument, NULL, O_TOTAL_TIMEOUT},
 		{"proof-grace", required_argument, NULL, O_PROOF_GRACE},
-		{"source", required_argument, NULL, O_SOURCE},
+		{"source-ip", required_argument, NULL, O_SOURCE},
+		{"source", required_argument, NULL, O_SOURCE}, /* deprecated: --source names a data source elsewhere */
 		{"seed", required_argument, NULL, O_SEED},
 		{"allow-loopback", no_argument, NULL, O_LOOPBACK},
 		{"rate", required_argument, NULL, O_RATE},
 		{"target", required_argument, NULL, O_TARGET},
 		{"protocols", required_argument, NULL, O_PROTOCOLS},
 		{"ports", required_argument, NULL, O_PORTS},
+		{"exclude-file", required_argument, NULL, O_EXCLUDE_FILE},
 		{NULL, 0, NULL, 0},
 	};
 	struct probe_engine_options o = {
@@ -317,10 +347,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	size_t target_count = 0;
 	static uint16_t port_lists[PROBE_MAX_MODULES][PORT_LIST_MAX + 1];
 	bool external_sink = false, allow_loopback = false;
+	const char *exclude_files[EXCLUDE_FILES_MAX];
+	size_t exclude_count = 0;
 	int c;
 	int longindex = 0;
 	while ((c = getopt_long(argc, argv, "", options, &longindex)) != -1) {
 		int bad = 0;
+		const char *bad_why = NULL; /* a duration's reason */
 		switch (c) {
 		case O_TESTS:
 			o.selection.families = 0;
@@ -330,41 +363,60 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 				else if (strcmp(word, "proxy") == 0)
 					o.selection.families |= PROBE_PROXY;
 				else
-					return command_usage_error("verify", "unknown test set '%s'", word);
+					return command_usage_error("verify", "unknown test set '%s' (relay, proxy)", word);
 			break;
 		case O_TARGET:
 			if (target_count == PROBE_MAX_TARGETS)
 				return command_usage_error("verify", "at most %d targets", PROBE_MAX_TARGETS);
 			targets[target_count++] = optarg;
 			break;
-		case O_PROTOCOLS: bad = parse_protocols(optarg, &o.selection.modules); break;
-		case O_PORTS: bad = parse_ports(optarg, &o.selection, port_lists); break;
+		case O_PROTOCOLS:
+		case O_PORTS:
+			if ((c == O_PROTOCOLS ? parse_protocols(optarg, &o.selection.modules, &bad_why)
+					      : parse_ports(optarg, &o.selection, port_lists)) != 0) {
+				char names[1024];
+				return command_usage_error("verify", "--%s '%s': %s%s", options[longindex].name,
+							   c == O_PROTOCOLS ? bad_why : optarg,
+							   c == O_PROTOCOLS ? "not a module or group; valid: "
+									    : "wants NAME=PORT,PORT... with NAME one of ",
+							   module_names(names, sizeof names));
+			}
+			break;
 		case O_SINK: sink_listen = optarg; break;
 		case O_SINK_DOMAIN: sink_domain = optarg; break;
 		case O_EXTERNAL: external_sink = o.shared_store = true; break;
 		case O_HELO: helo = optarg; break;
 		case O_FROM: from = optarg; break;
-		case O_WAIT: bad = parse_seconds(optarg, &o.wait); break;
-		case O_RETRY_AFTER: bad = parse_seconds(optarg, &o.retry_after); break;
+		case O_WAIT: bad = parse_seconds(optarg, &o.wait, &bad_why); break;
+		case O_RETRY_AFTER: bad = parse_seconds(optarg, &o.retry_after, &bad_why); break;
 		case O_RETRIES: bad = parse_count(optarg, 10, &o.retries); break;
 		case O_CONCURRENCY: bad = parse_count(optarg, 1000000, &o.concurrency) || o.concurrency == 0; break;
 		case O_PER_HOST: bad = parse_count(optarg, 1000000, &o.per_host) || o.per_host == 0; break;
 		case O_PER_NET: bad = parse_count(optarg, 1000000, &o.per_net) || o.per_net == 0; break;
-		case O_CONNECT_TIMEOUT: bad = parse_seconds(optarg, &o.connect_timeout); break;
-		case O_TIMEOUT: bad = parse_seconds(optarg, &o.settings.idle_timeout); break;
-		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout); break;
-		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace); break;
+		case O_CONNECT_TIMEOUT: bad = parse_seconds(optarg, &o.connect_timeout, &bad_why); break;
+		case O_TIMEOUT: bad = parse_seconds(optarg, &o.settings.idle_timeout, &bad_why); break;
+		case O_TOTAL_TIMEOUT: bad = parse_seconds(optarg, &o.total_timeout, &bad_why); break;
+		case O_PROOF_GRACE: bad = parse_seconds(optarg, &o.settings.proof_grace, &bad_why); break;
 		case O_SOURCE:
+			if (strcmp(options[longindex].name, "source") == 0)
+				log_warn("verify: --source is deprecated, say --source-ip (--source names a data source"
+					 " in ingest and attribute load)");
 			bad = addr_parse(optarg, strlen(optarg), &o.source);
 			o.have_source = true;
 			break;
 		case O_RATE: bad = parse_count(optarg, 1000000, &o.rate); break;
 		case O_SEED: o.seed = strtoull(optarg, NULL, 10); break;
 		case O_LOOPBACK: allow_loopback = true; break;
+		case O_EXCLUDE_FILE:
+			if (exclude_count == EXCLUDE_FILES_MAX)
+				return command_usage_error("verify", "at most %d --exclude-file options", EXCLUDE_FILES_MAX);
+			exclude_files[exclude_count++] = optarg;
+			break;
 		default: return EXIT_USAGE;
 		}
 		if (bad)
-			return command_usage_error("verify", "bad value '%s' for --%s", optarg, options[longindex].name);
+			return command_usage_error("verify", "--%s '%s'%s%s", options[longindex].name, optarg,
+						   bad_why ? " " : ": bad value", bad_why ? bad_why : "");
 	}
 	if (sink_domain == NULL)
 		return command_usage_error("verify", "name the sink's mail domain (--sink-domain or [sink] domain)");
@@ -416,6 +468,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_FAILURE_;
 	signal(SIGPIPE, SIG_IGN);
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
+	    exclusion_load_files(&run.exclusions, exclude_files, exclude_count) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
 	    (store = cli_open_store(cli)) == NULL || (base = event_base_new()) == NULL ||
 	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */

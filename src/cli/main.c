@@ -8,6 +8,7 @@
 #include "cli/interrupt.h"
 #include "cli/output.h"
 #include "core/log.h"
+#include "core/paths.h"
 
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ},
@@ -32,18 +33,28 @@ static const struct command commands[] = {
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 
-static const char global_usage[] =
+const char global_usage[] =
 	"usage: plughole [--db PATH] [--config FILE] [-v|-q] <verb> [options]\n"
 	"       plughole --help | --version\n"
 	"\n"
 	"global options:\n"
 	"  --db PATH       the store (default ./plughole.db, or $PLUGHOLE_DB); verbs that\n"
 	"                  only read it want it to exist\n"
-	"  --config FILE   INI file with settings (see data/plughole.conf.example)\n"
+	"  --config FILE   INI file with settings: 'plughole help --config-example' prints\n"
+	"                  every key with its default (plughole.conf.example in\n"
+	"                  the data directory)\n"
 	"  -v, -q          more or less logging\n"
 	"  -h, --help      this text;  --version  plughole's version\n"
 	"\n"
+	"environment:\n"
+	"  PLUGHOLE_DB     the store, when --db is not given\n"
+	"  PLUGHOLE_DATA   the data directory (exclude.conf, agencies.conf, rdap/, the\n"
+	"                  example config); default: share/plughole beside the\n"
+	"                  binary's bin/ when installed, else the source tree's data/\n"
+	"\n"
 	"exit status: 0 done, 1 failed, 2 usage error, 130 stopped by SIGINT\n";
+
+const struct command *command_at(size_t i) { return i < sizeof commands / sizeof commands[0] ? &commands[i] : NULL; }
 
 const struct command *command_find(const char *name)
 {
@@ -64,7 +75,10 @@ void commands_print_all(FILE *out)
 	fputs("\nverbs:\n", out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n'plughole help VERB' or 'plughole VERB --help' shows a verb's options.\n", out);
+	char example[4096];
+	fprintf(out, "\n'plughole help VERB' or 'plughole VERB --help' shows a verb's options.\n"
+		     "Settings, each with its default: %s\n",
+		data_path("plughole.conf.example", example, sizeof example));
 }
 
 int command_usage_error(const char *verb, const char *fmt, ...)
@@ -93,7 +107,7 @@ int cli_print_rows(struct cli *cli, const char *verb, int argc, char **argv,
 		if (c != 'f')
 			return EXIT_USAGE;
 		if (output_format_parse(optarg, &format) != 0)
-			return command_usage_error(verb, "unknown format '%s'", optarg);
+			return command_usage_error(verb, "unknown format '%s' (" OUTPUT_FORMATS ")", optarg);
 	}
 	if (optind != argc)
 		return command_usage_error(verb, "takes no operands");

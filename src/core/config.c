@@ -2,15 +2,18 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "core/log.h"
 #include "sink/sink.h" /* its defaults: one source for the code, this table and the help */
 
-enum setting_type { SETTING_STRING, SETTING_LONG };
+/* A duration is stored as whole seconds and written as duration_parse reads it ("30", "5m"). */
+enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_DURATION };
 
 struct setting {
 	const char *section;
@@ -19,33 +22,50 @@ struct setting {
 	size_t offset;
 	const char *default_value;
 	long min, max;
+	const char *help; /* one line for data/plughole.conf.example */
 };
 
-#define STRING(sec, nm, field, def) {sec, nm, SETTING_STRING, offsetof(struct config, field), def, 0, 0}
+#define STRING(sec, nm, field, def, text) {sec, nm, SETTING_STRING, offsetof(struct config, field), def, 0, 0, text}
 /* def may be a macro: SINK_STR expands it before making it text. */
-#define NUMBER(sec, nm, field, def, lo, hi) {sec, nm, SETTING_LONG, offsetof(struct config, field), SINK_STR(def), lo, hi}
+#define NUMBER(sec, nm, field, def, lo, hi, text) \
+	{sec, nm, SETTING_LONG, offsetof(struct config, field), SINK_STR(def), lo, hi, text}
+#define DURATION(sec, nm, field, def, lo, hi, text) \
+	{sec, nm, SETTING_DURATION, offsetof(struct config, field), SINK_STR(def), lo, hi, text}
 
+/* In the order of data/plughole.conf.example, which config_write_example writes from this table. */
 static const struct setting settings[] = {
-	STRING("store", "db", db, "plughole.db"),
-	STRING("store", "secret", secret, NULL),
-	STRING("safety", "optout", optout, NULL),
-	NUMBER("ingest", "max_range", max_range, 256, 1, 16777216),
-	STRING("sink", "listen", sink_listen, NULL),
-	STRING("sink", "domain", sink_domain, NULL),
-	STRING("sink", "target", sink_target, NULL),
-	NUMBER("sink", "max_message", sink_max_message, SINK_DEFAULT_MAX_MESSAGE, 1024, 104857600),
-	NUMBER("sink", "max_bodies", sink_max_bodies, SINK_DEFAULT_MAX_BODIES, 1024, 17179869184),
-	NUMBER("sink", "max_sessions", sink_max_sessions, SINK_DEFAULT_MAX_SESSIONS, 1, 100000),
-	NUMBER("sink", "max_per_peer", sink_max_per_peer, SINK_DEFAULT_MAX_PER_PEER, 1, 100000),
-	NUMBER("sink", "idle_timeout", sink_idle_timeout, SINK_DEFAULT_IDLE_TIMEOUT, 1, 3600),
-	NUMBER("sink", "session_timeout", sink_session_timeout, SINK_DEFAULT_SESSION_TIMEOUT, 1, 86400),
-	NUMBER("sink", "target_rows_per_peer", sink_target_rows_per_peer, SINK_DEFAULT_TARGET_ROWS_PER_PEER, 1, 1000000),
-	NUMBER("sink", "target_bytes_per_peer", sink_target_bytes_per_peer, SINK_DEFAULT_TARGET_BYTES_PER_PEER, 1024, 1073741824),
-	NUMBER("sink", "target_rows", sink_target_rows, SINK_DEFAULT_TARGET_ROWS, 1, 100000000),
-	NUMBER("sink", "target_bytes", sink_target_bytes, SINK_DEFAULT_TARGET_BYTES, 1024, 17179869184),
-	NUMBER("campaign", "number", campaign, 1, 1, 65535),
-	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign"),
-	STRING("campaign", "contact", operator_contact, NULL),
+	STRING("store", "db", db, "plughole.db", "the SQLite store (--db and $PLUGHOLE_DB override it)"),
+	STRING("store", "secret", secret, NULL, "the token secret; unset: the store's path + \".secret\""),
+	STRING("safety", "optout", optout, NULL,
+	       "ranges their owners asked us to leave alone, excluded like data/exclude.conf (--exclude-file adds more)"),
+	NUMBER("ingest", "max_range", max_range, 256, 1, 16777216, "largest range (addresses) one feed entry may expand to"),
+	STRING("sink", "listen", sink_listen, NULL, "where the sink's SMTP listener is (ADDR:PORT): verify's --sink"),
+	STRING("sink", "domain", sink_domain, NULL, "the sink's mail domain: test messages go to a mailbox there"),
+	STRING("sink", "target", sink_target, NULL, "the sink's plain TCP target (ADDR:PORT) that proxies are aimed at"),
+	NUMBER("sink", "max_message", sink_max_message, SINK_DEFAULT_MAX_MESSAGE, 1024, 104857600,
+	       "bytes: largest message kept; larger ones get 552"),
+	NUMBER("sink", "max_bodies", sink_max_bodies, SINK_DEFAULT_MAX_BODIES, 1024, 17179869184,
+	       "bytes all messages being received may hold; then DATA gets 452"),
+	NUMBER("sink", "max_sessions", sink_max_sessions, SINK_DEFAULT_MAX_SESSIONS, 1, 100000,
+	       "open connections at most; more get 421"),
+	NUMBER("sink", "max_per_peer", sink_max_per_peer, SINK_DEFAULT_MAX_PER_PEER, 1, 100000,
+	       "of those, from one address"),
+	DURATION("sink", "idle_timeout", sink_idle_timeout, SINK_DEFAULT_IDLE_TIMEOUT, 1, 3600,
+		 "silence before a session is closed (a duration: 60, 90s, 2m)"),
+	DURATION("sink", "session_timeout", sink_session_timeout, SINK_DEFAULT_SESSION_TIMEOUT, 1, 86400,
+		 "how long a whole session may last (a duration)"),
+	NUMBER("sink", "target_rows_per_peer", sink_target_rows_per_peer, SINK_DEFAULT_TARGET_ROWS_PER_PEER, 1, 1000000,
+	       "target hits one address (an IPv6 /64) may store a minute"),
+	NUMBER("sink", "target_bytes_per_peer", sink_target_bytes_per_peer, SINK_DEFAULT_TARGET_BYTES_PER_PEER, 1024,
+	       1073741824, "bytes of target hits one address may store a minute"),
+	NUMBER("sink", "target_rows", sink_target_rows, SINK_DEFAULT_TARGET_ROWS, 1, 100000000,
+	       "target hits without a genuine token all addresses may store a minute"),
+	NUMBER("sink", "target_bytes", sink_target_bytes, SINK_DEFAULT_TARGET_BYTES, 1024, 17179869184,
+	       "bytes of target hits all addresses may store a minute"),
+	NUMBER("campaign", "number", campaign, 1, 1, 65535, "the campaign number every token carries"),
+	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign",
+	       "who is testing, said in every test message"),
+	STRING("campaign", "contact", operator_contact, NULL, "how a server's owner reaches us, said in every test message"),
 };
 
 static int apply(struct config *config, const struct setting *s, const char *value, const char **why)
@@ -62,12 +82,24 @@ static int apply(struct config *config, const struct setting *s, const char *val
 		*slot = copy;
 		return 0;
 	}
-	char *end = NULL;
-	errno = 0;
-	long number = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0') {
-		*why = "not a number";
-		return -1;
+	long number;
+	if (s->type == SETTING_DURATION) {
+		double seconds;
+		if (duration_parse(value, strlen(value), &seconds, why) != 0)
+			return -1;
+		if (seconds != floor(seconds)) {
+			*why = "not a whole number of seconds";
+			return -1;
+		}
+		number = seconds > (double)s->max ? s->max + 1 : (long)seconds;
+	} else {
+		char *end = NULL;
+		errno = 0;
+		number = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0') {
+			*why = "not a number";
+			return -1;
+		}
 	}
 	if (number < s->min || number > s->max) {
 		*why = "out of range";
@@ -104,8 +136,8 @@ int config_set(struct config *config, const char *section, const char *name, con
 		return -1;
 	}
 	if (apply(config, s, value, &why) != 0) {
-		log_error("setting [%s] %s = \"%s\": %s (allowed %ld..%ld)", s->section, name, value, why,
-			  s->min, s->max);
+		log_error("setting [%s] %s = \"%s\": %s (allowed %ld..%ld%s)", s->section, name, value, why,
+			  s->min, s->max, s->type == SETTING_DURATION ? " seconds" : "");
 		return -1;
 	}
 	return 0;
@@ -150,6 +182,28 @@ void config_free(struct config *config)
 		if (settings[i].type == SETTING_STRING)
 			free(*(char **)(void *)((char *)config + settings[i].offset));
 	memset(config, 0, sizeof *config);
+}
+
+void config_write_example(FILE *out)
+{
+	fputs("; plughole settings (INI). Give the file with --config FILE; options on the\n"
+	      "; command line override it. Every key is shown with its default; a key\n"
+	      "; commented out has none. Durations take units: 500ms, 30s, 5m, 2h, 1d\n"
+	      "; (a plain number is seconds). Generated by 'plughole help --config-example'.\n",
+	      out);
+	const char *section = "";
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		const struct setting *s = &settings[i];
+		if (strcmp(s->section, section) != 0)
+			fprintf(out, "\n[%s]\n", section = s->section);
+		fprintf(out, "; %s\n", s->help);
+		if (s->type != SETTING_STRING)
+			fprintf(out, "; %ld..%ld%s\n", s->min, s->max, s->type == SETTING_DURATION ? " seconds" : "");
+		if (s->default_value != NULL)
+			fprintf(out, "%s = %s\n", s->name, s->default_value);
+		else
+			fprintf(out, ";%s =\n", s->name);
+	}
 }
 
 const char *config_secret_path(const struct config *config, char *buf, unsigned buflen)

@@ -6,6 +6,7 @@
 #define PLUGHOLE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct config {
 	/* [store] */
@@ -41,6 +42,8 @@ int config_load(struct config *config, const char *path);
 /* Sets one "section.name" or "name" from text; used by the loader and tests. */
 int config_set(struct config *config, const char *section, const char *name, const char *value);
 void config_free(struct config *config);
+/* data/plughole.conf.example: every section and key with its default, from the table. */
+void config_write_example(FILE *out);
 /* The secret's path: config->secret, or the database path + ".secret". */
 const char *config_secret_path(const struct config *config, char *buf, unsigned buflen);
 

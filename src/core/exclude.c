@@ -167,6 +167,14 @@ int exclusion_load_defaults(struct exclusion_list *list, const char *optout_path
 	return 0;
 }
 
+int exclusion_load_files(struct exclusion_list *list, const char *const *paths, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (exclusion_load(list, paths[i]) != 0)
+			return -1;
+	return 0;
+}
+
 int exclusion_check_destination(const struct exclusion_list *list, const char *option, const char *text,
 				const struct addr *addr)
 {

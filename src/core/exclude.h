@@ -38,6 +38,10 @@ const char *exclusion_match(const struct exclusion_list *list, const struct addr
  */
 int exclusion_check_destination(const struct exclusion_list *list, const char *option, const char *text,
 				const struct addr *addr);
+/* Most --exclude-file options a verb takes. */
+#define EXCLUDE_FILES_MAX 16
+/* Adds each file (--exclude-file), as exclusion_load does. */
+int exclusion_load_files(struct exclusion_list *list, const char *const *paths, size_t count);
 /* Loads the default list plus an optional opt-out file; builds the set. */
 int exclusion_load_defaults(struct exclusion_list *list, const char *optout_path, bool allow_loopback);
 

@@ -85,10 +85,20 @@ int store_sink_reject_put(struct store *store, time_t when, const char *peer, co
 			  const char *reason);
 int64_t store_proof_count(struct store *store);
 
-/* Calls fn for each proof row, newest last; fn gets the columns as text. The
+/* A listed row: each value as text (NULL for SQL NULL) with its type, so
+ * output can keep numbers numbers. */
+enum store_value_type { STORE_NULL, STORE_INTEGER, STORE_REAL, STORE_TEXT, STORE_BOOLEAN };
+struct store_row {
+	int count;
+	const char *const *names;
+	const char *const *values; /* NULL in the first call, which brings the names alone */
+	const enum store_value_type *types;
+};
+/* Called first with the names alone (values NULL: a header even for no rows), then once per row. */
+typedef void (*store_row_fn)(void *ctx, const struct store_row *row);
+/* Calls fn for each proof row, newest last. The
  * proofs bound to a probe come first; those no probe sent (a token made by
  * hand, say) after them, marked "unmatched": they prove nothing. */
-typedef void (*store_row_fn)(void *ctx, int ncolumns, const char *const *names, const char *const *values);
 int store_proofs_each(struct store *store, store_row_fn fn, void *ctx);
 
 /* The newest proof's id (0 when none), where a poll for new ones starts. */

@@ -19,10 +19,15 @@ static const char SQL_RUN_BEGIN[] =
 	"INSERT INTO verify_runs(started, wait, campaign, sink, status) VALUES(?1, ?2, ?3, ?4, 'running')";
 static const char SQL_RUN_END[] = "UPDATE verify_runs SET finished = ?2, status = ?3 WHERE id = ?1";
 static const char SQL_CANDIDATE_ID[] = "SELECT id FROM candidates WHERE address = ?1 AND port = ?2";
+/* first_checked: when the first test message to the candidate was recorded
+ * (any run's); a verdict with no message behind it (a closed server, a
+ * timeout) was first checked when it was written (?12). */
+#define FIRST_PROBE(candidate) \
+	"coalesce((SELECT min(q.started) FROM probes q WHERE q.candidate_id = " candidate "), ?12)"
 static const char SQL_FINDING_PUT[] =
 	"INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, tls, token,"
 	" exit_address, transcript, transcript_size, attempts, first_checked, last_checked, run_id)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, ?12, ?14)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, " FIRST_PROBE("?1") ", ?12, ?14)"
 	/* A new verdict brings its own evidence: an earlier run's token and exit
 	 * address would stand beside a verdict they did not prove. */
 	" ON CONFLICT(candidate_id) DO UPDATE SET verdict = ?2, test = ?3, variant = ?4, protocol = ?5,"
@@ -56,7 +61,9 @@ static const char SQL_RECONCILE_SENT[] =
 	" SELECT p.candidate_id,"
 	" CASE WHEN max(p.outcome = 'message-sent') THEN 'relay-accepted'"
 	" WHEN max(p.outcome = 'message-refused') THEN 'closed' ELSE 'timeout' END,"
-	" p.test, p.variant, 'smtp-relay', p.token, 1, p.started, p.started, max(p.run_id) FROM probes p"
+	" p.test, p.variant, 'smtp-relay', p.token, 1,"
+	" (SELECT min(q.started) FROM probes q WHERE q.candidate_id = p.candidate_id), p.started, max(p.run_id)"
+	" FROM probes p"
 	" WHERE p.outcome IN ('message-sent', 'message-refused', 'message-written') AND p.test = 'relay'"
 	" GROUP BY p.candidate_id";
 /* The first proof bound to a probe, per candidate, run and test. */
@@ -69,7 +76,8 @@ static const char SQL_RECONCILE_PROVEN_NEW[] =
 	"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, token, exit_address, attempts,"
 	" first_checked, last_checked, run_id)"
 	" SELECT b.candidate_id, " OPEN_VERDICT("b.test") ", b.test, b.variant,"
-	" CASE b.test WHEN 'relay' THEN 'smtp-relay' END, b.token, b.peer, 1, b.received, b.received, b.run_id"
+	" CASE b.test WHEN 'relay' THEN 'smtp-relay' END, b.token, b.peer, 1,"
+	" (SELECT min(q.started) FROM probes q WHERE q.candidate_id = b.candidate_id), b.received, b.run_id"
 	" FROM " FIRST_BINDINGS " b ORDER BY b.received";
 /* Proofs that arrived after their probe's verdict was written (late, or a sink
  * in another process) upgrade the verdict of the run that sent them, whatever
@@ -84,6 +92,7 @@ static const char SQL_RECONCILE_PROVEN[] =
 	" WHERE b.candidate_id = findings.candidate_id AND b.run_id IS findings.run_id AND b.test = findings.test"
 	" AND findings.verdict <> " OPEN_VERDICT("findings.test");
 #undef FIRST_BINDINGS
+#undef FIRST_PROBE
 #undef OPEN_VERDICT
 static const char SQL_MESSAGES_GONE[] =
 	"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2 AND " MESSAGE_MAY_HAVE_GONE;
@@ -276,6 +285,7 @@ int store_findings_each(struct store *store, const char *verdict, bool transcrip
 	sqlite3_stmt *stmt = store_statement(store, transcript ? SQL_FINDINGS_WITH_TRANSCRIPT : SQL_FINDINGS_ALL);
 	if (stmt == NULL)
 		return -1;
+	static const char *const booleans[] = {"tls", NULL};
 	store_bind_text(stmt, 1, verdict);
-	return store_rows_each(store, stmt, fn, ctx);
+	return store_rows_each_with(store, stmt, booleans, fn, ctx);
 }

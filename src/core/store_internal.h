@@ -43,7 +43,11 @@ int store_register_functions(struct store *store);
 /* The numbered migrations (store_schema.c). */
 int store_migrate(struct store *store);
 
-/* Runs a prepared query, calling fn with each row as text. */
+/* Runs a prepared query, calling fn with its column names, then each row.
+ * Values are typed by SQLite's own type; SQLite has no boolean, so the
+ * columns named in booleans (NULL-terminated, or NULL) are typed as such. */
 int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx);
+int store_rows_each_with(struct store *store, sqlite3_stmt *stmt, const char *const *booleans, store_row_fn fn,
+			 void *ctx);
 
 #endif

@@ -68,23 +68,58 @@ int64_t store_proof_count(struct store *store)
 	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }
 
-int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx)
+static enum store_value_type value_type(int sqlite_type, bool boolean)
 {
+	switch (sqlite_type) {
+	case SQLITE_NULL: return STORE_NULL;
+	case SQLITE_INTEGER: return boolean ? STORE_BOOLEAN : STORE_INTEGER;
+	case SQLITE_FLOAT: return STORE_REAL;
+	default: return STORE_TEXT;
+	}
+}
+
+static bool named_in(const char *name, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (strcmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+int store_rows_each_with(struct store *store, sqlite3_stmt *stmt, const char *const *booleans, store_row_fn fn,
+			 void *ctx)
+{
+	enum { MAX_COLUMNS = 32 };
 	int n = sqlite3_column_count(stmt);
-	const char *names[32];
-	const char *values[32];
-	if (n > 32)
-		n = 32;
-	for (int i = 0; i < n; i++)
+	const char *names[MAX_COLUMNS];
+	const char *values[MAX_COLUMNS];
+	enum store_value_type types[MAX_COLUMNS];
+	bool boolean[MAX_COLUMNS];
+	if (n > MAX_COLUMNS)
+		n = MAX_COLUMNS;
+	for (int i = 0; i < n; i++) {
 		names[i] = sqlite3_column_name(stmt, i);
+		boolean[i] = named_in(names[i], booleans);
+	}
+	struct store_row row = {.count = n, .names = names, .values = NULL, .types = types};
+	fn(ctx, &row);
+	row.values = values;
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			/* the type before the text: sqlite3_column_text converts in place */
+			types[i] = value_type(sqlite3_column_type(stmt, i), boolean[i]);
 			values[i] = (const char *)sqlite3_column_text(stmt, i);
-		fn(ctx, n, names, values);
+		}
+		fn(ctx, &row);
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_DONE ? 0 : store_error(store, sqlite3_sql(stmt));
+}
+
+int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx)
+{
+	return store_rows_each_with(store, stmt, NULL, fn, ctx);
 }
 
 int store_proofs_each(struct store *store, store_row_fn fn, void *ctx)

@@ -14,6 +14,7 @@
 #include "attrib/rdap.h"
 #include "attrib/rpsl.h"
 #include "core/addr.h"
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
@@ -218,10 +219,26 @@ static void fuzz_template(const char *s, size_t n)
 	tpl_free(t);
 }
 
+/* Each line a duration: what parses is finite and not negative. */
+static void fuzz_durations(const char *s, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(s, '\n', n);
+		size_t len = nl ? (size_t)(nl - s) : n;
+		double seconds;
+		const char *why;
+		if (duration_parse(s, len, &seconds, &why) == 0 && !(seconds >= 0 && seconds < 1e12))
+			abort();
+		s += len + (nl != NULL);
+		n -= len + (nl != NULL);
+	}
+}
+
 static void (*const parsers[])(const char *, size_t) = {
     fuzz_smtp_reply, fuzz_proxy,     fuzz_sink_smtp,	fuzz_sink_message, fuzz_token,
     fuzz_addresses,  fuzz_feeds,     fuzz_registry,	fuzz_rpsl_object,  fuzz_rdap,
     fuzz_template,
+    fuzz_durations,
 };
 #define PARSER_COUNT (sizeof parsers / sizeof parsers[0])
 

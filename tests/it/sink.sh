@@ -185,7 +185,7 @@ assert_eq "$rc" 0 "sink exit status"
 assert_eq "$(cat "$tmp/out")" "sink: 17 sessions (3 refused), 7 messages (1 too big, 1 without token), 3 proofs, 1 duplicates, 1 forged, 2 returned, 3 target hits (0 not stored, 0 bytes: over budget), 0 store errors"
 
 # ---- what the store holds ----
-proofs=$(P proofs)
+proofs=$(P proofs | sed 1d) # the rows, without the header line
 assert_eq "$(printf '%s\n' "$proofs" | wc -l)" 3 "proof rows"
 row() { printf '%s\n' "$proofs" | awk -F'\t' -v t="$1" '$1 == t'; }
 fields() { row "$1" | cut -f "$2"; }

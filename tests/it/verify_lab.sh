@@ -36,7 +36,7 @@ verify() {
 verify "${targets[@]}" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail "verify failed"
 cat "$tmp/verify.out"
 
-"$PLUGHOLE" --db "$db" findings >"$tmp/findings"
+"$PLUGHOLE" --db "$db" findings | sed 1d >"$tmp/findings" # the rows, without the header line
 assert_eq "$(wc -l <"$tmp/findings")" 36 "one finding per target"
 while IFS=$'\t' read -r addr behaviour expected software; do
   got=$(awk -F'\t' -v a="$addr" '$1 == a { print $3 }' "$tmp/findings")
@@ -137,7 +137,9 @@ assert_eq "$(sqlite3 "$tmp/db2" "select count(*) from findings")" 0
 # findings formats: JSON parses, CSV has a header, --verdict filters.
 "$PLUGHOLE" --db "$db" findings --format json --transcript | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d) == 36 and all("transcript" in r for r in d)'
 assert_eq "$("$PLUGHOLE" --db "$db" findings --format csv | head -n 1 | cut -d, -f1-3)" "address,port,verdict"
-assert_eq "$("$PLUGHOLE" --db "$db" findings --verdict tempfail | wc -l)" 2
+assert_eq "$("$PLUGHOLE" --db "$db" findings --verdict tempfail | wc -l)" 3 "a header and two rows"
+assert_eq "$("$PLUGHOLE" --db "$db" findings | head -n 1)" \
+  "$(printf 'address\tport\tverdict\ttest\tvariant\tprotocol\tsoftware\ttls\texit_address\ttoken\tattempts\tfirst_checked\tlast_checked')"
 # A banner may claim any name (here a third party's): no command names it. The
 # closed hosts refuse every variant, so the log holds every address we send.
 "$LAB" --port 0 --banner-domain mx.fake.example --hosts 127.63.13.0/30 --mix closed=1 \

@@ -244,11 +244,11 @@ static void proofs_count_only_for_their_own_runs_probes(void **unused)
 }
 
 /* Collects the status column of store_proofs_each rows, in order. */
-static void take_status(void *ctx, int n, const char *const *names, const char *const *values)
+static void take_status(void *ctx, const struct store_row *row)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], "status") == 0)
-			strcat(ctx, values[i][0] == 'b' ? "b" : "u");
+	for (int i = 0; row->values && i < row->count; i++)
+		if (strcmp(row->names[i], "status") == 0)
+			strcat(ctx, row->values[i][0] == 'b' ? "b" : "u");
 }
 
 /* 'plughole proofs' shows the proofs no probe sent apart: after the bound ones. */
@@ -397,12 +397,48 @@ static void target_hits_count_only_for_their_own_test(void **unused)
 	store_close(store);
 }
 
-/* Collects the transcript column of findings_each rows. */
-static void take_transcript(void *ctx, int n, const char *const *names, const char *const *values)
+/* first_checked is when the first test message went to the address:port, not
+ * when its verdict was written; a later verdict keeps it; with no message
+ * recorded it is the verdict's time. */
+static void first_checked_is_the_first_probes_time(void **unused)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], "transcript") == 0)
-			snprintf(ctx, 8192, "%s", values[i] ? values[i] : "(null)");
+	char path[256];
+	snprintf(path, sizeof path, "%s/first.db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int64_t run = store_run_begin(store, 900, 60, 0, true);
+	int64_t probed = candidate(store, "192.0.2.40", 25), silent = candidate(store, "192.0.2.41", 25);
+	assert_int_equal(store_probe_put(store, run, probed, "relay", "plain", "phf0", 1000, "message-sent", NULL), 0);
+	assert_int_equal(store_probe_put(store, run, probed, "relay", "percent-hack", "phf1", 1200, "message-sent", NULL), 0);
+	struct finding f = {.candidate_id = probed, .verdict = "relay-accepted", .test = "relay", .checked = 1500, .run = run};
+	struct finding g = {.candidate_id = silent, .verdict = "closed", .test = "relay", .checked = 1600, .run = run};
+	assert_int_equal(store_finding_put(store, &f), 0);
+	assert_int_equal(store_finding_put(store, &g), 0);
+	f.checked = 3000; /* a later verdict */
+	assert_int_equal(store_finding_put(store, &f), 0);
+	/* a verdict a crash left unwritten, made from the record: first checked by its first message too */
+	int64_t crashed = candidate(store, "192.0.2.42", 25);
+	assert_int_equal(store_probe_put(store, run, crashed, "relay", "percent-hack", "phf3", 1100, "message-sent", "250 ok"), 0);
+	assert_int_equal(store_probe_put(store, run, crashed, "relay", "plain", "phf2", 1000, "message-refused", "554 no"), 0);
+	assert_int_equal(store_findings_reconcile(store), 1);
+	store_close(store);
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
+		 (long long)probed);
+	assert_int_equal(count_of(path, sql), 1000 * 10000 + 3000);
+	snprintf(sql, sizeof sql, "SELECT first_checked * 10000 + last_checked FROM findings WHERE candidate_id = %lld",
+		 (long long)silent);
+	assert_int_equal(count_of(path, sql), 1600 * 10000 + 1600);
+	snprintf(sql, sizeof sql, "SELECT first_checked FROM findings WHERE candidate_id = %lld", (long long)crashed);
+	assert_int_equal(count_of(path, sql), 1000);
+}
+
+/* Collects the transcript column of findings_each rows. */
+static void take_transcript(void *ctx, const struct store_row *row)
+{
+	for (int i = 0; row->values && i < row->count; i++)
+		if (strcmp(row->names[i], "transcript") == 0)
+			snprintf(ctx, 8192, "%s", row->values[i] ? row->values[i] : "(null)");
 }
 
 /* Long transcripts are stored deflated (a BLOB and its size), short ones as
@@ -550,6 +586,7 @@ int main(void)
 		cmocka_unit_test(new_proofs_are_read_by_id),
 		cmocka_unit_test(pending_skips_relays_a_message_may_have_gone_to),
 		cmocka_unit_test(transcripts_are_deflated_and_read_back_whole),
+		cmocka_unit_test(first_checked_is_the_first_probes_time),
 		cmocka_unit_test(interrupted_messages_are_never_sent_twice),
 		cmocka_unit_test(target_hits_count_only_for_their_own_test),
 		cmocka_unit_test(exclusions_use_the_most_specific_rule),
