@@ -62,7 +62,7 @@ echo
 echo "   open relays, proven by a token that reached the sink:"
 ph findings --verdict open-relay | cut -f1-7 | sed -n 1,12p | sed 's/^/   /'
 echo "   open proxies: mail through the tunnel reached the sink, or the tunnel reached the web target:"
-{ ph findings --verdict open-proxy-mail; ph findings --verdict open-proxy-web; } | cut -f1-7 | sed 's/^/   /'
+{ ph findings --verdict open-proxy-mail; ph findings --verdict open-proxy-web | sed 1d; } | cut -f1-7 | sed 's/^/   /'
 
 echo
 echo "== 4. attribute the findings to network owners (data/demo/registry/)"
