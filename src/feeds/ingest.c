@@ -1,5 +1,6 @@
 #include "feeds/ingest.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,9 @@ static int store_item(struct ingest_run *run, const struct feed_item *item)
 }
 
 /* rbldnsd exclusions apply to the whole file, whatever their position:
- * collect them first when the input can be read twice. */
-static void collect_exclusions(struct ingest_run *run, FILE *in)
+ * collect them first when the input can be read twice (not a pipe). */
+static void collect_exclusions(struct ingest_run *run, struct linereader *reader)
 {
-	struct linereader *reader = malloc(sizeof *reader);
-	if (reader == NULL)
-		return;
-	linereader_init(reader, in);
 	const char *line;
 	size_t len;
 	bool too_long;
@@ -106,7 +103,6 @@ static void collect_exclusions(struct ingest_run *run, FILE *in)
 		if (run->format->parse_line(&state, line, len, items, &why) == 1)
 			rangeset_add(&run->file_exclusions, &items[0].range, 0);
 	}
-	free(reader);
 	rangeset_build(&run->file_exclusions);
 }
 
@@ -152,7 +148,8 @@ static int ingest_lines(struct ingest_run *run, struct linereader *reader)
 		}
 	}
 	if (rc < 0)
-		log_error("%s: read error after line %lu", run->name, reader->lineno);
+		log_error("%s: read error after line %lu: %s", run->name, reader->lineno,
+			  reader->why ? reader->why : "unknown");
 	return rc;
 }
 
@@ -174,29 +171,35 @@ int ingest_stream(const struct ingest_options *options, FILE *in, const char *na
 	rangeset_init(&run.file_exclusions);
 	feed_state_init(&run.state);
 	run.format = options->format;
-	long start = ftell(in); /* -1 for pipes: no second pass there */
-	linereader_init(reader, in);
+	if (linereader_open(reader, fileno(in)) != 0) {
+		log_error("%s: %s", name, strerror(errno));
+		free(run.batch);
+		free(reader);
+		return -1;
+	}
 	const char *why = "forced by --format";
 	if (run.format == NULL) {
 		size_t sample_len;
 		const char *sample = linereader_peek(reader, &sample_len);
 		run.format = feed_format_detect(sample, sample_len, &why);
 	}
-	log_info("%s: format %s (%s)", name, run.format->name, why);
-	if (run.format == &feed_rbldnsd && start >= 0 && fseek(in, start, SEEK_SET) == 0) {
-		collect_exclusions(&run, in);
-		fseek(in, start, SEEK_SET);
-		linereader_init(reader, in);
+	log_info("%s: format %s (%s)%s", name, run.format->name, why,
+		 linereader_is_gzip(reader) ? ", gzip" : "");
+	if (run.format == &feed_rbldnsd && linereader_rewind(reader) == 0) {
+		collect_exclusions(&run, reader);
+		if (linereader_rewind(reader) != 0) {
+			log_error("%s: cannot read it a second time", name);
+			linereader_close(reader);
+			free(run.batch);
+			free(reader);
+			return -1;
+		}
 	}
 	int rc = -1;
 	/* A feed in random order touches the whole (address, port) index in every
 	 * transaction: the cache keeps it in memory instead of re-reading it. */
-	if (store_cache_size(options->store, INGEST_CACHE_KIB) != 0) {
-		free(run.batch);
-		free(reader);
-		return -1;
-	}
-	if ((run.source_id = store_source_id(options->store, source, run.format->name)) >= 0 &&
+	if (store_cache_size(options->store, INGEST_CACHE_KIB) == 0 &&
+	    (run.source_id = store_source_id(options->store, source, run.format->name)) >= 0 &&
 	    store_begin(options->store) == 0) {
 		rc = ingest_lines(&run, reader);
 		if (rc == 0 && (flush_batch(&run, false) != 0 || store_commit(options->store) != 0))
@@ -212,10 +215,12 @@ int ingest_stream(const struct ingest_options *options, FILE *in, const char *na
 		.excluded = counts->excluded - before.excluded,
 		.duplicate = counts->duplicate - before.duplicate,
 		.bad = counts->bad - before.bad,
+		.not_open = counts->not_open - before.not_open,
 	};
 	if (rc == 0)
 		rc = store_ingest_run_put(options->store, run.source_id, run.format->name, started, time(NULL), &delta);
 	rangeset_free(&run.file_exclusions);
+	linereader_close(reader);
 	free(run.batch);
 	free(reader);
 	return rc;
