@@ -147,6 +147,7 @@ static int ingest_lines(struct ingest_run *run, struct linereader *reader)
 				return -1;
 		}
 	}
+	run->counts->not_open += run->state.not_open;
 	if (rc < 0)
 		log_error("%s: read error after line %lu: %s", run->name, reader->lineno,
 			  reader->why ? reader->why : "unknown");
@@ -219,6 +220,12 @@ int ingest_stream(const struct ingest_options *options, FILE *in, const char *na
 	};
 	if (rc == 0)
 		rc = store_ingest_run_put(options->store, run.source_id, run.format->name, started, time(NULL), &delta);
+	if (rc == 0 && delta.bad > 0 && delta.taken + delta.excluded + delta.duplicate + delta.not_open == 0) {
+		/* nothing read but bad lines: the wrong file or the wrong --format, not a feed with a few typos */
+		log_error("%s: every entry is a bad line as %s (%llu bad): not this format? (--format)", name,
+			  run.format->name, (unsigned long long)delta.bad);
+		rc = -1;
+	}
 	rangeset_free(&run.file_exclusions);
 	linereader_close(reader);
 	free(run.batch);
