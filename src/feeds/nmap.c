@@ -80,7 +80,7 @@ static int xml_tag(struct feed_state *state, const char *name, size_t name_len, 
 			*why = "a <port> without a valid portid";
 			return -1;
 		}
-		if (!tcp) {
+		if (!tcp || (end > attrs && end[-1] == '/')) { /* UDP, or a <port/> with no state */
 			state->xml.port = 0;
 			state->not_open++;
 		}
