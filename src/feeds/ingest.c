@@ -179,11 +179,10 @@ int ingest_stream(const struct ingest_options *options, FILE *in, const char *na
 		return -1;
 	}
 	const char *why = "forced by --format";
-	if (run.format == NULL) {
-		size_t sample_len;
-		const char *sample = linereader_peek(reader, &sample_len);
+	size_t sample_len;
+	const char *sample = linereader_peek(reader, &sample_len); /* also tells gzip */
+	if (run.format == NULL)
 		run.format = feed_format_detect(sample, sample_len, &why);
-	}
 	log_info("%s: format %s (%s)%s", name, run.format->name, why,
 		 linereader_is_gzip(reader) ? ", gzip" : "");
 	if (run.format == &feed_rbldnsd && linereader_rewind(reader) == 0) {

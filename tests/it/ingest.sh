@@ -149,6 +149,8 @@ for f in scan.xml scan.gnmap zmap-out intelmq.csv events.jsonl; do
   assert_contains "$(cat "$feeds/err")" ", gzip"
 done
 assert_eq "$(sqlite3 "$feeds/db-gz" "select count(*) from candidates")" 10
+"$PLUGHOLE" --db "$feeds/db-gz" ingest --allow-loopback --format nmap-grep "$feeds/scan.gnmap.data" >/dev/null 2>"$feeds/err"
+assert_contains "$(cat "$feeds/err")" "scan.gnmap.data: format nmap-grep (forced by --format), gzip"
 out=$(gzip -c "$demo/suspects.txt" | "$PLUGHOLE" --db "$feeds/db-pipe" ingest --allow-loopback - 2>"$feeds/err")
 assert_contains "$out" "stdin: 100 lines, 99 taken, 3 excluded, 0 duplicate, 3 bad"
 gzip -c "$demo/dnsbl-relays.rbldnsd" >"$feeds/zone.gz"  # two passes ("!" first) through gzip too
@@ -172,6 +174,11 @@ set +e
 "$PLUGHOLE" --db "$feeds/db" ingest --allow-loopback --format plain "$feeds/scan.gnmap" >/dev/null 2>&1; rc=$?
 set -e
 assert_eq "$rc" 1
+# one batch, stored sorted: a repeat inside it is a duplicate, as across runs
+printf '127.69.6.9:25\n127.69.6.10:25\n127.69.6.9:25\n127.69.6.1:2525\n' >"$feeds/repeat.txt"
+out=$("$PLUGHOLE" --db "$feeds/db-repeat" ingest --allow-loopback "$feeds/repeat.txt" 2>/dev/null)
+assert_contains "$out" "4 lines, 3 taken, 0 excluded, 1 duplicate, 0 bad"
+assert_eq "$(sqlite3 "$feeds/db-repeat" "select count(*) from candidate_sources")" 3
 # the usage lists every format of the table
 usage=$("$PLUGHOLE" ingest --help)
 for f in plain zmap rbldnsd csv zmap-csv masscan-list masscan-json nmap-xml nmap-grep intelmq-csv intelmq-json; do
