@@ -53,6 +53,9 @@ void cli_reset_getopt(void);
 	int cmd_##verb(struct cli *cli, int argc, char **argv); \
 	extern const char usage_##verb[]
 
+/* The rows of ingest's format table, as its usage lists them. */
+void ingest_usage_formats(FILE *out);
+
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(ingest);
 DECLARE_COMMAND(verify);

@@ -14,24 +14,34 @@ const char usage_ingest[] =
 	"Reads candidate lists and stores each address:port once, remembering\n"
 	"which sources named it. Excluded addresses (data/exclude.conf, the\n"
 	"[safety] optout file and every --exclude-file) are counted, never stored. Bad lines are reported\n"
-	"as FILE:LINE and skipped.\n"
+	"as FILE:LINE and skipped; a file of nothing but bad lines fails (exit 1).\n"
+	"Rows the feed says are not open (ZMap success 0, closed ports) are counted\n"
+	"as not open, never stored. Any FILE may be gzip (told by its magic bytes).\n"
 	"\n"
-	"  --format F        plain, zmap, rbldnsd, csv, zmap-csv, masscan-list,\n"
-	"                    masscan-json (default: detected on unambiguous evidence in\n"
-	"                    the first lines, else plain; the choice and why go to stderr)\n"
+	"  --format F        one of the formats below (default: detected on unambiguous\n"
+	"                    evidence in the first lines, else plain; the choice and\n"
+	"                    why go to stderr)\n"
 	"  --port P          port for entries that name none (repeatable; default 25)\n"
 	"  --max-range N     largest range one entry may expand to (default 256)\n"
 	"  --source NAME     name of the source (default: the file's name)\n"
 	"  --exclude-file FILE  more ranges never to store, one a line as in masscan's\n"
 	"                    and zmap's exclude files (CIDR or FIRST-LAST, # comments);\n"
 	"                    repeatable; the most specific range of all the lists decides\n"
-	"  --allow-loopback  accept 127.0.0.0/8 and ::1 (tests and demos only)\n";
+	"  --allow-loopback  accept 127.0.0.0/8 and ::1 (tests and demos only)\n"
+	"\n"
+	"formats:\n";
+
+void ingest_usage_formats(FILE *out)
+{
+	for (size_t i = 0; i < feed_format_count; i++)
+		fprintf(out, "  %-14s %s\n", feed_formats[i]->name, feed_formats[i]->description);
+}
 
 static void print_counts(const char *what, const struct ingest_counts *c)
 {
-	printf("%s: %llu lines, %llu taken, %llu excluded, %llu duplicate, %llu bad\n", what,
+	printf("%s: %llu lines, %llu taken, %llu excluded, %llu duplicate, %llu bad, %llu not open\n", what,
 	       (unsigned long long)c->lines, (unsigned long long)c->taken, (unsigned long long)c->excluded,
-	       (unsigned long long)c->duplicate, (unsigned long long)c->bad);
+	       (unsigned long long)c->duplicate, (unsigned long long)c->bad, (unsigned long long)c->not_open);
 }
 
 int cmd_ingest(struct cli *cli, int argc, char **argv)
@@ -120,6 +130,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 		total.excluded += counts.excluded;
 		total.duplicate += counts.duplicate;
 		total.bad += counts.bad;
+		total.not_open += counts.not_open;
 		if (!is_stdin)
 			fclose(in);
 	}

@@ -67,6 +67,8 @@ const struct command *command_find(const char *name)
 void command_print_usage(const struct command *command, FILE *out)
 {
 	fprintf(out, "plughole %s: %s\n\n%s", command->name, command->summary, command->usage);
+	if (command->usage == usage_ingest)
+		ingest_usage_formats(out); /* from the format table: one source */
 }
 
 void commands_print_all(FILE *out)

@@ -1,14 +1,49 @@
 #include "core/linereader.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
-void linereader_init(struct linereader *r, FILE *file)
+static void reset(struct linereader *r)
 {
-	r->file = file;
 	r->start = r->end = 0;
 	r->lineno = 0;
 	r->eof = r->error = false;
+	r->why = NULL;
 }
+
+int linereader_open(struct linereader *r, int fd)
+{
+	reset(r);
+	int copy = dup(fd); /* gzclose closes it; the caller's fd stays open */
+	if (copy < 0)
+		return -1;
+	if ((r->gz = gzdopen(copy, "rb")) == NULL) {
+		close(copy);
+		errno = ENOMEM;
+		return -1;
+	}
+	gzbuffer(r->gz, 128 * 1024);
+	return 0;
+}
+
+void linereader_close(struct linereader *r)
+{
+	if (r->gz != NULL)
+		gzclose(r->gz);
+	r->gz = NULL;
+}
+
+int linereader_rewind(struct linereader *r)
+{
+	if (gzrewind(r->gz) != 0)
+		return -1;
+	reset(r);
+	return 0;
+}
+
+bool linereader_is_gzip(const struct linereader *r) { return r->end > 0 && gzdirect(r->gz) == 0; }
 
 static void fill(struct linereader *r)
 {
@@ -18,14 +53,20 @@ static void fill(struct linereader *r)
 		r->start = 0;
 	}
 	while (!r->eof && r->end < sizeof r->buf) {
-		size_t n = fread(r->buf + r->end, 1, sizeof r->buf - r->end, r->file);
-		r->end += n;
-		if (n == 0) {
+		int n = gzread(r->gz, r->buf + r->end, (unsigned)(sizeof r->buf - r->end));
+		if (n <= 0) {
+			int code = Z_OK;
+			const char *message = gzerror(r->gz, &code);
 			r->eof = true;
-			r->error = ferror(r->file) != 0;
-		}
-		if (n > 0)
+			/* a gzip stream cut short (Z_BUF_ERROR) is an error too, not a quiet end */
+			r->error = n < 0 || code != Z_OK;
+			if (strncmp(message, "<fd:", 4) == 0 && strstr(message, ": ") != NULL)
+				message = strstr(message, ": ") + 2; /* zlib names the descriptor; the caller names the file */
+			r->why = code == Z_ERRNO ? strerror(errno) : message;
 			break;
+		}
+		r->end += (size_t)n;
+		break;
 	}
 }
 

@@ -50,14 +50,29 @@ int store_meta_get(struct store *store, const char *key, char *buf, size_t bufle
 
 /* Id of the named source, created if new. */
 int64_t store_source_id(struct store *store, const char *name, const char *format);
-/* 1 when the candidate is new, 0 when already known (its sources grow), -1 error. */
+/* not_open: rows the feed itself says are not open (ZMap success 0, a closed port); not stored. */
+struct ingest_counts {
+	uint64_t lines, taken, excluded, duplicate, bad, not_open;
+};
+struct store_candidate {
+	struct addr address;
+	uint16_t port;
+};
+/*
+ * Stores a batch of candidates in the open transaction, sorted first in the
+ * order of the (address, port) index so that inserts from a feed in random
+ * order land near each other; counts new ones as taken, known ones (whose
+ * sources grow) as duplicate. The batch is reordered. 0 or -1.
+ */
+int store_candidates_put(struct store *store, struct store_candidate *batch, size_t n, int64_t source_id,
+			 time_t now, struct ingest_counts *counts);
+/* One candidate (verify's named targets): 1 new, 0 already known (its sources grow), -1 error. */
 int store_candidate_put(struct store *store, const struct addr *address, uint16_t port,
 			int64_t source_id, time_t now);
+/* A page cache of kib KiB for this connection (bulk ingest); 0 or -1. */
+int store_cache_size(struct store *store, int kib);
 int64_t store_candidate_count(struct store *store);
 
-struct ingest_counts {
-	uint64_t lines, taken, excluded, duplicate, bad;
-};
 int store_ingest_run_put(struct store *store, int64_t source_id, const char *format, time_t started,
 			 time_t finished, const struct ingest_counts *counts);
 

@@ -1,6 +1,12 @@
 /* SQL for candidates, their sources and ingest runs. */
 #include "core/store_internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
 static const char SQL_SOURCE_UPSERT[] =
 	"INSERT INTO sources(name, format, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)"
 	" ON CONFLICT(name) DO UPDATE SET last_seen = ?3, format = coalesce(?2, format)"
@@ -28,17 +34,29 @@ int64_t store_source_id(struct store *store, const char *name, const char *forma
 	return store_step_int64(store, stmt);
 }
 
-int store_candidate_put(struct store *store, const struct addr *address, uint16_t port,
-			int64_t source_id, time_t now)
-{
+/* One candidate as the index holds it: its address as text, then its port. */
+struct keyed_candidate {
 	char text[ADDR_STRLEN];
-	addr_format(address, text);
+	uint16_t port;
+	uint8_t family;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed_candidate *x = a, *y = b;
+	int c = strcmp(x->text, y->text); /* the index's BINARY collation */
+	return c != 0 ? c : (x->port > y->port) - (x->port < y->port);
+}
+
+/* 1 when the candidate is new, 0 when already known (its sources grow), -1 error. */
+static int put_one(struct store *store, const struct keyed_candidate *c, int64_t source_id, time_t now)
+{
 	sqlite3_stmt *insert = store_statement(store, SQL_CANDIDATE_INSERT);
 	if (insert == NULL)
 		return -1;
-	sqlite3_bind_text(insert, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int(insert, 2, port);
-	sqlite3_bind_int(insert, 3, addr_is_v4(address) ? 4 : 6);
+	sqlite3_bind_text(insert, 1, c->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(insert, 2, c->port);
+	sqlite3_bind_int(insert, 3, c->family);
 	sqlite3_bind_int64(insert, 4, (int64_t)now);
 	if (store_step_done(store, insert) != 0)
 		return -1;
@@ -50,8 +68,8 @@ int store_candidate_put(struct store *store, const struct addr *address, uint16_
 		sqlite3_stmt *touch = store_statement(store, SQL_CANDIDATE_TOUCH);
 		if (touch == NULL)
 			return -1;
-		sqlite3_bind_text(touch, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int(touch, 2, port);
+		sqlite3_bind_text(touch, 1, c->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int(touch, 2, c->port);
 		sqlite3_bind_int64(touch, 3, (int64_t)now);
 		if ((id = store_step_int64(store, touch)) < 0)
 			return -1;
@@ -64,6 +82,53 @@ int store_candidate_put(struct store *store, const struct addr *address, uint16_
 	if (store_step_done(store, link) != 0)
 		return -1;
 	return is_new;
+}
+
+int store_candidates_put(struct store *store, struct store_candidate *batch, size_t n, int64_t source_id,
+			 time_t now, struct ingest_counts *counts)
+{
+	if (n == 0)
+		return 0;
+	struct keyed_candidate *keyed = malloc(n * sizeof *keyed);
+	if (keyed == NULL) {
+		log_error("out of memory for a batch of %zu candidates", n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		addr_format(&batch[i].address, keyed[i].text);
+		keyed[i].port = batch[i].port;
+		keyed[i].family = addr_is_v4(&batch[i].address) ? 4 : 6;
+	}
+	qsort(keyed, n, sizeof *keyed, keyed_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int is_new = put_one(store, &keyed[i], source_id, now);
+		if (is_new < 0)
+			rc = -1;
+		else if (is_new)
+			counts->taken++;
+		else
+			counts->duplicate++;
+	}
+	free(keyed);
+	return rc;
+}
+
+int store_candidate_put(struct store *store, const struct addr *address, uint16_t port,
+			int64_t source_id, time_t now)
+{
+	struct keyed_candidate c = {.port = port, .family = addr_is_v4(address) ? 4 : 6};
+	addr_format(address, c.text);
+	return put_one(store, &c, source_id, now);
+}
+
+int store_cache_size(struct store *store, int kib)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+	if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_error(store, "setting the page cache size");
+	return 0;
 }
 
 int64_t store_candidate_count(struct store *store)

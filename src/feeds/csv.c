@@ -11,6 +11,18 @@
 static const char *const address_names[] = {"ip", "saddr", "addr", "address", "ip_address", "ipaddr",
 					     "src_ip", "source_ip", "host_ip"};
 static const char *const port_names[] = {"port", "sport", "src_port", "source_port", "dst_port", "dport"};
+static const char *const zmap_address_names[] = {"saddr"};
+
+static const struct feed_csv_dialect generic = {
+	address_names, sizeof address_names / sizeof *address_names, port_names,
+	sizeof port_names / sizeof *port_names, NULL,
+};
+/* ZMap's success column: 1 for a SYN-ACK, 0 for a RST (a closed port). */
+static const struct feed_csv_dialect zmap = {
+	address_names, sizeof address_names / sizeof *address_names, port_names,
+	sizeof port_names / sizeof *port_names, "success",
+};
+static const struct feed_csv_dialect zmap_header = {zmap_address_names, 1, port_names, 0, NULL};
 
 struct field {
 	const char *text;
@@ -73,7 +85,8 @@ static int find_column(const struct field *fields, int count, const char *const 
 	return -1;
 }
 
-static int read_header(struct feed_state *state, const char *line, size_t len, const char **why)
+static int read_header(const struct feed_csv_dialect *dialect, struct feed_state *state, const char *line,
+		       size_t len, const char **why)
 {
 	struct field fields[FEED_MAX_COLUMNS];
 	int count;
@@ -82,24 +95,39 @@ static int read_header(struct feed_state *state, const char *line, size_t len, c
 		*why = "header is not a CSV record";
 		return -1;
 	}
-	state->address_column = find_column(fields, count, address_names, sizeof address_names / sizeof *address_names);
-	state->port_column = find_column(fields, count, port_names, sizeof port_names / sizeof *port_names);
+	state->address_column = find_column(fields, count, dialect->address_names, dialect->address_count);
+	state->port_column = find_column(fields, count, dialect->port_names, dialect->port_count);
+	if (dialect->success_name != NULL)
+		state->success_column = find_column(fields, count, &dialect->success_name, 1);
 	if (state->address_column < 0) {
-		*why = "header names no address column (ip, saddr, address, ...)";
+		*why = dialect->address_count == 1 ? "header names no address column" /* a dialect's one name */
+						   : "header names no address column (ip, saddr, address, ...)";
 		return -1;
 	}
 	state->header_seen = true;
 	return 0;
 }
 
-static int csv_parse_line(struct feed_state *state, const char *line, size_t len,
-			  struct feed_item items[FEED_MAX_ITEMS], const char **why)
+/* A field's value is 0 or 1 (ZMap's booleans); -1 otherwise. */
+static int field_bool(const struct field *f)
+{
+	if (f->len == 1 && (f->text[0] == '0' || f->text[0] == '1'))
+		return f->text[0] - '0';
+	if (f->len == 4 && strncasecmp(f->text, "true", 4) == 0)
+		return 1;
+	if (f->len == 5 && strncasecmp(f->text, "false", 5) == 0)
+		return 0;
+	return -1;
+}
+
+int feed_csv_parse_line(const struct feed_csv_dialect *dialect, struct feed_state *state, const char *line,
+			size_t len, struct feed_item items[FEED_MAX_ITEMS], const char **why)
 {
 	len = feed_trim(line, len);
 	if (len == 0 || line[0] == '#')
 		return 0;
 	if (!state->header_seen)
-		return read_header(state, line, len, why) == 0 ? 0 : -1;
+		return read_header(dialect, state, line, len, why) == 0 ? 0 : -1;
 	struct field fields[FEED_MAX_COLUMNS];
 	int count;
 	if (split_record(line, len, state->delimiter, fields, &count) != 0) {
@@ -109,6 +137,17 @@ static int csv_parse_line(struct feed_state *state, const char *line, size_t len
 	if (state->address_column >= count) {
 		*why = "too few columns";
 		return -1;
+	}
+	if (state->success_column >= 0 && state->success_column < count) {
+		int success = field_bool(&fields[state->success_column]);
+		if (success < 0) {
+			*why = "the success column holds neither 0 nor 1";
+			return -1;
+		}
+		if (success == 0) {
+			state->not_open++; /* the host answered, but not with an open port */
+			return 0;
+		}
 	}
 	const struct field *address = &fields[state->address_column];
 	struct feed_item *item = &items[0];
@@ -127,32 +166,40 @@ static int csv_parse_line(struct feed_state *state, const char *line, size_t len
 	return 1;
 }
 
-static int header_score(const char *sample, size_t len, const char *first_name, const char **evidence)
+bool feed_csv_header_names(const struct feed_csv_dialect *dialect, const char *sample, size_t len)
 {
 	const char *cursor = sample, *line;
 	size_t n;
 	if ((line = feed_sample_line(&cursor, sample + len, &n)) == NULL || line[0] == '#')
-		return 0;
+		return false;
 	struct feed_state state;
 	const char *why;
 	feed_state_init(&state);
-	if (read_header(&state, line, n, &why) != 0)
-		return 0;
-	size_t first = strlen(first_name);
-	if (first_name[0] != '\0' && (n < first || strncasecmp(line, first_name, first) != 0))
-		return 0;
-	*evidence = first_name[0] ? "a header starting with saddr" : "a header naming an address column";
-	return 5;
+	return read_header(dialect, &state, line, n, &why) == 0;
 }
 
 static int csv_detect(const char *sample, size_t len, const char **evidence)
 {
-	return header_score(sample, len, "", evidence);
+	*evidence = "a header naming an address column";
+	return feed_csv_header_names(&generic, sample, len) ? 5 : 0;
 }
-/* ZMap's CSV starts with saddr; it wins over plain CSV by one. */
+/* saddr is ZMap's name for the address: it wins over plain CSV by one. */
 static int zmap_csv_detect(const char *sample, size_t len, const char **evidence)
 {
-	return header_score(sample, len, "saddr", evidence) ? 6 : 0;
+	*evidence = "a header naming ZMap's saddr column";
+	return feed_csv_header_names(&zmap_header, sample, len) ? 6 : 0;
+}
+
+static int csv_parse_line(struct feed_state *state, const char *line, size_t len,
+			  struct feed_item items[FEED_MAX_ITEMS], const char **why)
+{
+	return feed_csv_parse_line(&generic, state, line, len, items, why);
+}
+
+static int zmap_csv_parse_line(struct feed_state *state, const char *line, size_t len,
+			       struct feed_item items[FEED_MAX_ITEMS], const char **why)
+{
+	return feed_csv_parse_line(&zmap, state, line, len, items, why);
 }
 
 const struct feed_format feed_csv = {
@@ -164,7 +211,7 @@ const struct feed_format feed_csv = {
 
 const struct feed_format feed_zmap_csv = {
 	.name = "zmap-csv",
-	.description = "ZMap CSV output (-O csv): saddr,sport,...",
+	.description = "ZMap CSV output (-O csv): saddr,sport,...; rows whose success is 0 are not candidates",
 	.detect = zmap_csv_detect,
-	.parse_line = csv_parse_line,
+	.parse_line = zmap_csv_parse_line,
 };

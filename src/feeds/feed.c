@@ -4,7 +4,8 @@
 #include <string.h>
 
 const struct feed_format *const feed_formats[] = {
-	&feed_plain, &feed_zmap, &feed_rbldnsd, &feed_csv, &feed_zmap_csv, &feed_masscan_list, &feed_masscan_json,
+	&feed_plain,	    &feed_zmap,	     &feed_rbldnsd,   &feed_csv,	 &feed_zmap_csv,     &feed_masscan_list,
+	&feed_masscan_json, &feed_nmap_xml, &feed_nmap_grep, &feed_intelmq_csv, &feed_intelmq_json,
 };
 const size_t feed_format_count = sizeof feed_formats / sizeof feed_formats[0];
 
@@ -36,7 +37,7 @@ const struct feed_format *feed_format_detect(const char *sample, size_t len, con
 void feed_state_init(struct feed_state *state)
 {
 	memset(state, 0, sizeof *state);
-	state->address_column = state->port_column = -1;
+	state->address_column = state->port_column = state->success_column = -1;
 	state->delimiter = ',';
 }
 

@@ -12,7 +12,7 @@
 
 #include "core/addr.h"
 
-#define FEED_MAX_ITEMS 16 /* items one line may yield (masscan JSON: ports) */
+#define FEED_MAX_ITEMS 64 /* items one line may yield (a host's open ports in masscan JSON, nmap) */
 #define FEED_MAX_COLUMNS 64
 
 struct feed_item {
@@ -25,9 +25,30 @@ struct feed_item {
 struct feed_state {
 	/* csv: positions of the columns found in the header (-1: absent) */
 	bool header_seen;
-	int address_column, port_column;
+	int address_column, port_column, success_column;
 	char delimiter;
+	/* nmap -oX: the host and port being read, across lines */
+	struct {
+		bool in_host, have_address;
+		struct addr address;
+		uint16_t port; /* the open <port> element's, 0 outside one or for UDP */
+	} xml;
+	/* rows or ports the feed itself says are not open (ZMap success 0, closed): not candidates */
+	uint64_t not_open;
 };
+
+/* CSV dialects (csv.c): which header names hold the address, port and success. */
+struct feed_csv_dialect {
+	const char *const *address_names;
+	size_t address_count;
+	const char *const *port_names;
+	size_t port_count;
+	const char *success_name; /* NULL: none; a row whose column holds 0 is not a candidate */
+};
+int feed_csv_parse_line(const struct feed_csv_dialect *dialect, struct feed_state *state, const char *line,
+			size_t len, struct feed_item items[FEED_MAX_ITEMS], const char **why);
+/* True when the first non-blank line is a header naming one of the dialect's address columns. */
+bool feed_csv_header_names(const struct feed_csv_dialect *dialect, const char *sample, size_t len);
 
 struct feed_format {
 	const char *name;
@@ -51,7 +72,7 @@ extern const size_t feed_format_count;
 
 /* The formats, one file each. */
 extern const struct feed_format feed_plain, feed_zmap, feed_rbldnsd, feed_csv, feed_zmap_csv,
-	feed_masscan_list, feed_masscan_json;
+	feed_masscan_list, feed_masscan_json, feed_nmap_xml, feed_nmap_grep, feed_intelmq_csv, feed_intelmq_json;
 
 /* Helpers shared by the parsers (feed.c). */
 const char *feed_skip_space(const char *p, const char *end);

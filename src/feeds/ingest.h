@@ -27,7 +27,7 @@ struct ingest_options {
 /*
  * Ingests one stream; name is used in messages ("file:line: why").
  * Adds the run's figures to *counts. 0 on success (bad lines included),
- * -1 when the file could not be read or stored.
+ * -1 when the file could not be read or stored, or held nothing but bad lines.
  */
 int ingest_stream(const struct ingest_options *options, FILE *in, const char *name,
 		  struct ingest_counts *counts);

@@ -28,8 +28,12 @@ static int list_parse_line(struct feed_state *state, const char *line, size_t le
 		*why = "expected 'STATUS PROTO PORT ADDRESS TIMESTAMP'";
 		return -1;
 	}
+	if (flen[0] == 6 && memcmp(field[0], "closed", 6) == 0) {
+		state->not_open++;
+		return 0;
+	}
 	if (!(flen[0] == 4 && memcmp(field[0], "open", 4) == 0))
-		return 0; /* closed ports and banner lines name no candidate */
+		return 0; /* banner lines name no candidate */
 	struct feed_item *item = &items[0];
 	item->exclude = false;
 	if (port_parse(field[2], flen[2], &item->port) != 0) {
@@ -90,8 +94,10 @@ static int json_parse_line(struct feed_state *state, const char *line, size_t le
 		json_array_foreach(ports, i, entry) {
 			json_int_t port = json_integer_value(json_object_get(entry, "port"));
 			const char *status = json_string_value(json_object_get(entry, "status"));
-			if (status != NULL && strcmp(status, "open") != 0)
+			if (status != NULL && strcmp(status, "open") != 0) {
+				state->not_open++;
 				continue;
+			}
 			if (port <= 0 || port > 65535) {
 				*why = "bad \"port\"";
 				count = -1;

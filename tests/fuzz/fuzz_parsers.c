@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "attrib/asnames.h"
 #include "attrib/load.h"
@@ -15,6 +17,7 @@
 #include "attrib/rpsl.h"
 #include "core/addr.h"
 #include "core/duration.h"
+#include "core/linereader.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
@@ -141,6 +144,35 @@ static void fuzz_feeds(const char *s, size_t n)
 	}
 }
 
+/* The bytes as a feed file: through the line reader (gzip or not, told by
+ * its magic) into the detected format's parser, as ingest reads them. */
+static void fuzz_feed_file(const char *s, size_t n)
+{
+	int fd = memfd_create("fuzz-feed", 0);
+	if (fd < 0)
+		return;
+	struct linereader *reader = malloc(sizeof *reader);
+	if (reader != NULL && write(fd, s, n) == (ssize_t)n && lseek(fd, 0, SEEK_SET) == 0 &&
+	    linereader_open(reader, fd) == 0) {
+		size_t sample_len;
+		const char *sample = linereader_peek(reader, &sample_len), *why, *line;
+		const struct feed_format *format = feed_format_detect(sample, sample_len, &why);
+		struct feed_state state;
+		struct feed_item items[FEED_MAX_ITEMS];
+		size_t len;
+		bool too_long;
+		feed_state_init(&state);
+		while (linereader_next(reader, &line, &len, &too_long) == 1)
+			format->parse_line(&state, line, len, items, &why);
+		if (linereader_rewind(reader) == 0)
+			while (linereader_next(reader, &line, &len, &too_long) == 1)
+				;
+		linereader_close(reader);
+	}
+	free(reader);
+	close(fd);
+}
+
 /* A whole registry file of each kind into a snapshot builder, and its finish. */
 static void fuzz_registry(const char *s, size_t n)
 {
@@ -239,6 +271,7 @@ static void (*const parsers[])(const char *, size_t) = {
     fuzz_addresses,  fuzz_feeds,     fuzz_registry,	fuzz_rpsl_object,  fuzz_rdap,
     fuzz_template,
     fuzz_durations,
+    fuzz_feed_file,
 };
 #define PARSER_COUNT (sizeof parsers / sizeof parsers[0])
 
