@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -105,6 +107,36 @@ static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
 	}
 	if (probe_engine_add(run->engine, &address, port, id) < 0)
 		run->failed = 1;
+}
+
+/*
+ * One verify at a time per store: two runs would read the same pending
+ * candidates and each send them every test message (with an external sink
+ * nothing else stops them). The lock is a file beside the store, held until
+ * exit; -1 (and why) when another run holds it.
+ */
+static int lock_store(const char *db_path)
+{
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s.verify.lock", db_path) >= sizeof path) {
+		log_error("%s: path too long for its lock file", db_path);
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			log_error("verify: another verify is running on %s (it holds %s): one at a time, or it"
+				  " would send the same candidates their test messages again", db_path, path);
+		else
+			log_error("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd; /* left open: the lock goes with the process */
 }
 
 static int add_operands(struct verify_run *run, struct store *store, int argc, char **argv)
@@ -470,7 +502,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
 	    exclusion_load_files(&run.exclusions, exclude_files, exclude_count) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
-	    (store = cli_open_store(cli)) == NULL || (base = event_base_new()) == NULL ||
+	    (store = cli_open_store(cli)) == NULL || lock_store(cli->config.db) < 0 ||
+	    (base = event_base_new()) == NULL ||
 	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
 	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
 		goto out;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One verify at a time per store. Two runs on one store (production mode: an
+# external sink, nothing else shared) both read the same pending candidates
+# and both sent every relay its test messages. The second run now stops at
+# start, before any connection, and says which run holds the store.
+# Addresses: open relays 127.75.1.0/29 (lab), the sink 127.75.0.3:2567.
+set -euo pipefail
+. "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/lab.sh"
+LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
+tmp=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err "$tmp"/*.out >&2 || true; exit 1; }
+SINK=127.75.0.3:2567
+db="$tmp/store.db"
+"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.75.1.0/29 --mix open=1 \
+  --command-log "$tmp/commands.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
+port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+for n in $(seq 0 7); do echo "127.75.1.$n:$port"; done | "$PLUGHOLE" --db "$db" ingest --allow-loopback - 2>/dev/null
+"$PLUGHOLE" --db "$db" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
+for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
+grep -q 'listening on' "$tmp/sink.err" || fail "the sink did not start"
+verify() {
+  "$PLUGHOLE" --db "$db" verify --external-sink --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
+    --helo verifier.test --connect-timeout 2 --timeout 3 --retries 0 --proof-grace 1 --wait 5
+}
+
+# Held by another process: refused at once, nothing sent.
+status=0; flock "$db.verify.lock" "$PLUGHOLE" --db "$db" verify --external-sink --tests relay --allow-loopback \
+  --sink "$SINK" --sink-domain sink.test >"$tmp/held.out" 2>"$tmp/held.err" || status=$?
+assert_eq "$status" 1 "verify while another holds the store"
+assert_contains "$(cat "$tmp/held.err")" "another verify is running on $db"
+assert_eq "$(sqlite3 "$db" "select count(*) from probes")" 0 "no message while the store is held"
+[ ! -s "$tmp/commands.log" ] || fail "a relay was contacted while the store was held"
+
+# Two runs at once: one tests, the other stops; every relay gets one message.
+verify >"$tmp/a.out" 2>"$tmp/a.err" & a=$!
+verify >"$tmp/b.out" 2>"$tmp/b.err" & b=$!
+sa=0; wait "$a" || sa=$?
+sb=0; wait "$b" || sb=$?
+assert_eq "$(printf '%s\n' "$sa" "$sb" | sort | tr '\n' ' ')" "0 1 " "one run tests, the other is refused"
+assert_eq "$(sqlite3 "$db" "select count(*) from findings where verdict = 'open-relay'")" 8
+assert_eq "$(sqlite3 "$db" "select count(*) from probes where outcome <> 'message-withdrawn'")" 8 "one message per relay"
+echo "verify_lock: ok"
