@@ -1,5 +1,5 @@
 /* SQL for the sink's TCP target: who connected and with which nonce. */
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #include "core/log.h"
 

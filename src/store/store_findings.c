@@ -1,5 +1,5 @@
 /* SQL for verification: pending candidates, findings, test messages sent. */
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SQL for proxy verification: what the sink's target and SMTP side saw, by nonce or token. */
 #include <stdio.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 static const char SQL_TARGET_HIT_FIND[] =
 	"SELECT peer FROM target_hits WHERE nonce = ?1 AND received >= ?3"

@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "core/store.h"
+#include "store/store.h"
 
 #define STORE_MAX_STATEMENTS 128
 

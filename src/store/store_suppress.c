@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 static const char SQL_SUPPRESS_ADD[] =
     "INSERT INTO suppressions(kind, value, first, last, reason, added) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #define OPEN_VERDICTS "('open-relay', 'open-proxy-mail', 'open-proxy-web')"
 /*

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #define PART_CHUNK (8u << 20) /* bytes per stored blob row: big enough to be few, small enough to page */
 

@@ -1,5 +1,5 @@
 /* SQL for candidates, their sources and ingest runs. */
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 static const char SQL_SOURCE_UPSERT[] =
 	"INSERT INTO sources(name, format, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)"

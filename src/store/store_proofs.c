@@ -1,7 +1,7 @@
 /* SQL for what the sink receives: proofs and rejected tokens. */
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 static const char SQL_PROOF_INSERT[] =
 	"INSERT OR IGNORE INTO proofs(token, campaign, address, port, test, token_time, peer, helo,"

@@ -1,4 +1,4 @@
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
