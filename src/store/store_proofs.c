@@ -1,34 +1,37 @@
-/* SQL for what the sink receives: proofs and rejected tokens. */
+/* SQL for proofs (what the sink received with a genuine token) and their bindings to probes. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store_internal.h"
 
-static const char SQL_PROOF_INSERT[] =
-	"INSERT OR IGNORE INTO proofs(token, campaign, address, port, test, token_time, peer, helo,"
-	" mail_from, rcpt_to, received, size, headers)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-static const char SQL_REJECT_INSERT[] =
-	"INSERT INTO sink_rejects(received, peer, token, reason) VALUES(?1, ?2, ?3, ?4)";
-static const char SQL_PROOF_COUNT[] = "SELECT count(*) FROM proofs";
-/* Bound proofs first, then those that match no probe: they prove nothing. */
-static const char SQL_PROOFS_ALL[] =
-	"SELECT token, campaign, address, port, test,"
-	" strftime('%Y-%m-%dT%H:%M:%SZ', token_time, 'unixepoch') AS token_time, peer, helo,"
-	" mail_from, rcpt_to, strftime('%Y-%m-%dT%H:%M:%SZ', received, 'unixepoch') AS received,"
-	" size, b.probe_id AS probe, b.run_id AS run,"
-	" CASE WHEN b.probe_id IS NULL THEN 'unmatched' ELSE 'bound' END AS status"
-	" FROM proofs LEFT JOIN (SELECT proof_id, min(probe_id) AS probe_id, run_id FROM proof_bindings"
-	" GROUP BY proof_id) b ON b.proof_id = proofs.id"
-	" ORDER BY b.probe_id IS NULL, proofs.id";
-static const char SQL_PROOF_LAST[] = "SELECT coalesce(max(id), 0) FROM proofs";
-static const char SQL_PROOFS_SINCE[] =
-	"SELECT id, token, campaign, address, port, test, peer, received FROM proofs"
-	" WHERE id > ?1 ORDER BY id LIMIT ?2";
+const char *const store_proofs_sql[STMT_COUNT] = {
+	[STMT_PROOF_INSERT] =
+		"INSERT OR IGNORE INTO proofs(token, campaign, address, port, test, token_time, peer, helo,"
+		" mail_from, rcpt_to, received, size, headers)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[STMT_PROOF_COUNT] = "SELECT count(*) FROM proofs",
+	/* Bound proofs first, then those that match no probe: they prove nothing. */
+	[STMT_PROOFS_ALL] =
+		"SELECT token, campaign, address, port, test,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ', token_time, 'unixepoch') AS token_time, peer, helo,"
+		" mail_from, rcpt_to, strftime('%Y-%m-%dT%H:%M:%SZ', received, 'unixepoch') AS received,"
+		" size, b.probe_id AS probe, b.run_id AS run,"
+		" CASE WHEN b.probe_id IS NULL THEN 'unmatched' ELSE 'bound' END AS status"
+		" FROM proofs LEFT JOIN (SELECT proof_id, min(probe_id) AS probe_id, run_id FROM proof_bindings"
+		" GROUP BY proof_id) b ON b.proof_id = proofs.id"
+		" ORDER BY b.probe_id IS NULL, proofs.id",
+	[STMT_PROOF_LAST] = "SELECT coalesce(max(id), 0) FROM proofs",
+	[STMT_PROOFS_SINCE] =
+		"SELECT id, token, campaign, address, port, test, peer, received FROM proofs"
+		" WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[STMT_PROOF_FIND] =
+		"SELECT proof_test, peer, variant FROM proof_bindings WHERE token = ?1 AND run_id IS ?2 LIMIT 1",
+};
 
 int store_proof_put(struct store *store, const struct proof *proof)
 {
 	char address[ADDR_STRLEN];
-	sqlite3_stmt *stmt = store_statement(store, SQL_PROOF_INSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOF_INSERT);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, proof->token);
@@ -49,94 +52,27 @@ int store_proof_put(struct store *store, const struct proof *proof)
 	return sqlite3_changes(store->db) == 1;
 }
 
-int store_sink_reject_put(struct store *store, time_t when, const char *peer, const char *token,
-			  const char *reason)
-{
-	sqlite3_stmt *stmt = store_statement(store, SQL_REJECT_INSERT);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, (int64_t)when);
-	store_bind_text(stmt, 2, peer);
-	store_bind_text(stmt, 3, token);
-	store_bind_text(stmt, 4, reason);
-	return store_step_done(store, stmt);
-}
-
 int64_t store_proof_count(struct store *store)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_PROOF_COUNT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOF_COUNT);
 	return stmt == NULL ? -1 : store_step_int64(store, stmt);
-}
-
-static enum store_value_type value_type(int sqlite_type, bool boolean)
-{
-	switch (sqlite_type) {
-	case SQLITE_NULL: return STORE_NULL;
-	case SQLITE_INTEGER: return boolean ? STORE_BOOLEAN : STORE_INTEGER;
-	case SQLITE_FLOAT: return STORE_REAL;
-	default: return STORE_TEXT;
-	}
-}
-
-static bool named_in(const char *name, const char *const *list)
-{
-	for (; list && *list; list++)
-		if (strcmp(name, *list) == 0)
-			return true;
-	return false;
-}
-
-int store_rows_each_with(struct store *store, sqlite3_stmt *stmt, const char *const *booleans, store_row_fn fn,
-			 void *ctx)
-{
-	enum { MAX_COLUMNS = 32 };
-	int n = sqlite3_column_count(stmt);
-	const char *names[MAX_COLUMNS];
-	const char *values[MAX_COLUMNS];
-	enum store_value_type types[MAX_COLUMNS];
-	bool boolean[MAX_COLUMNS];
-	if (n > MAX_COLUMNS)
-		n = MAX_COLUMNS;
-	for (int i = 0; i < n; i++) {
-		names[i] = sqlite3_column_name(stmt, i);
-		boolean[i] = named_in(names[i], booleans);
-	}
-	struct store_row row = {.count = n, .names = names, .values = NULL, .types = types};
-	fn(ctx, &row);
-	row.values = values;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (int i = 0; i < n; i++) {
-			/* the type before the text: sqlite3_column_text converts in place */
-			types[i] = value_type(sqlite3_column_type(stmt, i), boolean[i]);
-			values[i] = (const char *)sqlite3_column_text(stmt, i);
-		}
-		fn(ctx, &row);
-	}
-	sqlite3_reset(stmt);
-	return rc == SQLITE_DONE ? 0 : store_error(store, sqlite3_sql(stmt));
-}
-
-int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx)
-{
-	return store_rows_each_with(store, stmt, NULL, fn, ctx);
 }
 
 int store_proofs_each(struct store *store, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_PROOFS_ALL);
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOFS_ALL);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }
 
 int64_t store_proof_last_id(struct store *store)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_PROOF_LAST);
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOF_LAST);
 	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }
 
 int64_t store_proofs_since(struct store *store, int64_t after, int limit, store_proof_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_PROOFS_SINCE);
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOFS_SINCE);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, after);
@@ -162,4 +98,38 @@ int64_t store_proofs_since(struct store *store, int64_t after, int limit, store_
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_DONE ? last : store_error(store, "reading new proofs");
+}
+
+static int proof_binding(struct store *store, int64_t run, const char *token, uint8_t *test, char *peer,
+			 size_t peerlen, char *variant, size_t variantlen)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROOF_FIND);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, token);
+	if (run > 0)
+		sqlite3_bind_int64(stmt, 2, run);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 2);
+		if (test != NULL)
+			*test = (uint8_t)sqlite3_column_int(stmt, 0);
+		if (peer != NULL)
+			snprintf(peer, peerlen, "%s", (const char *)sqlite3_column_text(stmt, 1));
+		if (variant != NULL)
+			snprintf(variant, variantlen, "%s", text ? text : "");
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "finding a proof");
+}
+
+int store_proof_find(struct store *store, int64_t run, const char *token, uint8_t *test, char *peer,
+		     size_t peerlen)
+{
+	return proof_binding(store, run, token, test, peer, peerlen, NULL, 0);
+}
+
+int store_proof_bound(struct store *store, int64_t run, const char *token, char *variant, size_t variantlen)
+{
+	return proof_binding(store, run, token, NULL, NULL, 0, variant, variantlen);
 }
