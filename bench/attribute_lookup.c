@@ -17,7 +17,7 @@
 #include "attrib/owners.h"
 #include "core/log.h"
 #include "core/paths.h"
-#include "core/store.h"
+#include "store/store.h"
 
 static double now(void)
 {

@@ -13,7 +13,7 @@
 
 #include "attrib/owners.h"
 #include "attrib/rdap.h"
-#include "core/store.h"
+#include "store/store.h"
 
 struct attrib_assign_options {
 	bool all;		   /* attribute again findings that have an attribution */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "attrib/snapshot.h"
-#include "core/store.h"
+#include "store/store.h"
 
 #define ATTRIB_MAX_CHAIN 32 /* enclosing ranges reported per lookup */
 

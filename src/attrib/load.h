@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "attrib/snapshot.h"
-#include "core/store.h"
+#include "store/store.h"
 
 #define ATTRIB_MAX_REPORTED 20 /* malformed objects named per file; the rest are counted */
 

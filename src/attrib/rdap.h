@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
-#include "core/store.h"
+#include "store/store.h"
 
 #define RDAP_MAX_BODY (1u << 20)      /* bytes of one answer */
 #define RDAP_MAX_BOOTSTRAP (4u << 20) /* bytes of one bootstrap file */

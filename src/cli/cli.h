@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "core/store.h"
+#include "store/store.h"
 
 /* EXIT_INTERRUPTED: stopped by SIGINT (128 + SIGINT, as a shell reports it). */
 enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "core/store.h"
+#include "store/store.h"
 
 /* The names in the enum's order: usage texts and the parser read this one text. */
 #define OUTPUT_FORMATS "tsv|csv|json|jsonl"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "core/exclude.h"
-#include "core/store.h"
+#include "store/store.h"
 #include "feeds/feed.h"
 
 #define INGEST_MAX_PORTS 32

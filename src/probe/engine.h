@@ -11,7 +11,7 @@
 
 #include <event2/event.h>
 
-#include "core/store.h"
+#include "store/store.h"
 #include "probe/probe.h"
 
 struct probe_engine_options {

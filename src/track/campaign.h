@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/store.h"
+#include "store/store.h"
 #include "core/token.h"
 
 #define CAMPAIGN_NAME_MAX 64

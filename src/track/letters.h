@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/store.h"
+#include "store/store.h"
 #include "track/letter_state.h"
 
 enum {

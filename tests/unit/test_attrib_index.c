@@ -18,7 +18,7 @@
 #include "attrib/index.h"
 #include "attrib/snapshot.h"
 #include "core/rangeset.h"
-#include "core/store.h"
+#include "store/store.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t next_random(void)

@@ -27,7 +27,7 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 #include "sink/sink.h"
 
 #define SINK_ADDRESS "127.0.30.2"

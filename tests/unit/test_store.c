@@ -12,7 +12,7 @@
 
 #include "core/config.h"
 #include "core/exclude.h"
-#include "core/store.h"
+#include "store/store.h"
 
 static char dir[] = "/tmp/plughole-store-XXXXXX";
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/store.h"
+#include "store/store.h"
 #include "notify/suppress.h"
 #include "track/letters.h"
 

@@ -7,7 +7,7 @@
  *     SELECT sqlar_uncompress(transcript, transcript_size) FROM findings;
  * and this file gives the store's own connection the same function.
  */
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

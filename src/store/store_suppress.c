@@ -3,30 +3,32 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
-static const char SQL_SUPPRESS_ADD[] =
-    "INSERT INTO suppressions(kind, value, first, last, reason, added) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-    " ON CONFLICT(kind, value) DO NOTHING";
-static const char SQL_SUPPRESS_REMOVE[] = "DELETE FROM suppressions WHERE kind = ?1 AND value = ?2";
-static const char SQL_SUPPRESS_LIST[] = "SELECT kind, value, reason, added FROM suppressions ORDER BY id";
-/*
- * ?1 the contact (lowercase), ?2 its domain (lowercase, '' when none), ?3 the
- * host's address (16 bytes, as rdap_cache) or NULL. A domain rule takes its
- * subdomains: the contact's domain ends in "." and the rule's value. Address
- * rules first, then domains, then networks, oldest first: the most specific.
- */
-static const char SQL_SUPPRESSED[] =
-    "SELECT kind, value, reason FROM suppressions WHERE (kind = 'address' AND value = ?1)"
-    " OR (kind = 'domain' AND (value = ?2 OR (length(?2) > length(value)"
-    "  AND substr(?2, length(?2) - length(value)) = '.' || value)))"
-    " OR (kind = 'network' AND ?3 IS NOT NULL AND first <= ?3 AND last >= ?3)"
-    " ORDER BY CASE kind WHEN 'address' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END, id LIMIT 1";
+const char *const store_suppress_sql[STMT_COUNT] = {
+	[STMT_SUPPRESS_ADD] =
+	    "INSERT INTO suppressions(kind, value, first, last, reason, added) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT(kind, value) DO NOTHING",
+	[STMT_SUPPRESS_REMOVE] = "DELETE FROM suppressions WHERE kind = ?1 AND value = ?2",
+	[STMT_SUPPRESS_LIST] = "SELECT kind, value, reason, added FROM suppressions ORDER BY id",
+	/*
+	 * ?1 the contact (lowercase), ?2 its domain (lowercase, '' when none), ?3 the
+	 * host's address (16 bytes, as rdap_cache) or NULL. A domain rule takes its
+	 * subdomains: the contact's domain ends in "." and the rule's value. Address
+	 * rules first, then domains, then networks, oldest first: the most specific.
+	 */
+	[STMT_SUPPRESSED] =
+	    "SELECT kind, value, reason FROM suppressions WHERE (kind = 'address' AND value = ?1)"
+	    " OR (kind = 'domain' AND (value = ?2 OR (length(?2) > length(value)"
+	    "  AND substr(?2, length(?2) - length(value)) = '.' || value)))"
+	    " OR (kind = 'network' AND ?3 IS NOT NULL AND first <= ?3 AND last >= ?3)"
+	    " ORDER BY CASE kind WHEN 'address' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END, id LIMIT 1",
+};
 
 int store_suppression_add(struct store *store, const char *kind, const char *value, const struct range *range,
 			  const char *reason, time_t now)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_SUPPRESS_ADD);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SUPPRESS_ADD);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, kind);
@@ -44,7 +46,7 @@ int store_suppression_add(struct store *store, const char *kind, const char *val
 
 int store_suppression_remove(struct store *store, const char *kind, const char *value)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_SUPPRESS_REMOVE);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SUPPRESS_REMOVE);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, kind);
@@ -56,7 +58,7 @@ int store_suppression_remove(struct store *store, const char *kind, const char *
 
 int store_suppressions_each(struct store *store, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_SUPPRESS_LIST);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SUPPRESS_LIST);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }
 
@@ -71,7 +73,7 @@ int store_suppressed(struct store *store, const char *contact, const struct addr
 		lower[i] = (char)tolower((unsigned char)contact[i]);
 	lower[n] = '\0';
 	const char *at = strrchr(lower, '@');
-	sqlite3_stmt *stmt = store_statement(store, SQL_SUPPRESSED);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SUPPRESSED);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, lower);

@@ -2,93 +2,95 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #define OPEN_VERDICTS "('open-relay', 'open-proxy-mail', 'open-proxy-web')"
-/*
- * When the proof of each open finding's verdict arrived, NULL when none binds
- * to it: a mail verdict needs a proof bound to a probe of the finding's own run
- * carrying the finding's token; open-proxy-web the target's record of the
- * finding's token, seen after the run began (2 s of clock skew, as proof_bindings).
- */
-static const char SQL_OPEN_FINDINGS[] =
-    "SELECT f.candidate_id, c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
-    " f.token, f.exit_address, f.run_id,"
-    " CASE WHEN f.verdict = 'open-proxy-web' THEN"
-    "  (SELECT min(t.received) FROM target_hits t JOIN verify_runs r ON r.id = f.run_id"
-    "   WHERE t.token = f.token AND t.received >= r.started - 2)"
-    " ELSE (SELECT min(b.received) FROM proof_bindings b WHERE b.token = f.token"
-    "   AND b.candidate_id = f.candidate_id AND b.run_id IS NOT DISTINCT FROM f.run_id) END AS proved,"
-    " a.owner_id, o.organisation, o.org_handle, a.contact, a.rung, a.range, a.object, a.asn, a.as_name,"
-    " a.country, a.agency"
-    " FROM findings f JOIN candidates c ON c.id = f.candidate_id"
-    " LEFT JOIN attributions a ON a.candidate_id = f.candidate_id LEFT JOIN owners o ON o.id = a.owner_id"
-    " WHERE f.verdict IN " OPEN_VERDICTS " ORDER BY c.id";
-static const char SQL_CAMPAIGN_INSERT[] =
-    "INSERT INTO campaigns(name, created, verdicts, control_fraction, seed, agencies, countries, domain,"
-    " key_salt, skipped_unattributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    " ON CONFLICT(name) DO NOTHING RETURNING id";
-static const char SQL_CAMPAIGN_ID[] = "SELECT id FROM campaigns WHERE name = ?1";
-static const char SQL_OWNER_INSERT[] =
-    "INSERT INTO campaign_owners(campaign_id, owner_id, organisation, org_handle, contact, rung, country,"
-    " agency, verdict, stratum, grp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
-static const char SQL_HOST_INSERT[] =
-    "INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test,"
-    " variant, protocol, software, tls, token, exit_address, proved, run_id, contact, rung, range, object,"
-    " asn, as_name, country, agency, suppressed_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
-static const char SQL_LETTER_INSERT[] =
-    "INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id,"
-    " recipient, agency, language, template, state, suppressed_by, created, updated, reason)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)"
-    " ON CONFLICT DO NOTHING RETURNING id";
-static const char SQL_LETTER_TICKET_TAKEN[] =
-    "SELECT count(*) FROM letters WHERE ticket = ?1 OR message_id = ?2";
-static const char SQL_LETTER_SET_STATE[] =
-    "UPDATE letters SET state = ?3, reason = coalesce(?4, reason), updated = ?5 WHERE id = ?1 AND state = ?2";
-static const char SQL_LETTER_STATE[] = "SELECT state FROM letters WHERE id = ?1";
-static const char SQL_ATTEMPT_BEGIN[] =
-    "INSERT INTO letter_attempts(letter_id, started, smarthost, outcome) VALUES(?1, ?2, ?3, 'started')"
-    " RETURNING id";
-static const char SQL_ATTEMPT_END[] =
-    "UPDATE letter_attempts SET finished = ?2, smtp_code = ?3, smtp_reply = ?4, outcome = ?5 WHERE id = ?1";
 #define LETTERS_IN(state)                                                                                    \
 	" (SELECT count(*) FROM letters l WHERE l.campaign_id = c.id AND l.state = '" state "') AS " state ","
-static const char SQL_CAMPAIGNS[] =
-    "SELECT c.name, c.created,"
-    " (SELECT count(*) FROM campaign_hosts h WHERE h.campaign_id = c.id) AS hosts,"
-    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id) AS owners,"
-    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'treatment') AS "
-    "treatment,"
-    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'control') AS "
-    "control," LETTERS_IN("queued") LETTERS_IN("sending") LETTERS_IN("sent") LETTERS_IN("deferred")
-	LETTERS_IN("failed") LETTERS_IN("bounced") LETTERS_IN("suppressed")
-	    LETTERS_IN("skipped") " c.control_fraction, c.seed, c.verdicts"
-				  " FROM campaigns c ORDER BY c.created, c.id";
-#undef LETTERS_IN
-/* The owner's newest letter stands for it (a bounce may have added one to a next contact). */
-static const char SQL_CAMPAIGN_HOSTS[] =
-    "SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
-    " coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, "
-    "h.variant,"
-    " h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
-    " FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
-    " LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
-    " WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id";
 
-static const char SQL_LETTERS[] =
-    "SELECT l.id, l.campaign_owner_id, l.previous_id, l.ticket, l.ticket_key, l.message_id, l.recipient,"
-    " l.agency, l.language, l.template, l.state, l.suppressed_by, l.reason, l.created, l.updated,"
-    " l.next_attempt, o.organisation, o.grp AS \"group\", c.name AS campaign, c.domain"
-    " FROM letters l JOIN campaign_owners o ON o.id = l.campaign_owner_id JOIN campaigns c ON c.id = "
-    "l.campaign_id"
-    " WHERE l.campaign_id = ?1 AND (?2 IS NULL OR l.state = ?2) ORDER BY l.id";
-static const char SQL_LETTER_HOSTS[] =
-    "SELECT h.address, h.port, h.verdict, h.test, h.variant, h.protocol, h.software, h.tls, h.token,"
-    " h.exit_address, h.proved, h.run_id, h.contact, h.rung, h.range, h.object, h.asn, h.as_name,"
-    " h.country, h.agency"
-    " FROM letters l JOIN campaign_hosts h ON h.campaign_owner_id = l.campaign_owner_id"
-    " WHERE l.id = ?1 AND h.suppressed_by IS NULL ORDER BY h.candidate_id";
+const char *const store_campaigns_sql[STMT_COUNT] = {
+	/*
+	 * When the proof of each open finding's verdict arrived, NULL when none binds
+	 * to it: a mail verdict needs a proof bound to a probe of the finding's own run
+	 * carrying the finding's token; open-proxy-web the target's record of the
+	 * finding's token, seen after the run began (2 s of clock skew, as proof_bindings).
+	 */
+	[STMT_OPEN_FINDINGS] =
+	    "SELECT f.candidate_id, c.address, c.port, f.verdict, f.test, f.variant, f.protocol, f.software, f.tls,"
+	    " f.token, f.exit_address, f.run_id,"
+	    " CASE WHEN f.verdict = 'open-proxy-web' THEN"
+	    "  (SELECT min(t.received) FROM target_hits t JOIN verify_runs r ON r.id = f.run_id"
+	    "   WHERE t.token = f.token AND t.received >= r.started - 2)"
+	    " ELSE (SELECT min(b.received) FROM proof_bindings b WHERE b.token = f.token"
+	    "   AND b.candidate_id = f.candidate_id AND b.run_id IS NOT DISTINCT FROM f.run_id) END AS proved,"
+	    " a.owner_id, o.organisation, o.org_handle, a.contact, a.rung, a.range, a.object, a.asn, a.as_name,"
+	    " a.country, a.agency"
+	    " FROM findings f JOIN candidates c ON c.id = f.candidate_id"
+	    " LEFT JOIN attributions a ON a.candidate_id = f.candidate_id LEFT JOIN owners o ON o.id = a.owner_id"
+	    " WHERE f.verdict IN " OPEN_VERDICTS " ORDER BY c.id",
+	[STMT_CAMPAIGN_INSERT] =
+	    "INSERT INTO campaigns(name, created, verdicts, control_fraction, seed, agencies, countries, domain,"
+	    " key_salt, skipped_unattributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	    " ON CONFLICT(name) DO NOTHING RETURNING id",
+	[STMT_CAMPAIGN_ID] = "SELECT id FROM campaigns WHERE name = ?1",
+	[STMT_CAMPAIGN_OWNER_INSERT] =
+	    "INSERT INTO campaign_owners(campaign_id, owner_id, organisation, org_handle, contact, rung, country,"
+	    " agency, verdict, stratum, grp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+	[STMT_HOST_INSERT] =
+	    "INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test,"
+	    " variant, protocol, software, tls, token, exit_address, proved, run_id, contact, rung, range, object,"
+	    " asn, as_name, country, agency, suppressed_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	[STMT_LETTER_INSERT] =
+	    "INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id,"
+	    " recipient, agency, language, template, state, suppressed_by, created, updated, reason)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)"
+	    " ON CONFLICT DO NOTHING RETURNING id",
+	[STMT_LETTER_TICKET_TAKEN] =
+	    "SELECT count(*) FROM letters WHERE ticket = ?1 OR message_id = ?2",
+	[STMT_LETTER_SET_STATE] =
+	    "UPDATE letters SET state = ?1, reason = coalesce(?2, reason), updated = ?3 WHERE id = ?4 AND state = ?5",
+	[STMT_LETTER_STATE] = "SELECT state FROM letters WHERE id = ?1",
+	[STMT_ATTEMPT_BEGIN] =
+	    "INSERT INTO letter_attempts(letter_id, started, smarthost, outcome) VALUES(?1, ?2, ?3, 'started')"
+	    " RETURNING id",
+	[STMT_ATTEMPT_END] =
+	    "UPDATE letter_attempts SET finished = ?1, smtp_code = ?2, smtp_reply = ?3, outcome = ?4 WHERE id = ?5",
+	[STMT_CAMPAIGNS] =
+	    "SELECT c.name, c.created,"
+	    " (SELECT count(*) FROM campaign_hosts h WHERE h.campaign_id = c.id) AS hosts,"
+	    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id) AS owners,"
+	    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'treatment') AS "
+	    "treatment,"
+	    " (SELECT count(*) FROM campaign_owners o WHERE o.campaign_id = c.id AND o.grp = 'control') AS "
+	    "control," LETTERS_IN("queued") LETTERS_IN("sending") LETTERS_IN("sent") LETTERS_IN("deferred")
+		LETTERS_IN("failed") LETTERS_IN("bounced") LETTERS_IN("suppressed")
+		    LETTERS_IN("skipped") " c.control_fraction, c.seed, c.verdicts"
+					  " FROM campaigns c ORDER BY c.created, c.id",
+	/* The owner's newest letter stands for it (a bounce may have added one to a next contact). */
+	[STMT_CAMPAIGN_HOSTS] =
+	    "SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
+	    " coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, "
+	    "h.variant,"
+	    " h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
+	    " FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
+	    " LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
+	    " WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id",
+	[STMT_LETTERS] =
+	    "SELECT l.id, l.campaign_owner_id, l.previous_id, l.ticket, l.ticket_key, l.message_id, l.recipient,"
+	    " l.agency, l.language, l.template, l.state, l.suppressed_by, l.reason, l.created, l.updated,"
+	    " l.next_attempt, o.organisation, o.grp AS \"group\", c.name AS campaign, c.domain"
+	    " FROM letters l JOIN campaign_owners o ON o.id = l.campaign_owner_id JOIN campaigns c ON c.id = "
+	    "l.campaign_id"
+	    " WHERE l.campaign_id = ?1 AND (?2 IS NULL OR l.state = ?2) ORDER BY l.id",
+	[STMT_LETTER_HOSTS] =
+	    "SELECT h.address, h.port, h.verdict, h.test, h.variant, h.protocol, h.software, h.tls, h.token,"
+	    " h.exit_address, h.proved, h.run_id, h.contact, h.rung, h.range, h.object, h.asn, h.as_name,"
+	    " h.country, h.agency"
+	    " FROM letters l JOIN campaign_hosts h ON h.campaign_owner_id = l.campaign_owner_id"
+	    " WHERE l.id = ?1 AND h.suppressed_by IS NULL ORDER BY h.candidate_id",
+};
+#undef LETTERS_IN
 
 static const char *column(sqlite3_stmt *stmt, int i)
 {
@@ -97,7 +99,7 @@ static const char *column(sqlite3_stmt *stmt, int i)
 
 int store_campaign_findings_each(struct store *store, store_campaign_finding_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_OPEN_FINDINGS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_OPEN_FINDINGS);
 	if (stmt == NULL)
 		return -1;
 	int rc, stop = 0;
@@ -149,7 +151,7 @@ static int64_t step_returning(struct store *store, sqlite3_stmt *stmt)
 
 int64_t store_campaign_insert(struct store *store, const struct store_campaign *c)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_CAMPAIGN_INSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CAMPAIGN_INSERT);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, c->name);
@@ -167,7 +169,7 @@ int64_t store_campaign_insert(struct store *store, const struct store_campaign *
 
 int64_t store_campaign_id(struct store *store, const char *name)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_CAMPAIGN_ID);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CAMPAIGN_ID);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, name);
@@ -179,7 +181,7 @@ int64_t store_campaign_id(struct store *store, const char *name)
 
 int64_t store_campaign_owner_insert(struct store *store, const struct store_campaign_owner *o)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_OWNER_INSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CAMPAIGN_OWNER_INSERT);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, o->campaign_id);
@@ -201,7 +203,7 @@ int64_t store_campaign_owner_insert(struct store *store, const struct store_camp
 int store_campaign_host_insert(struct store *store, int64_t campaign_id, int64_t campaign_owner_id,
 			       const struct store_campaign_finding *h, const char *suppressed_by)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_HOST_INSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_HOST_INSERT);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
@@ -235,7 +237,7 @@ int store_campaign_host_insert(struct store *store, int64_t campaign_id, int64_t
 
 int64_t store_letter_insert(struct store *store, const struct store_letter *l)
 {
-	sqlite3_stmt *taken = store_statement(store, SQL_LETTER_TICKET_TAKEN);
+	sqlite3_stmt *taken = store_statement(store, STMT_LETTER_TICKET_TAKEN);
 	if (taken == NULL)
 		return -1;
 	store_bind_text(taken, 1, l->ticket);
@@ -243,7 +245,7 @@ int64_t store_letter_insert(struct store *store, const struct store_letter *l)
 	int64_t n = store_step_int64(store, taken);
 	if (n != 0)
 		return n < 0 ? -1 : 0;
-	sqlite3_stmt *stmt = store_statement(store, SQL_LETTER_INSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_INSERT);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, l->campaign_id);
@@ -267,14 +269,14 @@ int64_t store_letter_insert(struct store *store, const struct store_letter *l)
 int store_letter_set_state(struct store *store, int64_t letter_id, const char *from, const char *to,
 			   const char *reason, time_t now)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_LETTER_SET_STATE);
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_SET_STATE);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, letter_id);
-	store_bind_text(stmt, 2, from);
-	store_bind_text(stmt, 3, to);
-	store_bind_text(stmt, 4, reason);
-	sqlite3_bind_int64(stmt, 5, (int64_t)now);
+	store_bind_text(stmt, 1, to);
+	store_bind_text(stmt, 2, reason);
+	sqlite3_bind_int64(stmt, 3, (int64_t)now);
+	sqlite3_bind_int64(stmt, 4, letter_id);
+	store_bind_text(stmt, 5, from);
 	if (store_step_done(store, stmt) != 0)
 		return -1;
 	return sqlite3_changes(store->db) == 1;
@@ -282,7 +284,7 @@ int store_letter_set_state(struct store *store, int64_t letter_id, const char *f
 
 int store_letter_state(struct store *store, int64_t letter_id, char *buf, size_t buflen)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_LETTER_STATE);
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_STATE);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, letter_id);
@@ -295,7 +297,7 @@ int store_letter_state(struct store *store, int64_t letter_id, char *buf, size_t
 
 int64_t store_letter_attempt_begin(struct store *store, int64_t letter_id, const char *smarthost, time_t now)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTEMPT_BEGIN);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTEMPT_BEGIN);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, letter_id);
@@ -308,27 +310,27 @@ int64_t store_letter_attempt_begin(struct store *store, int64_t letter_id, const
 int store_letter_attempt_end(struct store *store, int64_t attempt_id, int smtp_code, const char *smtp_reply,
 			     const char *outcome, time_t now)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTEMPT_END);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTEMPT_END);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, attempt_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)now);
+	sqlite3_bind_int64(stmt, 1, (int64_t)now);
 	if (smtp_code > 0)
-		sqlite3_bind_int(stmt, 3, smtp_code);
-	store_bind_text(stmt, 4, smtp_reply);
-	store_bind_text(stmt, 5, outcome);
+		sqlite3_bind_int(stmt, 2, smtp_code);
+	store_bind_text(stmt, 3, smtp_reply);
+	store_bind_text(stmt, 4, outcome);
+	sqlite3_bind_int64(stmt, 5, attempt_id);
 	return store_step_done(store, stmt);
 }
 
 int store_campaigns_each(struct store *store, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_CAMPAIGNS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CAMPAIGNS);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }
 
 int store_campaign_hosts_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_CAMPAIGN_HOSTS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CAMPAIGN_HOSTS);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
@@ -338,7 +340,7 @@ int store_campaign_hosts_each(struct store *store, int64_t campaign_id, store_ro
 int store_letters_each(struct store *store, int64_t campaign_id, const char *state, store_row_fn fn,
 		       void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_LETTERS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTERS);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
@@ -348,7 +350,7 @@ int store_letters_each(struct store *store, int64_t campaign_id, const char *sta
 
 int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_LETTER_HOSTS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_HOSTS);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, letter_id);

@@ -4,84 +4,85 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #define PART_CHUNK (8u << 20) /* bytes per stored blob row: big enough to be few, small enough to page */
 
-static const char SQL_SNAPSHOT_DELETE[] = "DELETE FROM attrib_snapshots WHERE source = ?1";
-static const char SQL_SNAPSHOT_INSERT[] =
-    "INSERT INTO attrib_snapshots(source, format, registry, file, loaded, bytes, objects, ranges, keys,"
-    " malformed, skipped) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
-/*
- * Every attribution rests on every snapshot loaded when it was made (the
- * index holds them all), so a snapshot replaced or removed makes them all
- * stale: they are dropped in the same transaction, and 'attribute' redoes
- * them. What a migration could add to redo only those whose sources changed,
- * and keep the old rows visible (marked stale) meanwhile (PROPOSED, not
- * applied: migrations are another change's this round):
- *   CREATE TABLE attrib_runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL);
- *   CREATE TABLE attrib_run_snapshots(
- *     run_id INTEGER NOT NULL REFERENCES attrib_runs(id), source TEXT NOT NULL,
- *     loaded INTEGER NOT NULL, PRIMARY KEY(run_id, source)) WITHOUT ROWID;
- *   ALTER TABLE attributions ADD COLUMN run_id INTEGER REFERENCES attrib_runs(id);
- * (stale: a run whose (source, loaded) pairs differ from attrib_snapshots').
- */
-static const char SQL_ATTRIBUTIONS_FORGET[] = "DELETE FROM attributions";
-static const char SQL_PART_INSERT[] =
-    "INSERT INTO attrib_snapshot_parts(snapshot_id, part, seq, data) VALUES(?1, ?2, ?3, ?4)";
-static const char SQL_SNAPSHOT_LIST[] =
-    "SELECT id, source, format, coalesce(registry, ''), file, loaded, bytes, objects, ranges, keys,"
-    " malformed, skipped FROM attrib_snapshots ORDER BY id";
-static const char SQL_PART_LIST[] =
-    "SELECT id, part, length(data) FROM attrib_snapshot_parts WHERE snapshot_id = ?1 ORDER BY part, seq";
-static const char SQL_SNAPSHOT_ROWS[] =
-    "SELECT source, format, registry, file,"
-    " strftime('%Y-%m-%dT%H:%M:%SZ', loaded, 'unixepoch') AS loaded, bytes, objects, ranges, keys,"
-    " malformed, skipped FROM attrib_snapshots ORDER BY source";
-
-static const char SQL_RDAP_GET[] =
-    "SELECT first, last, registry, status, handle, name, country, org, abuse, parent, url, fetched, expires"
-    " FROM rdap_cache WHERE first <= ?1 AND last >= ?1 AND expires > ?2"
-    " ORDER BY first DESC, last ASC LIMIT 1";
-static const char SQL_RDAP_DELETE[] = "DELETE FROM rdap_cache WHERE first = ?1 AND last = ?2";
-static const char SQL_RDAP_INSERT[] =
-    "INSERT INTO rdap_cache(first, last, registry, status, handle, name, country, org, abuse, parent, url,"
-    " fetched, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-
-static const char SQL_PENDING[] =
-    "SELECT f.candidate_id, c.address FROM findings f JOIN candidates c ON c.id = f.candidate_id"
-    " WHERE ?1 OR NOT EXISTS (SELECT 1 FROM attributions a WHERE a.candidate_id = f.candidate_id)"
-    " ORDER BY c.address, f.candidate_id";
-static const char SQL_OWNER_UPSERT[] =
-    "INSERT INTO owners(organisation, abuse, org_handle, country, agency, first_seen)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(organisation, abuse) DO UPDATE"
-    " SET org_handle = coalesce(owners.org_handle, excluded.org_handle) RETURNING id";
-static const char SQL_ATTRIBUTION_UPSERT[] =
-    "INSERT INTO attributions(candidate_id, owner_id, range, object, contact, rung, asn, as_name,"
-    " country, agency, method, attributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    " ON CONFLICT(candidate_id) DO UPDATE SET owner_id = excluded.owner_id, range = excluded.range,"
-    " object = excluded.object, contact = excluded.contact, rung = excluded.rung, asn = excluded.asn,"
-    " as_name = excluded.as_name, country = excluded.country, agency = excluded.agency,"
-    " method = excluded.method, attributed = excluded.attributed";
 #define OWNERS_SELECT \
 	"SELECT o.id AS owner, o.organisation, o.org_handle, o.abuse, o.country, o.agency," \
 	" count(*) AS hosts," \
 	" sum(coalesce(f.verdict IN ('open-relay', 'open-proxy-mail', 'open-proxy-web'), 0)) AS open" \
 	" FROM owners o JOIN attributions a ON a.owner_id = o.id" \
 	" LEFT JOIN findings f ON f.candidate_id = a.candidate_id GROUP BY o.id"
-static const char SQL_OWNERS[] = OWNERS_SELECT " ORDER BY hosts DESC, o.id";
-static const char SQL_OWNERS_OPEN[] = OWNERS_SELECT " HAVING open > 0 ORDER BY open DESC, hosts DESC, o.id";
-static const char SQL_ATTRIBUTION_COUNTS[] =
-    "SELECT (SELECT count(*) FROM attributions),"
-    " (SELECT count(*) FROM attributions WHERE method = 'rdap'),"
-    " (SELECT count(*) FROM findings f"
-    "  WHERE NOT EXISTS (SELECT 1 FROM attributions a WHERE a.candidate_id = f.candidate_id))";
-static const char SQL_ATTRIBUTIONS[] =
-    "SELECT a.owner_id AS owner, c.address, c.port, f.verdict, a.rung, a.contact, o.organisation,"
-    " a.range, a.object, a.asn, a.as_name, a.country, a.agency, a.method"
-    " FROM attributions a JOIN candidates c ON c.id = a.candidate_id"
-    " JOIN owners o ON o.id = a.owner_id LEFT JOIN findings f ON f.candidate_id = a.candidate_id"
-    " ORDER BY a.owner_id, c.id";
+
+const char *const store_attrib_sql[STMT_COUNT] = {
+	[STMT_SNAPSHOT_DELETE] = "DELETE FROM attrib_snapshots WHERE source = ?1",
+	[STMT_SNAPSHOT_INSERT] =
+	    "INSERT INTO attrib_snapshots(source, format, registry, file, loaded, bytes, objects, ranges, keys,"
+	    " malformed, skipped) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+	/*
+	 * Every attribution rests on every snapshot loaded when it was made (the
+	 * index holds them all), so a snapshot replaced or removed makes them all
+	 * stale: they are dropped in the same transaction, and 'attribute' redoes
+	 * them. What a migration could add to redo only those whose sources changed,
+	 * and keep the old rows visible (marked stale) meanwhile (PROPOSED, not
+	 * applied: migrations are another change's this round):
+	 *   CREATE TABLE attrib_runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL);
+	 *   CREATE TABLE attrib_run_snapshots(
+	 *     run_id INTEGER NOT NULL REFERENCES attrib_runs(id), source TEXT NOT NULL,
+	 *     loaded INTEGER NOT NULL, PRIMARY KEY(run_id, source)) WITHOUT ROWID;
+	 *   ALTER TABLE attributions ADD COLUMN run_id INTEGER REFERENCES attrib_runs(id);
+	 * (stale: a run whose (source, loaded) pairs differ from attrib_snapshots').
+	 */
+	[STMT_ATTRIBUTIONS_FORGET] = "DELETE FROM attributions",
+	[STMT_PART_INSERT] =
+	    "INSERT INTO attrib_snapshot_parts(snapshot_id, part, seq, data) VALUES(?1, ?2, ?3, ?4)",
+	[STMT_SNAPSHOT_LIST] =
+	    "SELECT id, source, format, coalesce(registry, ''), file, loaded, bytes, objects, ranges, keys,"
+	    " malformed, skipped FROM attrib_snapshots ORDER BY id",
+	[STMT_PART_LIST] =
+	    "SELECT id, part, length(data) FROM attrib_snapshot_parts WHERE snapshot_id = ?1 ORDER BY part, seq",
+	[STMT_SNAPSHOT_ROWS] =
+	    "SELECT source, format, registry, file,"
+	    " strftime('%Y-%m-%dT%H:%M:%SZ', loaded, 'unixepoch') AS loaded, bytes, objects, ranges, keys,"
+	    " malformed, skipped FROM attrib_snapshots ORDER BY source",
+	[STMT_RDAP_GET] =
+	    "SELECT first, last, registry, status, handle, name, country, org, abuse, parent, url, fetched, expires"
+	    " FROM rdap_cache WHERE first <= ?1 AND last >= ?1 AND expires > ?2"
+	    " ORDER BY first DESC, last ASC LIMIT 1",
+	[STMT_RDAP_DELETE] = "DELETE FROM rdap_cache WHERE first = ?1 AND last = ?2",
+	[STMT_RDAP_INSERT] =
+	    "INSERT INTO rdap_cache(first, last, registry, status, handle, name, country, org, abuse, parent, url,"
+	    " fetched, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[STMT_ATTRIBUTION_PENDING] =
+	    "SELECT f.candidate_id, c.address FROM findings f JOIN candidates c ON c.id = f.candidate_id"
+	    " WHERE ?1 OR NOT EXISTS (SELECT 1 FROM attributions a WHERE a.candidate_id = f.candidate_id)"
+	    " ORDER BY c.address, f.candidate_id",
+	[STMT_OWNER_UPSERT] =
+	    "INSERT INTO owners(organisation, abuse, org_handle, country, agency, first_seen)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(organisation, abuse) DO UPDATE"
+	    " SET org_handle = coalesce(owners.org_handle, excluded.org_handle) RETURNING id",
+	[STMT_ATTRIBUTION_UPSERT] =
+	    "INSERT INTO attributions(candidate_id, owner_id, range, object, contact, rung, asn, as_name,"
+	    " country, agency, method, attributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	    " ON CONFLICT(candidate_id) DO UPDATE SET owner_id = excluded.owner_id, range = excluded.range,"
+	    " object = excluded.object, contact = excluded.contact, rung = excluded.rung, asn = excluded.asn,"
+	    " as_name = excluded.as_name, country = excluded.country, agency = excluded.agency,"
+	    " method = excluded.method, attributed = excluded.attributed",
+	[STMT_OWNERS] = OWNERS_SELECT " ORDER BY hosts DESC, o.id",
+	[STMT_OWNERS_OPEN] = OWNERS_SELECT " HAVING open > 0 ORDER BY open DESC, hosts DESC, o.id",
+	[STMT_ATTRIBUTION_COUNTS] =
+	    "SELECT (SELECT count(*) FROM attributions),"
+	    " (SELECT count(*) FROM attributions WHERE method = 'rdap'),"
+	    " (SELECT count(*) FROM findings f"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM attributions a WHERE a.candidate_id = f.candidate_id))",
+	[STMT_ATTRIBUTIONS] =
+	    "SELECT a.owner_id AS owner, c.address, c.port, f.verdict, a.rung, a.contact, o.organisation,"
+	    " a.range, a.object, a.asn, a.as_name, a.country, a.agency, a.method"
+	    " FROM attributions a JOIN candidates c ON c.id = a.candidate_id"
+	    " JOIN owners o ON o.id = a.owner_id LEFT JOIN findings f ON f.candidate_id = a.candidate_id"
+	    " ORDER BY a.owner_id, c.id",
+};
 
 static int exec_plain(struct store *store, const char *sql)
 {
@@ -92,7 +93,7 @@ static int exec_plain(struct store *store, const char *sql)
 
 static int forget_attributions(struct store *store)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTIONS_FORGET);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTRIBUTIONS_FORGET);
 	return stmt == NULL ? -1 : store_step_done(store, stmt);
 }
 
@@ -101,13 +102,13 @@ int store_registry_replace(struct store *store, const struct store_snapshot_info
 {
 	if (store_begin(store) != 0)
 		return -1;
-	sqlite3_stmt *del = store_statement(store, SQL_SNAPSHOT_DELETE);
+	sqlite3_stmt *del = store_statement(store, STMT_SNAPSHOT_DELETE);
 	if (del == NULL)
 		goto fail;
 	store_bind_text(del, 1, info->source);
 	if (store_step_done(store, del) != 0)
 		goto fail;
-	sqlite3_stmt *ins = store_statement(store, SQL_SNAPSHOT_INSERT);
+	sqlite3_stmt *ins = store_statement(store, STMT_SNAPSHOT_INSERT);
 	if (ins == NULL)
 		goto fail;
 	store_bind_text(ins, 1, info->source);
@@ -128,7 +129,7 @@ int store_registry_replace(struct store *store, const struct store_snapshot_info
 		const uint8_t *data = parts[i].data;
 		for (size_t off = 0, seq = 0; off < parts[i].len; off += PART_CHUNK, seq++) {
 			size_t n = parts[i].len - off < PART_CHUNK ? parts[i].len - off : PART_CHUNK;
-			sqlite3_stmt *part = store_statement(store, SQL_PART_INSERT);
+			sqlite3_stmt *part = store_statement(store, STMT_PART_INSERT);
 			if (part == NULL)
 				goto fail;
 			sqlite3_bind_int64(part, 1, id);
@@ -151,7 +152,7 @@ int store_registry_remove(struct store *store, const char *source)
 {
 	if (store_begin(store) != 0)
 		return -1;
-	sqlite3_stmt *del = store_statement(store, SQL_SNAPSHOT_DELETE);
+	sqlite3_stmt *del = store_statement(store, STMT_SNAPSHOT_DELETE);
 	if (del == NULL)
 		goto fail;
 	store_bind_text(del, 1, source);
@@ -180,7 +181,7 @@ static int read_parts(struct store *store, struct store_snapshot *s)
 		char name[16];
 	} rows[1024];
 	size_t nrows = 0;
-	sqlite3_stmt *list = store_statement(store, SQL_PART_LIST);
+	sqlite3_stmt *list = store_statement(store, STMT_PART_LIST);
 	if (list == NULL)
 		return -1;
 	sqlite3_bind_int64(list, 1, s->info.id);
@@ -250,12 +251,12 @@ int store_registry_read(struct store *store, struct store_snapshot **out, size_t
 	struct store_snapshot *list = NULL;
 	size_t n = 0, cap = 0;
 	bool own_transaction = sqlite3_get_autocommit(store->db);
-	*out = NULL;
-	*count = 0;
+	 *out = NULL;
+	 *count = 0;
 	/* One read transaction: a load committing meanwhile is seen whole or not at all. */
 	if (own_transaction && exec_plain(store, "BEGIN") != 0)
 		return -1;
-	sqlite3_stmt *stmt = store_statement(store, SQL_SNAPSHOT_LIST);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SNAPSHOT_LIST);
 	int rc = stmt ? SQLITE_ROW : SQLITE_ERROR;
 	while (stmt != NULL && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -291,8 +292,8 @@ int store_registry_read(struct store *store, struct store_snapshot **out, size_t
 		store_registry_free(list, n);
 		return -1;
 	}
-	*out = list;
-	*count = n;
+	 *out = list;
+	 *count = n;
 	return 0;
 }
 
@@ -309,7 +310,7 @@ void store_registry_free(struct store_snapshot *snapshots, size_t count)
 
 int store_registry_each(struct store *store, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_SNAPSHOT_ROWS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SNAPSHOT_ROWS);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }
 
@@ -327,7 +328,7 @@ static void column_addr(sqlite3_stmt *stmt, int column, struct addr *out)
 
 int store_rdap_get(struct store *store, const struct addr *address, time_t now, struct store_rdap_net *out)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_RDAP_GET);
+	sqlite3_stmt *stmt = store_statement(store, STMT_RDAP_GET);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_blob(stmt, 1, address->bytes, sizeof address->bytes, SQLITE_STATIC);
@@ -362,14 +363,14 @@ static const char *or_null(const char *s)
 
 int store_rdap_put(struct store *store, const struct store_rdap_net *net)
 {
-	sqlite3_stmt *del = store_statement(store, SQL_RDAP_DELETE);
+	sqlite3_stmt *del = store_statement(store, STMT_RDAP_DELETE);
 	if (del == NULL)
 		return -1;
 	sqlite3_bind_blob(del, 1, net->range.first.bytes, 16, SQLITE_STATIC);
 	sqlite3_bind_blob(del, 2, net->range.last.bytes, 16, SQLITE_STATIC);
 	if (store_step_done(store, del) != 0)
 		return -1;
-	sqlite3_stmt *ins = store_statement(store, SQL_RDAP_INSERT);
+	sqlite3_stmt *ins = store_statement(store, STMT_RDAP_INSERT);
 	if (ins == NULL)
 		return -1;
 	sqlite3_bind_blob(ins, 1, net->range.first.bytes, 16, SQLITE_STATIC);
@@ -392,9 +393,9 @@ int store_attribution_pending(struct store *store, bool all, struct store_pendin
 {
 	struct store_pending *list = NULL;
 	size_t n = 0, cap = 0;
-	*out = NULL;
-	*count = 0;
-	sqlite3_stmt *stmt = store_statement(store, SQL_PENDING);
+	 *out = NULL;
+	 *count = 0;
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTRIBUTION_PENDING);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int(stmt, 1, all);
@@ -425,14 +426,14 @@ int store_attribution_pending(struct store *store, bool all, struct store_pendin
 		free(list);
 		return store_error(store, "listing findings to attribute");
 	}
-	*out = list;
-	*count = n;
+	 *out = list;
+	 *count = n;
 	return 0;
 }
 
 int64_t store_attribution_put(struct store *store, const struct store_attribution *a)
 {
-	sqlite3_stmt *owner = store_statement(store, SQL_OWNER_UPSERT);
+	sqlite3_stmt *owner = store_statement(store, STMT_OWNER_UPSERT);
 	if (owner == NULL)
 		return -1;
 	store_bind_text(owner, 1, a->organisation);
@@ -444,7 +445,7 @@ int64_t store_attribution_put(struct store *store, const struct store_attributio
 	int64_t owner_id = store_step_int64(store, owner);
 	if (owner_id < 0)
 		return -1;
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTION_UPSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTRIBUTION_UPSERT);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, a->candidate_id);
@@ -465,13 +466,13 @@ int64_t store_attribution_put(struct store *store, const struct store_attributio
 
 int store_owners_each(struct store *store, bool open_only, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, open_only ? SQL_OWNERS_OPEN : SQL_OWNERS);
+	sqlite3_stmt *stmt = store_statement(store, open_only ? STMT_OWNERS_OPEN : STMT_OWNERS);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }
 
 int store_attribution_counts(struct store *store, struct store_attribution_counts *out)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTION_COUNTS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTRIBUTION_COUNTS);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
@@ -486,6 +487,6 @@ int store_attribution_counts(struct store *store, struct store_attribution_count
 
 int store_attributions_each(struct store *store, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_ATTRIBUTIONS);
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTRIBUTIONS);
 	return stmt == NULL ? -1 : store_rows_each(store, stmt, fn, ctx);
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "core/log.h"
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 static const char *const migrations[] = {
 	/* 1: foundation: candidates and their sources, probes, findings, proofs. */

@@ -1,10 +1,28 @@
 /*
  * The store: one SQLite database (WAL mode, so the sink and the verifier can
- * share it) holding everything plughole knows. All SQL lives in the store_*.c
- * files; the rest of plughole calls the functions below.
+ * share it) holding everything plughole knows. All SQL lives in src/store/,
+ * one file per group of tables (store_internal.h lists the statements by
+ * file); the rest of plughole calls the functions below.
  *
  * Functions return 0 (or a count/id >= 0) on success and -1 on error, after
  * logging what went wrong.
+ *
+ * Portability (for a PostgreSQL backend): the statements are plain SQL with
+ * ?N parameters (numbered in order: $N there) and RETURNING / ON CONFLICT,
+ * except for these SQLite-only constructs that remain:
+ *   - unixepoch(), strftime(..., 'unixepoch') (findings, proofs, attrib);
+ *   - sqlar_uncompress(), our own function over deflated transcripts (store_zlib.c);
+ *   - INSERT OR IGNORE (candidates, proofs, reconciled findings): ON CONFLICT DO NOTHING;
+ *   - IS / IS NOT against a value (outcome IS NOT 'message-withdrawn', run_id IS ?N):
+ *     IS [NOT] DISTINCT FROM;
+ *   - max()/sum() over comparisons (0/1 integers) and two-argument max() (greatest());
+ *   - bare columns beside min()/max() in a GROUP BY (FIRST_BINDINGS and the reconcile
+ *     in store_findings.c: the row of the minimum), and an output alias in HAVING (owners);
+ *   - "+run_id", a planner hint (harmless elsewhere);
+ *   - the schema: INTEGER PRIMARY KEY rowids, WITHOUT ROWID, CROSS JOIN ... ON in the
+ *     proof_bindings view, PRAGMA user_version as the migration count (store_schema.c);
+ *   - the C side: sqlite3_last_insert_rowid/sqlite3_changes, incremental blob reads of
+ *     snapshot parts (store_attrib.c), and the busy timeout and WAL sharing (store.c).
  */
 #ifndef PLUGHOLE_STORE_H
 #define PLUGHOLE_STORE_H
@@ -76,7 +94,7 @@ int64_t store_candidate_count(struct store *store);
 int store_ingest_run_put(struct store *store, int64_t source_id, const char *format, time_t started,
 			 time_t finished, const struct ingest_counts *counts);
 
-/* ---- proofs received by the sink (store_proofs.c) ---- */
+/* ---- proofs received by the sink (store_proofs.c; rejects: store_sink.c) ---- */
 
 struct proof {
 	const char *token;
@@ -144,7 +162,7 @@ int store_target_hit_put(struct store *store, const struct target_hit *hit);
  */
 int store_sink_commit(struct store *store);
 
-/* ---- proxy verification's look-ups of what the sink saw (store_proxy.c) ---- */
+/* ---- proxy verification's look-ups of what the sink saw (store_sink.c, store_proofs.c) ---- */
 
 /*
  * Who reached the target that sent nonce, at since or later, with token in
@@ -162,7 +180,8 @@ int store_proof_find(struct store *store, int64_t run, const char *token, uint8_
 /* Whether the proof with token binds to a probe of run: 1 (the probe's variant copied), 0 not, -1 error. */
 int store_proof_bound(struct store *store, int64_t run, const char *token, char *variant, size_t variantlen);
 
-/* ---- verification: runs, pending candidates and findings (store_findings.c) ---- */
+/* ---- verification: runs and probes (store_probes.c), pending candidates (store_candidates.c),
+ * findings (store_findings.c) ---- */
 
 /* A verification run: its probes and findings name it, and proofs count only
  * for the run whose probe sent their token. Returns the run's id, -1 on error. */

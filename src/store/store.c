@@ -1,4 +1,4 @@
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -142,7 +142,7 @@ void store_close(struct store *store)
 {
 	if (store == NULL)
 		return;
-	for (int i = 0; i < store->statement_count; i++)
+	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(store->statements[i]);
 	sqlite3_close(store->db);
 	store_deflate_free(store);
@@ -150,27 +150,49 @@ void store_close(struct store *store)
 	free(store);
 }
 
-sqlite3_stmt *store_statement(struct store *store, const char *sql)
+const char *const *const store_sql_tables[] = {
+	store_meta_sql, store_candidates_sql, store_probes_sql,	   store_findings_sql, store_proofs_sql,
+	store_sink_sql, store_attrib_sql,     store_campaigns_sql, store_suppress_sql,
+};
+const size_t store_sql_table_count = sizeof store_sql_tables / sizeof store_sql_tables[0];
+
+const char *store_sql(enum store_stmt id)
 {
-	for (int i = 0; i < store->statement_count; i++) {
-		if (store->statement_sql[i] == sql) {
-			sqlite3_reset(store->statements[i]);
-			sqlite3_clear_bindings(store->statements[i]);
-			return store->statements[i];
+	const char *sql = NULL;
+	for (size_t i = 0; i < store_sql_table_count; i++) {
+		if (store_sql_tables[i][id] == NULL)
+			continue;
+		if (sql != NULL) {
+			log_error("store: statement %d has SQL in two files", (int)id);
+			return NULL;
 		}
+		sql = store_sql_tables[i][id];
 	}
-	if (store->statement_count == STORE_MAX_STATEMENTS) {
-		log_error("store: more than %d distinct statements", STORE_MAX_STATEMENTS);
-		abort(); /* a programming error: raise the limit */
+	if (sql == NULL)
+		log_error("store: statement %d has no SQL", (int)id);
+	return sql;
+}
+
+sqlite3_stmt *store_statement(struct store *store, enum store_stmt id)
+{
+	if ((unsigned)id >= STMT_COUNT) {
+		log_error("store: no statement %d", (int)id);
+		abort(); /* a programming error */
 	}
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt = store->statements[id];
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return stmt;
+	}
+	const char *sql = store_sql(id);
+	if (sql == NULL)
+		return NULL;
 	if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
 		store_error(store, sql);
 		return NULL;
 	}
-	store->statement_sql[store->statement_count] = sql;
-	store->statements[store->statement_count++] = stmt;
-	return stmt;
+	return store->statements[id] = stmt;
 }
 
 int store_step_done(struct store *store, sqlite3_stmt *stmt)
@@ -215,13 +237,14 @@ void store_rollback(struct store *store)
 		exec_sql(store, "ROLLBACK");
 }
 
-static const char SQL_META_SET[] =
-	"INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2";
-static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
+const char *const store_meta_sql[STMT_COUNT] = {
+	[STMT_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+	[STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+};
 
 int store_meta_set(struct store *store, const char *key, const char *value)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_META_SET);
+	sqlite3_stmt *stmt = store_statement(store, STMT_META_SET);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, key);
@@ -231,7 +254,7 @@ int store_meta_set(struct store *store, const char *key, const char *value)
 
 int store_meta_get(struct store *store, const char *key, char *buf, size_t buflen)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_META_GET);
+	sqlite3_stmt *stmt = store_statement(store, STMT_META_GET);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, key);
@@ -255,4 +278,60 @@ int store_schema_version(struct store *store)
 		version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
 	return version;
+}
+
+/* ---- generic row iteration, for the listing verbs ---- */
+
+static enum store_value_type value_type(int sqlite_type, bool boolean)
+{
+	switch (sqlite_type) {
+	case SQLITE_NULL: return STORE_NULL;
+	case SQLITE_INTEGER: return boolean ? STORE_BOOLEAN : STORE_INTEGER;
+	case SQLITE_FLOAT: return STORE_REAL;
+	default: return STORE_TEXT;
+	}
+}
+
+static bool named_in(const char *name, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (strcmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+int store_rows_each_with(struct store *store, sqlite3_stmt *stmt, const char *const *booleans, store_row_fn fn,
+			 void *ctx)
+{
+	enum { MAX_COLUMNS = 32 };
+	int n = sqlite3_column_count(stmt);
+	const char *names[MAX_COLUMNS];
+	const char *values[MAX_COLUMNS];
+	enum store_value_type types[MAX_COLUMNS];
+	bool boolean[MAX_COLUMNS];
+	if (n > MAX_COLUMNS)
+		n = MAX_COLUMNS;
+	for (int i = 0; i < n; i++) {
+		names[i] = sqlite3_column_name(stmt, i);
+		boolean[i] = named_in(names[i], booleans);
+	}
+	struct store_row row = {.count = n, .names = names, .values = NULL, .types = types};
+	fn(ctx, &row);
+	row.values = values;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			/* the type before the text: sqlite3_column_text converts in place */
+			types[i] = value_type(sqlite3_column_type(stmt, i), boolean[i]);
+			values[i] = (const char *)sqlite3_column_text(stmt, i);
+		}
+		fn(ctx, &row);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_error(store, sqlite3_sql(stmt));
+}
+
+int store_rows_each(struct store *store, sqlite3_stmt *stmt, store_row_fn fn, void *ctx)
+{
+	return store_rows_each_with(store, stmt, NULL, fn, ctx);
 }

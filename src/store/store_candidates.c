@@ -1,5 +1,5 @@
-/* SQL for candidates, their sources and ingest runs. */
-#include "core/store_internal.h"
+/* SQL for candidates, their sources and ingest runs; which candidates verify takes next. */
+#include "store/store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,25 +7,35 @@
 
 #include "core/log.h"
 
-static const char SQL_SOURCE_UPSERT[] =
-	"INSERT INTO sources(name, format, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)"
-	" ON CONFLICT(name) DO UPDATE SET last_seen = ?3, format = coalesce(?2, format)"
-	" RETURNING id";
-static const char SQL_CANDIDATE_INSERT[] =
-	"INSERT OR IGNORE INTO candidates(address, port, family, first_seen, last_seen)"
-	" VALUES(?1, ?2, ?3, ?4, ?4)";
-static const char SQL_CANDIDATE_TOUCH[] =
-	"UPDATE candidates SET last_seen = ?3 WHERE address = ?1 AND port = ?2 RETURNING id";
-static const char SQL_CANDIDATE_SOURCE[] =
-	"INSERT OR IGNORE INTO candidate_sources(candidate_id, source_id) VALUES(?1, ?2)";
-static const char SQL_CANDIDATE_COUNT[] = "SELECT count(*) FROM candidates";
-static const char SQL_INGEST_RUN[] =
-	"INSERT INTO ingest_runs(source_id, format, started, finished, lines, taken, excluded,"
-	" duplicate, bad) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const char *const store_candidates_sql[STMT_COUNT] = {
+	[STMT_SOURCE_UPSERT] =
+		"INSERT INTO sources(name, format, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)"
+		" ON CONFLICT(name) DO UPDATE SET last_seen = ?3, format = coalesce(?2, format)"
+		" RETURNING id",
+	[STMT_CANDIDATE_INSERT] =
+		"INSERT OR IGNORE INTO candidates(address, port, family, first_seen, last_seen)"
+		" VALUES(?1, ?2, ?3, ?4, ?4)",
+	[STMT_CANDIDATE_TOUCH] =
+		"UPDATE candidates SET last_seen = ?1 WHERE address = ?2 AND port = ?3 RETURNING id",
+	[STMT_CANDIDATE_SOURCE] =
+		"INSERT OR IGNORE INTO candidate_sources(candidate_id, source_id) VALUES(?1, ?2)",
+	[STMT_CANDIDATE_COUNT] = "SELECT count(*) FROM candidates",
+	[STMT_INGEST_RUN] =
+		"INSERT INTO ingest_runs(source_id, format, started, finished, lines, taken, excluded,"
+		" duplicate, bad) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* Candidates without a finding, except relays whose test message may have gone. */
+	[STMT_CANDIDATES_PENDING] =
+		"SELECT c.id, c.address, c.port FROM candidates c"
+		" WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = c.id)"
+		" AND NOT EXISTS (SELECT 1 FROM probes p WHERE p.candidate_id = c.id AND p.test = 'relay'"
+		" AND p." STORE_MESSAGE_MAY_HAVE_GONE ")"
+		" ORDER BY c.id",
+	[STMT_CANDIDATE_ID] = "SELECT id FROM candidates WHERE address = ?1 AND port = ?2",
+};
 
 int64_t store_source_id(struct store *store, const char *name, const char *format)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_SOURCE_UPSERT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_SOURCE_UPSERT);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, name);
@@ -51,7 +61,7 @@ static int keyed_cmp(const void *a, const void *b)
 /* 1 when the candidate is new, 0 when already known (its sources grow), -1 error. */
 static int put_one(struct store *store, const struct keyed_candidate *c, int64_t source_id, time_t now)
 {
-	sqlite3_stmt *insert = store_statement(store, SQL_CANDIDATE_INSERT);
+	sqlite3_stmt *insert = store_statement(store, STMT_CANDIDATE_INSERT);
 	if (insert == NULL)
 		return -1;
 	sqlite3_bind_text(insert, 1, c->text, -1, SQLITE_STATIC);
@@ -65,16 +75,16 @@ static int put_one(struct store *store, const struct keyed_candidate *c, int64_t
 	if (is_new) {
 		id = sqlite3_last_insert_rowid(store->db);
 	} else {
-		sqlite3_stmt *touch = store_statement(store, SQL_CANDIDATE_TOUCH);
+		sqlite3_stmt *touch = store_statement(store, STMT_CANDIDATE_TOUCH);
 		if (touch == NULL)
 			return -1;
-		sqlite3_bind_text(touch, 1, c->text, -1, SQLITE_STATIC);
-		sqlite3_bind_int(touch, 2, c->port);
-		sqlite3_bind_int64(touch, 3, (int64_t)now);
+		sqlite3_bind_int64(touch, 1, (int64_t)now);
+		sqlite3_bind_text(touch, 2, c->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int(touch, 3, c->port);
 		if ((id = store_step_int64(store, touch)) < 0)
 			return -1;
 	}
-	sqlite3_stmt *link = store_statement(store, SQL_CANDIDATE_SOURCE);
+	sqlite3_stmt *link = store_statement(store, STMT_CANDIDATE_SOURCE);
 	if (link == NULL)
 		return -1;
 	sqlite3_bind_int64(link, 1, id);
@@ -133,14 +143,14 @@ int store_cache_size(struct store *store, int kib)
 
 int64_t store_candidate_count(struct store *store)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_CANDIDATE_COUNT);
+	sqlite3_stmt *stmt = store_statement(store, STMT_CANDIDATE_COUNT);
 	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }
 
 int store_ingest_run_put(struct store *store, int64_t source_id, const char *format, time_t started,
 			 time_t finished, const struct ingest_counts *counts)
 {
-	sqlite3_stmt *stmt = store_statement(store, SQL_INGEST_RUN);
+	sqlite3_stmt *stmt = store_statement(store, STMT_INGEST_RUN);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, source_id);
@@ -153,4 +163,31 @@ int store_ingest_run_put(struct store *store, int64_t source_id, const char *for
 	sqlite3_bind_int64(stmt, 8, (int64_t)counts->duplicate);
 	sqlite3_bind_int64(stmt, 9, (int64_t)counts->bad);
 	return store_step_done(store, stmt);
+}
+
+int store_candidates_pending(struct store *store, store_candidate_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_CANDIDATES_PENDING);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+		   (uint16_t)sqlite3_column_int(stmt, 2));
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_error(store, "listing pending candidates");
+}
+
+int64_t store_candidate_id(struct store *store, const struct addr *address, uint16_t port)
+{
+	char text[ADDR_STRLEN];
+	sqlite3_stmt *stmt = store_statement(store, STMT_CANDIDATE_ID);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, addr_format(address, text), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 2, port);
+	int rc = sqlite3_step(stmt);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : store_error(store, "finding a candidate");
 }
