@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "probe/engine.h"
 #include "sink/sink.h"
+#include "core/util.h"
 
 const char usage_verify[] =
 	"usage: plughole verify [--tests relay,proxy] [--sink ADDR:PORT] [--sink-domain D]\n"
@@ -162,7 +163,7 @@ static uint32_t modules_named(const char *name, size_t len)
 		const char *module = probe_module_at(i)->name;
 		if (strlen(module) == len && memcmp(module, name, len) == 0)
 			return 1u << i;
-		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+		for (size_t g = 0; g < ARRAY_SIZE(groups); g++)
 			if (strlen(groups[g].alias) == len && memcmp(groups[g].alias, name, len) == 0 &&
 			    strncmp(module, groups[g].prefix, strlen(groups[g].prefix)) == 0)
 				bits |= 1u << i;

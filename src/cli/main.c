@@ -8,6 +8,7 @@
 #include "cli/interrupt.h"
 #include "cli/output.h"
 #include "core/log.h"
+#include "core/util.h"
 
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ},
@@ -42,7 +43,7 @@ static const char global_usage[] =
 
 const struct command *command_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
@@ -57,7 +58,7 @@ void commands_print_all(FILE *out)
 {
 	fputs(global_usage, out);
 	fputs("\nverbs:\n", out);
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'plughole help VERB' or 'plughole VERB --help' shows a verb's options.\n", out);
 }

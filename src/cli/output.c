@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "core/util.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -7,7 +8,7 @@
 int output_format_parse(const char *name, enum output_format *format)
 {
 	static const char *const names[] = {[OUTPUT_TSV] = "tsv", [OUTPUT_CSV] = "csv", [OUTPUT_JSON] = "json"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (strcmp(name, names[i]) == 0) {
 			*format = (enum output_format)i;
 			return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "sink/sink.h" /* its defaults: one source for the code, this table and the help */
 
 enum setting_type { SETTING_STRING, SETTING_LONG };
@@ -79,7 +80,7 @@ static int apply(struct config *config, const struct setting *s, const char *val
 
 static const struct setting *find_setting(const char *section, const char *name)
 {
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
 		if (strcmp(settings[i].name, name) == 0 &&
 		    (section == NULL || strcmp(settings[i].section, section) == 0))
 			return &settings[i];
@@ -89,7 +90,7 @@ static const struct setting *find_setting(const char *section, const char *name)
 void config_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const char *why;
 		apply(config, &settings[i], settings[i].default_value, &why);
 	}
@@ -146,7 +147,7 @@ int config_load(struct config *config, const char *path)
 
 void config_free(struct config *config)
 {
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
 		if (settings[i].type == SETTING_STRING)
 			free(*(char **)(void *)((char *)config + settings[i].offset));
 	memset(config, 0, sizeof *config);

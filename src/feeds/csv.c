@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "feeds/feed.h"
+#include "core/util.h"
 
 static const char *const address_names[] = {"ip", "saddr", "addr", "address", "ip_address", "ipaddr",
 					     "src_ip", "source_ip", "host_ip"};
@@ -82,8 +83,8 @@ static int read_header(struct feed_state *state, const char *line, size_t len, c
 		*why = "header is not a CSV record";
 		return -1;
 	}
-	state->address_column = find_column(fields, count, address_names, sizeof address_names / sizeof *address_names);
-	state->port_column = find_column(fields, count, port_names, sizeof port_names / sizeof *port_names);
+	state->address_column = find_column(fields, count, address_names, ARRAY_SIZE(address_names));
+	state->port_column = find_column(fields, count, port_names, ARRAY_SIZE(port_names));
 	if (state->address_column < 0) {
 		*why = "header names no address column (ip, saddr, address, ...)";
 		return -1;

@@ -1,12 +1,13 @@
 /* The format table, detection, and what the parsers share. */
 #include "feeds/feed.h"
+#include "core/util.h"
 
 #include <string.h>
 
 const struct feed_format *const feed_formats[] = {
 	&feed_plain, &feed_zmap, &feed_rbldnsd, &feed_csv, &feed_zmap_csv, &feed_masscan_list, &feed_masscan_json,
 };
-const size_t feed_format_count = sizeof feed_formats / sizeof feed_formats[0];
+const size_t feed_format_count = ARRAY_SIZE(feed_formats);
 
 const struct feed_format *feed_format_find(const char *name)
 {

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "probe/transcript.h"
+#include "core/util.h"
 
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
 #define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
@@ -729,7 +730,7 @@ static int verdict_rank(enum verdict v)
 {
 	static const enum verdict order[] = {VERDICT_UNREACHABLE, VERDICT_TIMEOUT, VERDICT_NOT_PROXY, VERDICT_CLOSED,
 					     VERDICT_OPEN_PROXY_WEB, VERDICT_OPEN_PROXY_MAIL};
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		if (order[i] == v)
 			return (int)i + 1;
 	return 0;
@@ -847,7 +848,7 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
 		double delay = retry_delay(e, t, c);
-		probe_transcript(c, "-- ", "will retry", 10);
+		probe_note(c, "-- ", "will retry");
 		if (proxy)
 			plan_reset(e, t);
 		schedule_retry(e, index, delay);
@@ -953,14 +954,14 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 
 void probe_reconnect(struct probe_conn *c)
 {
-	probe_transcript(c, "-- ", "connecting again", 16);
+	probe_note(c, "-- ", "connecting again");
 	next_connection(c->engine, c);
 }
 
 void probe_reconnect_plain(struct probe_conn *c)
 {
 	c->engine->targets[c->target].flags |= TARGET_PLAIN;
-	probe_transcript(c, "-- ", "TLS failed: trying again in clear", 33);
+	probe_note(c, "-- ", "TLS failed: trying again in clear");
 	next_connection(c->engine, c);
 }
 
@@ -1029,10 +1030,10 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_conn *c = arg;
 	if (!c->connected) {
-		probe_transcript(c, "-- ", "connect timed out", 17);
+		probe_note(c, "-- ", "connect timed out");
 		probe_finish(c, VERDICT_TIMEOUT);
 	} else if (probe_time_left(c) <= 0) {
-		probe_transcript(c, "-- ", "total time limit", 16);
+		probe_note(c, "-- ", "total time limit");
 		c->engine->targets[c->target].module->on_timeout(c);
 	} else {
 		c->engine->targets[c->target].module->on_timeout(c);
@@ -1134,7 +1135,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	}
 	if (fd < 0) {
 		/* Out of descriptors (or memory) is our problem, not the target's: try it later. */
-		probe_transcript(c, "-- ", "no socket", 9);
+		probe_note(c, "-- ", "no socket");
 		t->attempts--;
 		release_target_slots(e, t);
 		conn_free(c);
@@ -1151,7 +1152,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, (int)sslen) != 0) {
 		/* an immediate failure arrives through on_event as well; make sure */
 		if (t->conn == c) {
-			probe_transcript(c, "-- ", "connect failed at once", 22);
+			probe_note(c, "-- ", "connect failed at once");
 			probe_finish(c, VERDICT_UNREACHABLE);
 		}
 	}

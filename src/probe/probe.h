@@ -90,6 +90,8 @@ size_t probe_format_line(struct probe_conn *conn, char *out, size_t size, const 
 	__attribute__((format(printf, 4, 5)));
 /* Records a received reply ("<< ...") or a note ("-- ...") in the bounded transcript. */
 void probe_transcript(struct probe_conn *conn, const char *prefix, const char *text, size_t len);
+/* The same for a string literal, its length counted by the compiler: probe_note(c, "-- ", "no socket"). */
+#define probe_note(conn, prefix, literal) probe_transcript((conn), (prefix), "" literal "", sizeof(literal) - 1)
 void probe_set_timeout(struct probe_conn *conn, double seconds);
 /* The engine's clock (monotonic seconds), the one its timers and deadlines use. */
 double probe_now(void);

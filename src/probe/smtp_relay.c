@@ -218,7 +218,7 @@ static void send_message(struct probe_conn *conn, struct relay_session *s)
 		.contact = settings->operator_contact,
 	};
 	probe_send(conn, message, smtp_message_format(&m, time(NULL), message, sizeof message));
-	probe_transcript(conn, ">> ", "(test message)", 14);
+	probe_note(conn, ">> ", "(test message)");
 	set_state(conn, s, RELAY_MESSAGE);
 }
 
@@ -543,7 +543,7 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 				message_due(conn, s);
 			}
 		} else if (code == 354) { /* nothing to send after all: closing mid-DATA discards it */
-			probe_transcript(conn, "-- ", "closed without a message", 24);
+			probe_note(conn, "-- ", "closed without a message");
 			relay_finish(conn, s, verdict_so_far(s, VERDICT_CLOSED));
 		} else if (s->grouped) {
 			end_group(conn, s, code);
@@ -720,7 +720,7 @@ static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 	const struct relay_variant *v = relay_variant_by_id(test);
 	if (v != NULL)
 		probe_set_variant(conn, v->name);
-	probe_transcript(conn, "-- ", "proof received by the sink", 26);
+	probe_note(conn, "-- ", "proof received by the sink");
 	s->proven = true;
 	bool group_open = s->grouped && (s->state == RELAY_RSET || s->state == RELAY_MAIL || s->state == RELAY_RCPT);
 	if (s->state == RELAY_QUIT) {
@@ -740,7 +740,7 @@ static void relay_on_tls(struct probe_conn *conn, bool ok)
 		probe_reconnect_plain(conn);
 		return;
 	}
-	probe_transcript(conn, "-- ", "TLS established", 15);
+	probe_note(conn, "-- ", "TLS established");
 	greet(conn, s);
 }
 
