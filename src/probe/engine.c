@@ -18,8 +18,10 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "core/log.h"
-#include "probe/transcript.h"
 #include "core/util.h"
+#include "probe/limits.h"
+#include "probe/plan.h"
+#include "probe/transcript.h"
 
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
 #define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
@@ -42,17 +44,13 @@ enum target_flags {
 struct probe_target {
 	struct addr address;
 	int64_t candidate_id;
-	const struct probe_module *module;
+	struct plan plan;        /* the module and aim of the step, the best verdict so far */
 	struct probe_evidence *evidence; /* proxies: the best step's result so far */
 	struct probe_conn *conn; /* while connected */
 	double message_sent_at;
-	int32_t wait_next;       /* next in a limiter's wait queue */
 	uint32_t host_slot, net_slot;
 	uint16_t port;
-	uint16_t plan, left;     /* registry bits of the modules to try, and of those not tried yet */
-	uint8_t aim;             /* proxies: 0 the sink's SMTP port, k its k-th target */
 	uint8_t attempts;
-	uint8_t verdict;         /* proxies: the best so far while the plan runs */
 	uint8_t flags;
 	uint64_t memo[PROBE_MEMO_SIZE / 8]; /* the module's, across connections and retries (probe_memo) */
 };
@@ -76,20 +74,6 @@ struct due_message {
 	int32_t target;
 	uint32_t conn_serial; /* the connection that asked: a later one for the target did not */
 	char token[TOKEN_MAX_LEN];
-};
-
-/* Connections in flight per host or per network, with a queue of waiting targets. */
-struct limit_slot {
-	struct addr key;
-	uint32_t active;
-	int32_t wait_head, wait_tail;
-	bool used;
-};
-
-struct limit_table {
-	struct limit_slot *slots;
-	size_t mask;
-	unsigned limit;
 };
 
 struct probe_conn {
@@ -172,25 +156,6 @@ static struct timeval to_timeval(double seconds)
 
 /* ---- keys and tables ---- */
 
-/* MurmurHash3's finaliser: every input bit reaches the low bits the tables
- * mask with (an IPv4 address's last octet lands in the top byte of lo). */
-static uint64_t mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	return k ^ (k >> 33);
-}
-
-static uint64_t addr_hash(const struct addr *a, uint16_t port)
-{
-	uint64_t hi, lo;
-	memcpy(&hi, a->bytes, 8);
-	memcpy(&lo, a->bytes + 8, 8);
-	return mix64(hi ^ mix64(lo ^ port));
-}
-
 static struct addr network_of(const struct addr *a)
 {
 	struct addr net = *a;
@@ -208,51 +173,19 @@ static size_t table_size_for(size_t n)
 	return size;
 }
 
-static uint32_t limit_slot_for(struct limit_table *t, const struct addr *key)
-{
-	size_t i = addr_hash(key, 0) & t->mask;
-	while (t->slots[i].used && addr_cmp(&t->slots[i].key, key) != 0)
-		i = (i + 1) & t->mask;
-	if (!t->slots[i].used)
-		t->slots[i] = (struct limit_slot){.key = *key, .used = true, .wait_head = -1, .wait_tail = -1};
-	return (uint32_t)i;
-}
-
-static int limit_table_init(struct limit_table *t, size_t n, unsigned limit)
-{
-	size_t size = table_size_for(n);
-	t->slots = calloc(size, sizeof *t->slots);
-	t->mask = size - 1;
-	t->limit = limit;
-	return t->slots ? 0 : -1;
-}
-
-static void limit_wait(struct probe_engine *e, struct limit_slot *slot, int32_t target)
-{
-	e->targets[target].wait_next = -1;
-	if (slot->wait_tail >= 0)
-		e->targets[slot->wait_tail].wait_next = target;
-	else
-		slot->wait_head = target;
-	slot->wait_tail = target;
-}
-
 static void ready_push(struct probe_engine *e, int32_t target)
 {
 	e->ready[(e->ready_head + e->ready_len++) % e->count] = target;
 }
 
-/* A connection ended: its slot frees one waiter, if any, for dispatch. */
-static void limit_release(struct probe_engine *e, struct limit_slot *slot)
+/* A connection ended: its slots each free one waiter, if any, for dispatch. */
+static void release_target_slots(struct probe_engine *e, struct probe_target *t)
 {
-	slot->active--;
-	if (slot->wait_head >= 0) {
-		int32_t next = slot->wait_head;
-		slot->wait_head = e->targets[next].wait_next;
-		if (slot->wait_head < 0)
-			slot->wait_tail = -1;
+	int32_t next;
+	if ((next = limit_release(&e->hosts, t->host_slot)) >= 0)
 		ready_push(e, next);
-	}
+	if ((next = limit_release(&e->nets, t->net_slot)) >= 0)
+		ready_push(e, next);
 }
 
 static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_t port)
@@ -329,7 +262,7 @@ static void message_went(struct probe_engine *e, struct probe_target *t)
 {
 	/* The run waits for relays' late proofs; a proxy's test waits for its own
 	 * (through a tunnel to our sink the proof overtakes the reply). */
-	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
+	if (t->plan.module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
 		e->awaiting_proof++;
 		t->flags |= TARGET_AWAITING;
 	}
@@ -355,7 +288,7 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		uint64_t before = c->sent_bytes;
-		t->module->on_recorded(c);
+		t->plan.module->on_recorded(c);
 		if (c->sent_bytes == before)
 			continue; /* the module withdrew it */
 		message_went(e, t);
@@ -375,13 +308,13 @@ static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
 
 static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
-	const struct probe_evidence *ev = t->module->family == PROBE_PROXY ? t->evidence : NULL;
+	const struct probe_evidence *ev = t->plan.module->family == PROBE_PROXY ? t->evidence : NULL;
 	struct finding f = {
 		.candidate_id = t->candidate_id,
-		.verdict = verdict_name((enum verdict)t->verdict),
-		.test = t->module->family == PROBE_RELAY ? "relay" : "proxy",
+		.verdict = verdict_name((enum verdict)t->plan.verdict),
+		.test = t->plan.module->family == PROBE_RELAY ? "relay" : "proxy",
 		.variant = ev ? ev->variant : c ? c->variant : NULL,
-		.protocol = ev ? ev->module->name : t->module->name,
+		.protocol = ev ? ev->module->name : t->plan.module->name,
 		.software = c ? c->software : NULL,
 		.tls = (t->flags & TARGET_TLS) != 0,
 		.transcript = c ? c->transcript.text : NULL,
@@ -504,7 +437,7 @@ static int record_message(struct probe_conn *c, const char *variant, const char 
 	struct probe_target *t = &e->targets[c->target];
 	t->flags |= TARGET_MESSAGE_SENT;
 	return store_probe_put(e->store, e->run_id, t->candidate_id,
-			       t->module->family == PROBE_RELAY ? "relay" : "proxy", variant, token, time(NULL), outcome,
+			       t->plan.module->family == PROBE_RELAY ? "relay" : "proxy", variant, token, time(NULL), outcome,
 			       reply);
 }
 
@@ -616,12 +549,6 @@ static void conn_free(struct probe_conn *c)
 
 bool probe_finished(struct probe_conn *c) { return c->finished; }
 
-static void release_target_slots(struct probe_engine *e, struct probe_target *t)
-{
-	limit_release(e, &e->hosts.slots[t->host_slot]);
-	limit_release(e, &e->nets.slots[t->net_slot]);
-}
-
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg);
 
 struct retry {
@@ -701,8 +628,6 @@ static void next_connection(struct probe_engine *e, struct probe_conn *c)
 	const char *software = c->software;
 	c->transcript = (struct transcript){0};
 	conn_free(c);
-	e->hosts.slots[t->host_slot].active--;
-	e->nets.slots[t->net_slot].active--;
 	t->attempts--;
 	start_connection(e, index);
 	struct probe_conn *fresh = t->conn;
@@ -725,57 +650,6 @@ static void evidence_free(struct probe_evidence *ev)
 	free(ev);
 }
 
-/* Combining a plan's verdicts: the higher the better proven. */
-static int verdict_rank(enum verdict v)
-{
-	static const enum verdict order[] = {VERDICT_UNREACHABLE, VERDICT_TIMEOUT, VERDICT_NOT_PROXY, VERDICT_CLOSED,
-					     VERDICT_OPEN_PROXY_WEB, VERDICT_OPEN_PROXY_MAIL};
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (order[i] == v)
-			return (int)i + 1;
-	return 0;
-}
-
-/* The module's first aim after `after` worth a connection: the SMTP port, then each target until the web is proven. */
-static int next_aim(const struct probe_engine *e, const struct probe_target *t, const struct probe_module *m,
-		    int after)
-{
-	if (m->family == PROBE_RELAY)
-		return after < 0 ? 0 : -1;
-	for (int aim = after + 1; aim <= (int)e->options.settings.target_count; aim++)
-		if (aim == 0 ? (m->aims & PROBE_AIM_MAIL) != 0
-			     : (m->aims & PROBE_AIM_WEB) != 0 && t->verdict != VERDICT_OPEN_PROXY_WEB)
-			return aim;
-	return -1;
-}
-
-/* On to the plan's next module with an aim worth trying; false when none is left. */
-static bool plan_advance(struct probe_engine *e, struct probe_target *t)
-{
-	while (t->left != 0) {
-		unsigned i = (unsigned)__builtin_ctz(t->left);
-		t->left &= (uint16_t) ~(1u << i);
-		const struct probe_module *m = probe_module_at(i);
-		int aim = next_aim(e, t, m, -1);
-		if (aim >= 0) {
-			t->module = m;
-			t->aim = (uint8_t)aim;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The plan from its first step: a new target, or a retry from scratch. False: nothing to try. */
-static bool plan_reset(struct probe_engine *e, struct probe_target *t)
-{
-	evidence_free(t->evidence);
-	t->evidence = NULL;
-	t->verdict = VERDICT_NONE;
-	t->left = t->plan;
-	return plan_advance(e, t);
-}
-
 /* This connection's result becomes the plan's best: its module, variant, token and exit address. */
 static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
@@ -786,7 +660,7 @@ static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct
 	struct probe_evidence *ev = t->evidence;
 	free(ev->token);
 	free(ev->peer);
-	ev->module = t->module;
+	ev->module = t->plan.module;
 	if ((t->flags & TARGET_PROVEN) && probe_module_by_test(c->proof_test) != NULL)
 		ev->module = probe_module_by_test(c->proof_test); /* a late proof of an earlier step */
 	ev->variant = c->variant;
@@ -798,34 +672,27 @@ static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct
 /*
  * A proxy step ended with verdict (whole: the module's remaining aims too).
  * Keeps the best result and starts the next step on a new connection;
- * false when the plan is over, with its verdict in t->verdict.
+ * false when the plan is over, with its verdict in t->plan.verdict.
  */
 static bool plan_step(struct probe_engine *e, struct probe_conn *c, enum verdict verdict, bool whole)
 {
 	struct probe_target *t = &e->targets[c->target];
 	if (t->flags & TARGET_PROVEN)
 		verdict = VERDICT_OPEN_PROXY_MAIL;
-	if (verdict_rank(verdict) > verdict_rank((enum verdict)t->verdict)) {
-		t->verdict = (uint8_t)verdict;
+	if (plan_note(&t->plan, verdict))
 		keep_evidence(e, t, c);
-	}
-	/* Proven for mail: done. A host that answers no protocol in time, or takes no connection, gets no more. */
-	if (verdict == VERDICT_OPEN_PROXY_MAIL || verdict == VERDICT_TIMEOUT || e->stopping ||
-	    (verdict == VERDICT_UNREACHABLE && !c->connected))
-		return false;
-	if (verdict == VERDICT_NOT_PROXY) { /* the wire protocol is not spoken here: skip its other modules */
-		for (size_t i = 0; i < probe_module_count(); i++)
-			if (probe_module_at(i)->group == t->module->group)
-				t->left &= (uint16_t) ~(1u << i);
-		whole = true;
-	}
-	int aim = whole ? -1 : next_aim(e, t, t->module, t->aim);
-	if (aim >= 0)
-		t->aim = (uint8_t)aim;
-	else if (!plan_advance(e, t))
+	if (e->stopping || !plan_next(&t->plan, verdict, whole, c->connected))
 		return false;
 	next_connection(e, c);
 	return true;
+}
+
+/* The plan from its first step: a new target, or a retry from scratch. False: nothing to try. */
+static bool target_plan_reset(struct probe_engine *e, struct probe_target *t)
+{
+	evidence_free(t->evidence);
+	t->evidence = NULL;
+	return plan_reset(&t->plan, t->plan.modules, e->options.settings.target_count);
 }
 
 static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
@@ -833,24 +700,24 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	struct probe_engine *e = c->engine;
 	int32_t index = c->target;
 	struct probe_target *t = &e->targets[index];
-	bool proxy = t->module->family == PROBE_PROXY;
+	bool proxy = t->plan.module->family == PROBE_PROXY;
 	if (c->tls)
 		t->flags |= TARGET_TLS;
 	if (proxy) {
 		if (plan_step(e, c, verdict, whole))
 			return;
 		/* Only an aim no module could express (SOCKS4 to an IPv6 sink) leaves nothing. */
-		verdict = t->verdict != VERDICT_NONE ? (enum verdict)t->verdict : VERDICT_NOT_PROXY;
+		verdict = t->plan.verdict != VERDICT_NONE ? (enum verdict)t->plan.verdict : VERDICT_NOT_PROXY;
 	}
 	if (t->flags & TARGET_PROVEN)
 		verdict = proxy ? VERDICT_OPEN_PROXY_MAIL : VERDICT_OPEN_RELAY;
-	t->verdict = (uint8_t)verdict;
+	t->plan.verdict = (uint8_t)verdict;
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
 		double delay = retry_delay(e, t, c);
 		probe_note(c, "-- ", "will retry");
 		if (proxy)
-			plan_reset(e, t);
+			target_plan_reset(e, t);
 		schedule_retry(e, index, delay);
 	} else {
 		t->flags |= TARGET_DONE;
@@ -869,12 +736,12 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 void probe_finish(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, true); }
 void probe_finish_aim(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, false); }
 
-const struct probe_module *probe_module_of(struct probe_conn *c) { return c->engine->targets[c->target].module; }
+const struct probe_module *probe_module_of(struct probe_conn *c) { return c->engine->targets[c->target].plan.module; }
 
 enum probe_aim probe_aim(struct probe_conn *c, struct addr *address, uint16_t *port)
 {
 	const struct probe_settings *s = &c->engine->options.settings;
-	unsigned aim = c->engine->targets[c->target].aim;
+	unsigned aim = c->engine->targets[c->target].plan.aim;
 	if (aim == 0) {
 		*address = s->sink_address;
 		*port = s->sink_port;
@@ -968,7 +835,7 @@ void probe_reconnect_plain(struct probe_conn *c)
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct probe_conn *c = arg;
-	c->engine->targets[c->target].module->on_readable(c);
+	c->engine->targets[c->target].plan.module->on_readable(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
@@ -993,7 +860,7 @@ static void on_socket_readable(evutil_socket_t fd, short what, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct probe_conn *c = arg;
-	const struct probe_module *m = c->engine->targets[c->target].module;
+	const struct probe_module *m = c->engine->targets[c->target].plan.module;
 	if (what & BEV_EVENT_CONNECTED) {
 		if (!c->connected) {
 			c->connected = true;
@@ -1034,9 +901,9 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 		probe_finish(c, VERDICT_TIMEOUT);
 	} else if (probe_time_left(c) <= 0) {
 		probe_note(c, "-- ", "total time limit");
-		c->engine->targets[c->target].module->on_timeout(c);
+		c->engine->targets[c->target].plan.module->on_timeout(c);
 	} else {
-		c->engine->targets[c->target].module->on_timeout(c);
+		c->engine->targets[c->target].plan.module->on_timeout(c);
 	}
 }
 
@@ -1050,7 +917,7 @@ void probe_start_tls(struct probe_conn *c)
 	if (tls == NULL) {
 		if (ssl)
 			SSL_free(ssl);
-		c->engine->targets[c->target].module->on_tls(c, false);
+		c->engine->targets[c->target].plan.module->on_tls(c, false);
 		return;
 	}
 	/* From here the TLS layer reads the socket, through the plain bufferevent. */
@@ -1065,7 +932,7 @@ void probe_start_tls(struct probe_conn *c)
 static void start_connection(struct probe_engine *e, int32_t index)
 {
 	struct probe_target *t = &e->targets[index];
-	struct probe_conn *c = calloc(1, sizeof *c + t->module->state_size);
+	struct probe_conn *c = calloc(1, sizeof *c + t->plan.module->state_size);
 	if (c == NULL) {
 		e->failed = true;
 		return;
@@ -1078,8 +945,6 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	c->timer = evtimer_new(e->base, on_conn_timer, c);
 	t->conn = c;
 	t->attempts++;
-	e->hosts.slots[t->host_slot].active++;
-	e->nets.slots[t->net_slot].active++;
 	c->next = e->open;
 	if (e->open)
 		e->open->prev = c;
@@ -1179,13 +1044,15 @@ static void dispatch(struct probe_engine *e)
 		if (index < 0)
 			return;
 		struct probe_target *t = &e->targets[index];
-		struct limit_slot *host = &e->hosts.slots[t->host_slot], *net = &e->nets.slots[t->net_slot];
-		if (host->active >= e->hosts.limit)
-			limit_wait(e, host, index);
-		else if (net->active >= e->nets.limit)
-			limit_wait(e, net, index);
+		if (limit_full(&e->hosts, t->host_slot))
+			limit_wait(&e->hosts, t->host_slot, index);
+		else if (limit_full(&e->nets, t->net_slot))
+			limit_wait(&e->nets, t->net_slot, index);
 		else {
 			e->start_budget -= 1;
+			/* held until the target's attempt ends (a reconnect keeps them) */
+			limit_take(&e->hosts, t->host_slot);
+			limit_take(&e->nets, t->net_slot);
 			start_connection(e, index);
 		}
 	}
@@ -1264,13 +1131,13 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		e->awaiting_proof--;
 	if (t->conn != NULL) {
 		set_proof(t->conn, proof->token, proof->peer, proof->test);
-		t->module->on_proof(t->conn, proof->test);
+		t->plan.module->on_proof(t->conn, proof->test);
 	} else if (t->flags & TARGET_DONE) {
 		/* The verdict is written already: upgrade it. */
-		enum verdict open = t->module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : VERDICT_OPEN_PROXY_MAIL;
-		e->stats.verdicts[t->verdict]--;
-		t->verdict = (uint8_t)open;
-		e->stats.verdicts[t->verdict]++;
+		enum verdict open = t->plan.module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : VERDICT_OPEN_PROXY_MAIL;
+		e->stats.verdicts[t->plan.verdict]--;
+		t->plan.verdict = (uint8_t)open;
+		e->stats.verdicts[t->plan.verdict]++;
 		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
 					 proof->token, proof->peer, proof->received) != 0)
 			store_failed(e);
@@ -1369,9 +1236,9 @@ int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_
 		e->capacity = capacity;
 	}
 	struct probe_target *t = &e->targets[e->count];
-	*t = (struct probe_target){
-		.address = *address, .port = port, .candidate_id = candidate_id, .plan = (uint16_t)plan, .wait_next = -1};
-	if (!plan_reset(e, t))
+	*t = (struct probe_target){.address = *address, .port = port, .candidate_id = candidate_id};
+	t->plan.modules = (uint16_t)plan;
+	if (!target_plan_reset(e, t))
 		return 0; /* only web tests, and no target to aim them at */
 	e->stats.targets = ++e->count;
 	return 1;
@@ -1531,7 +1398,7 @@ void probe_engine_free(struct probe_engine *e)
 	free(e->order);
 	free(e->ready);
 	free(e->by_address);
-	free(e->hosts.slots);
-	free(e->nets.slots);
+	limit_table_free(&e->hosts);
+	limit_table_free(&e->nets);
 	free(e);
 }

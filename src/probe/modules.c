@@ -27,7 +27,7 @@ static const struct probe_module *const modules[] = {
     &probe_socks5h,    &probe_wingate,	     &probe_router,
 };
 
-_Static_assert(ARRAY_SIZE(modules)<= PROBE_MAX_MODULES, "a plan is a bit set of modules");
+_Static_assert(ARRAY_SIZE(modules) <= PROBE_MAX_MODULES, "a plan is a bit set of modules");
 
 /* The test ids of the proxy modules' tokens, stored in proofs: permanent values,
  * never positions (a new module takes a new id, a removed one's is never given

@@ -217,7 +217,7 @@ const char *socks5_reply_name(uint8_t code)
 	    "network unreachable", "host unreachable",	    "connection refused",
 	    "TTL expired",	   "command not supported", "address type not supported",
 	};
-	return code < ARRAY_SIZE(names)? names[code] : "unknown";
+	return code < ARRAY_SIZE(names) ? names[code] : "unknown";
 }
 
 /* ---- telnet-style gateways ---- */

@@ -27,7 +27,7 @@ const struct relay_variant relay_variants[] = {
 	{15, "unqualified-percent", false, "<relaytest>", "<{T}%{S}@{L}>"},
 };
 const size_t relay_variant_count = ARRAY_SIZE(relay_variants);
-_Static_assert(ARRAY_SIZE(relay_variants)<= RELAY_VARIANTS_MAX, "masks hold every variant");
+_Static_assert(ARRAY_SIZE(relay_variants) <= RELAY_VARIANTS_MAX, "masks hold every variant");
 
 const struct relay_variant *relay_variant_by_id(unsigned id)
 {
