@@ -21,15 +21,13 @@
 #include "core/util.h"
 #include "probe/limits.h"
 #include "probe/plan.h"
+#include "probe/recorder.h"
 #include "probe/transcript.h"
 
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
-#define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
-#define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
+#define SAMPLE_INTERVAL 0.5    /* seconds between samples of the heap per connection */
 #define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
 #define HIT_NONCE_MAX 64
-#define PROOF_POLL_INTERVAL 0.15 /* seconds between looks for an external sink's new proofs */
-#define PROOF_POLL_BATCH 256   /* proofs read per look */
 #define RETRY_HINT_MAX 1800.0  /* seconds: the longest delay a server may ask of a retry */
 
 enum target_flags {
@@ -69,13 +67,6 @@ struct hit_entry {
 	time_t received;
 };
 
-/* A test message recorded, to go once the record is committed. */
-struct due_message {
-	int32_t target;
-	uint32_t conn_serial; /* the connection that asked: a later one for the target did not */
-	char token[TOKEN_MAX_LEN];
-};
-
 struct probe_conn {
 	struct probe_engine *engine;
 	struct probe_conn *prev, *next; /* the engine's list of open connections */
@@ -101,7 +92,7 @@ struct probe_conn {
 struct probe_engine {
 	struct event_base *base;
 	struct probe_engine_options options;
-	struct store *store;
+	struct recorder *recorder; /* the store: batches, due messages, findings, a failure's stop */
 	const struct token_secret *secret;
 	SSL_CTX *tls;
 	struct probe_target *targets;
@@ -119,17 +110,11 @@ struct probe_engine {
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
-	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer, *due_timer;
-	struct event *poll_timer;  /* an external sink: its new proofs, read from the store */
-	struct event *fail_event;  /* the store failed: stop, from the loop */
-	int64_t run_id;            /* this run's row in verify_runs */
-	int64_t proofs_seen;       /* the newest proof id polled */
-	struct due_message *due;   /* test messages waiting for their records' commit */
-	size_t due_len, due_cap;
+	struct event *sample_timer, *progress_timer, *wait_timer, *rate_timer;
 	uint32_t conn_serial;      /* connections started so far: each one's serial */
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
-	bool in_transaction, stopping, waiting, failed;
+	bool stopping, waiting;
 	size_t heap_base;           /* heap in use before the first connection */
 	uint64_t memory_sampled_at; /* connections in flight at the last sample */
 	double started;
@@ -201,40 +186,9 @@ static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_
 	}
 }
 
-/* ---- store writes: batched, except what must survive a crash ---- */
+/* ---- what the run records (recorder.c) ---- */
 
-/*
- * The run cannot go on (a store write failed: a full disk, say): it stops at
- * once, from the loop (the caller may be a module mid-callback). No message
- * goes after this: due ones are withdrawn, and no connection or probe starts.
- */
-static void run_failed(struct probe_engine *e, const char *why)
-{
-	if (e->failed)
-		return;
-	e->failed = true;
-	log_error("verify: %s: stopping (no further test messages or probes)", why);
-	if (e->fail_event != NULL)
-		event_active(e->fail_event, EV_TIMEOUT, 1);
-}
-
-static void store_failed(struct probe_engine *e) { run_failed(e, "the store could not be written"); }
-
-static void store_sync(struct probe_engine *e)
-{
-	if (e->in_transaction && store_commit(e->store) != 0) {
-		store_rollback(e->store); /* what the batch held is lost; nothing went on its strength */
-		store_failed(e);
-	}
-	e->in_transaction = false;
-	/* A sink in another process writes its proofs and target hits here, and
-	 * blocks its whole loop while it waits for the lock: then never hold it. */
-	if (e->options.shared_store || e->failed)
-		return;
-	e->in_transaction = store_begin(e->store) == 0;
-	if (!e->in_transaction)
-		store_failed(e);
-}
+static bool run_failed(const struct probe_engine *e) { return recorder_failed(e->recorder); }
 
 /* Heap per connection in flight, sampled while many are open: what one
  * conversation costs us (the kernel's socket buffers aside). */
@@ -247,13 +201,6 @@ static void sample_memory(struct probe_engine *e)
 		e->stats.heap_per_connection = (heap - e->heap_base) / e->stats.in_flight;
 		e->memory_sampled_at = e->stats.in_flight;
 	}
-}
-
-/* The withdrawal is a courtesy: a record left due gives no verdict either. */
-static void withdraw_message(struct probe_engine *e, const char *token)
-{
-	if (store_probe_answer(e->store, e->run_id, token, "message-withdrawn", "not sent", time(NULL)) != 0)
-		store_failed(e);
 }
 
 /* A test message went out (whatever the server answers, its token may arrive):
@@ -270,40 +217,41 @@ static void message_went(struct probe_engine *e, struct probe_target *t)
 	e->stats.messages_sent++;
 }
 
-/* The records of due test messages are durable now: their messages may go.
- * (on_recorded never makes another message due, so the list holds still.) */
-static void on_due_timer(evutil_socket_t fd, short what, void *arg)
+/* A due message's record is durable: it goes, if its connection is still the one that asked. */
+static bool on_message_ready(void *ctx, int32_t target, uint32_t conn_serial, const char *token)
 {
-	struct probe_engine *e = arg;
-	store_sync(e);
-	size_t len = e->due_len;
-	e->due_len = 0;
-	for (size_t i = 0; i < len; i++) {
-		const struct due_message *d = &e->due[i];
-		struct probe_target *t = &e->targets[d->target];
-		struct probe_conn *c = t->conn;
-		if (c == NULL || c->finished || c->serial != d->conn_serial || e->failed) {
-			/* the connection ended before its message could go, or the store failed: it never goes */
-			withdraw_message(e, d->token);
-			continue;
-		}
-		uint64_t before = c->sent_bytes;
-		t->plan.module->on_recorded(c);
-		if (c->sent_bytes == before)
-			continue; /* the module withdrew it */
-		message_went(e, t);
-		/* Recorded as written only if no answer comes (conn_free): an answer, the
-		 * usual case, says more and costs one write instead of two. */
-		free(c->unanswered);
-		if ((c->unanswered = strdup(d->token)) == NULL)
-			run_failed(e, "out of memory");
-	}
+	struct probe_engine *e = ctx;
+	struct probe_target *t = &e->targets[target];
+	struct probe_conn *c = t->conn;
+	if (c == NULL || c->finished || c->serial != conn_serial)
+		return false; /* the connection ended before its message could go: it never goes */
+	uint64_t before = c->sent_bytes;
+	t->plan.module->on_recorded(c);
+	if (c->sent_bytes == before)
+		return true; /* the module withdrew it */
+	message_went(e, t);
+	/* Recorded as written only if no answer comes (conn_free): an answer, the
+	 * usual case, says more and costs one write instead of two. */
+	free(c->unanswered);
+	if ((c->unanswered = strdup(token)) == NULL)
+		recorder_fail(e->recorder, "out of memory");
+	return true;
 }
 
-static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
+static void on_sample_timer(evutil_socket_t fd, short what, void *arg) { sample_memory(arg); }
+
+/* The caller's verdict callback: the target's verdict is written (or a late proof upgraded it). */
+static void report_verdict(struct probe_engine *e, const struct probe_target *t, bool upgraded)
 {
-	store_sync(arg);
-	sample_memory(arg);
+	if (e->options.on_verdict == NULL)
+		return;
+	struct probe_result r = {.candidate_id = t->candidate_id,
+				 .address = &t->address,
+				 .port = t->port,
+				 .verdict = (enum verdict)t->plan.verdict,
+				 .attempts = t->attempts,
+				 .upgraded = upgraded};
+	e->options.on_verdict(e->options.ctx, &r);
 }
 
 static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
@@ -322,10 +270,8 @@ static void write_finding(struct probe_engine *e, struct probe_target *t, struct
 		.exit_address = ev ? ev->peer : c ? c->proof_peer : NULL,
 		.attempts = t->attempts,
 		.checked = time(NULL),
-		.run = e->run_id,
 	};
-	if (store_finding_put(e->store, &f) != 0)
-		store_failed(e);
+	recorder_finding(e->recorder, &f);
 }
 
 /* ---- connections ---- */
@@ -428,72 +374,41 @@ size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
 
 void *probe_memo(struct probe_conn *c) { return c->engine->targets[c->target].memo; }
 
-/* A test message for this target is on its way: never send another. The
- * server's reply is there when the message went out before the record. */
-static int record_message(struct probe_conn *c, const char *variant, const char *token, const char *outcome,
-			  const char *reply)
+static const char *family_name(const struct probe_target *t)
 {
-	struct probe_engine *e = c->engine;
-	struct probe_target *t = &e->targets[c->target];
-	t->flags |= TARGET_MESSAGE_SENT;
-	return store_probe_put(e->store, e->run_id, t->candidate_id,
-			       t->plan.module->family == PROBE_RELAY ? "relay" : "proxy", variant, token, time(NULL), outcome,
-			       reply);
+	return t->plan.module->family == PROBE_RELAY ? "relay" : "proxy";
 }
 
+/* A test message for this target is on its way (or due): never send another. */
 void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
 {
 	struct probe_engine *e = c->engine;
-	if (e->failed)
+	if (run_failed(e))
 		return; /* the run is stopping: the message never goes, the connection is dropped */
-	if (e->due_len == e->due_cap) { /* room first: a record must not miss its list */
-		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
-		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
-		if (grown == NULL) {
-			run_failed(e, "out of memory");
-			return;
-		}
-		e->due = grown;
-		e->due_cap = cap;
-	}
-	if (record_message(c, variant, token, "message-due", NULL) != 0) {
-		store_failed(e);
-		return;
-	}
-	if (e->due_len == 0) {
-		struct timeval delay = to_timeval(MESSAGE_COMMIT_DELAY);
-		evtimer_add(e->due_timer, &delay);
-	}
-	struct due_message *d = &e->due[e->due_len++];
-	d->target = c->target;
-	d->conn_serial = c->serial;
-	snprintf(d->token, sizeof d->token, "%s", token);
+	struct probe_target *t = &e->targets[c->target];
+	t->flags |= TARGET_MESSAGE_SENT;
+	recorder_message_due(e->recorder, c->target, c->serial, t->candidate_id, family_name(t), variant, token);
 }
 
 void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
 {
-	struct probe_engine *e = c->engine;
 	if (c->unanswered != NULL && strcmp(c->unanswered, token) == 0) {
 		free(c->unanswered);
 		c->unanswered = NULL;
 	}
-	if (store_probe_answer(e->store, e->run_id, token, accepted ? "message-sent" : "message-refused", reply,
-			       time(NULL)) != 0)
-		store_failed(e);
+	recorder_probe_answer(c->engine->recorder, token, accepted ? "message-sent" : "message-refused", reply);
 }
 
-void probe_message_withdrawn(struct probe_conn *c, const char *token)
-{
-	withdraw_message(c->engine, token);
-}
+void probe_message_withdrawn(struct probe_conn *c, const char *token) { recorder_withdraw(c->engine->recorder, token); }
 
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token, "message-sent", reply) != 0)
-		store_failed(e);
-	message_went(e, &e->targets[c->target]);
-	store_sync(e); /* committed now: after a crash, this target must not get a second message */
+	struct probe_target *t = &e->targets[c->target];
+	t->flags |= TARGET_MESSAGE_SENT;
+	recorder_probe(e->recorder, t->candidate_id, family_name(t), variant, token, "message-sent", reply);
+	message_went(e, t);
+	recorder_sync(e->recorder); /* committed now: after a crash, this target must not get a second message */
 }
 
 /* Memory goes later, from the loop: the module that ended the connection may
@@ -522,8 +437,7 @@ static void conn_free(struct probe_conn *c)
 {
 	struct probe_engine *e = c->engine;
 	if (c->unanswered != NULL) { /* the message went, no answer came: its proof may still */
-		if (store_probe_answer(e->store, e->run_id, c->unanswered, "message-written", NULL, time(NULL)) != 0)
-			store_failed(e);
+		recorder_probe_answer(e->recorder, c->unanswered, "message-written", NULL);
 		free(c->unanswered);
 		c->unanswered = NULL;
 	}
@@ -562,7 +476,7 @@ static void schedule_retry(struct probe_engine *e, int32_t target, double delay)
 {
 	struct retry *r = malloc(sizeof *r);
 	if (r == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	r->engine = e;
@@ -654,7 +568,7 @@ static void evidence_free(struct probe_evidence *ev)
 static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
 	if (t->evidence == NULL && (t->evidence = calloc(1, sizeof *t->evidence)) == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	struct probe_evidence *ev = t->evidence;
@@ -729,6 +643,8 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	}
 	release_target_slots(e, t);
 	conn_free(c);
+	if (!again) /* out of the run's books first: the callback may stop the engine */
+		report_verdict(e, t, false);
 	dispatch(e);
 	check_done(e);
 }
@@ -792,7 +708,7 @@ bool probe_target_hit(struct probe_conn *c, const char *nonce, const char *token
 	if (h != NULL && strcmp(h->nonce, nonce) == 0 && h->received >= since) {
 		memcpy(peer, h->peer, sizeof peer);
 		h->nonce[0] = '\0';
-	} else if (store_target_hit_find(e->store, nonce, token, since, peer, sizeof peer) != 1) {
+	} else if (recorder_target_hit_find(e->recorder, nonce, token, since, peer, sizeof peer) != 1) {
 		/* Not in the cache (overwritten, or the sink runs elsewhere) nor in the store. */
 		return false;
 	}
@@ -809,7 +725,7 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 	char peer[ADDR_PORT_STRLEN];
 	uint8_t test;
 	/* only a proof of this run's own message (an external sink's, seen in the store) */
-	if (store_proof_find(e->store, e->run_id, token, &test, peer, sizeof peer) != 1)
+	if (recorder_proof_find(e->recorder, token, &test, peer, sizeof peer) != 1)
 		return false;
 	t->flags |= TARGET_PROVEN;
 	e->stats.proofs++;
@@ -934,7 +850,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	struct probe_target *t = &e->targets[index];
 	struct probe_conn *c = calloc(1, sizeof *c + t->plan.module->state_size);
 	if (c == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	c->engine = e;
@@ -1038,7 +954,7 @@ static int32_t next_candidate(struct probe_engine *e)
 
 static void dispatch(struct probe_engine *e)
 {
-	while (!e->stopping && !e->failed && e->stats.in_flight < e->options.concurrency &&
+	while (!e->stopping && !run_failed(e) && e->stats.in_flight < e->options.concurrency &&
 	       (e->options.rate == 0 || e->start_budget >= 1)) {
 		int32_t index = next_candidate(e);
 		if (index < 0)
@@ -1115,10 +1031,7 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 	/* Only the token of a message this run recorded proves anything; one made
 	 * by hand (plughole token), or an earlier run's, is kept and ignored. */
 	char variant[64];
-	int bound = store_proof_bound(e->store, e->run_id, proof->token, variant, sizeof variant);
-	if (bound < 0)
-		store_failed(e);
-	if (bound != 1) {
+	if (recorder_proof_bound(e->recorder, proof->token, variant, sizeof variant) != 1) {
 		char candidate[ADDR_PORT_STRLEN];
 		log_info("verify: the proof for %s delivered by %s matches no test message of this run:"
 			 " it proves nothing",
@@ -1138,41 +1051,17 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		e->stats.verdicts[t->plan.verdict]--;
 		t->plan.verdict = (uint8_t)open;
 		e->stats.verdicts[t->plan.verdict]++;
-		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
-					 proof->token, proof->peer, proof->received) != 0)
-			store_failed(e);
+		recorder_finding_proven(e->recorder, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
+					proof);
+		report_verdict(e, t, true);
 	}
 	if (e->waiting && e->awaiting_proof == 0)
 		finish_run(e);
 }
 
-/* An external sink writes its proofs to the shared store: read the new ones
- * (by id, one indexed look) and handle them as the in-process sink's are. */
-static void on_proof_row(void *ctx, const struct proof *proof)
-{
-	probe_engine_proof(ctx, proof);
-}
+static void on_proof_polled(void *ctx, const struct proof *proof) { probe_engine_proof(ctx, proof); }
 
-static void on_poll_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe_engine *e = arg;
-	int64_t last;
-	do {
-		int64_t before = e->proofs_seen;
-		if ((last = store_proofs_since(e->store, before, PROOF_POLL_BATCH, on_proof_row, e)) < 0) {
-			store_failed(e);
-			return;
-		}
-		e->proofs_seen = last;
-		if (last - before < PROOF_POLL_BATCH)
-			break;
-	} while (!e->failed);
-}
-
-static void on_fail_event(evutil_socket_t fd, short what, void *arg)
-{
-	probe_engine_stop(arg);
-}
+static void on_run_failed(void *ctx) { probe_engine_stop(ctx); }
 
 /* ---- progress ---- */
 
@@ -1199,10 +1088,16 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 		return NULL;
 	e->base = base;
 	e->options = *options;
-	e->store = store;
 	e->secret = secret;
+	struct recorder_events events = {
+		.message_ready = on_message_ready, .proof = on_proof_polled, .failed = on_run_failed, .ctx = e};
+	if ((e->recorder = recorder_new(base, store, options->shared_store, &events)) == NULL) {
+		free(e);
+		return NULL;
+	}
 	e->tls = SSL_CTX_new(TLS_client_method());
 	if (e->tls == NULL) {
+		recorder_free(e->recorder);
 		free(e);
 		return NULL;
 	}
@@ -1212,13 +1107,10 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
 	/* a server asking for handshake after handshake would keep the loop busy */
 	SSL_CTX_set_options(e->tls, SSL_OP_NO_RENEGOTIATION);
-	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
-	e->due_timer = evtimer_new(base, on_due_timer, e);
+	e->sample_timer = event_new(base, -1, EV_PERSIST, on_sample_timer, e);
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
-	e->poll_timer = event_new(base, -1, EV_PERSIST, on_poll_timer, e);
-	e->fail_event = evtimer_new(base, on_fail_event, e);
 	return e;
 }
 
@@ -1291,16 +1183,11 @@ int probe_engine_run(struct probe_engine *e)
 		return -1;
 	}
 	e->started = probe_now();
-	if ((e->run_id = store_run_begin(e->store, time(NULL), e->options.wait, e->options.settings.campaign,
-					 e->options.shared_store)) < 0 ||
-	    (e->options.shared_store && (e->proofs_seen = store_proof_last_id(e->store)) < 0)) {
-		log_error("verify: the store could not be written: not starting");
+	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign) != 0)
 		return -1;
-	}
-	store_sync(e);
 	e->heap_base = mallinfo2().uordblks;
-	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
-	event_add(e->commit_timer, &commit);
+	struct timeval sample = to_timeval(SAMPLE_INTERVAL), second = {1, 0};
+	event_add(e->sample_timer, &sample);
 	if (e->options.rate > 0) {
 		struct timeval tick = {0, 10000};
 		e->start_budget = 1;
@@ -1309,37 +1196,18 @@ int probe_engine_run(struct probe_engine *e)
 	}
 	if (e->options.progress)
 		event_add(e->progress_timer, &second);
-	if (e->options.shared_store) {
-		struct timeval poll = to_timeval(PROOF_POLL_INTERVAL);
-		event_add(e->poll_timer, &poll);
-	}
 	dispatch(e);
 	check_done(e);
 	event_base_dispatch(e->base);
-	/* Messages whose records still wait for their commit never went. */
-	for (size_t i = 0; i < e->due_len; i++)
-		withdraw_message(e, e->due[i].token);
-	e->due_len = 0;
 	if (e->options.progress) {
 		on_progress_timer(-1, 0, e);
 		fputc('\n', stderr);
 	}
-	event_del(e->commit_timer);
-	event_del(e->due_timer);
+	event_del(e->sample_timer);
 	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
-	event_del(e->poll_timer);
-	if (e->in_transaction && store_commit(e->store) != 0) {
-		store_rollback(e->store);
-		e->failed = true;
-	}
-	e->in_transaction = false;
-	if (!e->failed && store_run_end(e->store, e->run_id, time(NULL), e->stopping ? "stopped" : "done") != 0)
-		e->failed = true;
-	else if (e->failed) /* a last try, to say so: the disk may have room again */
-		store_run_end(e->store, e->run_id, time(NULL), "failed");
-	return e->failed ? -1 : 0;
+	return recorder_end(e->recorder, e->stopping);
 }
 
 void probe_engine_stop(struct probe_engine *e)
@@ -1382,14 +1250,11 @@ void probe_engine_free(struct probe_engine *e)
 	}
 	while (e->retries != NULL)
 		retry_free(e->retries);
-	event_free(e->commit_timer);
-	event_free(e->due_timer);
-	free(e->due);
+	event_free(e->sample_timer);
 	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
-	event_free(e->poll_timer);
-	event_free(e->fail_event);
+	recorder_free(e->recorder);
 	SSL_CTX_free(e->tls);
 	for (size_t i = 0; i < e->count; i++)
 		evidence_free(e->targets[i].evidence);

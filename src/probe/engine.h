@@ -5,6 +5,10 @@
  * connect, idle and total timeouts, retries tempfails and timeouts with
  * backoff, records every verdict in the store, and matches proofs from the
  * sink to the connection or target they were made for.
+ *
+ * A caller (verify, rechecks, the owners' "test again now", a worker) adds
+ * targets, runs the loop, and hears each target's verdict through its
+ * on_verdict callback as the verdict is written.
  */
 #ifndef PLUGHOLE_ENGINE_H
 #define PLUGHOLE_ENGINE_H
@@ -13,6 +17,16 @@
 
 #include "core/store.h"
 #include "probe/probe.h"
+
+/* One target's verdict, as it was written (a late proof may upgrade it: reported again). */
+struct probe_result {
+	int64_t candidate_id;
+	const struct addr *address;
+	uint16_t port;
+	enum verdict verdict;
+	unsigned attempts;
+	bool upgraded; /* a proof came after the verdict: now open */
+};
 
 struct probe_engine_options {
 	struct probe_settings settings;
@@ -31,6 +45,9 @@ struct probe_engine_options {
 	bool progress;            /* a progress line on stderr */
 	bool shared_store;        /* another process (the sink) writes the store: no batched writes */
 	uint64_t seed;            /* visiting order */
+	/* Each target's verdict (valid during the call); may be NULL. It may stop the engine, not free it. */
+	void (*on_verdict)(void *ctx, const struct probe_result *result);
+	void *ctx;
 };
 
 struct probe_stats {
