@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "probe/defaults.h" /* the engine's defaults, likewise */
 #include "sink/sink.h" /* its defaults: one source for the code, this table and the help */
 
 enum setting_type { SETTING_STRING, SETTING_LONG };
@@ -44,6 +45,17 @@ static const struct setting settings[] = {
 	NUMBER("sink", "target_bytes_per_peer", sink_target_bytes_per_peer, SINK_DEFAULT_TARGET_BYTES_PER_PEER, 1024, 1073741824),
 	NUMBER("sink", "target_rows", sink_target_rows, SINK_DEFAULT_TARGET_ROWS, 1, 100000000),
 	NUMBER("sink", "target_bytes", sink_target_bytes, SINK_DEFAULT_TARGET_BYTES, 1024, 17179869184),
+	NUMBER("verify", "concurrency", verify_concurrency, PROBE_DEFAULT_CONCURRENCY, 0, 1000000),
+	NUMBER("verify", "per_host", verify_per_host, PROBE_DEFAULT_PER_HOST, 1, 1000000),
+	NUMBER("verify", "per_net", verify_per_net, PROBE_DEFAULT_PER_NET, 1, 1000000),
+	NUMBER("verify", "rate", verify_rate, PROBE_DEFAULT_RATE, 0, 1000000),
+	NUMBER("verify", "connect_timeout", verify_connect_timeout, PROBE_DEFAULT_CONNECT_TIMEOUT, 0, 2592000),
+	NUMBER("verify", "timeout", verify_timeout, PROBE_DEFAULT_IDLE_TIMEOUT, 0, 2592000),
+	NUMBER("verify", "total_timeout", verify_total_timeout, PROBE_DEFAULT_TOTAL_TIMEOUT, 0, 2592000),
+	NUMBER("verify", "retry_after", verify_retry_after, PROBE_DEFAULT_RETRY_AFTER, 0, 2592000),
+	NUMBER("verify", "retries", verify_retries, PROBE_DEFAULT_RETRIES, 0, 10),
+	NUMBER("verify", "wait", verify_wait, PROBE_DEFAULT_WAIT, 0, 2592000),
+	NUMBER("verify", "proof_grace", verify_proof_grace, PROBE_DEFAULT_PROOF_GRACE, 0, 2592000),
 	NUMBER("campaign", "number", campaign, 1, 1, 65535),
 	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign"),
 	STRING("campaign", "contact", operator_contact, NULL),

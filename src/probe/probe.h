@@ -38,6 +38,7 @@ struct probe_module {
 	enum probe_family family;
 	const uint16_t *ports; /* the ports it is tried on by default, 0-terminated */
 	uint8_t group;         /* modules of one wire protocol: not-proxy from one skips the others */
+	const char *alias;     /* the name of its kind, naming all of that kind at once (--protocols socks) */
 	uint8_t aims;          /* proxies: enum probe_aim, what its tunnels can reach */
 	bool any_port;         /* proxies: also tried on ports no module claims */
 	size_t state_size; /* the module's per-connection state, zeroed at start */

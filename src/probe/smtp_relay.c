@@ -762,6 +762,7 @@ static const uint16_t relay_ports[] = {25, 465, 587, 2525, 0};
 const struct probe_module probe_smtp_relay = {
 	.name = "smtp-relay",
 	.family = PROBE_RELAY,
+	.alias = "relay",
 	.ports = relay_ports,
 	.any_port = true, /* with only the relay test chosen, every candidate gets it */
 	.state_size = sizeof(struct relay_session),
