@@ -100,10 +100,11 @@ struct probe_engine {
 	int32_t *order;            /* the visiting order */
 	size_t cursor;             /* next in order */
 	int32_t *ready;            /* released waiters and due retries: a ring */
-	size_t ready_head, ready_len;
+	size_t ready_head, ready_len, ready_cap;
 	struct limit_table hosts, nets;
 	int32_t *by_address;       /* (address, port) -> target, open addressing */
 	size_t by_address_mask;
+	size_t indexed;            /* targets in by_address and the limit tables: 0..indexed-1 */
 	struct probe_conn *open;   /* connections in flight */
 	struct retry *retries;     /* waiting for their timers */
 	unsigned retry_pending;
@@ -115,6 +116,9 @@ struct probe_engine {
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
 	bool stopping, waiting;
+	bool prepared;             /* the run began: a target added now is indexed at once */
+	bool closed;               /* (options.open) no more targets will come */
+	struct event *feed_event;  /* targets fed or the feed closed: dispatch from the loop */
 	size_t heap_base;           /* heap in use before the first connection */
 	uint64_t memory_sampled_at; /* connections in flight at the last sample */
 	double started;
@@ -123,6 +127,7 @@ struct probe_engine {
 
 static void dispatch(struct probe_engine *e);
 static void check_done(struct probe_engine *e);
+static void on_feed_event(evutil_socket_t fd, short what, void *arg);
 
 double probe_now(void)
 {
@@ -160,7 +165,7 @@ static size_t table_size_for(size_t n)
 
 static void ready_push(struct probe_engine *e, int32_t target)
 {
-	e->ready[(e->ready_head + e->ready_len++) % e->count] = target;
+	e->ready[(e->ready_head + e->ready_len++) % e->ready_cap] = target;
 }
 
 /* A connection ended: its slots each free one waiter, if any, for dispatch. */
@@ -945,7 +950,7 @@ static int32_t next_candidate(struct probe_engine *e)
 {
 	if (e->ready_len > 0) {
 		int32_t t = e->ready[e->ready_head];
-		e->ready_head = (e->ready_head + 1) % e->count;
+		e->ready_head = (e->ready_head + 1) % e->ready_cap;
 		e->ready_len--;
 		return t;
 	}
@@ -1004,6 +1009,8 @@ static void check_done(struct probe_engine *e)
 {
 	if (e->stats.in_flight > 0 || e->retry_pending > 0 || e->ready_len > 0 || e->cursor < e->count)
 		return;
+	if (e->options.open && !e->closed && !e->stopping)
+		return; /* idle, not done: the caller may feed more */
 	if (e->stopping || e->awaiting_proof == 0 || e->options.wait <= 0) {
 		finish_run(e);
 		return;
@@ -1111,14 +1118,19 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
+	e->feed_event = evtimer_new(base, on_feed_event, e);
 	return e;
 }
+
+static int index_target(struct probe_engine *e, int32_t index);
 
 int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
 {
 	uint32_t plan = probe_plan(&e->options.selection, port);
 	if (plan == 0)
 		return 0; /* nothing to test on this port for the chosen families */
+	if (e->prepared && !e->options.open)
+		return -1; /* a closed run: targets come before it */
 	if (e->count == e->capacity) {
 		size_t capacity = e->capacity ? e->capacity * 2 : 1024;
 		struct probe_target *grown = realloc(e->targets, capacity * sizeof *grown);
@@ -1132,8 +1144,28 @@ int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_
 	t->plan.modules = (uint16_t)plan;
 	if (!target_plan_reset(e, t))
 		return 0; /* only web tests, and no target to aim them at */
+	if (e->prepared) { /* fed during the run: visited after those waiting, in the order fed */
+		if (index_target(e, (int32_t)e->count) != 0)
+			return -1;
+		e->order[e->count] = (int32_t)e->count;
+		event_active(e->feed_event, EV_TIMEOUT, 1);
+	}
 	e->stats.targets = ++e->count;
 	return 1;
+}
+
+void probe_engine_close(struct probe_engine *e)
+{
+	e->closed = true;
+	if (e->prepared)
+		event_active(e->feed_event, EV_TIMEOUT, 1);
+}
+
+static void on_feed_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	dispatch(e);
+	check_done(e);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -1144,39 +1176,89 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* Room for the target `index` in the visiting order, the ready ring and the address index. */
+static int make_room(struct probe_engine *e, size_t index)
+{
+	if (index < e->ready_cap && (index + 1) * 2 <= e->by_address_mask + 1)
+		return 0;
+	size_t cap = e->ready_cap ? e->ready_cap : 16;
+	while (cap <= index)
+		cap *= 2;
+	int32_t *order = realloc(e->order, cap * sizeof *order), *ready = order ? malloc(cap * sizeof *ready) : NULL;
+	if (order == NULL || ready == NULL) {
+		free(ready);
+		if (order != NULL)
+			e->order = order;
+		return -1;
+	}
+	e->order = order;
+	for (size_t k = 0; k < e->ready_len; k++) /* the ring, unrolled from its head */
+		ready[k] = e->ready[(e->ready_head + k) % e->ready_cap];
+	free(e->ready);
+	e->ready = ready;
+	e->ready_head = 0;
+	e->ready_cap = cap;
+	size_t size = table_size_for(cap);
+	if (size > e->by_address_mask + 1 || e->by_address == NULL) {
+		int32_t *by = malloc(size * sizeof *by);
+		if (by == NULL)
+			return -1;
+		memset(by, 0xff, size * sizeof *by);
+		free(e->by_address);
+		e->by_address = by;
+		e->by_address_mask = size - 1;
+		for (size_t i = 0; i < e->indexed; i++) { /* those indexed so far, again */
+			size_t h = addr_hash(&e->targets[i].address, e->targets[i].port) & e->by_address_mask;
+			while (e->by_address[h] >= 0)
+				h = (h + 1) & e->by_address_mask;
+			e->by_address[h] = (int32_t)i;
+		}
+	}
+	return limit_table_reserve(&e->hosts, cap) != 0 || limit_table_reserve(&e->nets, cap) != 0 ? -1 : 0;
+}
+
+/* The target's limit slots and its place in the address index. */
+static int index_target(struct probe_engine *e, int32_t index)
+{
+	if (make_room(e, (size_t)index) != 0)
+		return -1;
+	struct probe_target *t = &e->targets[index];
+	struct addr net = network_of(&t->address);
+	int64_t host = limit_slot_for(&e->hosts, &t->address), network = limit_slot_for(&e->nets, &net);
+	if (host < 0 || network < 0)
+		return -1;
+	t->host_slot = (uint32_t)host;
+	t->net_slot = (uint32_t)network;
+	size_t h = addr_hash(&t->address, t->port) & e->by_address_mask;
+	while (e->by_address[h] >= 0)
+		h = (h + 1) & e->by_address_mask;
+	e->by_address[h] = index;
+	e->indexed++;
+	return 0;
+}
+
 static int prepare(struct probe_engine *e)
 {
 	size_t n = e->count;
-	e->order = malloc(n * sizeof *e->order);
-	e->ready = malloc(n * sizeof *e->ready);
-	size_t size = table_size_for(n);
-	e->by_address = malloc(size * sizeof *e->by_address);
-	e->by_address_mask = size - 1;
-	if (!e->order || !e->ready || !e->by_address || limit_table_init(&e->hosts, n, e->options.per_host) != 0 ||
-	    limit_table_init(&e->nets, n, e->options.per_net) != 0)
+	if (limit_table_init(&e->hosts, n, e->options.per_host) != 0 ||
+	    limit_table_init(&e->nets, n, e->options.per_net) != 0 || make_room(e, n ? n - 1 : 0) != 0)
 		return -1;
-	memset(e->by_address, 0xff, size * sizeof *e->by_address);
 	uint64_t seed = e->options.seed ? e->options.seed : 0x2004a11ce5ull;
 	for (size_t i = 0; i < n; i++) {
-		struct probe_target *t = &e->targets[i];
-		struct addr net = network_of(&t->address);
-		t->host_slot = limit_slot_for(&e->hosts, &t->address);
-		t->net_slot = limit_slot_for(&e->nets, &net);
-		size_t h = addr_hash(&t->address, t->port) & e->by_address_mask;
-		while (e->by_address[h] >= 0)
-			h = (h + 1) & e->by_address_mask;
-		e->by_address[h] = (int32_t)i;
+		if (index_target(e, (int32_t)i) != 0)
+			return -1;
 		/* Fisher-Yates, inside-out: no network is visited in sequence. */
 		size_t j = (size_t)(xorshift(&seed) % (i + 1));
 		e->order[i] = e->order[j];
 		e->order[j] = (int32_t)i;
 	}
+	e->prepared = true;
 	return 0;
 }
 
 int probe_engine_run(struct probe_engine *e)
 {
-	if (e->count == 0)
+	if (e->count == 0 && !e->options.open)
 		return 0;
 	if (prepare(e) != 0) {
 		log_error("verify: out of memory preparing %zu targets", e->count);
@@ -1207,6 +1289,7 @@ int probe_engine_run(struct probe_engine *e)
 	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
+	event_del(e->feed_event);
 	return recorder_end(e->recorder, e->stopping);
 }
 
@@ -1254,6 +1337,7 @@ void probe_engine_free(struct probe_engine *e)
 	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
+	event_free(e->feed_event);
 	recorder_free(e->recorder);
 	SSL_CTX_free(e->tls);
 	for (size_t i = 0; i < e->count; i++)

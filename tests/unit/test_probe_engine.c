@@ -104,10 +104,80 @@ static void verdicts_come_out_as_they_are_written(void **unused)
 	assert_int_equal(system(cmd), 0);
 }
 
+enum { FED = 40 };
+
+struct feeder {
+	struct probe_engine *engine;
+	struct store *store;
+	int64_t source;
+	uint16_t port;
+	int verdicts, unreachable;
+};
+
+static void feed_on_verdict(void *ctx, const struct probe_result *r)
+{
+	struct feeder *f = ctx;
+	f->verdicts++;
+	f->unreachable += r->verdict == VERDICT_UNREACHABLE;
+	if (f->verdicts == 1) { /* the first verdict: feed more, past the room the run began with */
+		for (uint32_t i = 1; i <= FED; i++) {
+			struct addr a;
+			addr_from_v4(&a, 0x7f470100 + i); /* 127.71.1.i: nothing listens */
+			assert_int_equal(store_candidate_put(f->store, &a, f->port, f->source, 1), 1);
+			assert_int_equal(probe_engine_add(f->engine, &a, f->port, store_candidate_id(f->store, &a, f->port)),
+					 1);
+		}
+	}
+	if (f->verdicts == FED + 1)
+		probe_engine_close(f->engine);
+}
+
+/* An open run takes targets while it goes, and ends once closed and done. */
+static void targets_fed_while_it_runs(void **unused)
+{
+	char dir[] = "/tmp/plughole-engine-XXXXXX", path[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/db", dir);
+	struct store *store = store_open(path);
+	assert_non_null(store);
+	int unused_fd;
+	uint16_t refused = (uint16_t)open_port(false, &unused_fd);
+	struct addr a;
+	addr_from_v4(&a, 0x7f470001);
+	struct feeder f = {.store = store, .source = store_source_id(store, "test", "plain"), .port = refused};
+	assert_int_equal(store_candidate_put(store, &a, refused, f.source, 1), 1);
+	struct probe_engine_options o = {
+		.selection = {.families = PROBE_RELAY, .ports = {[0] = (const uint16_t[]){refused, 0}}},
+		.concurrency = 8, .per_host = 1, .per_net = 4, .connect_timeout = 2, .total_timeout = 5,
+		.open = true, .on_verdict = feed_on_verdict, .ctx = &f,
+		.settings = {.sink_domain = "sink.test", .helo = "verifier.test", .from = "a@verifier.test",
+			     .idle_timeout = 1, .proof_grace = 1, .campaign = 1},
+	};
+	addr_from_v4(&o.settings.sink_address, 0x7f470002);
+	o.settings.sink_port = 25;
+	struct token_secret secret = {{4, 5, 6}};
+	struct event_base *base = event_base_new();
+	f.engine = probe_engine_new(base, &o, store, &secret);
+	assert_non_null(f.engine);
+	assert_int_equal(probe_engine_add(f.engine, &a, refused, store_candidate_id(store, &a, refused)), 1);
+	assert_int_equal(probe_engine_run(f.engine), 0);
+	assert_int_equal(f.verdicts, FED + 1);
+	assert_int_equal(f.unreachable, FED + 1);
+	assert_int_equal(probe_engine_stats(f.engine)->targets, FED + 1);
+	assert_int_equal(probe_engine_stats(f.engine)->finished, FED + 1);
+	probe_engine_free(f.engine);
+	event_base_free(base);
+	store_close(store);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(verdicts_come_out_as_they_are_written),
+		cmocka_unit_test(targets_fed_while_it_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
