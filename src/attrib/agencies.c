@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 #define MAX_AGENCIES 256
 
@@ -83,7 +84,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	    {"template", offsetof(struct agency, template_name), sizeof agency->template_name},
 	    {"contact", offsetof(struct agency, contact), sizeof agency->contact},
 	};
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		if (strcmp(name, fields[i].name) != 0)
 			continue;
 		if (strlen(value) >= fields[i].size) {

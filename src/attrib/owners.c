@@ -8,6 +8,7 @@
 
 #include "attrib/asnames.h"
 #include "attrib/pfx2as.h"
+#include "core/util.h"
 
 const char *const owner_rung_names[RUNG_LAST] = {
     [RUNG_RANGE_ABUSE_C] = "range-abuse-c",
@@ -151,86 +152,102 @@ static void use(struct owner_result *out, enum owner_rung rung, const char *cont
 	note(out, "  => %s: %s", owner_rung_names[rung], contact);
 }
 
-/* The four rungs of one range; true when one gave a mailbox. */
-static bool try_range(const struct owner_context *ctx, const struct attrib_ref *ref, bool parent,
-		      struct owner_result *out)
+/*
+ * The rungs of one registered range, tried in this order until one gives a
+ * mailbox; each is one row (a parent range's rungs are the same, with their
+ * parent-* names). object: the range, described for the result.
+ */
+typedef bool (*range_rung_fn)(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
+			      const char *object, struct owner_result *out);
+
+/* The range's abuse-c: a role or person with an abuse-mailbox. */
+static bool rung_abuse_c(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
+			 const char *object, struct owner_result *out)
 {
-	enum owner_rung base = parent ? RUNG_PARENT_ABUSE_C : RUNG_RANGE_ABUSE_C;
-	const char *registry = ref->snap->registry;
-	char handle[VALUE_BUF], box[VALUE_BUF], where[200], object[200];
-	const char *why, *mail;
+	char handle[VALUE_BUF], box[VALUE_BUF], where[200];
+	const char *why, *mail, *v;
 	struct attrib_ref found;
 	uint32_t cursor = 0;
 	size_t len;
-	const char *v;
 	bool any = false;
-
-	describe(ref, object, sizeof object);
 	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_ABUSE_C, &cursor, &len)) != NULL) {
 		snprintf(handle, sizeof handle, "%.*s", (int)len, v);
 		any = true;
-		if ((mail = mailbox_of(ctx, SNAP_KEY_CONTACT, handle, registry, &found, box, &why)) != NULL) {
-			note(out, "  %s: abuse-c %s (%s) abuse-mailbox %s", owner_rung_names[base], handle,
+		if ((mail = mailbox_of(ctx, SNAP_KEY_CONTACT, handle, ref->snap->registry, &found, box, &why)) != NULL) {
+			note(out, "  %s: abuse-c %s (%s) abuse-mailbox %s", owner_rung_names[rung], handle,
 			     attrib_ref_where(&found, where, sizeof where), mail);
 			holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
 				  sizeof out->org_handle);
-			use(out, base, mail, object);
+			use(out, rung, mail, object);
 			return true;
 		}
-		note(out, "  %s: abuse-c %s %s", owner_rung_names[base], handle, why);
+		note(out, "  %s: abuse-c %s %s", owner_rung_names[rung], handle, why);
 	}
 	if (!any)
-		note(out, "  %s: the range has no abuse-c", owner_rung_names[base]);
+		note(out, "  %s: the range has no abuse-c", owner_rung_names[rung]);
+	return false;
+}
 
-	char org[VALUE_BUF];
-	struct attrib_ref org_ref;
-	enum owner_rung rung = base + 1;
+/* The range's organisation: its abuse-c, else (written before abuse-c existed) its abuse-mailbox. */
+static bool rung_org_abuse_c(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
+			     const char *object, struct owner_result *out)
+{
+	const char *registry = ref->snap->registry;
+	char org[VALUE_BUF], handle[VALUE_BUF], box[VALUE_BUF], where[200];
+	struct attrib_ref org_ref, found;
 	if (field(ref, SNAP_F_ORG, org)[0] == '\0') {
 		note(out, "  %s: the range has no org", owner_rung_names[rung]);
-	} else if (attrib_index_key(ctx->index, SNAP_KEY_ORG, org, strlen(org), registry, &org_ref) != 0) {
-		note(out, "  %s: org %s is not in the loaded registry data", owner_rung_names[rung], org);
-	} else {
-		char org_object[200], org_name[VALUE_BUF];
-		describe(&org_ref, org_object, sizeof org_object);
-		field(&org_ref, SNAP_F_NAME, org_name);
-		mail = NULL;
-		cursor = 0;
-		any = false;
-		while (mail == NULL &&
-		       (v = snap_record_next(org_ref.snap, org_ref.record, SNAP_F_ABUSE_C, &cursor, &len))) {
-			snprintf(handle, sizeof handle, "%.*s", (int)len, v);
-			any = true;
-			mail = mailbox_of(ctx, SNAP_KEY_CONTACT, handle, org_ref.snap->registry, &found, box,
-					  &why);
-			if (mail != NULL)
-				note(out, "  %s: %s abuse-c %s (%s) abuse-mailbox %s", owner_rung_names[rung],
-				     org_object, handle, attrib_ref_where(&found, where, sizeof where), mail);
-			else
-				note(out, "  %s: %s abuse-c %s %s", owner_rung_names[rung], org_object,
-				     handle, why);
-		}
-		if (mail == NULL && field(&org_ref, SNAP_F_ABUSE_MAILBOX, box)[0] != '\0') {
-			mail = box; /* organisations written before abuse-c existed */
-			note(out, "  %s: %s abuse-mailbox %s", owner_rung_names[rung], org_object, mail);
-		} else if (mail == NULL && !any) {
-			note(out, "  %s: %s has no abuse-c", owner_rung_names[rung], org_object);
-		}
-		if (mail != NULL) {
-			snprintf(out->organisation, sizeof out->organisation, "%s",
-				 org_name[0] ? org_name : org);
-			copy(out->org_handle, sizeof out->org_handle, org);
-			use(out, rung, mail, org_object);
-			return true;
-		}
+		return false;
 	}
+	if (attrib_index_key(ctx->index, SNAP_KEY_ORG, org, strlen(org), registry, &org_ref) != 0) {
+		note(out, "  %s: org %s is not in the loaded registry data", owner_rung_names[rung], org);
+		return false;
+	}
+	char org_object[200], org_name[VALUE_BUF];
+	describe(&org_ref, org_object, sizeof org_object);
+	field(&org_ref, SNAP_F_NAME, org_name);
+	const char *mail = NULL, *why, *v;
+	uint32_t cursor = 0;
+	size_t len;
+	bool any = false;
+	while (mail == NULL && (v = snap_record_next(org_ref.snap, org_ref.record, SNAP_F_ABUSE_C, &cursor, &len))) {
+		snprintf(handle, sizeof handle, "%.*s", (int)len, v);
+		any = true;
+		mail = mailbox_of(ctx, SNAP_KEY_CONTACT, handle, org_ref.snap->registry, &found, box, &why);
+		if (mail != NULL)
+			note(out, "  %s: %s abuse-c %s (%s) abuse-mailbox %s", owner_rung_names[rung], org_object,
+			     handle, attrib_ref_where(&found, where, sizeof where), mail);
+		else
+			note(out, "  %s: %s abuse-c %s %s", owner_rung_names[rung], org_object, handle, why);
+	}
+	if (mail == NULL && field(&org_ref, SNAP_F_ABUSE_MAILBOX, box)[0] != '\0') {
+		mail = box; /* organisations written before abuse-c existed */
+		note(out, "  %s: %s abuse-mailbox %s", owner_rung_names[rung], org_object, mail);
+	} else if (mail == NULL && !any) {
+		note(out, "  %s: %s has no abuse-c", owner_rung_names[rung], org_object);
+	}
+	if (mail == NULL)
+		return false;
+	snprintf(out->organisation, sizeof out->organisation, "%s", org_name[0] ? org_name : org);
+	copy(out->org_handle, sizeof out->org_handle, org);
+	use(out, rung, mail, org_object);
+	return true;
+}
 
-	rung = base + 2;
-	cursor = 0;
-	any = false;
+/* The range's mnt-irt: an incident response team's abuse-mailbox (or e-mail). */
+static bool rung_irt(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
+		     const char *object, struct owner_result *out)
+{
+	char handle[VALUE_BUF], box[VALUE_BUF], where[200];
+	const char *why, *mail, *v;
+	struct attrib_ref found;
+	uint32_t cursor = 0;
+	size_t len;
+	bool any = false;
 	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_MNT_IRT, &cursor, &len)) != NULL) {
 		snprintf(handle, sizeof handle, "%.*s", (int)len, v);
 		any = true;
-		if ((mail = mailbox_of(ctx, SNAP_KEY_IRT, handle, registry, &found, box, &why)) != NULL) {
+		if ((mail = mailbox_of(ctx, SNAP_KEY_IRT, handle, ref->snap->registry, &found, box, &why)) != NULL) {
 			note(out, "  %s: mnt-irt %s (%s) %s", owner_rung_names[rung], handle,
 			     attrib_ref_where(&found, where, sizeof where), mail);
 			holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
@@ -242,16 +259,43 @@ static bool try_range(const struct owner_context *ctx, const struct attrib_ref *
 	}
 	if (!any)
 		note(out, "  %s: the range has no mnt-irt", owner_rung_names[rung]);
+	return false;
+}
 
-	rung = base + 3;
-	if (remarks_email(ref, box)) {
-		note(out, "  %s: e-mail address in remarks/notify: %s", owner_rung_names[rung], box);
-		holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
-			  sizeof out->org_handle);
-		use(out, rung, box, object);
-		return true;
+/* An e-mail address in the range's remarks or notify. */
+static bool rung_remarks(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
+			 const char *object, struct owner_result *out)
+{
+	char box[VALUE_BUF];
+	if (!remarks_email(ref, box)) {
+		note(out, "  %s: no e-mail address in remarks or notify", owner_rung_names[rung]);
+		return false;
 	}
-	note(out, "  %s: no e-mail address in remarks or notify", owner_rung_names[rung]);
+	note(out, "  %s: e-mail address in remarks/notify: %s", owner_rung_names[rung], box);
+	holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle, sizeof out->org_handle);
+	use(out, rung, box, object);
+	return true;
+}
+
+static const struct range_rung {
+	enum owner_rung range, parent; /* its name on the range itself, and on a parent range */
+	range_rung_fn try;
+} range_rungs[] = {
+	{RUNG_RANGE_ABUSE_C, RUNG_PARENT_ABUSE_C, rung_abuse_c},
+	{RUNG_ORG_ABUSE_C, RUNG_PARENT_ORG_ABUSE_C, rung_org_abuse_c},
+	{RUNG_IRT, RUNG_PARENT_IRT, rung_irt},
+	{RUNG_RANGE_EMAIL, RUNG_PARENT_EMAIL, rung_remarks},
+};
+
+/* The rungs of one range; true when one gave a mailbox. */
+static bool try_range(const struct owner_context *ctx, const struct attrib_ref *ref, bool parent,
+		      struct owner_result *out)
+{
+	char object[200];
+	describe(ref, object, sizeof object);
+	for (size_t i = 0; i < ARRAY_SIZE(range_rungs); i++)
+		if (range_rungs[i].try(ctx, ref, parent ? range_rungs[i].parent : range_rungs[i].range, object, out))
+			return true;
 	return false;
 }
 
@@ -355,130 +399,172 @@ static void find_origin(const struct owner_context *ctx, const struct addr *a, s
 	     *count > 1 ? text : "");
 }
 
-int owner_resolve(const struct owner_context *ctx, const struct addr *a, struct owner_result *out)
-{
-	struct attrib_ref chain[ATTRIB_MAX_CHAIN], ranges[ATTRIB_MAX_CHAIN], delegated[ATTRIB_MAX_CHAIN];
-	char text[ADDR_STRLEN], range[100], object[200], value[VALUE_BUF];
-	size_t n = 0;
-	memset(out, 0, sizeof *out);
-	out->rung = RUNG_LAST;
-	if (ctx->agencies == NULL || ctx->agencies->lead == NULL)
-		return -1;
-	note(out, "address %s", addr_format(a, text));
+/* What the ladder's steps learn about one address, for the steps after them. */
+struct ladder {
+	const struct owner_context *ctx;
+	const struct addr *address;
+	struct attrib_ref ranges[ATTRIB_MAX_CHAIN]; /* registered ranges holding it, the smallest first */
+	size_t n;
+	struct attrib_ref delegated[1];
+	size_t nd;
+	struct store_rdap_net net;
+	bool have_net;
+};
 
-	size_t total = attrib_index_chain(ctx->index, SNAP_KIND_RPSL, a, chain, ATTRIB_MAX_CHAIN);
+/* The registered ranges, smallest first: each gives a country, and its rungs (range_rungs) are tried. */
+static void step_ranges(struct ladder *l, struct owner_result *out)
+{
+	struct attrib_ref chain[ATTRIB_MAX_CHAIN];
+	char range[100], object[200];
+	size_t total = attrib_index_chain(l->ctx->index, SNAP_KIND_RPSL, l->address, chain, ATTRIB_MAX_CHAIN);
 	for (size_t i = 0; i < total; i++) {
 		if (is_placeholder(&chain[i]))
 			note(out, "skip %s %s: a placeholder for space the registry does not manage",
 			     range_format(chain[i].range, range, sizeof range),
 			     describe(&chain[i], object, sizeof object));
 		else
-			ranges[n++] = chain[i];
+			l->ranges[l->n++] = chain[i];
 	}
-	if (n == 0)
+	if (l->n == 0)
 		note(out, "no registered range in the loaded registry data holds it");
 	else
-		range_format(ranges[0].range, out->range, sizeof out->range);
-	for (size_t i = 0; i < n; i++) {
-		note(out, "%s %s %s", i == 0 ? "range " : "parent",
-		     range_format(ranges[i].range, range, sizeof range),
-		     describe(&ranges[i], object, sizeof object));
+		range_format(l->ranges[0].range, out->range, sizeof out->range);
+	for (size_t i = 0; i < l->n; i++) {
+		note(out, "%s %s %s", i == 0 ? "range " : "parent", range_format(l->ranges[i].range, range, sizeof range),
+		     describe(&l->ranges[i], object, sizeof object));
 		char cc[VALUE_BUF];
-		if (field(&ranges[i], SNAP_F_COUNTRY, cc)[0] != '\0')
+		if (field(&l->ranges[i], SNAP_F_COUNTRY, cc)[0] != '\0')
 			set_country(out, cc, i == 0 ? "range country" : "parent range country");
 		if (out->rung == RUNG_LAST)
-			try_range(ctx, &ranges[i], i > 0, out);
+			try_range(l->ctx, &l->ranges[i], i > 0, out);
 	}
+}
 
-	size_t nd = attrib_index_chain(ctx->index, SNAP_KIND_DELEGATED, a, delegated, 1);
-	if (nd > 0) {
-		char cc[VALUE_BUF], holder[VALUE_BUF], reg[VALUE_BUF];
-		field(&delegated[0], SNAP_F_COUNTRY, cc);
-		field(&delegated[0], SNAP_F_HOLDER, holder);
-		field(&delegated[0], SNAP_F_REGISTRY, reg);
-		note(out, "delegated %s %s %s%s%s (%s)",
-		     range_format(delegated[0].range, range, sizeof range), reg, cc[0] ? cc : "no country",
-		     holder[0] ? " holder " : "", holder,
-		     attrib_ref_where(&delegated[0], object, sizeof object));
-		set_country(out, cc, "delegated statistics");
-	}
-	if (n > 0) {
-		char org[VALUE_BUF], cc[VALUE_BUF];
-		struct attrib_ref org_ref;
-		if (field(&ranges[0], SNAP_F_ORG, org)[0] != '\0' &&
-		    attrib_index_key(ctx->index, SNAP_KEY_ORG, org, strlen(org), ranges[0].snap->registry,
-				     &org_ref) == 0)
-			set_country(out, field(&org_ref, SNAP_F_COUNTRY, cc), "organisation country");
-	}
+/* The RIR's delegated statistics: a country, and a holder's name. */
+static void step_delegated(struct ladder *l, struct owner_result *out)
+{
+	char range[100], object[200];
+	l->nd = attrib_index_chain(l->ctx->index, SNAP_KIND_DELEGATED, l->address, l->delegated, 1);
+	if (l->nd == 0)
+		return;
+	char cc[VALUE_BUF], holder[VALUE_BUF], reg[VALUE_BUF];
+	field(&l->delegated[0], SNAP_F_COUNTRY, cc);
+	field(&l->delegated[0], SNAP_F_HOLDER, holder);
+	field(&l->delegated[0], SNAP_F_REGISTRY, reg);
+	note(out, "delegated %s %s %s%s%s (%s)", range_format(l->delegated[0].range, range, sizeof range), reg,
+	     cc[0] ? cc : "no country", holder[0] ? " holder " : "", holder,
+	     attrib_ref_where(&l->delegated[0], object, sizeof object));
+	set_country(out, cc, "delegated statistics");
+}
 
-	struct store_rdap_net net;
-	bool have_net = false;
-	if (ctx->rdap != NULL && out->rung == RUNG_LAST) {
-		int rc = rdap_lookup(ctx->rdap, a, &net);
-		out->rdap_used = true;
-		if (rc == 1) {
-			have_net = true;
-			snprintf(object, sizeof object, "rdap %.60s %.60s (%.70s)", net.handle, net.name,
-				 net.url);
-			note(out, "rdap: %s %s-%s country %s", object, addr_format(&net.range.first, text),
-			     addr_format(&net.range.last, value), net.country[0] ? net.country : "none");
-			set_country(out, net.country, "RDAP");
-			if (net.abuse[0] != '\0') {
-				snprintf(out->organisation, sizeof out->organisation, "%s",
-					 net.org[0] ? net.org : net.name);
-				use(out, RUNG_RDAP_ABUSE, net.abuse, object);
-			} else {
-				note(out, "  %s: the answer names no abuse entity",
-				     owner_rung_names[RUNG_RDAP_ABUSE]);
-			}
-			if (out->range[0] == '\0')
-				range_format(&net.range, out->range, sizeof out->range);
-		} else {
-			note(out, "rdap: %s",
-			     rc == 0 ? "no network registered (or no registry serves it)" : "lookup failed");
-		}
-	}
+/* The smallest range's organisation: a country. */
+static void step_org_country(struct ladder *l, struct owner_result *out)
+{
+	char org[VALUE_BUF], cc[VALUE_BUF];
+	struct attrib_ref org_ref;
+	if (l->n > 0 && field(&l->ranges[0], SNAP_F_ORG, org)[0] != '\0' &&
+	    attrib_index_key(l->ctx->index, SNAP_KEY_ORG, org, strlen(org), l->ranges[0].snap->registry, &org_ref) == 0)
+		set_country(out, field(&org_ref, SNAP_F_COUNTRY, cc), "organisation country");
+}
 
+/* Rung rdap-abuse: the registry's RDAP answer, asked only when the bulk data gave no mailbox. */
+static void step_rdap(struct ladder *l, struct owner_result *out)
+{
+	char text[ADDR_STRLEN], object[200], value[VALUE_BUF];
+	if (l->ctx->rdap == NULL || out->rung != RUNG_LAST)
+		return;
+	struct store_rdap_net *net = &l->net;
+	int rc = rdap_lookup(l->ctx->rdap, l->address, net);
+	out->rdap_used = true;
+	if (rc != 1) {
+		note(out, "rdap: %s", rc == 0 ? "no network registered (or no registry serves it)" : "lookup failed");
+		return;
+	}
+	l->have_net = true;
+	snprintf(object, sizeof object, "rdap %.60s %.60s (%.70s)", net->handle, net->name, net->url);
+	note(out, "rdap: %s %s-%s country %s", object, addr_format(&net->range.first, text),
+	     addr_format(&net->range.last, value), net->country[0] ? net->country : "none");
+	set_country(out, net->country, "RDAP");
+	if (net->abuse[0] != '\0') {
+		snprintf(out->organisation, sizeof out->organisation, "%s", net->org[0] ? net->org : net->name);
+		use(out, RUNG_RDAP_ABUSE, net->abuse, object);
+	} else {
+		note(out, "  %s: the answer names no abuse entity", owner_rung_names[RUNG_RDAP_ABUSE]);
+	}
+	if (out->range[0] == '\0')
+		range_format(&net->range, out->range, sizeof out->range);
+}
+
+/* Rung as-abuse: the origin AS of the most specific route; and its country. */
+static void step_as(struct ladder *l, struct owner_result *out)
+{
 	uint32_t origins[PFX2AS_MAX_ORIGINS];
 	size_t origin_count;
-	find_origin(ctx, a, out, origins, &origin_count);
+	find_origin(l->ctx, l->address, out, origins, &origin_count);
 	for (size_t i = 0; i < origin_count && out->rung == RUNG_LAST; i++)
-		try_as(ctx, origins[i], out);
+		try_as(l->ctx, origins[i], out);
 	if (out->asn != 0) {
 		char key[16], cc[VALUE_BUF];
 		struct attrib_ref named;
 		snprintf(key, sizeof key, "AS%u", out->asn);
-		if (attrib_index_key(ctx->index, SNAP_KEY_ASNAME, key, strlen(key), NULL, &named) == 0)
+		if (attrib_index_key(l->ctx->index, SNAP_KEY_ASNAME, key, strlen(key), NULL, &named) == 0)
 			set_country(out, field(&named, SNAP_F_COUNTRY, cc), "AS country");
 	}
+}
 
-	out->agency = agencies_for_country(ctx->agencies, out->country);
+/* The agency for the country; rung agency: its national contact, when no rung above gave a mailbox. */
+static void step_agency(struct ladder *l, struct owner_result *out)
+{
+	char object[200], value[VALUE_BUF];
+	out->agency = agencies_for_country(l->ctx->agencies, out->country);
 	bool jurisdiction = false;
 	for (size_t i = 0; i < out->agency->country_count; i++)
 		jurisdiction |= strcmp(out->agency->countries[i], out->country) == 0;
 	note(out, "country: %s (%s); agency %s%s", out->country[0] ? out->country : "unknown",
 	     out->country[0] ? out->country_from : "no data says", out->agency->short_name,
 	     jurisdiction ? "" : ", the lead agency: no participant's jurisdiction");
-	if (out->rung == RUNG_LAST) {
-		if (n > 0)
-			holder_of(ctx, &ranges[0], out->organisation, sizeof out->organisation,
-				  out->org_handle, sizeof out->org_handle);
-		else if (have_net && (net.org[0] || net.name[0]))
-			snprintf(out->organisation, sizeof out->organisation, "%s",
-				 net.org[0] ? net.org : net.name);
-		else if (nd > 0 && field(&delegated[0], SNAP_F_HOLDER, value)[0] != '\0') {
-			char reg[VALUE_BUF];
-			snprintf(out->organisation, sizeof out->organisation, "%.40s holder %.200s",
-				 field(&delegated[0], SNAP_F_REGISTRY, reg), value);
-		} else if (out->asn != 0)
-			snprintf(out->organisation, sizeof out->organisation, "AS%u %s", out->asn,
-				 out->as_name);
-		else
-			snprintf(out->organisation, sizeof out->organisation, "unregistered");
-		snprintf(object, sizeof object, "agency %s (national contact for %s)",
-			 out->agency->short_name, out->country[0] ? out->country : "no known country");
-		use(out, RUNG_AGENCY, out->agency->contact, object);
-	}
+	if (out->rung != RUNG_LAST)
+		return;
+	const struct store_rdap_net *net = &l->net;
+	if (l->n > 0)
+		holder_of(l->ctx, &l->ranges[0], out->organisation, sizeof out->organisation, out->org_handle,
+			  sizeof out->org_handle);
+	else if (l->have_net && (net->org[0] || net->name[0]))
+		snprintf(out->organisation, sizeof out->organisation, "%s", net->org[0] ? net->org : net->name);
+	else if (l->nd > 0 && field(&l->delegated[0], SNAP_F_HOLDER, value)[0] != '\0') {
+		char reg[VALUE_BUF];
+		snprintf(out->organisation, sizeof out->organisation, "%.40s holder %.200s",
+			 field(&l->delegated[0], SNAP_F_REGISTRY, reg), value);
+	} else if (out->asn != 0)
+		snprintf(out->organisation, sizeof out->organisation, "AS%u %s", out->asn, out->as_name);
+	else
+		snprintf(out->organisation, sizeof out->organisation, "unregistered");
+	snprintf(object, sizeof object, "agency %s (national contact for %s)", out->agency->short_name,
+		 out->country[0] ? out->country : "no known country");
+	use(out, RUNG_AGENCY, out->agency->contact, object);
+}
+
+/*
+ * The ladder, top to bottom: each step adds to the trace, may set the
+ * country (the first source that names one wins) and may be a rung (or, for
+ * the ranges, a set of rungs: range_rungs); a rung is tried only while no
+ * rung above it gave a mailbox.
+ */
+static void (*const ladder_steps[])(struct ladder *l, struct owner_result *out) = {
+	step_ranges, step_delegated, step_org_country, step_rdap, step_as, step_agency,
+};
+
+int owner_resolve(const struct owner_context *ctx, const struct addr *a, struct owner_result *out)
+{
+	char text[ADDR_STRLEN];
+	memset(out, 0, sizeof *out);
+	out->rung = RUNG_LAST;
+	if (ctx->agencies == NULL || ctx->agencies->lead == NULL)
+		return -1;
+	note(out, "address %s", addr_format(a, text));
+	struct ladder l = {.ctx = ctx, .address = a};
+	for (size_t i = 0; i < ARRAY_SIZE(ladder_steps); i++)
+		ladder_steps[i](&l, out);
 	note(out, "owner: %s <%s>, %s", out->organisation, out->contact, owner_rung_names[out->rung]);
 	return 0;
 }

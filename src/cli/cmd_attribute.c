@@ -15,6 +15,7 @@
 #include "cli/output.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/util.h"
 
 const char usage_attribute[] =
     "usage: plughole attribute [--all] [--agencies FILE] [--rdap [RDAP OPTIONS]]\n"
@@ -185,7 +186,7 @@ int cmd_attribute(struct cli *cli, int argc, char **argv)
 		cli_reset_getopt();
 		if (strcmp(argv[1], "bootstrap") == 0)
 			return attribute_bootstrap(argc - 1, argv + 1);
-		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+		for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 			if (strcmp(argv[1], subs[i].name) == 0) {
 				cli->store_mode = subs[i].store;
 				return subs[i].run(cli, argc - 1, argv + 1);

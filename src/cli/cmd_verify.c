@@ -15,6 +15,7 @@
 #include "core/duration.h"
 #include "core/exclude.h"
 #include "core/log.h"
+#include "probe/defaults.h"
 #include "probe/engine.h"
 #include "sink/sink.h"
 
@@ -64,17 +65,18 @@ const char usage_verify[] =
 	"  --helo NAME        our EHLO name (default: this host's name when it has a dot,\n"
 	"                     else plughole.SINK-DOMAIN)\n"
 	"  --from ADDR        envelope sender of the plain variants (default relaytest@HELO)\n"
-	"  --wait S           after the last test message, wait S seconds for proofs (60)\n"
-	"  --retry-after S    delay before retrying a tempfail or timeout, doubling (300)\n"
-	"  --retries N        retries for tempfails and timeouts (2)\n"
+	"  --wait S           after the last test message, wait S seconds for proofs (" PROBE_STR(PROBE_DEFAULT_WAIT) ")\n"
+	"  --retry-after S    delay before retrying a tempfail or timeout, doubling (" PROBE_STR(PROBE_DEFAULT_RETRY_AFTER) ")\n"
+	"  --retries N        retries for tempfails and timeouts (" PROBE_STR(PROBE_DEFAULT_RETRIES) ")\n"
 	"  --concurrency N    connections in flight (default: from the descriptor limit)\n"
-	"  --per-host N       connections in flight to one address (1)\n"
-	"  --per-net N        connections in flight to one /24 or /48 (16)\n"
-	"  --rate N           new connections per second, 0 for no limit (5000)\n"
+	"  --per-host N       connections in flight to one address (" PROBE_STR(PROBE_DEFAULT_PER_HOST) ")\n"
+	"  --per-net N        connections in flight to one /24 or /48 (" PROBE_STR(PROBE_DEFAULT_PER_NET) ")\n"
+	"  --rate N           new connections per second, 0 for no limit (" PROBE_STR(PROBE_DEFAULT_RATE) ")\n"
 	"  --connect-timeout S, --timeout S (per reply), --total-timeout S (per connection)\n"
-	"                     10, 30 and 300 seconds\n"
+	"                     " PROBE_STR(PROBE_DEFAULT_CONNECT_TIMEOUT) ", " PROBE_STR(PROBE_DEFAULT_IDLE_TIMEOUT)
+	" and " PROBE_STR(PROBE_DEFAULT_TOTAL_TIMEOUT) " seconds\n"
 	"  --proof-grace S    after a message is accepted, wait S for its proof before\n"
-	"                     the next variant's message goes (5)\n"
+	"                     the next variant's message goes (" PROBE_STR(PROBE_DEFAULT_PROOF_GRACE) ")\n"
 	"  --source-ip ADDR   connect from this local address (as in zmap and masscan;\n"
 	"                     --source, its old name, still works for now: elsewhere\n"
 	"                     --source names a data source)\n"
@@ -82,7 +84,12 @@ const char usage_verify[] =
 	"  --exclude-file FILE more ranges never to test (masscan's and zmap's format: CIDR\n"
 	"                     or FIRST-LAST a line, # comments), beside data/exclude.conf\n"
 	"                     and [safety] optout; repeatable\n"
-	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n";
+	"  --allow-loopback   test 127.0.0.0/8 and ::1 (tests and demos only)\n"
+	"\n"
+	"The defaults in parentheses come from the [verify] section of the config\n"
+	"(concurrency, per_host, per_net, rate, connect_timeout, timeout,\n"
+	"total_timeout, retry_after, retries, wait, proof_grace; durations), and the\n"
+	"options override it.\n";
 
 struct verify_run {
 	struct cli *cli;
@@ -179,6 +186,14 @@ static int add_operands(struct verify_run *run, struct store *store, int argc, c
 	return 0;
 }
 
+/* The engine hands each verdict back as it is written: the store has it; the log says so at debug level. */
+static void on_verdict(void *ctx, const struct probe_result *r)
+{
+	char text[ADDR_PORT_STRLEN];
+	log_debug("verify: %s %s%s", addr_port_format(r->address, r->port, text), verdict_name(r->verdict),
+		  r->upgraded ? " (a proof came after the verdict)" : "");
+}
+
 static void on_proof(void *ctx, const struct proof *proof)
 {
 	probe_engine_proof(ctx, proof);
@@ -189,38 +204,43 @@ static void on_target_hit(void *ctx, const char *nonce, const char *peer, const 
 	probe_engine_target_hit(ctx, nonce, peer);
 }
 
-static const struct {
-	const char *alias, *prefix;
-} groups[] = {
-	{"relay", "smtp-relay"}, {"http", "http-"}, {"https", "https-"}, {"socks", "socks"},
-	{"gateway", "wingate"},	 {"gateway", "router"},
-};
+/* Whether word (NUL-terminated, may be NULL) is name[0..len). */
+static bool word_is(const char *word, const char *name, size_t len)
+{
+	return word != NULL && strlen(word) == len && memcmp(word, name, len) == 0;
+}
 
-/* The names --protocols and --ports take, for the message that refuses another. */
+/* The names --protocols and --ports take, for the message that refuses another: modules, then kinds. */
 static const char *module_names(char *buf, size_t size)
 {
 	size_t len = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < probe_module_count() && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", probe_module_at(i)->name);
-	for (size_t g = 0; g < sizeof groups / sizeof groups[0] && len < size; g++)
-		if (g == 0 || strcmp(groups[g].alias, groups[g - 1].alias) != 0)
-			len += (size_t)snprintf(buf + len, size - len, "%s%s", g ? ", " : "; groups: ", groups[g].alias);
+	const char *sep = "; kinds: ";
+	for (size_t i = 0; i < probe_module_count() && len < size; i++) {
+		const char *alias = probe_module_at(i)->alias;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = alias != NULL && probe_module_at(j)->alias != NULL && strcmp(probe_module_at(j)->alias, alias) == 0;
+		if (alias != NULL && !seen) {
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, alias);
+			sep = ", ";
+		}
+	}
 	return buf;
 }
 
-/* The registry bits a name stands for: a module, or a group of them. 0 when unknown. */
+/* The registry bits a name stands for: a module, or every module of a kind (its alias). 0 when unknown. */
 static uint32_t modules_named(const char *name, size_t len)
 {
 	uint32_t bits = 0;
 	for (size_t i = 0; i < probe_module_count(); i++) {
-		const char *module = probe_module_at(i)->name;
-		if (strlen(module) == len && memcmp(module, name, len) == 0)
+		const struct probe_module *m = probe_module_at(i);
+		if (word_is(m->name, name, len))
 			return 1u << i;
-		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-			if (strlen(groups[g].alias) == len && memcmp(groups[g].alias, name, len) == 0 &&
-			    strncmp(module, groups[g].prefix, strlen(groups[g].prefix)) == 0)
-				bits |= 1u << i;
+		if (word_is(m->alias, name, len))
+			bits |= 1u << i;
 	}
 	return bits;
 }
@@ -359,19 +379,25 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{"exclude-file", required_argument, NULL, O_EXCLUDE_FILE},
 		{NULL, 0, NULL, 0},
 	};
+	const struct config *cf = &cli->config; /* [verify]: probe/defaults.h unless the config says otherwise */
 	struct probe_engine_options o = {
 		.selection = {.families = PROBE_RELAY | PROBE_PROXY},
-		.per_host = 1,
-		.per_net = 16,
-		.rate = 5000,
-		.connect_timeout = 10,
-		.total_timeout = 300,
-		.retry_after = 300,
-		.retries = 2,
-		.wait = 60,
+		.concurrency = (unsigned)cf->verify_concurrency,
+		.per_host = (unsigned)cf->verify_per_host,
+		.per_net = (unsigned)cf->verify_per_net,
+		.rate = (unsigned)cf->verify_rate,
+		.connect_timeout = (double)cf->verify_connect_timeout,
+		.total_timeout = (double)cf->verify_total_timeout,
+		.retry_after = (double)cf->verify_retry_after,
+		.retries = (unsigned)cf->verify_retries,
+		.wait = (double)cf->verify_wait,
 		.progress = isatty(STDERR_FILENO),
-		.settings = {.idle_timeout = 30, .proof_grace = 5, .campaign = (uint16_t)cli->config.campaign,
-			     .operator_name = cli->config.operator_name, .operator_contact = cli->config.operator_contact},
+		.on_verdict = on_verdict,
+		.settings = {.idle_timeout = (double)cf->verify_timeout,
+			     .proof_grace = (double)cf->verify_proof_grace,
+			     .campaign = (uint16_t)cf->campaign,
+			     .operator_name = cf->operator_name,
+			     .operator_contact = cf->operator_contact},
 	};
 	const char *sink_listen = cli->config.sink_listen, *sink_domain = cli->config.sink_domain;
 	const char *helo = NULL, *from = NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 /* The signal caught: set by a handler, so only a sig_atomic_t. */
 static volatile sig_atomic_t caught;
@@ -28,7 +29,7 @@ int cli_signals_watch(struct cli_signals *s, struct event_base *base, void (*sto
 {
 	static const int signals[] = {SIGINT, SIGTERM};
 	*s = (struct cli_signals){.stop = stop, .arg = arg, .base = base};
-	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
 		s->events[i] = evsignal_new(base, signals[i], on_signal, s);
 		if (s->events[i] == NULL || evsignal_add(s->events[i], NULL) != 0) {
 			log_error("cannot watch for %s", strsignal(signals[i]));
@@ -41,7 +42,7 @@ int cli_signals_watch(struct cli_signals *s, struct event_base *base, void (*sto
 
 void cli_signals_free(struct cli_signals *s)
 {
-	for (size_t i = 0; i < sizeof s->events / sizeof s->events[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(s->events); i++) {
 		if (s->events[i] != NULL)
 			event_free(s->events[i]);
 		s->events[i] = NULL;

@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/util.h"
 
 static const struct command commands[] = {
 	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ},
@@ -58,7 +59,7 @@ const struct command *command_at(size_t i) { return i < sizeof commands / sizeof
 
 const struct command *command_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
@@ -75,7 +76,7 @@ void commands_print_all(FILE *out)
 {
 	fputs(global_usage, out);
 	fputs("\nverbs:\n", out);
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	char example[4096];
 	fprintf(out, "\n'plughole help VERB' or 'plughole VERB --help' shows a verb's options.\n"

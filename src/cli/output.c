@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "core/util.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -16,6 +16,25 @@ int addr_cmp(const struct addr *a, const struct addr *b)
 	return memcmp(a->bytes, b->bytes, sizeof a->bytes);
 }
 
+/* MurmurHash3's finaliser: every input bit reaches the low bits the tables
+ * mask with (an IPv4 address's last octet lands in the top byte of lo). */
+static uint64_t mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	return k ^ (k >> 33);
+}
+
+uint64_t addr_hash(const struct addr *a, uint16_t port)
+{
+	uint64_t hi, lo;
+	memcpy(&hi, a->bytes, 8);
+	memcpy(&lo, a->bytes + 8, 8);
+	return mix64(hi ^ mix64(lo ^ port));
+}
+
 void addr_from_v4(struct addr *a, uint32_t host_order)
 {
 	memcpy(a->bytes, v4_mapped_prefix, sizeof v4_mapped_prefix);

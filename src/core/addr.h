@@ -26,6 +26,8 @@ struct range {
 
 bool addr_is_v4(const struct addr *a);
 int addr_cmp(const struct addr *a, const struct addr *b);
+/* A hash of (address, port) whose low bits mix every input bit: for open-addressing tables. */
+uint64_t addr_hash(const struct addr *a, uint16_t port);
 void addr_from_v4(struct addr *a, uint32_t host_order);
 uint32_t addr_v4(const struct addr *a);
 

@@ -10,6 +10,8 @@
 
 #include "core/duration.h"
 #include "core/log.h"
+#include "core/util.h"
+#include "probe/defaults.h" /* the engine's defaults, likewise */
 #include "sink/sink.h" /* its defaults: one source for the code, this table and the help */
 
 /* A duration is stored as whole seconds and written as duration_parse reads it ("30", "5m"). */
@@ -62,6 +64,27 @@ static const struct setting settings[] = {
 	       "target hits without a genuine token all addresses may store a minute"),
 	NUMBER("sink", "target_bytes", sink_target_bytes, SINK_DEFAULT_TARGET_BYTES, 1024, 17179869184,
 	       "bytes of target hits all addresses may store a minute"),
+	NUMBER("verify", "concurrency", verify_concurrency, PROBE_DEFAULT_CONCURRENCY, 0, 1000000,
+	       "connections in flight (0: as many as descriptors allow)"),
+	NUMBER("verify", "per_host", verify_per_host, PROBE_DEFAULT_PER_HOST, 1, 1000000,
+	       "connections in flight to one address"),
+	NUMBER("verify", "per_net", verify_per_net, PROBE_DEFAULT_PER_NET, 1, 1000000,
+	       "connections in flight to one /24 (IPv4) or /48 (IPv6)"),
+	NUMBER("verify", "rate", verify_rate, PROBE_DEFAULT_RATE, 0, 1000000,
+	       "new connections per second (0: no limit)"),
+	DURATION("verify", "connect_timeout", verify_connect_timeout, PROBE_DEFAULT_CONNECT_TIMEOUT, 0, 2592000,
+		 "how long a connection may take to open (a duration)"),
+	DURATION("verify", "timeout", verify_timeout, PROBE_DEFAULT_IDLE_TIMEOUT, 0, 2592000,
+		 "how long a reply may take (a duration)"),
+	DURATION("verify", "total_timeout", verify_total_timeout, PROBE_DEFAULT_TOTAL_TIMEOUT, 0, 2592000,
+		 "how long one connection may last (a duration)"),
+	DURATION("verify", "retry_after", verify_retry_after, PROBE_DEFAULT_RETRY_AFTER, 0, 2592000,
+		 "first wait before retrying a tempfail or timeout; doubles (a duration)"),
+	NUMBER("verify", "retries", verify_retries, PROBE_DEFAULT_RETRIES, 0, 10, "retries after a tempfail or timeout"),
+	DURATION("verify", "wait", verify_wait, PROBE_DEFAULT_WAIT, 0, 2592000,
+		 "how long to wait for proofs after the last test message (a duration)"),
+	DURATION("verify", "proof_grace", verify_proof_grace, PROBE_DEFAULT_PROOF_GRACE, 0, 2592000,
+		 "how long a proof may take before the next variant's message (a duration)"),
 	NUMBER("campaign", "number", campaign, 1, 1, 65535, "the campaign number every token carries"),
 	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign",
 	       "who is testing, said in every test message"),
@@ -111,7 +134,7 @@ static int apply(struct config *config, const struct setting *s, const char *val
 
 static const struct setting *find_setting(const char *section, const char *name)
 {
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
 		if (strcmp(settings[i].name, name) == 0 &&
 		    (section == NULL || strcmp(settings[i].section, section) == 0))
 			return &settings[i];
@@ -121,7 +144,7 @@ static const struct setting *find_setting(const char *section, const char *name)
 void config_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const char *why;
 		apply(config, &settings[i], settings[i].default_value, &why);
 	}
@@ -178,7 +201,7 @@ int config_load(struct config *config, const char *path)
 
 void config_free(struct config *config)
 {
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
 		if (settings[i].type == SETTING_STRING)
 			free(*(char **)(void *)((char *)config + settings[i].offset));
 	memset(config, 0, sizeof *config);

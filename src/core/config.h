@@ -30,6 +30,18 @@ struct config {
 	long sink_target_bytes_per_peer;
 	long sink_target_rows; /* target hits without a genuine token all addresses may store per interval */
 	long sink_target_bytes;
+	/* [verify]: the engine's settings (probe/defaults.h) */
+	long verify_concurrency; /* 0: from the descriptor limit */
+	long verify_per_host;
+	long verify_per_net;
+	long verify_rate;
+	long verify_connect_timeout; /* seconds */
+	long verify_timeout;
+	long verify_total_timeout;
+	long verify_retry_after;
+	long verify_retries;
+	long verify_wait;
+	long verify_proof_grace;
 	/* [campaign] */
 	long campaign;      /* campaign number carried in tokens */
 	char *operator_name; /* who is testing, said in every test message */

@@ -8,6 +8,7 @@
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/util.h"
 
 /*
  * The ranges --allow-loopback lifts, by what they are: a rule is lifted when
@@ -22,7 +23,7 @@ static const struct range loopback_ranges[] = {
 
 static bool is_loopback_range(const struct range *range)
 {
-	for (size_t i = 0; i < sizeof loopback_ranges / sizeof loopback_ranges[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(loopback_ranges); i++)
 		if (addr_cmp(&range->first, &loopback_ranges[i].first) == 0 &&
 		    addr_cmp(&range->last, &loopback_ranges[i].last) == 0)
 			return true;
@@ -51,7 +52,7 @@ static const struct embedding {
 /* The IPv4 address addr carries in its last 32 bits, if it is in one of the blocks above. */
 static bool embedded_v4(const struct addr *addr, struct addr *v4)
 {
-	for (size_t i = 0; i < sizeof embeddings / sizeof embeddings[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(embeddings); i++) {
 		const struct embedding *e = &embeddings[i];
 		if (memcmp(addr->bytes, e->prefix, e->len) == 0 && addr_v4(addr) >= e->lowest) {
 			addr_from_v4(v4, addr_v4(addr));

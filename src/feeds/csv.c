@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "feeds/feed.h"
+#include "core/util.h"
 
 static const char *const address_names[] = {"ip", "saddr", "addr", "address", "ip_address", "ipaddr",
 					     "src_ip", "source_ip", "host_ip"};

@@ -1,5 +1,6 @@
 /* The format table, detection, and what the parsers share. */
 #include "feeds/feed.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -7,7 +8,7 @@ const struct feed_format *const feed_formats[] = {
 	&feed_plain,	    &feed_zmap,	     &feed_rbldnsd,   &feed_csv,	 &feed_zmap_csv,     &feed_masscan_list,
 	&feed_masscan_json, &feed_nmap_xml, &feed_nmap_grep, &feed_intelmq_csv, &feed_intelmq_json,
 };
-const size_t feed_format_count = sizeof feed_formats / sizeof feed_formats[0];
+const size_t feed_format_count = ARRAY_SIZE(feed_formats);
 
 const struct feed_format *feed_format_find(const char *name)
 {

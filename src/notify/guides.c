@@ -1,4 +1,5 @@
 #include "notify/guides.h"
+#include "core/util.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ const char *const guide_names[] = {
     "postfix", "exim",	    "sendmail", "exchange", "qmail",  "opensmtpd",     "squid",
     "apache",  "tinyproxy", "dante",	"wingate",  "router", "generic-relay", "generic-proxy",
 };
-const size_t guide_name_count = sizeof guide_names / sizeof guide_names[0];
+const size_t guide_name_count = ARRAY_SIZE(guide_names);
 
 int guide_family_of_verdict(const char *verdict, enum guide_family *family)
 {
@@ -43,7 +44,7 @@ int guide_family_of_verdict(const char *verdict, enum guide_family *family)
 	    {"open-proxy-mail", GUIDE_PROXY},
 	    {"open-proxy-web", GUIDE_PROXY},
 	};
-	for (size_t i = 0; verdict != NULL && i < sizeof families / sizeof families[0]; i++) {
+	for (size_t i = 0; verdict != NULL && i < ARRAY_SIZE(families); i++) {
 		if (strcmp(verdict, families[i].verdict) == 0) {
 			*family = families[i].family;
 			return 0;
@@ -54,7 +55,7 @@ int guide_family_of_verdict(const char *verdict, enum guide_family *family)
 
 const char *guide_for(const char *software, const char *protocol, enum guide_family family)
 {
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
 		const char *value = routes[i].by == BY_SOFTWARE ? software : protocol;
 		if (value != NULL && strcasecmp(value, routes[i].match) == 0)
 			return routes[i].guide;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "notify/csv.h"
+#include "core/util.h"
 
 /* ---- small formatting helpers ---- */
 
@@ -129,7 +130,7 @@ static void set_host(struct tpl_data *d, struct tpl_value *v, const struct lette
 	endpoint(h, buf, sizeof buf);
 	tpl_set_string(d, v, "endpoint", buf);
 	tpl_set_string(d, v, "verdict", h->verdict);
-	for (size_t i = 0; i < sizeof verdict_keys / sizeof verdict_keys[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(verdict_keys); i++)
 		tpl_set_bool(d, v, verdict_keys[i].key,
 			     strcmp(or_empty(h->verdict), verdict_keys[i].verdict) == 0);
 	enum guide_family family = GUIDE_PROXY;
@@ -230,7 +231,7 @@ static int set_guides(struct tpl_data *d, struct tpl_value *list, const struct l
 		bool seen = false;
 		for (size_t k = 0; k < ndone && !seen; k++)
 			seen = done[k] == names[i];
-		if (seen || ndone == sizeof done / sizeof done[0])
+		if (seen || ndone == ARRAY_SIZE(done))
 			continue;
 		done[ndone++] = names[i];
 		rc = add_guide(d, list, l, names, names[i], guides, err);
@@ -357,7 +358,7 @@ int letter_csv(const struct letter *l, struct textbuf *out)
 {
 	static const char *const header[] = {"timestamp", "ip",	     "port",	 "protocol", "verdict",
 					     "asn",	  "country", "software", "ticket"};
-	if (csv_record(out, header, sizeof header / sizeof header[0]) != 0)
+	if (csv_record(out, header, ARRAY_SIZE(header)) != 0)
 		return -1;
 	for (size_t i = 0; i < l->host_count; i++) {
 		const struct letter_host *h = &l->hosts[i];
@@ -368,7 +369,7 @@ int letter_csv(const struct letter *l, struct textbuf *out)
 			snprintf(asn, sizeof asn, "%" PRIu32, h->asn);
 		const char *fields[] = {when, h->address, port,	       csv_protocol(h),	 h->verdict,
 					asn,  h->country, h->software, host_ticket(l, h)};
-		if (csv_record(out, fields, sizeof fields / sizeof fields[0]) != 0)
+		if (csv_record(out, fields, ARRAY_SIZE(fields)) != 0)
 			return -1;
 	}
 	return 0;

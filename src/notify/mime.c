@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "notify/textbuf.h"
+#include "core/util.h"
 
 /* ---- what goes into headers is checked first: no control characters, real addresses ---- */
 
@@ -76,7 +77,7 @@ static int check_fields(const struct letter *l, const struct letter_text *text, 
 	    {"the ticket", l->ticket, text_ok},
 	    {"the subject", text ? text->subject : NULL, text_ok},
 	};
-	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {
 		if (!checks[i].ok(checks[i].value)) {
 			snprintf(why, whylen, "%s is missing or malformed: \"%.80s\"", checks[i].what,
 				 checks[i].value ? checks[i].value : "");

@@ -1,4 +1,5 @@
 #include "notify/template.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -563,7 +564,7 @@ int tpl_escape_html(struct textbuf *out, const char *s, size_t n)
 	} entities[] = {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&#39;"}};
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
-		for (size_t e = 0; e < sizeof entities / sizeof entities[0]; e++) {
+		for (size_t e = 0; e < ARRAY_SIZE(entities); e++) {
 			if (s[i] != entities[e].c)
 				continue;
 			if (tpl_escape_text(out, s + run, i - run) != 0 ||

@@ -18,15 +18,16 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "core/log.h"
+#include "core/util.h"
+#include "probe/limits.h"
+#include "probe/plan.h"
+#include "probe/recorder.h"
 #include "probe/transcript.h"
 
 #define READ_LIMIT 1024        /* bytes read per callback: small buffers per connection */
-#define COMMIT_INTERVAL 0.5    /* seconds between commits of batched verdicts */
-#define MESSAGE_COMMIT_DELAY 0.02 /* seconds that due test messages wait to share one commit */
+#define SAMPLE_INTERVAL 0.5    /* seconds between samples of the heap per connection */
 #define HIT_CACHE_SIZE 1024    /* target hits reported in this process, kept until claimed */
 #define HIT_NONCE_MAX 64
-#define PROOF_POLL_INTERVAL 0.15 /* seconds between looks for an external sink's new proofs */
-#define PROOF_POLL_BATCH 256   /* proofs read per look */
 #define RETRY_HINT_MAX 1800.0  /* seconds: the longest delay a server may ask of a retry */
 
 enum target_flags {
@@ -41,17 +42,13 @@ enum target_flags {
 struct probe_target {
 	struct addr address;
 	int64_t candidate_id;
-	const struct probe_module *module;
+	struct plan plan;        /* the module and aim of the step, the best verdict so far */
 	struct probe_evidence *evidence; /* proxies: the best step's result so far */
 	struct probe_conn *conn; /* while connected */
 	double message_sent_at;
-	int32_t wait_next;       /* next in a limiter's wait queue */
 	uint32_t host_slot, net_slot;
 	uint16_t port;
-	uint16_t plan, left;     /* registry bits of the modules to try, and of those not tried yet */
-	uint8_t aim;             /* proxies: 0 the sink's SMTP port, k its k-th target */
 	uint8_t attempts;
-	uint8_t verdict;         /* proxies: the best so far while the plan runs */
 	uint8_t flags;
 	uint64_t memo[PROBE_MEMO_SIZE / 8]; /* the module's, across connections and retries (probe_memo) */
 };
@@ -68,27 +65,6 @@ struct hit_entry {
 	char nonce[HIT_NONCE_MAX];
 	char peer[ADDR_PORT_STRLEN];
 	time_t received;
-};
-
-/* A test message recorded, to go once the record is committed. */
-struct due_message {
-	int32_t target;
-	uint32_t conn_serial; /* the connection that asked: a later one for the target did not */
-	char token[TOKEN_MAX_LEN];
-};
-
-/* Connections in flight per host or per network, with a queue of waiting targets. */
-struct limit_slot {
-	struct addr key;
-	uint32_t active;
-	int32_t wait_head, wait_tail;
-	bool used;
-};
-
-struct limit_table {
-	struct limit_slot *slots;
-	size_t mask;
-	unsigned limit;
 };
 
 struct probe_conn {
@@ -116,7 +92,7 @@ struct probe_conn {
 struct probe_engine {
 	struct event_base *base;
 	struct probe_engine_options options;
-	struct store *store;
+	struct recorder *recorder; /* the store: batches, due messages, findings, a failure's stop */
 	const struct token_secret *secret;
 	SSL_CTX *tls;
 	struct probe_target *targets;
@@ -124,27 +100,25 @@ struct probe_engine {
 	int32_t *order;            /* the visiting order */
 	size_t cursor;             /* next in order */
 	int32_t *ready;            /* released waiters and due retries: a ring */
-	size_t ready_head, ready_len;
+	size_t ready_head, ready_len, ready_cap;
 	struct limit_table hosts, nets;
 	int32_t *by_address;       /* (address, port) -> target, open addressing */
 	size_t by_address_mask;
+	size_t indexed;            /* targets in by_address and the limit tables: 0..indexed-1 */
 	struct probe_conn *open;   /* connections in flight */
 	struct retry *retries;     /* waiting for their timers */
 	unsigned retry_pending;
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
-	struct event *commit_timer, *progress_timer, *wait_timer, *rate_timer, *due_timer;
-	struct event *poll_timer;  /* an external sink: its new proofs, read from the store */
-	struct event *fail_event;  /* the store failed: stop, from the loop */
-	int64_t run_id;            /* this run's row in verify_runs */
-	int64_t proofs_seen;       /* the newest proof id polled */
-	struct due_message *due;   /* test messages waiting for their records' commit */
-	size_t due_len, due_cap;
+	struct event *sample_timer, *progress_timer, *wait_timer, *rate_timer;
 	uint32_t conn_serial;      /* connections started so far: each one's serial */
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
-	bool in_transaction, stopping, waiting, failed;
+	bool stopping, waiting;
+	bool prepared;             /* the run began: a target added now is indexed at once */
+	bool closed;               /* (options.open) no more targets will come */
+	struct event *feed_event;  /* targets fed or the feed closed: dispatch from the loop */
 	size_t heap_base;           /* heap in use before the first connection */
 	uint64_t memory_sampled_at; /* connections in flight at the last sample */
 	double started;
@@ -153,6 +127,7 @@ struct probe_engine {
 
 static void dispatch(struct probe_engine *e);
 static void check_done(struct probe_engine *e);
+static void on_feed_event(evutil_socket_t fd, short what, void *arg);
 
 double probe_now(void)
 {
@@ -171,25 +146,6 @@ static struct timeval to_timeval(double seconds)
 
 /* ---- keys and tables ---- */
 
-/* MurmurHash3's finaliser: every input bit reaches the low bits the tables
- * mask with (an IPv4 address's last octet lands in the top byte of lo). */
-static uint64_t mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	return k ^ (k >> 33);
-}
-
-static uint64_t addr_hash(const struct addr *a, uint16_t port)
-{
-	uint64_t hi, lo;
-	memcpy(&hi, a->bytes, 8);
-	memcpy(&lo, a->bytes + 8, 8);
-	return mix64(hi ^ mix64(lo ^ port));
-}
-
 static struct addr network_of(const struct addr *a)
 {
 	struct addr net = *a;
@@ -207,51 +163,19 @@ static size_t table_size_for(size_t n)
 	return size;
 }
 
-static uint32_t limit_slot_for(struct limit_table *t, const struct addr *key)
-{
-	size_t i = addr_hash(key, 0) & t->mask;
-	while (t->slots[i].used && addr_cmp(&t->slots[i].key, key) != 0)
-		i = (i + 1) & t->mask;
-	if (!t->slots[i].used)
-		t->slots[i] = (struct limit_slot){.key = *key, .used = true, .wait_head = -1, .wait_tail = -1};
-	return (uint32_t)i;
-}
-
-static int limit_table_init(struct limit_table *t, size_t n, unsigned limit)
-{
-	size_t size = table_size_for(n);
-	t->slots = calloc(size, sizeof *t->slots);
-	t->mask = size - 1;
-	t->limit = limit;
-	return t->slots ? 0 : -1;
-}
-
-static void limit_wait(struct probe_engine *e, struct limit_slot *slot, int32_t target)
-{
-	e->targets[target].wait_next = -1;
-	if (slot->wait_tail >= 0)
-		e->targets[slot->wait_tail].wait_next = target;
-	else
-		slot->wait_head = target;
-	slot->wait_tail = target;
-}
-
 static void ready_push(struct probe_engine *e, int32_t target)
 {
-	e->ready[(e->ready_head + e->ready_len++) % e->count] = target;
+	e->ready[(e->ready_head + e->ready_len++) % e->ready_cap] = target;
 }
 
-/* A connection ended: its slot frees one waiter, if any, for dispatch. */
-static void limit_release(struct probe_engine *e, struct limit_slot *slot)
+/* A connection ended: its slots each free one waiter, if any, for dispatch. */
+static void release_target_slots(struct probe_engine *e, struct probe_target *t)
 {
-	slot->active--;
-	if (slot->wait_head >= 0) {
-		int32_t next = slot->wait_head;
-		slot->wait_head = e->targets[next].wait_next;
-		if (slot->wait_head < 0)
-			slot->wait_tail = -1;
+	int32_t next;
+	if ((next = limit_release(&e->hosts, t->host_slot)) >= 0)
 		ready_push(e, next);
-	}
+	if ((next = limit_release(&e->nets, t->net_slot)) >= 0)
+		ready_push(e, next);
 }
 
 static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_t port)
@@ -267,40 +191,9 @@ static int32_t find_target(struct probe_engine *e, const struct addr *a, uint16_
 	}
 }
 
-/* ---- store writes: batched, except what must survive a crash ---- */
+/* ---- what the run records (recorder.c) ---- */
 
-/*
- * The run cannot go on (a store write failed: a full disk, say): it stops at
- * once, from the loop (the caller may be a module mid-callback). No message
- * goes after this: due ones are withdrawn, and no connection or probe starts.
- */
-static void run_failed(struct probe_engine *e, const char *why)
-{
-	if (e->failed)
-		return;
-	e->failed = true;
-	log_error("verify: %s: stopping (no further test messages or probes)", why);
-	if (e->fail_event != NULL)
-		event_active(e->fail_event, EV_TIMEOUT, 1);
-}
-
-static void store_failed(struct probe_engine *e) { run_failed(e, "the store could not be written"); }
-
-static void store_sync(struct probe_engine *e)
-{
-	if (e->in_transaction && store_commit(e->store) != 0) {
-		store_rollback(e->store); /* what the batch held is lost; nothing went on its strength */
-		store_failed(e);
-	}
-	e->in_transaction = false;
-	/* A sink in another process writes its proofs and target hits here, and
-	 * blocks its whole loop while it waits for the lock: then never hold it. */
-	if (e->options.shared_store || e->failed)
-		return;
-	e->in_transaction = store_begin(e->store) == 0;
-	if (!e->in_transaction)
-		store_failed(e);
-}
+static bool run_failed(const struct probe_engine *e) { return recorder_failed(e->recorder); }
 
 /* Heap per connection in flight, sampled while many are open: what one
  * conversation costs us (the kernel's socket buffers aside). */
@@ -315,20 +208,13 @@ static void sample_memory(struct probe_engine *e)
 	}
 }
 
-/* The withdrawal is a courtesy: a record left due gives no verdict either. */
-static void withdraw_message(struct probe_engine *e, const char *token)
-{
-	if (store_probe_answer(e->store, e->run_id, token, "message-withdrawn", "not sent", time(NULL)) != 0)
-		store_failed(e);
-}
-
 /* A test message went out (whatever the server answers, its token may arrive):
  * it counts, and the run waits for its proof. */
 static void message_went(struct probe_engine *e, struct probe_target *t)
 {
 	/* The run waits for relays' late proofs; a proxy's test waits for its own
 	 * (through a tunnel to our sink the proof overtakes the reply). */
-	if (t->module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
+	if (t->plan.module->family == PROBE_RELAY && !(t->flags & (TARGET_AWAITING | TARGET_PROVEN))) {
 		e->awaiting_proof++;
 		t->flags |= TARGET_AWAITING;
 	}
@@ -336,51 +222,52 @@ static void message_went(struct probe_engine *e, struct probe_target *t)
 	e->stats.messages_sent++;
 }
 
-/* The records of due test messages are durable now: their messages may go.
- * (on_recorded never makes another message due, so the list holds still.) */
-static void on_due_timer(evutil_socket_t fd, short what, void *arg)
+/* A due message's record is durable: it goes, if its connection is still the one that asked. */
+static bool on_message_ready(void *ctx, int32_t target, uint32_t conn_serial, const char *token)
 {
-	struct probe_engine *e = arg;
-	store_sync(e);
-	size_t len = e->due_len;
-	e->due_len = 0;
-	for (size_t i = 0; i < len; i++) {
-		const struct due_message *d = &e->due[i];
-		struct probe_target *t = &e->targets[d->target];
-		struct probe_conn *c = t->conn;
-		if (c == NULL || c->finished || c->serial != d->conn_serial || e->failed) {
-			/* the connection ended before its message could go, or the store failed: it never goes */
-			withdraw_message(e, d->token);
-			continue;
-		}
-		uint64_t before = c->sent_bytes;
-		t->module->on_recorded(c);
-		if (c->sent_bytes == before)
-			continue; /* the module withdrew it */
-		message_went(e, t);
-		/* Recorded as written only if no answer comes (conn_free): an answer, the
-		 * usual case, says more and costs one write instead of two. */
-		free(c->unanswered);
-		if ((c->unanswered = strdup(d->token)) == NULL)
-			run_failed(e, "out of memory");
-	}
+	struct probe_engine *e = ctx;
+	struct probe_target *t = &e->targets[target];
+	struct probe_conn *c = t->conn;
+	if (c == NULL || c->finished || c->serial != conn_serial)
+		return false; /* the connection ended before its message could go: it never goes */
+	uint64_t before = c->sent_bytes;
+	t->plan.module->on_recorded(c);
+	if (c->sent_bytes == before)
+		return true; /* the module withdrew it */
+	message_went(e, t);
+	/* Recorded as written only if no answer comes (conn_free): an answer, the
+	 * usual case, says more and costs one write instead of two. */
+	free(c->unanswered);
+	if ((c->unanswered = strdup(token)) == NULL)
+		recorder_fail(e->recorder, "out of memory");
+	return true;
 }
 
-static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
+static void on_sample_timer(evutil_socket_t fd, short what, void *arg) { sample_memory(arg); }
+
+/* The caller's verdict callback: the target's verdict is written (or a late proof upgraded it). */
+static void report_verdict(struct probe_engine *e, const struct probe_target *t, bool upgraded)
 {
-	store_sync(arg);
-	sample_memory(arg);
+	if (e->options.on_verdict == NULL)
+		return;
+	struct probe_result r = {.candidate_id = t->candidate_id,
+				 .address = &t->address,
+				 .port = t->port,
+				 .verdict = (enum verdict)t->plan.verdict,
+				 .attempts = t->attempts,
+				 .upgraded = upgraded};
+	e->options.on_verdict(e->options.ctx, &r);
 }
 
 static void write_finding(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
-	const struct probe_evidence *ev = t->module->family == PROBE_PROXY ? t->evidence : NULL;
+	const struct probe_evidence *ev = t->plan.module->family == PROBE_PROXY ? t->evidence : NULL;
 	struct finding f = {
 		.candidate_id = t->candidate_id,
-		.verdict = verdict_name((enum verdict)t->verdict),
-		.test = t->module->family == PROBE_RELAY ? "relay" : "proxy",
+		.verdict = verdict_name((enum verdict)t->plan.verdict),
+		.test = t->plan.module->family == PROBE_RELAY ? "relay" : "proxy",
 		.variant = ev ? ev->variant : c ? c->variant : NULL,
-		.protocol = ev ? ev->module->name : t->module->name,
+		.protocol = ev ? ev->module->name : t->plan.module->name,
 		.software = c ? c->software : NULL,
 		.tls = (t->flags & TARGET_TLS) != 0,
 		.transcript = c ? c->transcript.text : NULL,
@@ -388,10 +275,8 @@ static void write_finding(struct probe_engine *e, struct probe_target *t, struct
 		.exit_address = ev ? ev->peer : c ? c->proof_peer : NULL,
 		.attempts = t->attempts,
 		.checked = time(NULL),
-		.run = e->run_id,
 	};
-	if (store_finding_put(e->store, &f) != 0)
-		store_failed(e);
+	recorder_finding(e->recorder, &f);
 }
 
 /* ---- connections ---- */
@@ -494,72 +379,41 @@ size_t probe_token(struct probe_conn *c, uint8_t test, char out[TOKEN_MAX_LEN])
 
 void *probe_memo(struct probe_conn *c) { return c->engine->targets[c->target].memo; }
 
-/* A test message for this target is on its way: never send another. The
- * server's reply is there when the message went out before the record. */
-static int record_message(struct probe_conn *c, const char *variant, const char *token, const char *outcome,
-			  const char *reply)
+static const char *family_name(const struct probe_target *t)
 {
-	struct probe_engine *e = c->engine;
-	struct probe_target *t = &e->targets[c->target];
-	t->flags |= TARGET_MESSAGE_SENT;
-	return store_probe_put(e->store, e->run_id, t->candidate_id,
-			       t->module->family == PROBE_RELAY ? "relay" : "proxy", variant, token, time(NULL), outcome,
-			       reply);
+	return t->plan.module->family == PROBE_RELAY ? "relay" : "proxy";
 }
 
+/* A test message for this target is on its way (or due): never send another. */
 void probe_message_due(struct probe_conn *c, const char *variant, const char *token)
 {
 	struct probe_engine *e = c->engine;
-	if (e->failed)
+	if (run_failed(e))
 		return; /* the run is stopping: the message never goes, the connection is dropped */
-	if (e->due_len == e->due_cap) { /* room first: a record must not miss its list */
-		size_t cap = e->due_cap ? e->due_cap * 2 : 64;
-		struct due_message *grown = realloc(e->due, cap * sizeof *grown);
-		if (grown == NULL) {
-			run_failed(e, "out of memory");
-			return;
-		}
-		e->due = grown;
-		e->due_cap = cap;
-	}
-	if (record_message(c, variant, token, "message-due", NULL) != 0) {
-		store_failed(e);
-		return;
-	}
-	if (e->due_len == 0) {
-		struct timeval delay = to_timeval(MESSAGE_COMMIT_DELAY);
-		evtimer_add(e->due_timer, &delay);
-	}
-	struct due_message *d = &e->due[e->due_len++];
-	d->target = c->target;
-	d->conn_serial = c->serial;
-	snprintf(d->token, sizeof d->token, "%s", token);
+	struct probe_target *t = &e->targets[c->target];
+	t->flags |= TARGET_MESSAGE_SENT;
+	recorder_message_due(e->recorder, c->target, c->serial, t->candidate_id, family_name(t), variant, token);
 }
 
 void probe_message_answered(struct probe_conn *c, const char *token, bool accepted, const char *reply)
 {
-	struct probe_engine *e = c->engine;
 	if (c->unanswered != NULL && strcmp(c->unanswered, token) == 0) {
 		free(c->unanswered);
 		c->unanswered = NULL;
 	}
-	if (store_probe_answer(e->store, e->run_id, token, accepted ? "message-sent" : "message-refused", reply,
-			       time(NULL)) != 0)
-		store_failed(e);
+	recorder_probe_answer(c->engine->recorder, token, accepted ? "message-sent" : "message-refused", reply);
 }
 
-void probe_message_withdrawn(struct probe_conn *c, const char *token)
-{
-	withdraw_message(c->engine, token);
-}
+void probe_message_withdrawn(struct probe_conn *c, const char *token) { recorder_withdraw(c->engine->recorder, token); }
 
 void probe_message_sent(struct probe_conn *c, const char *variant, const char *token, const char *reply)
 {
 	struct probe_engine *e = c->engine;
-	if (record_message(c, variant, token, "message-sent", reply) != 0)
-		store_failed(e);
-	message_went(e, &e->targets[c->target]);
-	store_sync(e); /* committed now: after a crash, this target must not get a second message */
+	struct probe_target *t = &e->targets[c->target];
+	t->flags |= TARGET_MESSAGE_SENT;
+	recorder_probe(e->recorder, t->candidate_id, family_name(t), variant, token, "message-sent", reply);
+	message_went(e, t);
+	recorder_sync(e->recorder); /* committed now: after a crash, this target must not get a second message */
 }
 
 /* Memory goes later, from the loop: the module that ended the connection may
@@ -588,8 +442,7 @@ static void conn_free(struct probe_conn *c)
 {
 	struct probe_engine *e = c->engine;
 	if (c->unanswered != NULL) { /* the message went, no answer came: its proof may still */
-		if (store_probe_answer(e->store, e->run_id, c->unanswered, "message-written", NULL, time(NULL)) != 0)
-			store_failed(e);
+		recorder_probe_answer(e->recorder, c->unanswered, "message-written", NULL);
 		free(c->unanswered);
 		c->unanswered = NULL;
 	}
@@ -615,12 +468,6 @@ static void conn_free(struct probe_conn *c)
 
 bool probe_finished(struct probe_conn *c) { return c->finished; }
 
-static void release_target_slots(struct probe_engine *e, struct probe_target *t)
-{
-	limit_release(e, &e->hosts.slots[t->host_slot]);
-	limit_release(e, &e->nets.slots[t->net_slot]);
-}
-
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg);
 
 struct retry {
@@ -634,7 +481,7 @@ static void schedule_retry(struct probe_engine *e, int32_t target, double delay)
 {
 	struct retry *r = malloc(sizeof *r);
 	if (r == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	r->engine = e;
@@ -700,8 +547,6 @@ static void next_connection(struct probe_engine *e, struct probe_conn *c)
 	const char *software = c->software;
 	c->transcript = (struct transcript){0};
 	conn_free(c);
-	e->hosts.slots[t->host_slot].active--;
-	e->nets.slots[t->net_slot].active--;
 	t->attempts--;
 	start_connection(e, index);
 	struct probe_conn *fresh = t->conn;
@@ -724,68 +569,17 @@ static void evidence_free(struct probe_evidence *ev)
 	free(ev);
 }
 
-/* Combining a plan's verdicts: the higher the better proven. */
-static int verdict_rank(enum verdict v)
-{
-	static const enum verdict order[] = {VERDICT_UNREACHABLE, VERDICT_TIMEOUT, VERDICT_NOT_PROXY, VERDICT_CLOSED,
-					     VERDICT_OPEN_PROXY_WEB, VERDICT_OPEN_PROXY_MAIL};
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (order[i] == v)
-			return (int)i + 1;
-	return 0;
-}
-
-/* The module's first aim after `after` worth a connection: the SMTP port, then each target until the web is proven. */
-static int next_aim(const struct probe_engine *e, const struct probe_target *t, const struct probe_module *m,
-		    int after)
-{
-	if (m->family == PROBE_RELAY)
-		return after < 0 ? 0 : -1;
-	for (int aim = after + 1; aim <= (int)e->options.settings.target_count; aim++)
-		if (aim == 0 ? (m->aims & PROBE_AIM_MAIL) != 0
-			     : (m->aims & PROBE_AIM_WEB) != 0 && t->verdict != VERDICT_OPEN_PROXY_WEB)
-			return aim;
-	return -1;
-}
-
-/* On to the plan's next module with an aim worth trying; false when none is left. */
-static bool plan_advance(struct probe_engine *e, struct probe_target *t)
-{
-	while (t->left != 0) {
-		unsigned i = (unsigned)__builtin_ctz(t->left);
-		t->left &= (uint16_t) ~(1u << i);
-		const struct probe_module *m = probe_module_at(i);
-		int aim = next_aim(e, t, m, -1);
-		if (aim >= 0) {
-			t->module = m;
-			t->aim = (uint8_t)aim;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The plan from its first step: a new target, or a retry from scratch. False: nothing to try. */
-static bool plan_reset(struct probe_engine *e, struct probe_target *t)
-{
-	evidence_free(t->evidence);
-	t->evidence = NULL;
-	t->verdict = VERDICT_NONE;
-	t->left = t->plan;
-	return plan_advance(e, t);
-}
-
 /* This connection's result becomes the plan's best: its module, variant, token and exit address. */
 static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct probe_conn *c)
 {
 	if (t->evidence == NULL && (t->evidence = calloc(1, sizeof *t->evidence)) == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	struct probe_evidence *ev = t->evidence;
 	free(ev->token);
 	free(ev->peer);
-	ev->module = t->module;
+	ev->module = t->plan.module;
 	if ((t->flags & TARGET_PROVEN) && probe_module_by_test(c->proof_test) != NULL)
 		ev->module = probe_module_by_test(c->proof_test); /* a late proof of an earlier step */
 	ev->variant = c->variant;
@@ -797,34 +591,27 @@ static void keep_evidence(struct probe_engine *e, struct probe_target *t, struct
 /*
  * A proxy step ended with verdict (whole: the module's remaining aims too).
  * Keeps the best result and starts the next step on a new connection;
- * false when the plan is over, with its verdict in t->verdict.
+ * false when the plan is over, with its verdict in t->plan.verdict.
  */
 static bool plan_step(struct probe_engine *e, struct probe_conn *c, enum verdict verdict, bool whole)
 {
 	struct probe_target *t = &e->targets[c->target];
 	if (t->flags & TARGET_PROVEN)
 		verdict = VERDICT_OPEN_PROXY_MAIL;
-	if (verdict_rank(verdict) > verdict_rank((enum verdict)t->verdict)) {
-		t->verdict = (uint8_t)verdict;
+	if (plan_note(&t->plan, verdict))
 		keep_evidence(e, t, c);
-	}
-	/* Proven for mail: done. A host that answers no protocol in time, or takes no connection, gets no more. */
-	if (verdict == VERDICT_OPEN_PROXY_MAIL || verdict == VERDICT_TIMEOUT || e->stopping ||
-	    (verdict == VERDICT_UNREACHABLE && !c->connected))
-		return false;
-	if (verdict == VERDICT_NOT_PROXY) { /* the wire protocol is not spoken here: skip its other modules */
-		for (size_t i = 0; i < probe_module_count(); i++)
-			if (probe_module_at(i)->group == t->module->group)
-				t->left &= (uint16_t) ~(1u << i);
-		whole = true;
-	}
-	int aim = whole ? -1 : next_aim(e, t, t->module, t->aim);
-	if (aim >= 0)
-		t->aim = (uint8_t)aim;
-	else if (!plan_advance(e, t))
+	if (e->stopping || !plan_next(&t->plan, verdict, whole, c->connected))
 		return false;
 	next_connection(e, c);
 	return true;
+}
+
+/* The plan from its first step: a new target, or a retry from scratch. False: nothing to try. */
+static bool target_plan_reset(struct probe_engine *e, struct probe_target *t)
+{
+	evidence_free(t->evidence);
+	t->evidence = NULL;
+	return plan_reset(&t->plan, t->plan.modules, e->options.settings.target_count);
 }
 
 static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
@@ -832,24 +619,24 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	struct probe_engine *e = c->engine;
 	int32_t index = c->target;
 	struct probe_target *t = &e->targets[index];
-	bool proxy = t->module->family == PROBE_PROXY;
+	bool proxy = t->plan.module->family == PROBE_PROXY;
 	if (c->tls)
 		t->flags |= TARGET_TLS;
 	if (proxy) {
 		if (plan_step(e, c, verdict, whole))
 			return;
 		/* Only an aim no module could express (SOCKS4 to an IPv6 sink) leaves nothing. */
-		verdict = t->verdict != VERDICT_NONE ? (enum verdict)t->verdict : VERDICT_NOT_PROXY;
+		verdict = t->plan.verdict != VERDICT_NONE ? (enum verdict)t->plan.verdict : VERDICT_NOT_PROXY;
 	}
 	if (t->flags & TARGET_PROVEN)
 		verdict = proxy ? VERDICT_OPEN_PROXY_MAIL : VERDICT_OPEN_RELAY;
-	t->verdict = (uint8_t)verdict;
+	t->plan.verdict = (uint8_t)verdict;
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
 		double delay = retry_delay(e, t, c);
-		probe_transcript(c, "-- ", "will retry", 10);
+		probe_note(c, "-- ", "will retry");
 		if (proxy)
-			plan_reset(e, t);
+			target_plan_reset(e, t);
 		schedule_retry(e, index, delay);
 	} else {
 		t->flags |= TARGET_DONE;
@@ -861,6 +648,8 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	}
 	release_target_slots(e, t);
 	conn_free(c);
+	if (!again) /* out of the run's books first: the callback may stop the engine */
+		report_verdict(e, t, false);
 	dispatch(e);
 	check_done(e);
 }
@@ -868,12 +657,12 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 void probe_finish(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, true); }
 void probe_finish_aim(struct probe_conn *c, enum verdict verdict) { finish(c, verdict, false); }
 
-const struct probe_module *probe_module_of(struct probe_conn *c) { return c->engine->targets[c->target].module; }
+const struct probe_module *probe_module_of(struct probe_conn *c) { return c->engine->targets[c->target].plan.module; }
 
 enum probe_aim probe_aim(struct probe_conn *c, struct addr *address, uint16_t *port)
 {
 	const struct probe_settings *s = &c->engine->options.settings;
-	unsigned aim = c->engine->targets[c->target].aim;
+	unsigned aim = c->engine->targets[c->target].plan.aim;
 	if (aim == 0) {
 		*address = s->sink_address;
 		*port = s->sink_port;
@@ -924,7 +713,7 @@ bool probe_target_hit(struct probe_conn *c, const char *nonce, const char *token
 	if (h != NULL && strcmp(h->nonce, nonce) == 0 && h->received >= since) {
 		memcpy(peer, h->peer, sizeof peer);
 		h->nonce[0] = '\0';
-	} else if (store_target_hit_find(e->store, nonce, token, since, peer, sizeof peer) != 1) {
+	} else if (recorder_target_hit_find(e->recorder, nonce, token, since, peer, sizeof peer) != 1) {
 		/* Not in the cache (overwritten, or the sink runs elsewhere) nor in the store. */
 		return false;
 	}
@@ -941,7 +730,7 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 	char peer[ADDR_PORT_STRLEN];
 	uint8_t test;
 	/* only a proof of this run's own message (an external sink's, seen in the store) */
-	if (store_proof_find(e->store, e->run_id, token, &test, peer, sizeof peer) != 1)
+	if (recorder_proof_find(e->recorder, token, &test, peer, sizeof peer) != 1)
 		return false;
 	t->flags |= TARGET_PROVEN;
 	e->stats.proofs++;
@@ -953,21 +742,21 @@ bool probe_proof_lookup(struct probe_conn *c, const char *token)
 
 void probe_reconnect(struct probe_conn *c)
 {
-	probe_transcript(c, "-- ", "connecting again", 16);
+	probe_note(c, "-- ", "connecting again");
 	next_connection(c->engine, c);
 }
 
 void probe_reconnect_plain(struct probe_conn *c)
 {
 	c->engine->targets[c->target].flags |= TARGET_PLAIN;
-	probe_transcript(c, "-- ", "TLS failed: trying again in clear", 33);
+	probe_note(c, "-- ", "TLS failed: trying again in clear");
 	next_connection(c->engine, c);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct probe_conn *c = arg;
-	c->engine->targets[c->target].module->on_readable(c);
+	c->engine->targets[c->target].plan.module->on_readable(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
@@ -992,7 +781,7 @@ static void on_socket_readable(evutil_socket_t fd, short what, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct probe_conn *c = arg;
-	const struct probe_module *m = c->engine->targets[c->target].module;
+	const struct probe_module *m = c->engine->targets[c->target].plan.module;
 	if (what & BEV_EVENT_CONNECTED) {
 		if (!c->connected) {
 			c->connected = true;
@@ -1029,13 +818,13 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_conn *c = arg;
 	if (!c->connected) {
-		probe_transcript(c, "-- ", "connect timed out", 17);
+		probe_note(c, "-- ", "connect timed out");
 		probe_finish(c, VERDICT_TIMEOUT);
 	} else if (probe_time_left(c) <= 0) {
-		probe_transcript(c, "-- ", "total time limit", 16);
-		c->engine->targets[c->target].module->on_timeout(c);
+		probe_note(c, "-- ", "total time limit");
+		c->engine->targets[c->target].plan.module->on_timeout(c);
 	} else {
-		c->engine->targets[c->target].module->on_timeout(c);
+		c->engine->targets[c->target].plan.module->on_timeout(c);
 	}
 }
 
@@ -1049,7 +838,7 @@ void probe_start_tls(struct probe_conn *c)
 	if (tls == NULL) {
 		if (ssl)
 			SSL_free(ssl);
-		c->engine->targets[c->target].module->on_tls(c, false);
+		c->engine->targets[c->target].plan.module->on_tls(c, false);
 		return;
 	}
 	/* From here the TLS layer reads the socket, through the plain bufferevent. */
@@ -1064,9 +853,9 @@ void probe_start_tls(struct probe_conn *c)
 static void start_connection(struct probe_engine *e, int32_t index)
 {
 	struct probe_target *t = &e->targets[index];
-	struct probe_conn *c = calloc(1, sizeof *c + t->module->state_size);
+	struct probe_conn *c = calloc(1, sizeof *c + t->plan.module->state_size);
 	if (c == NULL) {
-		e->failed = true;
+		recorder_fail(e->recorder, "out of memory");
 		return;
 	}
 	c->engine = e;
@@ -1077,8 +866,6 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	c->timer = evtimer_new(e->base, on_conn_timer, c);
 	t->conn = c;
 	t->attempts++;
-	e->hosts.slots[t->host_slot].active++;
-	e->nets.slots[t->net_slot].active++;
 	c->next = e->open;
 	if (e->open)
 		e->open->prev = c;
@@ -1134,7 +921,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	}
 	if (fd < 0) {
 		/* Out of descriptors (or memory) is our problem, not the target's: try it later. */
-		probe_transcript(c, "-- ", "no socket", 9);
+		probe_note(c, "-- ", "no socket");
 		t->attempts--;
 		release_target_slots(e, t);
 		conn_free(c);
@@ -1151,7 +938,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, (int)sslen) != 0) {
 		/* an immediate failure arrives through on_event as well; make sure */
 		if (t->conn == c) {
-			probe_transcript(c, "-- ", "connect failed at once", 22);
+			probe_note(c, "-- ", "connect failed at once");
 			probe_finish(c, VERDICT_UNREACHABLE);
 		}
 	}
@@ -1163,7 +950,7 @@ static int32_t next_candidate(struct probe_engine *e)
 {
 	if (e->ready_len > 0) {
 		int32_t t = e->ready[e->ready_head];
-		e->ready_head = (e->ready_head + 1) % e->count;
+		e->ready_head = (e->ready_head + 1) % e->ready_cap;
 		e->ready_len--;
 		return t;
 	}
@@ -1172,19 +959,21 @@ static int32_t next_candidate(struct probe_engine *e)
 
 static void dispatch(struct probe_engine *e)
 {
-	while (!e->stopping && !e->failed && e->stats.in_flight < e->options.concurrency &&
+	while (!e->stopping && !run_failed(e) && e->stats.in_flight < e->options.concurrency &&
 	       (e->options.rate == 0 || e->start_budget >= 1)) {
 		int32_t index = next_candidate(e);
 		if (index < 0)
 			return;
 		struct probe_target *t = &e->targets[index];
-		struct limit_slot *host = &e->hosts.slots[t->host_slot], *net = &e->nets.slots[t->net_slot];
-		if (host->active >= e->hosts.limit)
-			limit_wait(e, host, index);
-		else if (net->active >= e->nets.limit)
-			limit_wait(e, net, index);
+		if (limit_full(&e->hosts, t->host_slot))
+			limit_wait(&e->hosts, t->host_slot, index);
+		else if (limit_full(&e->nets, t->net_slot))
+			limit_wait(&e->nets, t->net_slot, index);
 		else {
 			e->start_budget -= 1;
+			/* held until the target's attempt ends (a reconnect keeps them) */
+			limit_take(&e->hosts, t->host_slot);
+			limit_take(&e->nets, t->net_slot);
 			start_connection(e, index);
 		}
 	}
@@ -1220,6 +1009,8 @@ static void check_done(struct probe_engine *e)
 {
 	if (e->stats.in_flight > 0 || e->retry_pending > 0 || e->ready_len > 0 || e->cursor < e->count)
 		return;
+	if (e->options.open && !e->closed && !e->stopping)
+		return; /* idle, not done: the caller may feed more */
 	if (e->stopping || e->awaiting_proof == 0 || e->options.wait <= 0) {
 		finish_run(e);
 		return;
@@ -1247,10 +1038,7 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 	/* Only the token of a message this run recorded proves anything; one made
 	 * by hand (plughole token), or an earlier run's, is kept and ignored. */
 	char variant[64];
-	int bound = store_proof_bound(e->store, e->run_id, proof->token, variant, sizeof variant);
-	if (bound < 0)
-		store_failed(e);
-	if (bound != 1) {
+	if (recorder_proof_bound(e->recorder, proof->token, variant, sizeof variant) != 1) {
 		char candidate[ADDR_PORT_STRLEN];
 		log_info("verify: the proof for %s delivered by %s matches no test message of this run:"
 			 " it proves nothing",
@@ -1263,48 +1051,24 @@ void probe_engine_proof(struct probe_engine *e, const struct proof *proof)
 		e->awaiting_proof--;
 	if (t->conn != NULL) {
 		set_proof(t->conn, proof->token, proof->peer, proof->test);
-		t->module->on_proof(t->conn, proof->test);
+		t->plan.module->on_proof(t->conn, proof->test);
 	} else if (t->flags & TARGET_DONE) {
 		/* The verdict is written already: upgrade it. */
-		enum verdict open = t->module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : VERDICT_OPEN_PROXY_MAIL;
-		e->stats.verdicts[t->verdict]--;
-		t->verdict = (uint8_t)open;
-		e->stats.verdicts[t->verdict]++;
-		if (store_finding_proven(e->store, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
-					 proof->token, proof->peer, proof->received) != 0)
-			store_failed(e);
+		enum verdict open = t->plan.module->family == PROBE_RELAY ? VERDICT_OPEN_RELAY : VERDICT_OPEN_PROXY_MAIL;
+		e->stats.verdicts[t->plan.verdict]--;
+		t->plan.verdict = (uint8_t)open;
+		e->stats.verdicts[t->plan.verdict]++;
+		recorder_finding_proven(e->recorder, t->candidate_id, verdict_name(open), variant[0] ? variant : NULL,
+					proof);
+		report_verdict(e, t, true);
 	}
 	if (e->waiting && e->awaiting_proof == 0)
 		finish_run(e);
 }
 
-/* An external sink writes its proofs to the shared store: read the new ones
- * (by id, one indexed look) and handle them as the in-process sink's are. */
-static void on_proof_row(void *ctx, const struct proof *proof)
-{
-	probe_engine_proof(ctx, proof);
-}
+static void on_proof_polled(void *ctx, const struct proof *proof) { probe_engine_proof(ctx, proof); }
 
-static void on_poll_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe_engine *e = arg;
-	int64_t last;
-	do {
-		int64_t before = e->proofs_seen;
-		if ((last = store_proofs_since(e->store, before, PROOF_POLL_BATCH, on_proof_row, e)) < 0) {
-			store_failed(e);
-			return;
-		}
-		e->proofs_seen = last;
-		if (last - before < PROOF_POLL_BATCH)
-			break;
-	} while (!e->failed);
-}
-
-static void on_fail_event(evutil_socket_t fd, short what, void *arg)
-{
-	probe_engine_stop(arg);
-}
+static void on_run_failed(void *ctx) { probe_engine_stop(ctx); }
 
 /* ---- progress ---- */
 
@@ -1331,10 +1095,16 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 		return NULL;
 	e->base = base;
 	e->options = *options;
-	e->store = store;
 	e->secret = secret;
+	struct recorder_events events = {
+		.message_ready = on_message_ready, .proof = on_proof_polled, .failed = on_run_failed, .ctx = e};
+	if ((e->recorder = recorder_new(base, store, options->shared_store, &events)) == NULL) {
+		free(e);
+		return NULL;
+	}
 	e->tls = SSL_CTX_new(TLS_client_method());
 	if (e->tls == NULL) {
+		recorder_free(e->recorder);
 		free(e);
 		return NULL;
 	}
@@ -1344,21 +1114,23 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	SSL_CTX_set_min_proto_version(e->tls, TLS1_VERSION);
 	/* a server asking for handshake after handshake would keep the loop busy */
 	SSL_CTX_set_options(e->tls, SSL_OP_NO_RENEGOTIATION);
-	e->commit_timer = event_new(base, -1, EV_PERSIST, on_commit_timer, e);
-	e->due_timer = evtimer_new(base, on_due_timer, e);
+	e->sample_timer = event_new(base, -1, EV_PERSIST, on_sample_timer, e);
 	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
-	e->poll_timer = event_new(base, -1, EV_PERSIST, on_poll_timer, e);
-	e->fail_event = evtimer_new(base, on_fail_event, e);
+	e->feed_event = evtimer_new(base, on_feed_event, e);
 	return e;
 }
+
+static int index_target(struct probe_engine *e, int32_t index);
 
 int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
 {
 	uint32_t plan = probe_plan(&e->options.selection, port);
 	if (plan == 0)
 		return 0; /* nothing to test on this port for the chosen families */
+	if (e->prepared && !e->options.open)
+		return -1; /* a closed run: targets come before it */
 	if (e->count == e->capacity) {
 		size_t capacity = e->capacity ? e->capacity * 2 : 1024;
 		struct probe_target *grown = realloc(e->targets, capacity * sizeof *grown);
@@ -1368,12 +1140,32 @@ int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_
 		e->capacity = capacity;
 	}
 	struct probe_target *t = &e->targets[e->count];
-	*t = (struct probe_target){
-		.address = *address, .port = port, .candidate_id = candidate_id, .plan = (uint16_t)plan, .wait_next = -1};
-	if (!plan_reset(e, t))
+	*t = (struct probe_target){.address = *address, .port = port, .candidate_id = candidate_id};
+	t->plan.modules = (uint16_t)plan;
+	if (!target_plan_reset(e, t))
 		return 0; /* only web tests, and no target to aim them at */
+	if (e->prepared) { /* fed during the run: visited after those waiting, in the order fed */
+		if (index_target(e, (int32_t)e->count) != 0)
+			return -1;
+		e->order[e->count] = (int32_t)e->count;
+		event_active(e->feed_event, EV_TIMEOUT, 1);
+	}
 	e->stats.targets = ++e->count;
 	return 1;
+}
+
+void probe_engine_close(struct probe_engine *e)
+{
+	e->closed = true;
+	if (e->prepared)
+		event_active(e->feed_event, EV_TIMEOUT, 1);
+}
+
+static void on_feed_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+	dispatch(e);
+	check_done(e);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -1384,55 +1176,100 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* Room for the target `index` in the visiting order, the ready ring and the address index. */
+static int make_room(struct probe_engine *e, size_t index)
+{
+	if (index < e->ready_cap && (index + 1) * 2 <= e->by_address_mask + 1)
+		return 0;
+	size_t cap = e->ready_cap ? e->ready_cap : 16;
+	while (cap <= index)
+		cap *= 2;
+	int32_t *order = realloc(e->order, cap * sizeof *order), *ready = order ? malloc(cap * sizeof *ready) : NULL;
+	if (order == NULL || ready == NULL) {
+		free(ready);
+		if (order != NULL)
+			e->order = order;
+		return -1;
+	}
+	e->order = order;
+	for (size_t k = 0; k < e->ready_len; k++) /* the ring, unrolled from its head */
+		ready[k] = e->ready[(e->ready_head + k) % e->ready_cap];
+	free(e->ready);
+	e->ready = ready;
+	e->ready_head = 0;
+	e->ready_cap = cap;
+	size_t size = table_size_for(cap);
+	if (size > e->by_address_mask + 1 || e->by_address == NULL) {
+		int32_t *by = malloc(size * sizeof *by);
+		if (by == NULL)
+			return -1;
+		memset(by, 0xff, size * sizeof *by);
+		free(e->by_address);
+		e->by_address = by;
+		e->by_address_mask = size - 1;
+		for (size_t i = 0; i < e->indexed; i++) { /* those indexed so far, again */
+			size_t h = addr_hash(&e->targets[i].address, e->targets[i].port) & e->by_address_mask;
+			while (e->by_address[h] >= 0)
+				h = (h + 1) & e->by_address_mask;
+			e->by_address[h] = (int32_t)i;
+		}
+	}
+	return limit_table_reserve(&e->hosts, cap) != 0 || limit_table_reserve(&e->nets, cap) != 0 ? -1 : 0;
+}
+
+/* The target's limit slots and its place in the address index. */
+static int index_target(struct probe_engine *e, int32_t index)
+{
+	if (make_room(e, (size_t)index) != 0)
+		return -1;
+	struct probe_target *t = &e->targets[index];
+	struct addr net = network_of(&t->address);
+	int64_t host = limit_slot_for(&e->hosts, &t->address), network = limit_slot_for(&e->nets, &net);
+	if (host < 0 || network < 0)
+		return -1;
+	t->host_slot = (uint32_t)host;
+	t->net_slot = (uint32_t)network;
+	size_t h = addr_hash(&t->address, t->port) & e->by_address_mask;
+	while (e->by_address[h] >= 0)
+		h = (h + 1) & e->by_address_mask;
+	e->by_address[h] = index;
+	e->indexed++;
+	return 0;
+}
+
 static int prepare(struct probe_engine *e)
 {
 	size_t n = e->count;
-	e->order = malloc(n * sizeof *e->order);
-	e->ready = malloc(n * sizeof *e->ready);
-	size_t size = table_size_for(n);
-	e->by_address = malloc(size * sizeof *e->by_address);
-	e->by_address_mask = size - 1;
-	if (!e->order || !e->ready || !e->by_address || limit_table_init(&e->hosts, n, e->options.per_host) != 0 ||
-	    limit_table_init(&e->nets, n, e->options.per_net) != 0)
+	if (limit_table_init(&e->hosts, n, e->options.per_host) != 0 ||
+	    limit_table_init(&e->nets, n, e->options.per_net) != 0 || make_room(e, n ? n - 1 : 0) != 0)
 		return -1;
-	memset(e->by_address, 0xff, size * sizeof *e->by_address);
 	uint64_t seed = e->options.seed ? e->options.seed : 0x2004a11ce5ull;
 	for (size_t i = 0; i < n; i++) {
-		struct probe_target *t = &e->targets[i];
-		struct addr net = network_of(&t->address);
-		t->host_slot = limit_slot_for(&e->hosts, &t->address);
-		t->net_slot = limit_slot_for(&e->nets, &net);
-		size_t h = addr_hash(&t->address, t->port) & e->by_address_mask;
-		while (e->by_address[h] >= 0)
-			h = (h + 1) & e->by_address_mask;
-		e->by_address[h] = (int32_t)i;
+		if (index_target(e, (int32_t)i) != 0)
+			return -1;
 		/* Fisher-Yates, inside-out: no network is visited in sequence. */
 		size_t j = (size_t)(xorshift(&seed) % (i + 1));
 		e->order[i] = e->order[j];
 		e->order[j] = (int32_t)i;
 	}
+	e->prepared = true;
 	return 0;
 }
 
 int probe_engine_run(struct probe_engine *e)
 {
-	if (e->count == 0)
+	if (e->count == 0 && !e->options.open)
 		return 0;
 	if (prepare(e) != 0) {
 		log_error("verify: out of memory preparing %zu targets", e->count);
 		return -1;
 	}
 	e->started = probe_now();
-	if ((e->run_id = store_run_begin(e->store, time(NULL), e->options.wait, e->options.settings.campaign,
-					 e->options.shared_store)) < 0 ||
-	    (e->options.shared_store && (e->proofs_seen = store_proof_last_id(e->store)) < 0)) {
-		log_error("verify: the store could not be written: not starting");
+	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign) != 0)
 		return -1;
-	}
-	store_sync(e);
 	e->heap_base = mallinfo2().uordblks;
-	struct timeval commit = to_timeval(COMMIT_INTERVAL), second = {1, 0};
-	event_add(e->commit_timer, &commit);
+	struct timeval sample = to_timeval(SAMPLE_INTERVAL), second = {1, 0};
+	event_add(e->sample_timer, &sample);
 	if (e->options.rate > 0) {
 		struct timeval tick = {0, 10000};
 		e->start_budget = 1;
@@ -1441,37 +1278,19 @@ int probe_engine_run(struct probe_engine *e)
 	}
 	if (e->options.progress)
 		event_add(e->progress_timer, &second);
-	if (e->options.shared_store) {
-		struct timeval poll = to_timeval(PROOF_POLL_INTERVAL);
-		event_add(e->poll_timer, &poll);
-	}
 	dispatch(e);
 	check_done(e);
 	event_base_dispatch(e->base);
-	/* Messages whose records still wait for their commit never went. */
-	for (size_t i = 0; i < e->due_len; i++)
-		withdraw_message(e, e->due[i].token);
-	e->due_len = 0;
 	if (e->options.progress) {
 		on_progress_timer(-1, 0, e);
 		fputc('\n', stderr);
 	}
-	event_del(e->commit_timer);
-	event_del(e->due_timer);
+	event_del(e->sample_timer);
 	event_del(e->rate_timer);
 	event_del(e->progress_timer);
 	event_del(e->wait_timer);
-	event_del(e->poll_timer);
-	if (e->in_transaction && store_commit(e->store) != 0) {
-		store_rollback(e->store);
-		e->failed = true;
-	}
-	e->in_transaction = false;
-	if (!e->failed && store_run_end(e->store, e->run_id, time(NULL), e->stopping ? "stopped" : "done") != 0)
-		e->failed = true;
-	else if (e->failed) /* a last try, to say so: the disk may have room again */
-		store_run_end(e->store, e->run_id, time(NULL), "failed");
-	return e->failed ? -1 : 0;
+	event_del(e->feed_event);
+	return recorder_end(e->recorder, e->stopping);
 }
 
 void probe_engine_stop(struct probe_engine *e)
@@ -1514,14 +1333,12 @@ void probe_engine_free(struct probe_engine *e)
 	}
 	while (e->retries != NULL)
 		retry_free(e->retries);
-	event_free(e->commit_timer);
-	event_free(e->due_timer);
-	free(e->due);
+	event_free(e->sample_timer);
 	event_free(e->rate_timer);
 	event_free(e->progress_timer);
 	event_free(e->wait_timer);
-	event_free(e->poll_timer);
-	event_free(e->fail_event);
+	event_free(e->feed_event);
+	recorder_free(e->recorder);
 	SSL_CTX_free(e->tls);
 	for (size_t i = 0; i < e->count; i++)
 		evidence_free(e->targets[i].evidence);
@@ -1530,7 +1347,7 @@ void probe_engine_free(struct probe_engine *e)
 	free(e->order);
 	free(e->ready);
 	free(e->by_address);
-	free(e->hosts.slots);
-	free(e->nets.slots);
+	limit_table_free(&e->hosts);
+	limit_table_free(&e->nets);
 	free(e);
 }

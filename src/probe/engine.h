@@ -5,6 +5,10 @@
  * connect, idle and total timeouts, retries tempfails and timeouts with
  * backoff, records every verdict in the store, and matches proofs from the
  * sink to the connection or target they were made for.
+ *
+ * A caller (verify, rechecks, the owners' "test again now", a worker) adds
+ * targets, runs the loop, and hears each target's verdict through its
+ * on_verdict callback as the verdict is written.
  */
 #ifndef PLUGHOLE_ENGINE_H
 #define PLUGHOLE_ENGINE_H
@@ -13,6 +17,16 @@
 
 #include "store/store.h"
 #include "probe/probe.h"
+
+/* One target's verdict, as it was written (a late proof may upgrade it: reported again). */
+struct probe_result {
+	int64_t candidate_id;
+	const struct addr *address;
+	uint16_t port;
+	enum verdict verdict;
+	unsigned attempts;
+	bool upgraded; /* a proof came after the verdict: now open */
+};
 
 struct probe_engine_options {
 	struct probe_settings settings;
@@ -30,7 +44,11 @@ struct probe_engine_options {
 	struct addr source;       /* local address to connect from */
 	bool progress;            /* a progress line on stderr */
 	bool shared_store;        /* another process (the sink) writes the store: no batched writes */
+	bool open;                /* targets may be added while the run goes: it ends after probe_engine_close */
 	uint64_t seed;            /* visiting order */
+	/* Each target's verdict (valid during the call); may be NULL. It may stop the engine, not free it. */
+	void (*on_verdict)(void *ctx, const struct probe_result *result);
+	void *ctx;
 };
 
 struct probe_stats {
@@ -43,8 +61,14 @@ struct probe_stats {
 struct probe_engine *probe_engine_new(struct event_base *base, const struct probe_engine_options *options,
 				      struct store *store, const struct token_secret *secret);
 void probe_engine_free(struct probe_engine *engine);
-/* Adds a target before the run; the module is chosen from the families and port. */
+/*
+ * Adds a target: before the run (visited in a pseudo-random order), or, with
+ * options.open, while it goes (visited in the order fed). The module is chosen
+ * from the families and port. 1 added, 0 nothing to test on it, -1 error.
+ */
 int probe_engine_add(struct probe_engine *engine, const struct addr *address, uint16_t port, int64_t candidate_id);
+/* (options.open) No more targets: the run ends once those added have their verdicts. */
+void probe_engine_close(struct probe_engine *engine);
 /* Runs the event loop until every target has its verdict or a stop. 0 or -1. */
 int probe_engine_run(struct probe_engine *engine);
 /* Stops cleanly: open connections are dropped and stay pending in the store. */

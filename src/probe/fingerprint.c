@@ -1,4 +1,5 @@
 #include "probe/fingerprint.h"
+#include "core/util.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -74,7 +75,7 @@ static bool contains(const char *text, size_t len, const char *pattern)
 
 const char *fingerprint_detect(enum fingerprint_protocol protocol, const char *text, size_t len)
 {
-	for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(signatures); i++)
 		if (signatures[i].protocol == protocol && contains(text, len, signatures[i].pattern))
 			return signatures[i].software;
 	return NULL;

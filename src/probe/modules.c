@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "probe/probe.h"
+#include "core/util.h"
 
 /* The order of trial on one port: protocols where we speak first, HTTP
  * before SOCKS (an HTTP server waits for a line end that a SOCKS request never
@@ -26,7 +27,7 @@ static const struct probe_module *const modules[] = {
     &probe_socks5h,    &probe_wingate,	     &probe_router,
 };
 
-_Static_assert(sizeof modules / sizeof modules[0] <= PROBE_MAX_MODULES, "a plan is a bit set of modules");
+_Static_assert(ARRAY_SIZE(modules) <= PROBE_MAX_MODULES, "a plan is a bit set of modules");
 
 /* The test ids of the proxy modules' tokens, stored in proofs: permanent values,
  * never positions (a new module takes a new id, a removed one's is never given
@@ -42,7 +43,7 @@ static const struct {
 
 int probe_module_test(const struct probe_module *module)
 {
-	for (size_t i = 0; i < sizeof proxy_tests / sizeof proxy_tests[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(proxy_tests); i++)
 		if (proxy_tests[i].module == module)
 			return proxy_tests[i].test;
 	return -1;
@@ -50,7 +51,7 @@ int probe_module_test(const struct probe_module *module)
 
 const struct probe_module *probe_module_by_test(unsigned test)
 {
-	for (size_t i = 0; i < sizeof proxy_tests / sizeof proxy_tests[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(proxy_tests); i++)
 		if (proxy_tests[i].test == test)
 			return proxy_tests[i].module;
 	return NULL;
@@ -58,7 +59,7 @@ const struct probe_module *probe_module_by_test(unsigned test)
 
 size_t probe_module_count(void)
 {
-	return sizeof modules / sizeof modules[0];
+	return ARRAY_SIZE(modules);
 }
 
 const struct probe_module *probe_module_at(size_t index)

@@ -38,6 +38,7 @@ struct probe_module {
 	enum probe_family family;
 	const uint16_t *ports; /* the ports it is tried on by default, 0-terminated */
 	uint8_t group;         /* modules of one wire protocol: not-proxy from one skips the others */
+	const char *alias;     /* the name of its kind, naming all of that kind at once (--protocols socks) */
 	uint8_t aims;          /* proxies: enum probe_aim, what its tunnels can reach */
 	bool any_port;         /* proxies: also tried on ports no module claims */
 	size_t state_size; /* the module's per-connection state, zeroed at start */
@@ -90,6 +91,8 @@ size_t probe_format_line(struct probe_conn *conn, char *out, size_t size, const 
 	__attribute__((format(printf, 4, 5)));
 /* Records a received reply ("<< ...") or a note ("-- ...") in the bounded transcript. */
 void probe_transcript(struct probe_conn *conn, const char *prefix, const char *text, size_t len);
+/* The same for a string literal, its length counted by the compiler: probe_note(c, "-- ", "no socket"). */
+#define probe_note(conn, prefix, literal) probe_transcript((conn), (prefix), "" literal "", sizeof(literal) - 1)
 void probe_set_timeout(struct probe_conn *conn, double seconds);
 /* The engine's clock (monotonic seconds), the one its timers and deadlines use. */
 double probe_now(void);

@@ -295,6 +295,7 @@ static const uint16_t https_ports[] = {443, 8443, 0};
 	    .family = PROBE_PROXY,                                                                           \
 	    .ports = port_list,                                                                              \
 	    .group = group_id,                                                                               \
+	    .alias = group_id == PROXY_GROUP_HTTPS ? "https" : "http",                                       \
 	    .aims = aim_set,                                                                                 \
 	    .any_port = any,                                                                                 \
 	    .state_size = sizeof(struct http_session),                                                       \

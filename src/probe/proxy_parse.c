@@ -1,4 +1,5 @@
 #include "probe/proxy_parse.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -216,7 +217,7 @@ const char *socks5_reply_name(uint8_t code)
 	    "network unreachable", "host unreachable",	    "connection refused",
 	    "TTL expired",	   "command not supported", "address type not supported",
 	};
-	return code < sizeof names / sizeof names[0] ? names[code] : "unknown";
+	return code < ARRAY_SIZE(names) ? names[code] : "unknown";
 }
 
 /* ---- telnet-style gateways ---- */
@@ -308,7 +309,7 @@ bool gateway_line_refuses(const char *line, size_t len)
 	};
 	if (len > 0 && line[0] == '%') /* Cisco IOS marks every error so */
 		return true;
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (contains(line, len, words[i]))
 			return true;
 	return false;

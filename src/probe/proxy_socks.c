@@ -189,6 +189,7 @@ static const uint16_t no_ports[] = {0};
 	    .family = PROBE_PROXY,                                                                           \
 	    .ports = port_list,                                                                              \
 	    .group = group_id,                                                                               \
+	    .alias = "socks",                                                                                \
 	    .aims = PROBE_AIM_MAIL | PROBE_AIM_WEB,                                                          \
 	    .any_port = any,                                                                                 \
 	    .state_size = sizeof(struct socks_session),                                                      \

@@ -232,7 +232,7 @@ static const char *smtp_step(struct probe_conn *conn, struct proxy_conn *p, int 
 			return "the far end refused DATA";
 		char message[SMTP_MESSAGE_MAX];
 		probe_send(conn, message, format_message(conn, p, message, sizeof message));
-		probe_transcript(conn, ">> ", "(test message)", 14);
+		probe_note(conn, ">> ", "(test message)");
 		proxy_message_sent(conn, p, "sent through the tunnel");
 		set_state(conn, p, TUNNEL_MESSAGE);
 		return NULL;

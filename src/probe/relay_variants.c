@@ -1,4 +1,5 @@
 #include "probe/relay_variants.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -25,8 +26,8 @@ const struct relay_variant relay_variants[] = {
 	{2, "unqualified-sender", false, "<relaytest>", "<{T}@{S}>"},
 	{15, "unqualified-percent", false, "<relaytest>", "<{T}%{S}@{L}>"},
 };
-const size_t relay_variant_count = sizeof relay_variants / sizeof relay_variants[0];
-_Static_assert(sizeof relay_variants / sizeof relay_variants[0] <= RELAY_VARIANTS_MAX, "masks hold every variant");
+const size_t relay_variant_count = ARRAY_SIZE(relay_variants);
+_Static_assert(ARRAY_SIZE(relay_variants) <= RELAY_VARIANTS_MAX, "masks hold every variant");
 
 const struct relay_variant *relay_variant_by_id(unsigned id)
 {
@@ -48,7 +49,7 @@ static const char *placeholder(const char *name, size_t len, const struct relay_
 		{"L", offsetof(struct relay_context, server_literal)},
 		{"F", offsetof(struct relay_context, from)},
 	};
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		if (strlen(table[i].name) == len && memcmp(table[i].name, name, len) == 0)
 			return *(const char *const *)(const void *)((const char *)ctx + table[i].offset);
 	return NULL;

@@ -218,7 +218,7 @@ static void send_message(struct probe_conn *conn, struct relay_session *s)
 		.contact = settings->operator_contact,
 	};
 	probe_send(conn, message, smtp_message_format(&m, time(NULL), message, sizeof message));
-	probe_transcript(conn, ">> ", "(test message)", 14);
+	probe_note(conn, ">> ", "(test message)");
 	set_state(conn, s, RELAY_MESSAGE);
 }
 
@@ -463,7 +463,123 @@ static void note_reply(struct relay_session *s, int code, const char *text, size
 		s->retry_hint = delay;
 }
 
-/* Decides the next step from one complete reply (OpenSMTPD's response()). */
+/* The 354 to DATA: the message goes once its record is durable (grouped: once the
+ * last message's proof grace is over); with nothing to send after all (proven, or
+ * a group's command refused) the session ends: closing mid-DATA discards it. */
+static void on_go_ahead(struct probe_conn *conn, struct relay_session *s)
+{
+	if (s->proven || s->group_refusal != 0) {
+		probe_note(conn, "-- ", "closed without a message");
+		relay_finish(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		return;
+	}
+	double hold = s->grouped ? s->grace_until - probe_now() : 0;
+	if (hold > 0) { /* the last message's proof may still come */
+		s->state = RELAY_HOLD;
+		probe_set_timeout(conn, hold);
+	} else {
+		message_due(conn, s);
+	}
+}
+
+/* The server's answer to a message, recorded; true when it accepted it. The
+ * message went, accepted or not (a server may queue what it refuses): the next
+ * one waits out this one's proof grace. */
+static bool on_message_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text,
+			     size_t len)
+{
+	char reply[128];
+	snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
+	probe_message_answered(conn, s->token, code / 100 == 2, reply);
+	s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
+	if (code / 100 == 2)
+		s->accepted = true;
+	return code / 100 == 2;
+}
+
+/* One command at a time (no PIPELINING): MAIL, RCPT, DATA, the message, RSET, each answered before the next. */
+static void on_plain_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text,
+			   size_t len)
+{
+	int kind = code / 100;
+	switch (s->state) {
+	case RELAY_MAIL:
+		if (kind == 2)
+			send_rcpt(conn, s);
+		else
+			abandon_variant(conn, s, code);
+		break;
+	case RELAY_RCPT:
+		if (kind == 2) {
+			probe_send_line(conn, "DATA");
+			set_state(conn, s, RELAY_DATA);
+		} else {
+			abandon_variant(conn, s, code);
+		}
+		break;
+	case RELAY_DATA:
+		if (code == 354)
+			on_go_ahead(conn, s);
+		else if (s->proven)
+			conclude(conn, s, VERDICT_OPEN_RELAY);
+		else
+			abandon_variant(conn, s, code);
+		break;
+	case RELAY_MESSAGE:
+		if (!on_message_reply(conn, s, code, text, len))
+			abandon_variant(conn, s, code);
+		else if (s->proven) /* the proof overtook the server's reply */
+			conclude(conn, s, VERDICT_OPEN_RELAY);
+		else
+			set_state(conn, s, RELAY_AWAIT_PROOF);
+		break;
+	case RELAY_RSET:
+		if (kind == 2)
+			enter_next_variant(conn, s);
+		else
+			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		break;
+	default: /* nothing of ours is waiting for it: a stray line */
+		break;
+	}
+}
+
+/* PIPELINING (RFC 2920): the replies to a sweep, and to a group ([RSET,] MAIL, RCPT, DATA) and its message. */
+static void on_grouped_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text,
+			     size_t len)
+{
+	switch (s->state) {
+	case RELAY_SWEEP:
+		on_sweep_reply(conn, s, code);
+		break;
+	case RELAY_RSET:
+	case RELAY_MAIL:
+	case RELAY_RCPT:
+		on_group_reply(conn, s, code);
+		break;
+	case RELAY_DATA:
+		if (code == 354)
+			on_go_ahead(conn, s);
+		else
+			end_group(conn, s, code);
+		break;
+	case RELAY_MESSAGE:
+		if (!on_message_reply(conn, s, code, text, len)) {
+			end_group(conn, s, code);
+		} else if (s->proven) { /* the proof overtook the server's reply */
+			conclude(conn, s, VERDICT_OPEN_RELAY);
+		} else {
+			s->rset_due = false; /* a finished message ends its transaction */
+			go_on(conn, s);
+		}
+		break;
+	default: /* nothing of ours is waiting for it: a stray line */
+		break;
+	}
+}
+
+/* Decides the next step from one complete reply (OpenSMTPD's response()): the
+ * greeting here, the variants in the plain or the pipelined sub-machine. */
 static void on_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text, size_t len)
 {
 	int kind = code / 100;
@@ -512,90 +628,20 @@ static void on_reply(struct probe_conn *conn, struct relay_session *s, int code,
 			go_on(conn, s); /* offered but refused: test in clear */
 		}
 		break;
-	case RELAY_SWEEP:
-		on_sweep_reply(conn, s, code);
-		break;
-	case RELAY_MAIL:
-		if (s->grouped)
-			on_group_reply(conn, s, code);
-		else if (kind == 2)
-			send_rcpt(conn, s);
-		else
-			abandon_variant(conn, s, code);
-		break;
-	case RELAY_RCPT:
-		if (s->grouped) {
-			on_group_reply(conn, s, code);
-		} else if (kind == 2) {
-			probe_send_line(conn, "DATA");
-			set_state(conn, s, RELAY_DATA);
-		} else {
-			abandon_variant(conn, s, code);
-		}
-		break;
-	case RELAY_DATA:
-		if (code == 354 && !s->proven && s->group_refusal == 0) {
-			double hold = s->grouped ? s->grace_until - probe_now() : 0;
-			if (hold > 0) { /* the last message's proof may still come */
-				s->state = RELAY_HOLD;
-				probe_set_timeout(conn, hold);
-			} else {
-				message_due(conn, s);
-			}
-		} else if (code == 354) { /* nothing to send after all: closing mid-DATA discards it */
-			probe_transcript(conn, "-- ", "closed without a message", 24);
-			relay_finish(conn, s, verdict_so_far(s, VERDICT_CLOSED));
-		} else if (s->grouped) {
-			end_group(conn, s, code);
-		} else if (s->proven) {
-			conclude(conn, s, VERDICT_OPEN_RELAY);
-		} else {
-			abandon_variant(conn, s, code);
-		}
-		break;
-	case RELAY_MESSAGE: {
-		char reply[128];
-		snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
-		probe_message_answered(conn, s->token, kind == 2, reply);
-		/* The message went, accepted or not (a server may queue what it refuses): the next
-		 * one waits out this one's proof grace. */
-		s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
-		if (kind != 2) {
-			if (s->grouped)
-				end_group(conn, s, code);
-			else
-				abandon_variant(conn, s, code);
-			break;
-		}
-		s->accepted = true;
-		if (s->proven) { /* the proof overtook the server's reply */
-			conclude(conn, s, VERDICT_OPEN_RELAY);
-		} else if (s->grouped) {
-			s->rset_due = false; /* a finished message ends its transaction */
-			go_on(conn, s);
-		} else {
-			set_state(conn, s, RELAY_AWAIT_PROOF);
-		}
-		break;
-	}
-	case RELAY_RSET:
-		if (s->grouped)
-			on_group_reply(conn, s, code);
-		else if (kind == 2)
-			enter_next_variant(conn, s);
-		else
-			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+	case RELAY_QUIT:
+		relay_finish(conn, s, s->verdict);
 		break;
 	case RELAY_AWAIT_PROOF: /* nothing was asked: a stray line */
 	case RELAY_RECORDING:
 	case RELAY_HOLD:
 	case RELAY_TLS_HANDSHAKE:
-		break;
-	case RELAY_QUIT:
-		relay_finish(conn, s, s->verdict);
-		break;
 	case RELAY_STATE_LAST:
 		break;
+	default:
+		if (s->grouped)
+			on_grouped_reply(conn, s, code, text, len);
+		else
+			on_plain_reply(conn, s, code, text, len);
 	}
 }
 
@@ -720,7 +766,7 @@ static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 	const struct relay_variant *v = relay_variant_by_id(test);
 	if (v != NULL)
 		probe_set_variant(conn, v->name);
-	probe_transcript(conn, "-- ", "proof received by the sink", 26);
+	probe_note(conn, "-- ", "proof received by the sink");
 	s->proven = true;
 	bool group_open = s->grouped && (s->state == RELAY_RSET || s->state == RELAY_MAIL || s->state == RELAY_RCPT);
 	if (s->state == RELAY_QUIT) {
@@ -740,7 +786,7 @@ static void relay_on_tls(struct probe_conn *conn, bool ok)
 		probe_reconnect_plain(conn);
 		return;
 	}
-	probe_transcript(conn, "-- ", "TLS established", 15);
+	probe_note(conn, "-- ", "TLS established");
 	greet(conn, s);
 }
 
@@ -762,6 +808,7 @@ static const uint16_t relay_ports[] = {25, 465, 587, 2525, 0};
 const struct probe_module probe_smtp_relay = {
 	.name = "smtp-relay",
 	.family = PROBE_RELAY,
+	.alias = "relay",
 	.ports = relay_ports,
 	.any_port = true, /* with only the relay test chosen, every candidate gets it */
 	.state_size = sizeof(struct relay_session),

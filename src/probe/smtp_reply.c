@@ -1,4 +1,5 @@
 #include "probe/smtp_reply.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static double delay_unit(const char *p, const char *end)
 	size_t n = 0;
 	while (p + n < end && isalpha((unsigned char)p[n]))
 		n++;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
 		if (strlen(units[i].word) == n && strncasecmp(p, units[i].word, n) == 0)
 			return units[i].seconds;
 	return 0;

@@ -24,6 +24,7 @@
 #include "sink/message.h"
 #include "sink/sink_internal.h"
 #include "sink/smtp_parse.h"
+#include "core/util.h"
 
 enum smtp_state {
 	SMTP_STATE_CONNECTED, /* banner sent; HELO or EHLO first */
@@ -265,7 +266,7 @@ static const struct smtp_command_entry {
 
 static const struct smtp_command_entry *smtp_command_find(const char *verb, size_t len)
 {
-	for (size_t i = 0; i < sizeof smtp_commands / sizeof smtp_commands[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(smtp_commands); i++)
 		if (strlen(smtp_commands[i].name) == len &&
 		    strncasecmp(smtp_commands[i].name, verb, len) == 0)
 			return &smtp_commands[i];

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "store/store_internal.h"
+#include "core/util.h"
 
 #define PART_CHUNK (8u << 20) /* bytes per stored blob row: big enough to be few, small enough to page */
 
@@ -187,7 +188,7 @@ static int read_parts(struct store *store, struct store_snapshot *s)
 	sqlite3_bind_int64(list, 1, s->info.id);
 	int rc;
 	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
-		if (nrows == sizeof rows / sizeof rows[0]) {
+		if (nrows == ARRAY_SIZE(rows)) {
 			sqlite3_reset(list);
 			log_error("%s: snapshot %s has too many parts", store->path, s->info.source);
 			return -1;

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "store/store_internal.h"
+#include "core/util.h"
 
 static const char *const migrations[] = {
 	/* 1: foundation: candidates and their sources, probes, findings, proofs. */
@@ -162,12 +163,12 @@ static const char *const migrations[] = {
 	/* Later migrations go here, each one element, in order. */
 };
 
-int store_schema_latest(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
+int store_schema_latest(void) { return (int)ARRAY_SIZE(migrations); }
 
 int store_migrate(struct store *store)
 {
 	int applied = store_schema_version(store);
-	int wanted = (int)(sizeof migrations / sizeof migrations[0]);
+	int wanted = (int)ARRAY_SIZE(migrations);
 	if (applied < 0)
 		return store_error(store, "reading the schema version");
 	if (applied > wanted) {

@@ -216,6 +216,26 @@ static void fingerprints_known_software(void **unused)
 	assert_string_equal(fingerprint_detect(FINGERPRINT_PROXY, "Server: squid/5.7", 17), "Squid");
 }
 
+/* --protocols and --ports take a kind's alias for all its modules: each module names its kind. */
+static void every_module_has_its_kind(void **unused)
+{
+	static const struct {
+		const char *module, *alias;
+	} kinds[] = {
+		{"smtp-relay", "relay"},     {"http-connect", "http"},	 {"http-post", "http"},	  {"http-get", "http"},
+		{"https-connect", "https"}, {"https-post", "https"},	 {"https-get", "https"}, {"socks4", "socks"},
+		{"socks4a", "socks"},	     {"socks5", "socks"},	 {"socks5h", "socks"},	  {"wingate", "gateway"},
+		{"router", "gateway"},
+	};
+	assert_int_equal(probe_module_count(), sizeof kinds / sizeof kinds[0]);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		const struct probe_module *m = probe_module_find(kinds[i].module);
+		assert_non_null(m);
+		assert_non_null(m->alias);
+		assert_string_equal(m->alias, kinds[i].alias);
+	}
+}
+
 static void verdict_names_round_trip(void **unused)
 {
 	for (int v = VERDICT_NONE + 1; v < VERDICT_LAST; v++)
@@ -259,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_ids_are_permanent),
 		cmocka_unit_test(reads_the_delay_a_reply_asks_for),
 		cmocka_unit_test(fingerprints_known_software),
+		cmocka_unit_test(every_module_has_its_kind),
 		cmocka_unit_test(verdict_names_round_trip),
 		cmocka_unit_test(transcripts_stay_bounded),
 	};
