@@ -210,14 +210,14 @@ static bool word_is(const char *word, const char *name, size_t len)
 	return word != NULL && strlen(word) == len && memcmp(word, name, len) == 0;
 }
 
-/* The names --protocols and --ports take, for the message that refuses another: modules, then kinds. */
+/* The names --protocols and --ports take, for the message that refuses another: modules, then groups. */
 static const char *module_names(char *buf, size_t size)
 {
 	size_t len = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < probe_module_count() && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", probe_module_at(i)->name);
-	const char *sep = "; kinds: ";
+	const char *sep = "; groups: ";
 	for (size_t i = 0; i < probe_module_count() && len < size; i++) {
 		const char *alias = probe_module_at(i)->alias;
 		bool seen = false;

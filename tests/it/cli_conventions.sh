@@ -123,7 +123,7 @@ assert_contains "$err" "not a whole number of seconds"
 run V --protocols http,smtp 127.70.5.4:2598
 assert_eq "$status" 2 "an unknown protocol"
 assert_contains "$err" "--protocols 'smtp': not a module or group; valid: smtp-relay, http-connect"
-assert_contains "$err" "groups: relay, http, https, socks, gateway"
+assert_contains "$err" "groups: relay, http, socks, https, gateway"
 run V --ports smtp=25 127.70.5.4:2598
 assert_eq "$status" 2 "an unknown module in --ports"
 assert_contains "$err" "NAME one of smtp-relay"
