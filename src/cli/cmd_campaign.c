@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "attrib/agencies.h"
+#include "cli/campaign_letters.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "core/escape.h"
@@ -26,6 +27,7 @@ const char usage_campaign[] =
     "                [--agency CODE]... [--country CC]... [--domain DOMAIN] [--agencies FILE]\n"
     "       plughole campaign list [--format tsv|csv|json]\n"
     "       plughole campaign show NAME [--format tsv|csv|json]\n"
+    "       plughole campaign preview NAME [--owner X] [--maildir DIR | --eml DIR]\n"
     "\n"
     "create: freezes the findings whose latest verdict is open and proven (a proof\n"
     "bound to the verdict's own run) with their owners, contacts, countries,\n"
@@ -58,7 +60,13 @@ const char usage_campaign[] =
     "  owner_country, group, letter (state, '-' for the control group), ticket,\n"
     "  recipient, reason (why a letter is skipped), address, port, verdict,\n"
     "  variant, protocol, software, proved,\n"
-    "  country, agency, asn, token, suppressed_by.\n";
+    "  country, agency, asn, token, suppressed_by.\n"
+    "preview: the letters still to send (queued, deferred) made into their messages,\n"
+    "  exactly as send would build them: without a target the first two on stdout,\n"
+    "  readable (header, then the text decoded); --maildir DIR delivers every one\n"
+    "  into a Maildir (DIR/new), --eml DIR writes DIR/TICKET.eml. --owner X: only\n"
+    "  that owner's letters, whatever their state (its organisation, a ticket, or\n"
+    "  its number in 'campaign show'). Evidence pages are under [web] public_url.\n";
 
 /* A malformed value (operand or option value): exit 1, as README says; usage errors are 2. */
 static int bad_value(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -361,9 +369,10 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 	    {"create", campaign_create_cmd, STORE_UPDATE},
 	    {"list", campaign_list, STORE_READ},
 	    {"show", campaign_show, STORE_READ},
+	    {"preview", campaign_preview, STORE_READ},
 	};
 	if (argc < 2)
-		return command_usage_error("campaign", "give create, list or show");
+		return command_usage_error("campaign", "give create, list, show or preview");
 	cli_reset_getopt();
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
@@ -371,6 +380,6 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 			return subs[i].run(cli, argc - 1, argv + 1);
 		}
 	char shown[64];
-	return command_usage_error("campaign", "'%s' is not create, list or show",
+	return command_usage_error("campaign", "'%s' is not create, list, show or preview",
 				   escape_text(shown, sizeof shown, argv[1], strlen(argv[1])));
 }

@@ -46,6 +46,8 @@ static const struct setting settings[] = {
 	NUMBER("campaign", "number", campaign, 1, 1, 65535),
 	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign"),
 	STRING("campaign", "contact", operator_contact, NULL),
+	STRING("campaign", "smtp", campaign_smtp, NULL),
+	STRING("web", "public_url", web_public_url, "https://plughole.invalid"),
 };
 
 static int apply(struct config *config, const struct setting *s, const char *value, const char **why)
