@@ -111,22 +111,27 @@ static int make_dir(const char *path)
 /* Maildir delivery: tmp/ then rename into new/. */
 static int write_maildir(const char *dir, const struct outbox_letter *l, const char *data, size_t len)
 {
-	char sub[3][4096], tmp[4200], final[4200], host[256] = "localhost";
-	const char *names[] = {"tmp", "new", "cur"};
-	if (make_dir(dir) != 0)
-		return -1;
-	for (int i = 0; i < 3; i++) {
-		snprintf(sub[i], sizeof sub[i], "%s/%s", dir, names[i]);
-		if (make_dir(sub[i]) != 0)
+	char tmp[4096], final[4096], name[512], host[256] = "localhost";
+	const char *subs[] = {"", "/tmp", "/new", "/cur"};
+	for (int i = 0; i < 4; i++) {
+		if (snprintf(tmp, sizeof tmp, "%s%s", dir, subs[i]) >= (int)sizeof tmp) {
+			log_error("%s: path too long", dir);
+			return -1;
+		}
+		if (make_dir(tmp) != 0)
 			return -1;
 	}
 	gethostname(host, sizeof host - 1);
 	host[strcspn(host, "/:")] = '\0';
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(tmp, sizeof tmp, "%s/%lld.M%ldP%d_%s.%s", sub[0], (long long)ts.tv_sec, ts.tv_nsec / 1000,
+	snprintf(name, sizeof name, "%lld.M%ldP%d_%.16s.%.64s", (long long)ts.tv_sec, ts.tv_nsec / 1000,
 		 (int)getpid(), l->ticket, host);
-	snprintf(final, sizeof final, "%s/%s", sub[1], tmp + strlen(sub[0]) + 1);
+	if (snprintf(tmp, sizeof tmp, "%s/tmp/%s", dir, name) >= (int)sizeof tmp ||
+	    snprintf(final, sizeof final, "%s/new/%s", dir, name) >= (int)sizeof final) {
+		log_error("%s: path too long", dir);
+		return -1;
+	}
 	if (write_file(tmp, data, len) != 0)
 		return -1;
 	if (rename(tmp, final) != 0) {
@@ -215,9 +220,10 @@ int campaign_preview(struct cli *cli, int argc, char **argv)
 		if (maildir)
 			w = write_maildir(maildir, l, msg, len);
 		else if (eml) {
-			char path[4200];
-			snprintf(path, sizeof path, "%s/%s.eml", eml, l->ticket);
-			w = write_file(path, msg, len);
+			char path[4096];
+			w = snprintf(path, sizeof path, "%s/%.16s.eml", eml, l->ticket) >= (int)sizeof path
+				? -1
+				: write_file(path, msg, len);
 		} else
 			print_readable(l, msg, len, &text);
 		free(msg);
