@@ -370,9 +370,10 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 	    {"list", campaign_list, STORE_READ},
 	    {"show", campaign_show, STORE_READ},
 	    {"preview", campaign_preview, STORE_READ},
+	    {"send", campaign_send, STORE_UPDATE},
 	};
 	if (argc < 2)
-		return command_usage_error("campaign", "give create, list, show or preview");
+		return command_usage_error("campaign", "give create, list, show, preview or send");
 	cli_reset_getopt();
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
@@ -380,6 +381,6 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 			return subs[i].run(cli, argc - 1, argv + 1);
 		}
 	char shown[64];
-	return command_usage_error("campaign", "'%s' is not create, list, show or preview",
+	return command_usage_error("campaign", "'%s' is not create, list, show, preview or send",
 				   escape_text(shown, sizeof shown, argv[1], strlen(argv[1])));
 }
