@@ -387,6 +387,8 @@ struct store_letter_return {
 	size_t raw_len, raw_size; /* raw_len kept of raw_size received */
 };
 int store_letter_return_put(struct store *store, const struct store_letter_return *r);
+/* Whether a transaction is open on the store's connection (an in-process sink's batch). */
+bool store_in_transaction(struct store *store);
 
 /* One row per campaign: name, created, hosts, owners, treatment, control, letters per state. */
 int store_campaigns_each(struct store *store, store_row_fn fn, void *ctx);

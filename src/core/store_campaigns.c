@@ -470,3 +470,8 @@ int store_letter_return_put(struct store *store, const struct store_letter_retur
 	sqlite3_bind_int64(stmt, 12, (int64_t)r->raw_size);
 	return store_step_done(store, stmt);
 }
+
+bool store_in_transaction(struct store *store)
+{
+	return !sqlite3_get_autocommit(store->db);
+}

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
+#include "notify/dsn.h"
 #include "notify/guides.h"
 #include "notify/template.h"
 #include "notify/suppress.h"
@@ -218,10 +219,16 @@ static void fuzz_template(const char *s, size_t n)
 	tpl_free(t);
 }
 
+static void fuzz_dsn(const char *s, size_t n)
+{
+	struct dsn d;
+	dsn_parse(s, n, &d);
+}
+
 static void (*const parsers[])(const char *, size_t) = {
     fuzz_smtp_reply, fuzz_proxy,     fuzz_sink_smtp,	fuzz_sink_message, fuzz_token,
     fuzz_addresses,  fuzz_feeds,     fuzz_registry,	fuzz_rpsl_object,  fuzz_rdap,
-    fuzz_template,
+    fuzz_template,   fuzz_dsn,
 };
 #define PARSER_COUNT (sizeof parsers / sizeof parsers[0])
 
