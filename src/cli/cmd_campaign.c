@@ -28,6 +28,9 @@ const char usage_campaign[] =
     "       plughole campaign list [--format tsv|csv|json]\n"
     "       plughole campaign show NAME [--format tsv|csv|json]\n"
     "       plughole campaign preview NAME [--owner X] [--maildir DIR | --eml DIR]\n"
+    "       plughole campaign send NAME --smtp smtp[s]://HOST:PORT [--user U --password-file F]\n"
+    "                [--rate PER_MINUTE] [--per-domain PER_MINUTE] [--require-tls] [--cacert FILE]\n"
+    "                [--retry-after SECONDS] [--helo NAME] [--resolve-sending=sent|resend]\n"
     "\n"
     "create: freezes the findings whose latest verdict is open and proven (a proof\n"
     "bound to the verdict's own run) with their owners, contacts, countries,\n"
@@ -66,7 +69,17 @@ const char usage_campaign[] =
     "  readable (header, then the text decoded); --maildir DIR delivers every one\n"
     "  into a Maildir (DIR/new), --eml DIR writes DIR/TICKET.eml. --owner X: only\n"
     "  that owner's letters, whatever their state (its organisation, a ticket, or\n"
-    "  its number in 'campaign show'). Evidence pages are under [web] public_url.\n";
+    "  its number in 'campaign show'). Evidence pages are under [web] public_url.\n"
+    "send: submits the queued letters (and the deferred ones whose back-off is over)\n"
+    "  through the smarthost ([campaign] smtp by default) with the VERP return path\n"
+    "  bounces+TICKET@DOMAIN; smtp:// tries STARTTLS (--require-tls: must), smtps://\n"
+    "  is TLS; AUTH with --user. --rate and --per-domain: letters a minute, in all\n"
+    "  and to one recipient domain (0 or absent: no limit). 4xx defers (next try\n"
+    "  after --retry-after, 300 s, doubled each time, failed after 10), 5xx fails.\n"
+    "  Suppression is checked again. A letter left in 'sending' by a killed send\n"
+    "  is never resent by itself: send lists it and stops until you look its\n"
+    "  Message-ID up in the smarthost's log and give --resolve-sending=sent (it\n"
+    "  went) or --resolve-sending=resend (it did not).\n";
 
 /* A malformed value (operand or option value): exit 1, as README says; usage errors are 2. */
 static int bad_value(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -98,7 +98,8 @@ static int write_file(const char *path, const char *data, size_t len)
 		}
 		done += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	/* no fsync: a preview is for reading, and thousands of fsyncs would dominate it */
+	if (close(fd) != 0) {
 		log_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
