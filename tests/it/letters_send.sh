@@ -119,6 +119,15 @@ assert_eq "$(awk 'NR > 1 && $1 - prev < 1 { bad = 1 } { prev = $1 } END { print 
   "same.example letters at least a second apart"
 await_mail 15
 
+# ---- --require-tls against a smarthost without STARTTLS: nothing goes in clear, the letters wait ----
+ph campaign create tls --domain campaign.test --seed 5 >/dev/null 2>&1 || fail "create tls"
+before=$(ls "$box/new" | wc -l)
+ph campaign send tls --smtp "$SMTP" --require-tls >"$tmp/tls.out" 2>&1 || fail "send --require-tls"
+assert_contains "$(cat "$tmp/tls.out")" "0 sent, 6 deferred"
+assert_contains "$(q "select reason from letters where state = 'deferred' and campaign_id = (select id from campaigns where name = 'tls') limit 1")" "STARTTLS not supported"
+sleep 1
+assert_eq "$(ls "$box/new" | wc -l)" "$before" "nothing delivered without TLS"
+
 # ---- kill -9 mid-send, then resume: every letter exactly once ----
 letters_before=$(ls "$box/new" | wc -l)
 "$PLUGHOLE" --db "$tmp/big.db" suppress add @never.example --reason x >/dev/null
