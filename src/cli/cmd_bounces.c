@@ -19,21 +19,20 @@
 #include "core/paths.h"
 #include "notify/bounce.h"
 
-const char usage_bounces[] =
-    "usage: plughole bounces [--agencies FILE] FILE|MAILDIR...\n"
-    "\n"
-    "Reads returned mail for the campaigns' letters: a message file, or a Maildir\n"
-    "(its new/ messages, moved to cur/ once read). The letter is found by the\n"
-    "ticket in the VERP address (bounces+TICKET@domain) or unsubscribe address\n"
-    "(unsubscribe+TICKET@domain) in Delivered-To, X-Original-To, Envelope-To, To\n"
-    "or Cc, else in the returned original's Message-ID. A DSN (RFC 3464, or the\n"
-    "bounce texts of Exim, qmail and Postfix) of a sent letter makes it bounced\n"
-    "and queues a letter to the owner's next contact: the agency's national\n"
-    "contact (agencies.conf 'contact'), the last rung of the fallbacks. Mail to\n"
-    "the unsubscribe address suppresses the letter's contact. Auto-replies (RFC\n"
-    "3834), delay warnings and other mail are recorded only. Every message is\n"
-    "kept in the store (at most 64 KiB of it). One line per message:\n"
-    "  FILE  KIND  TICKET  EFFECT  [status diagnostic | note]\n";
+const char usage_bounces[] = "usage: plughole bounces [--agencies FILE] FILE|MAILDIR...\n"
+			     "\n"
+			     "Reads returned mail for the campaigns' letters: a message file, or a Maildir\n"
+			     "(its new/ messages, moved to cur/ once read). The letter is found by the\n"
+			     "ticket in the VERP address (bounces+TICKET@domain) or unsubscribe address\n"
+			     "(unsubscribe+TICKET@domain) in Delivered-To, X-Original-To, Envelope-To, To\n"
+			     "or Cc, else in the returned original's Message-ID. A DSN (RFC 3464, or the\n"
+			     "bounce texts of Exim, qmail and Postfix) of a sent letter makes it bounced\n"
+			     "and queues a letter to the owner's next contact: the agency's national\n"
+			     "contact (agencies.conf 'contact'), the last rung of the fallbacks. Mail to\n"
+			     "the unsubscribe address suppresses the letter's contact. Auto-replies (RFC\n"
+			     "3834), delay warnings and other mail are recorded only. Every message is\n"
+			     "kept in the store (at most 64 KiB of it). One line per message:\n"
+			     "  FILE  KIND  TICKET  EFFECT  [status diagnostic | note]\n";
 
 struct bounces_run {
 	struct store *store;
@@ -88,7 +87,8 @@ static int one_file(struct bounces_run *run, const char *path)
 	struct bounce_result r;
 	int rc = store_begin(run->store);
 	if (rc == 0)
-		rc = bounce_handle(run->store, &run->agencies, &run->secret, NULL, msg, len, NULL, time(NULL), &r);
+		rc = bounce_handle(run->store, &run->agencies, &run->secret, NULL, msg, len, NULL, time(NULL),
+				   &r);
 	if (rc == 0)
 		rc = store_commit(run->store);
 	else
@@ -143,7 +143,8 @@ static int maildir(struct bounces_run *run, const char *dir)
 
 int cmd_bounces(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {{"agencies", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+	static const struct option options[] = {{"agencies", required_argument, NULL, 'a'},
+						{NULL, 0, NULL, 0}};
 	const char *agencies_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {

@@ -3,13 +3,13 @@
  * (notify/compose.h), written for review or submitted to a smarthost.
  */
 #include <errno.h>
-#include <math.h>
-#include <sys/file.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,8 +216,8 @@ int campaign_preview(struct cli *cli, int argc, char **argv)
 		char *msg = NULL, why[512];
 		size_t len = 0;
 		struct letter_text text = {0};
-		if (compose_message(cl.composer, l, (int64_t)now, MIME_LF, &msg, &len, &text, why, sizeof why) !=
-		    0) {
+		if (compose_message(cl.composer, l, (int64_t)now, MIME_LF, &msg, &len, &text, why,
+				    sizeof why) != 0) {
 			char shown[ESCAPE_SIZE(512)];
 			log_error("%s: %s", verb, escape_text(shown, sizeof shown, why, strlen(why)));
 			failed++;
@@ -242,7 +242,8 @@ int campaign_preview(struct cli *cli, int argc, char **argv)
 		written++;
 	}
 	if (maildir || eml)
-		printf("%zu letters written to %s%s\n", written, maildir ? maildir : eml, maildir ? "/new" : "");
+		printf("%zu letters written to %s%s\n", written, maildir ? maildir : eml,
+		       maildir ? "/new" : "");
 	if (written == 0 && failed == 0)
 		log_warn("%s: no letter%s to preview", verb, owner ? " of that owner" : " queued");
 	rc = failed ? EXIT_FAILURE_ : EXIT_OK;
@@ -254,8 +255,8 @@ out:
 
 /* ---- send ---- */
 
-#define SEND_MAX_ATTEMPTS 10	 /* tempfails before a letter fails for good */
-#define SEND_RETRY_AFTER 300	 /* seconds after the first tempfail; doubled each time */
+#define SEND_MAX_ATTEMPTS 10	  /* tempfails before a letter fails for good */
+#define SEND_RETRY_AFTER 300	  /* seconds after the first tempfail; doubled each time */
 #define SEND_RETRY_CAP (6 * 3600) /* the longest back-off */
 
 /* Back-off after the n-th tempfail (n >= 1): base, 2 base, 4 base, ... capped. */
@@ -282,9 +283,9 @@ static void progress(const struct send_counts *c, bool tty, bool final)
 {
 	if (!tty)
 		return;
-	fprintf(stderr, "\r  %zu/%zu: %zu sent, %zu deferred, %zu failed, %zu suppressed%s", c->sent + c->deferred +
-		c->failed + c->suppressed + c->unknown + c->skipped, c->total, c->sent, c->deferred, c->failed,
-		c->suppressed, final ? "\n" : "");
+	fprintf(stderr, "\r  %zu/%zu: %zu sent, %zu deferred, %zu failed, %zu suppressed%s",
+		c->sent + c->deferred + c->failed + c->suppressed + c->unknown + c->skipped, c->total,
+		c->sent, c->deferred, c->failed, c->suppressed, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -296,7 +297,8 @@ static const char *value_of_row(int n, const char *const *names, const char *con
 	return NULL;
 }
 
-/* The letter's hosts' addresses suppressed now? A contact or domain rule, or every host under a network rule. */
+/* The letter's hosts' addresses suppressed now? A contact or domain rule, or every host under a network rule.
+ */
 struct host_check {
 	struct store *store;
 	const char *contact;
@@ -332,8 +334,8 @@ static int suppressed_now(struct store *store, const struct outbox_letter *l, ch
 }
 
 /* A letter's move and its attempt's record, in one transaction. 0, or -1 (logged). */
-static int commit_move(struct store *store, const struct outbox_letter *l, enum letter_event ev, const char *reason,
-		       time_t now)
+static int commit_move(struct store *store, const struct outbox_letter *l, enum letter_event ev,
+		       const char *reason, time_t now)
 {
 	int to = letter_apply(store, l->id, ev, reason, now);
 	if (to >= 0)
@@ -343,9 +345,10 @@ static int commit_move(struct store *store, const struct outbox_letter *l, enum 
 	return -1;
 }
 
-static const char *const outcome_names[] = {
-    [SMTP_ACCEPTED] = "accepted", [SMTP_TEMPFAIL] = "tempfail", [SMTP_PERMFAIL] = "permfail",
-    [SMTP_UNKNOWN] = "unknown"};
+static const char *const outcome_names[] = {[SMTP_ACCEPTED] = "accepted",
+					    [SMTP_TEMPFAIL] = "tempfail",
+					    [SMTP_PERMFAIL] = "permfail",
+					    [SMTP_UNKNOWN] = "unknown"};
 
 struct send_run {
 	struct store *store;
@@ -366,7 +369,8 @@ static int send_one(struct send_run *run, const struct outbox_letter *l)
 		return -1;
 	if (s == 1) {
 		run->counts.suppressed++;
-		return store_begin(run->store) != 0 || commit_move(run->store, l, LETTER_EV_SUPPRESS, rule, now) != 0 ||
+		return store_begin(run->store) != 0 ||
+			       commit_move(run->store, l, LETTER_EV_SUPPRESS, rule, now) != 0 ||
 			       store_commit(run->store) != 0
 			   ? -1
 			   : 0;
@@ -374,8 +378,10 @@ static int send_one(struct send_run *run, const struct outbox_letter *l)
 	char *msg = NULL, return_path[320];
 	size_t len = 0;
 	if (letter_return_path(l->ticket, l->domain, return_path, sizeof return_path) != 0 ||
-	    compose_message(run->composer, l, (int64_t)now, MIME_CRLF, &msg, &len, NULL, why, sizeof why) != 0) {
-		log_error("letter %s not sent: %s", l->ticket, escape_text(shown, sizeof shown, why, strlen(why)));
+	    compose_message(run->composer, l, (int64_t)now, MIME_CRLF, &msg, &len, NULL, why, sizeof why) !=
+		0) {
+		log_error("letter %s not sent: %s", l->ticket,
+			  escape_text(shown, sizeof shown, why, strlen(why)));
 		run->counts.skipped++;
 		return 0;
 	}
@@ -406,11 +412,12 @@ static int send_one(struct send_run *run, const struct outbox_letter *l)
 	char reason[sizeof shown + 32];
 	snprintf(reason, sizeof reason, "%s%s", give_up ? "gave up after tempfails: " : "", shown);
 	if (store_begin(run->store) != 0 ||
-	    store_letter_attempt_end(run->store, attempt, r.code, r.reply, outcome_names[r.outcome], now) != 0 ||
+	    store_letter_attempt_end(run->store, attempt, r.code, r.reply, outcome_names[r.outcome], now) !=
+		0 ||
 	    (r.outcome != SMTP_UNKNOWN &&
 	     commit_move(run->store, l, ev, r.outcome == SMTP_ACCEPTED ? NULL : reason, now) != 0) ||
-	    (ev == LETTER_EV_TEMPFAIL && store_letter_schedule(run->store, l->id, now + backoff(run->retry_after,
-											  tempfails)) != 0) ||
+	    (ev == LETTER_EV_TEMPFAIL &&
+	     store_letter_schedule(run->store, l->id, now + backoff(run->retry_after, tempfails)) != 0) ||
 	    store_commit(run->store) != 0) {
 		store_rollback(run->store);
 		return -1;
@@ -449,14 +456,15 @@ static int resolve_sending(struct store *store, int64_t campaign_id, const char 
 			char when[32] = "?";
 			if (gmtime_r(&started, &tm))
 				strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-			fprintf(stderr, "  %s  %s  to %s, attempt started %s (%s)\n", l->ticket, l->message_id,
-				l->recipient, when, outcome[0] ? outcome : "no attempt");
+			fprintf(stderr, "  %s  %s  to %s, attempt started %s (%s)\n", l->ticket,
+				l->message_id, l->recipient, when, outcome[0] ? outcome : "no attempt");
 			continue;
 		}
 		bool sent = strcmp(resolve, "sent") == 0;
 		if (store_begin(store) != 0 ||
 		    commit_move(store, l, sent ? LETTER_EV_RESOLVE_SENT : LETTER_EV_RESOLVE_UNSENT,
-				sent ? "resolved by the operator: it went" : "resolved by the operator: send again",
+				sent ? "resolved by the operator: it went"
+				     : "resolved by the operator: send again",
 				now) != 0 ||
 		    store_commit(store) != 0) {
 			store_rollback(store);
@@ -464,14 +472,16 @@ static int resolve_sending(struct store *store, int64_t campaign_id, const char 
 		}
 	}
 	if (resolve == NULL && count > 0) {
-		log_error("campaign send: %zu letter%s left in 'sending' (a send was killed or got no final reply): "
-			  "nothing sent. Look for each Message-ID above in the smarthost's log, then run send again "
+		log_error("campaign send: %zu letter%s left in 'sending' (a send was killed or got no final "
+			  "reply): "
+			  "nothing sent. Look for each Message-ID above in the smarthost's log, then run "
+			  "send again "
 			  "with --resolve-sending=sent (it went) or --resolve-sending=resend (it never went)",
 			  count, count == 1 ? " is" : "s are");
 		rc = 1;
 	} else if (count > 0)
-		log_info("campaign send: %zu letter%s in 'sending' resolved as %s", count, count == 1 ? "" : "s",
-			 resolve);
+		log_info("campaign send: %zu letter%s in 'sending' resolved as %s", count,
+			 count == 1 ? "" : "s", resolve);
 	outbox_free(list, count);
 	return rc;
 }
@@ -620,7 +630,8 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_FAILURE_;
 	struct outbox_letter *queued = NULL, *deferred = NULL;
 	size_t nqueued = 0, ndeferred = 0;
-	struct send_run run = {.store = cl.store, .composer = cl.composer, .smarthost = so.url, .retry_after = retry_after};
+	struct send_run run = {
+	    .store = cl.store, .composer = cl.composer, .smarthost = so.url, .retry_after = retry_after};
 	struct ratelimit limit = {0};
 	int resolved = resolve_sending(cl.store, cl.campaign_id, resolve);
 	if (resolved != 0)
@@ -674,15 +685,16 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 		while (next < ndue && due[next] == NULL)
 			next++;
 		if (!went && next < ndue && isfinite(wait)) {
-			struct timespec ts = {.tv_sec = (time_t)wait, .tv_nsec = (long)((wait - floor(wait)) * 1e9)};
+			struct timespec ts = {.tv_sec = (time_t)wait,
+					      .tv_nsec = (long)((wait - floor(wait)) * 1e9)};
 			nanosleep(&ts, NULL);
 		}
 	}
 	progress(&run.counts, tty, true);
 	free(due);
 	struct send_counts *n = &run.counts;
-	printf("campaign send: %zu sent, %zu deferred, %zu failed, %zu suppressed at send", n->sent, n->deferred,
-	       n->failed, n->suppressed);
+	printf("campaign send: %zu sent, %zu deferred, %zu failed, %zu suppressed at send", n->sent,
+	       n->deferred, n->failed, n->suppressed);
 	if (n->unknown)
 		printf(", %zu unanswered (left in sending: see above)", n->unknown);
 	if (n->skipped)
@@ -691,7 +703,8 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 		printf(", %zu left queued (stopped)", ndue - next);
 	printf("\n");
 	if (ndeferred + n->deferred > 0)
-		printf("  deferred letters go again on a later 'campaign send' once their back-off is over\n");
+		printf(
+		    "  deferred letters go again on a later 'campaign send' once their back-off is over\n");
 	rc = failed_store || n->unknown || n->skipped ? EXIT_FAILURE_ : EXIT_OK;
 out:
 	ratelimit_free(&limit);

@@ -363,12 +363,14 @@ static const char SQL_LAST_ATTEMPT[] =
 static const char SQL_LETTER_BY_TICKET[] =
     "SELECT l.id, l.campaign_id, l.campaign_owner_id, l.state, l.recipient, l.agency, l.language, l.template,"
     " c.domain, c.name, c.key_salt, o.owner_id"
-    " FROM letters l JOIN campaigns c ON c.id = l.campaign_id JOIN campaign_owners o ON o.id = l.campaign_owner_id"
+    " FROM letters l JOIN campaigns c ON c.id = l.campaign_id JOIN campaign_owners o ON o.id = "
+    "l.campaign_owner_id"
     " WHERE l.ticket = ?1";
 static const char SQL_LETTER_EXISTS[] =
     "SELECT count(*) FROM letters WHERE campaign_owner_id = ?1 AND lower(recipient) = lower(?2)";
 static const char SQL_RETURN_PUT[] =
-    "INSERT INTO letter_returns(letter_id, ticket, received, kind, shape, action, status, recipient, diagnostic,"
+    "INSERT INTO letter_returns(letter_id, ticket, received, kind, shape, action, status, recipient, "
+    "diagnostic,"
     " peer, raw, raw_size) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 int store_letter_schedule(struct store *store, int64_t letter_id, time_t next_attempt)
@@ -404,7 +406,9 @@ int store_letter_last_attempt(struct store *store, int64_t letter_id, time_t *st
 		snprintf(outcome, outcomelen, "%s", column(stmt, 1));
 	}
 	sqlite3_reset(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "reading a letter's attempts");
+	return rc == SQLITE_ROW	   ? 1
+	       : rc == SQLITE_DONE ? 0
+				   : store_error(store, "reading a letter's attempts");
 }
 
 static void copy_column(sqlite3_stmt *stmt, int i, char *buf, size_t len)
@@ -436,7 +440,9 @@ int store_letter_by_ticket(struct store *store, const char *ticket, struct store
 		out->owner_id = sqlite3_column_int64(stmt, 11);
 	}
 	sqlite3_reset(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "finding a letter by ticket");
+	return rc == SQLITE_ROW	   ? 1
+	       : rc == SQLITE_DONE ? 0
+				   : store_error(store, "finding a letter by ticket");
 }
 
 int store_letter_exists(struct store *store, int64_t campaign_owner_id, const char *recipient)

@@ -68,7 +68,8 @@ int bounce_handle(struct store *store, const struct agencies *agencies, const st
 		return -1;
 	if (found == 0) {
 		out->effect = BOUNCE_NO_LETTER;
-		snprintf(out->note, sizeof out->note, "%s", d->ticket[0] ? "no letter has this ticket" : "no ticket found");
+		snprintf(out->note, sizeof out->note, "%s",
+			 d->ticket[0] ? "no letter has this ticket" : "no ticket found");
 		return record(store, out, kind, peer, msg, len, now);
 	}
 	out->letter_id = ref.id;

@@ -93,8 +93,8 @@ void outbox_free(struct outbox_letter *list, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		struct outbox_letter *l = &list[i];
-		char *fields[] = {l->ticket, l->ticket_key, l->message_id, l->recipient, l->agency,
-				  l->language, l->state, l->organisation, l->campaign, l->domain};
+		char *fields[] = {l->ticket,   l->ticket_key, l->message_id,   l->recipient, l->agency,
+				  l->language, l->state,      l->organisation, l->campaign,  l->domain};
 		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
 			free(fields[f]);
 	}
@@ -117,8 +117,9 @@ static bool template_present(const char *dir, const char *agency, const char *la
 	return false;
 }
 
-int compose_template_choice(const char *templates_dir, const struct agencies *agencies, const struct agency *agency,
-			    char *agency_out, size_t agency_len, char *language_out, size_t language_len)
+int compose_template_choice(const char *templates_dir, const struct agencies *agencies,
+			    const struct agency *agency, char *agency_out, size_t agency_len,
+			    char *language_out, size_t language_len)
 {
 	const char *lead = agencies->lead ? agencies->lead->id : agency->id;
 	const char *language = agency->language[0] ? agency->language : "en";
@@ -158,8 +159,8 @@ static struct letter_agency letter_agency_of(const struct agency *a)
 	return (struct letter_agency){a->id, a->name, a->short_name, a->sender, a->reply_to, a->language};
 }
 
-struct composer *composer_open(struct store *store, const struct agencies *agencies, const char *templates_dir,
-			       const char *guides_dir, const char *public_url)
+struct composer *composer_open(struct store *store, const struct agencies *agencies,
+			       const char *templates_dir, const char *guides_dir, const char *public_url)
 {
 	struct composer *c = calloc(1, sizeof *c);
 	if (c == NULL)
@@ -170,7 +171,8 @@ struct composer *composer_open(struct store *store, const struct agencies *agenc
 	c->public_url = strdup(public_url ? public_url : "");
 	c->guides = guides_open(guides_dir);
 	c->participants = calloc(agencies->count ? agencies->count : 1, sizeof *c->participants);
-	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL || c->participants == NULL) {
+	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL ||
+	    c->participants == NULL) {
 		composer_close(c);
 		return NULL;
 	}
@@ -194,18 +196,19 @@ void composer_close(struct composer *c)
 	free(c);
 }
 
-static const struct letter_templates *templates_for(struct composer *c, const struct agency *agency, char *why,
-						    size_t whylen)
+static const struct letter_templates *templates_for(struct composer *c, const struct agency *agency,
+						    char *why, size_t whylen)
 {
 	char dir_agency[32], language[16];
-	if (compose_template_choice(c->templates_dir, c->agencies, agency, dir_agency, sizeof dir_agency, language,
-				    sizeof language) != 0) {
-		snprintf(why, whylen, "%s: no template for agency %s, nor the lead's in %s or en", c->templates_dir,
-			 agency->id, agency->language);
+	if (compose_template_choice(c->templates_dir, c->agencies, agency, dir_agency, sizeof dir_agency,
+				    language, sizeof language) != 0) {
+		snprintf(why, whylen, "%s: no template for agency %s, nor the lead's in %s or en",
+			 c->templates_dir, agency->id, agency->language);
 		return NULL;
 	}
 	for (size_t i = 0; i < c->cached; i++)
-		if (strcmp(c->cache[i].agency, dir_agency) == 0 && strcmp(c->cache[i].language, language) == 0)
+		if (strcmp(c->cache[i].agency, dir_agency) == 0 &&
+		    strcmp(c->cache[i].language, language) == 0)
 			return &c->cache[i].t;
 	if (c->cached == TEMPLATE_CACHE) { /* more template sets than agencies × languages: start over */
 		for (size_t i = 0; i < c->cached; i++)
@@ -292,7 +295,8 @@ static void host_rows_free(struct host_rows *h)
 	free(h->hosts);
 }
 
-int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf, size_t len)
+int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf,
+			    size_t len)
 {
 	size_t n = strlen(public_url);
 	while (n > 0 && public_url[n - 1] == '/')
@@ -301,8 +305,9 @@ int compose_unsubscribe_url(const char *public_url, const char *ticket, const ch
 	return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
-int compose_message(struct composer *c, const struct outbox_letter *l, int64_t date, enum mime_newline newline,
-		    char **out, size_t *len, struct letter_text *text_out, char *why, size_t whylen)
+int compose_message(struct composer *c, const struct outbox_letter *l, int64_t date,
+		    enum mime_newline newline, char **out, size_t *len, struct letter_text *text_out,
+		    char *why, size_t whylen)
 {
 	const struct agency *agency = l->agency ? agencies_find(c->agencies, l->agency) : NULL;
 	if (agency == NULL) {
@@ -316,12 +321,15 @@ int compose_message(struct composer *c, const struct outbox_letter *l, int64_t d
 	struct host_rows h = {0};
 	if (store_letter_hosts_each(c->store, l->id, host_row, &h) != 0 || h.failed || h.count == 0) {
 		snprintf(why, whylen, "letter %s: %s", l->ticket,
-			 h.failed ? "out of memory" : h.count == 0 ? "no host left to write about" : "store error");
+			 h.failed	? "out of memory"
+			 : h.count == 0 ? "no host left to write about"
+					: "store error");
 		host_rows_free(&h);
 		return -1;
 	}
 	char unsubscribe_url[1024], unsubscribe_mailto[320];
-	compose_unsubscribe_url(c->public_url, l->ticket, l->ticket_key, unsubscribe_url, sizeof unsubscribe_url);
+	compose_unsubscribe_url(c->public_url, l->ticket, l->ticket_key, unsubscribe_url,
+				sizeof unsubscribe_url);
 	snprintf(unsubscribe_mailto, sizeof unsubscribe_mailto, "unsubscribe+%s@%s", l->ticket, l->domain);
 	struct letter letter = {
 	    .campaign = l->campaign,

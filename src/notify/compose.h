@@ -37,14 +37,15 @@ void outbox_free(struct outbox_letter *list, size_t count);
  * above: 0 and the directory's agency and language copied out, -1 when not
  * even the lead's English template exists. Looks at the files only.
  */
-int compose_template_choice(const char *templates_dir, const struct agencies *agencies, const struct agency *agency,
-			    char *agency_out, size_t agency_len, char *language_out, size_t language_len);
+int compose_template_choice(const char *templates_dir, const struct agencies *agencies,
+			    const struct agency *agency, char *agency_out, size_t agency_len,
+			    char *language_out, size_t language_len);
 
 struct composer;
 
 /* templates_dir and guides_dir: data/templates, data/guides; public_url: [web] public_url. */
-struct composer *composer_open(struct store *store, const struct agencies *agencies, const char *templates_dir,
-			       const char *guides_dir, const char *public_url);
+struct composer *composer_open(struct store *store, const struct agencies *agencies,
+			       const char *templates_dir, const char *guides_dir, const char *public_url);
 void composer_close(struct composer *c);
 
 /*
@@ -52,10 +53,12 @@ void composer_close(struct composer *c);
  * with why (a template that will not render, an unknown agency, a bad address).
  * text, when not NULL, receives the rendered subject and body (letter_text_free).
  */
-int compose_message(struct composer *c, const struct outbox_letter *l, int64_t date, enum mime_newline newline,
-		    char **out, size_t *len, struct letter_text *text, char *why, size_t whylen);
+int compose_message(struct composer *c, const struct outbox_letter *l, int64_t date,
+		    enum mime_newline newline, char **out, size_t *len, struct letter_text *text, char *why,
+		    size_t whylen);
 
 /* The letter's unsubscribe page: PUBLIC_URL/t/<ticket>/<key>/unsubscribe (RFC 8058 one-click POST). */
-int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf, size_t len);
+int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf,
+			    size_t len);
 
 #endif

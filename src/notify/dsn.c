@@ -57,8 +57,8 @@ static void lower(char *s)
 static void status_from_text(const char *text, char *status, size_t len)
 {
 	for (const char *p = text; *p; p++) {
-		if ((p != text && isalnum((unsigned char)p[-1])) || !(p[0] == '2' || p[0] == '4' || p[0] == '5') ||
-		    p[1] != '.')
+		if ((p != text && isalnum((unsigned char)p[-1])) ||
+		    !(p[0] == '2' || p[0] == '4' || p[0] == '5') || p[1] != '.')
 			continue;
 		const char *q = p + 2;
 		size_t a = 0, b = 0;
@@ -75,7 +75,8 @@ static void status_from_text(const char *text, char *status, size_t len)
 	}
 	for (const char *p = text; *p; p++)
 		if ((p == text || !isalnum((unsigned char)p[-1])) && (p[0] == '4' || p[0] == '5') &&
-		    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) && !isalnum((unsigned char)p[3])) {
+		    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		    !isalnum((unsigned char)p[3])) {
 			snprintf(status, len, "%c.0.0", p[0]);
 			return;
 		}
@@ -173,9 +174,11 @@ static bool parse_status_fields(const char *text, size_t len, struct dsn *out)
 				snprintf(out->action, sizeof out->action, "%s", action);
 				out->status[0] = out->diagnostic[0] = out->recipient[0] = '\0';
 				field(text + i, end - i, "Status", out->status, sizeof out->status);
-				field(text + i, end - i, "Diagnostic-Code", out->diagnostic, sizeof out->diagnostic);
+				field(text + i, end - i, "Diagnostic-Code", out->diagnostic,
+				      sizeof out->diagnostic);
 				drop_type(out->diagnostic);
-				if (field(text + i, end - i, "Final-Recipient", out->recipient, sizeof out->recipient) != 0)
+				if (field(text + i, end - i, "Final-Recipient", out->recipient,
+					  sizeof out->recipient) != 0)
 					field(text + i, end - i, "Original-Recipient", out->recipient,
 					      sizeof out->recipient);
 				drop_type(out->recipient);
@@ -195,7 +198,8 @@ static enum dsn_kind kind_of_action(const char *action, const char *status)
 		return DSN_BOUNCE;
 	if (strcmp(action, "delayed") == 0)
 		return DSN_DELAY;
-	if (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 || strcmp(action, "expanded") == 0)
+	if (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
+	    strcmp(action, "expanded") == 0)
 		return DSN_DELIVERED;
 	return status[0] == '5' ? DSN_BOUNCE : status[0] == '4' ? DSN_DELAY : DSN_OTHER;
 }
@@ -243,8 +247,8 @@ static void address_line(const char *line, size_t n, char *buf, size_t len)
 
 struct shape {
 	const char *name;
-	const char *marker;	 /* identifies the text */
-	const char *after;	 /* the failed addresses follow this line */
+	const char *marker;	  /* identifies the text */
+	const char *after;	  /* the failed addresses follow this line */
 	const char *delay_marker; /* when present: a delay warning, not a bounce */
 };
 
@@ -275,7 +279,8 @@ static bool parse_text_shape(const char *text, size_t len, struct dsn *out)
 		}
 		p = memchr(p, '\n', (size_t)(end - p));
 		p = p ? p + 1 : end;
-		/* Postfix names the addresses after its apology paragraph's blank line, as "<addr>: reason" */
+		/* Postfix names the addresses after its apology paragraph's blank line, as "<addr>: reason"
+		 */
 		size_t n;
 		const char *line = next_line(p, end, &n);
 		if (strcmp(sh->name, "postfix") == 0 || strcmp(sh->name, "qmail") == 0) {
@@ -455,7 +460,8 @@ void dsn_parse(const char *msg, size_t len, struct dsn *out)
 		if (!out->status[0])
 			status_from_text(out->diagnostic, out->status, sizeof out->status);
 		out->kind = kind_of_action(out->action, out->status);
-	} else if (w.first_text && parse_text_shape((const char *)w.first_text->data, w.first_text->len, out)) {
+	} else if (w.first_text &&
+		   parse_text_shape((const char *)w.first_text->data, w.first_text->len, out)) {
 		/* shape and kind set; the returned original may be quoted in the text */
 		message_id_from_headers((const char *)w.first_text->data, w.first_text->len, out);
 	} else if (auto_reply(top)) {

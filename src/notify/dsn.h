@@ -34,14 +34,14 @@ enum dsn_kind {
 
 struct dsn {
 	enum dsn_kind kind;
-	const char *shape;	/* "rfc3464", "exim", "qmail", "postfix", "auto-reply", "none" */
-	char action[32];	/* RFC 3464 Action (failed, delayed, ...), lowercase */
-	char status[16];	/* RFC 3463 status "5.1.1"; from the text when not given */
-	char diagnostic[512];	/* Diagnostic-Code or the bounce text's reason, printable ASCII */
-	char recipient[320];	/* the address that failed */
+	const char *shape;	     /* "rfc3464", "exim", "qmail", "postfix", "auto-reply", "none" */
+	char action[32];	     /* RFC 3464 Action (failed, delayed, ...), lowercase */
+	char status[16];	     /* RFC 3463 status "5.1.1"; from the text when not given */
+	char diagnostic[512];	     /* Diagnostic-Code or the bounce text's reason, printable ASCII */
+	char recipient[320];	     /* the address that failed */
 	char ticket[TICKET_LEN + 1]; /* "" when none was found */
-	bool to_unsubscribe;	/* addressed to unsubscribe+TICKET@ */
-	bool ticket_from_original; /* the ticket came from the returned original's Message-ID */
+	bool to_unsubscribe;	     /* addressed to unsubscribe+TICKET@ */
+	bool ticket_from_original;   /* the ticket came from the returned original's Message-ID */
 };
 
 /* Reads msg[0..len); always fills *out (kind DSN_OTHER when nothing is recognised). */

@@ -277,7 +277,8 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 			 l->unsubscribe_mailto);
 	else
 		snprintf(raw, sizeof raw, " <%s>\n", l->unsubscribe_url);
-	GMimeHeader *header = g_mime_header_list_get_header(g_mime_object_get_header_list(o), "List-Unsubscribe");
+	GMimeHeader *header =
+	    g_mime_header_list_get_header(g_mime_object_get_header_list(o), "List-Unsubscribe");
 	if (header != NULL)
 		g_mime_header_set_raw_value(header, raw);
 	g_mime_object_set_header(o, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);

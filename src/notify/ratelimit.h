@@ -23,7 +23,7 @@ struct ratelimit {
 	struct ratelimit_domain {
 		char name[256];
 		struct bucket b;
-	} *domains;
+	} * domains;
 	size_t domain_count;
 };
 

@@ -19,7 +19,9 @@ struct smtp_sender {
 
 enum smtp_outcome smtp_outcome_of(int code)
 {
-	return code >= 200 && code < 300 ? SMTP_ACCEPTED : code >= 500 && code < 600 ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
+	return code >= 200 && code < 300   ? SMTP_ACCEPTED
+	       : code >= 500 && code < 600 ? SMTP_PERMFAIL
+					   : SMTP_TEMPFAIL;
 }
 
 bool smtp_url_valid(const char *url)
@@ -87,9 +89,11 @@ struct smtp_sender *smtp_sender_new(const struct smtp_options *options)
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options->connect_timeout > 0 ? options->connect_timeout : 30L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+			 options->connect_timeout > 0 ? options->connect_timeout : 30L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, options->timeout > 0 ? options->timeout : 300L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, options->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_USE_SSL,
+			 options->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
 	if (options->cacert)
 		curl_easy_setopt(c, CURLOPT_CAINFO, options->cacert);
 	if (options->user) {
@@ -113,8 +117,8 @@ void smtp_sender_free(struct smtp_sender *s)
 	free(s);
 }
 
-void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg, size_t len,
-		 struct smtp_result *r)
+void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg,
+		 size_t len, struct smtp_result *r)
 {
 	char from[512];
 	snprintf(from, sizeof from, "<%s>", return_path);
@@ -139,11 +143,15 @@ void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcp
 		snprintf(r->reply, sizeof r->reply, "%s", s->last_reply);
 		return;
 	}
-	/* a refusal carries the server's code; a broken connection or a timeout has none (or a stale 2xx/3xx) */
-	r->outcome = code >= 400 ? smtp_outcome_of((int)code) : s->pos == s->len ? SMTP_UNKNOWN : SMTP_TEMPFAIL;
+	/* a refusal carries the server's code; a broken connection or a timeout has none (or a stale 2xx/3xx)
+	 */
+	r->outcome = code >= 400	? smtp_outcome_of((int)code)
+		     : s->pos == s->len ? SMTP_UNKNOWN
+					: SMTP_TEMPFAIL;
 	if (code < 400)
 		r->code = 0;
-	snprintf(r->reply, sizeof r->reply, "%s", code >= 400 && s->refusal[0] ? s->refusal
-						  : s->error[0]			? s->error
-										: curl_easy_strerror(rc));
+	snprintf(r->reply, sizeof r->reply, "%s",
+		 code >= 400 && s->refusal[0] ? s->refusal
+		 : s->error[0]		      ? s->error
+					      : curl_easy_strerror(rc));
 }

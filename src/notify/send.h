@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct smtp_options {
-	const char *url; /* smtp[s]://HOST:PORT */
-	const char *user, *password; /* AUTH when user is not NULL */
-	const char *cacert;	     /* CA bundle for the smarthost's certificate; NULL: the system's */
-	bool require_tls;	     /* smtp://: fail unless STARTTLS works */
+	const char *url;	       /* smtp[s]://HOST:PORT */
+	const char *user, *password;   /* AUTH when user is not NULL */
+	const char *cacert;	       /* CA bundle for the smarthost's certificate; NULL: the system's */
+	bool require_tls;	       /* smtp://: fail unless STARTTLS works */
 	long connect_timeout, timeout; /* seconds */
 	const char *helo_name;	       /* EHLO name; NULL: libcurl's */
 };
@@ -39,8 +39,8 @@ struct smtp_sender *smtp_sender_new(const struct smtp_options *options);
 void smtp_sender_free(struct smtp_sender *s);
 
 /* Submits msg (CRLF lines) from return_path to rcpt. */
-void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg, size_t len,
-		 struct smtp_result *result);
+void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg,
+		 size_t len, struct smtp_result *result);
 
 /* The outcome of a final reply code (pure): 2xx accepted, 5xx permfail, anything else tempfail. */
 enum smtp_outcome smtp_outcome_of(int code);

@@ -41,7 +41,8 @@ int sink_bounce_path(struct sink *sink, const struct sink_envelope *env, const c
 		return -1;
 	}
 	struct bounce_result r;
-	int rc = bounce_handle(sink->store, &agencies, &sink->secret, rcpt, msg, len, env->peer, time(NULL), &r);
+	int rc =
+	    bounce_handle(sink->store, &agencies, &sink->secret, rcpt, msg, len, env->peer, time(NULL), &r);
 	if (rc == 0)
 		rc = own ? store_commit(sink->store) : store_sink_commit(sink->store);
 	else if (own)
@@ -53,8 +54,9 @@ int sink_bounce_path(struct sink *sink, const struct sink_envelope *env, const c
 	char shown[ESCAPE_SIZE(320)], diag[ESCAPE_SIZE(200)];
 	escape_text(shown, sizeof shown, rcpt, strlen(rcpt));
 	escape_text(diag, sizeof diag, r.dsn.diagnostic, strnlen(r.dsn.diagnostic, 200));
-	log_info("sink: %s for %s from %s: %s%s%s%s%s", r.dsn.to_unsubscribe ? "unsubscribe" : dsn_kind_name(r.dsn.kind),
-		 shown, env->peer, r.effect == BOUNCE_BOUNCED ? "letter bounced: " : "", r.effect == BOUNCE_BOUNCED ? diag : "",
+	log_info("sink: %s for %s from %s: %s%s%s%s%s",
+		 r.dsn.to_unsubscribe ? "unsubscribe" : dsn_kind_name(r.dsn.kind), shown, env->peer,
+		 r.effect == BOUNCE_BOUNCED ? "letter bounced: " : "", r.effect == BOUNCE_BOUNCED ? diag : "",
 		 r.followup_id > 0 ? "; next letter queued to " : "", r.followup_id > 0 ? r.followup_to : "",
 		 r.note[0] ? r.note : "");
 	return 0;

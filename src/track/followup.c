@@ -23,12 +23,14 @@ int64_t letter_followup(struct store *store, const struct token_secret *secret,
 	ticket_campaign_key(secret, previous->key_salt, key);
 	for (int draw = 0; draw < FOLLOWUP_DRAWS; draw++) {
 		uint8_t random[TICKET_RANDOM_BYTES];
-		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1], message_id[TICKET_LEN + 360];
+		char ticket[TICKET_LEN + 1], ticket_key_text[TICKET_KEY_LEN + 1],
+		    message_id[TICKET_LEN + 360];
 		if (RAND_bytes(random, sizeof random) != 1)
 			return -1;
 		ticket_make(random, ticket);
 		ticket_key(key, ticket, ticket_key_text);
-		snprintf(message_id, sizeof message_id, "<%s.%s@%s>", ticket, previous->campaign, previous->domain);
+		snprintf(message_id, sizeof message_id, "<%s.%s@%s>", ticket, previous->campaign,
+			 previous->domain);
 		struct store_letter letter = {
 		    .campaign_id = previous->campaign_id,
 		    .campaign_owner_id = previous->campaign_owner_id,

@@ -45,7 +45,7 @@ assert_contains "$(cat "$tmp/send.out")" "4 sent, 0 deferred, 1 failed"
 assert_eq "$(q "select state from letters where id = 2")" failed "5xx at RCPT: failed"
 t1=$(q "select ticket from letters where id = 1")
 # Postfix's DSN reaches the sink, which bounces letter 1 and queues the next contact's letter
-for i in $(seq 1 100); do [ "$(q "select state from letters where id = 1")" = bounced ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(q "select state from letters where id = 1")" = bounced ] && break; sleep 0.1; done
 assert_eq "$(q "select state from letters where id = 1")" bounced "the DSN bounced letter 1"
 assert_contains "$(q "select reason from letters where id = 1")" "bounced: 5.1.1"
 assert_contains "$(q "select reason from letters where id = 1")" "mailbox unavailable"
@@ -59,7 +59,7 @@ assert_contains "$(cat "$tmp/sink.err")" "next letter queued to abuse-desk@ftc.e
 ph campaign send c1 --smtp smtp://127.72.2.1:2525 >"$tmp/send2.out" 2>&1 || fail "send 2"
 assert_contains "$(cat "$tmp/send2.out")" "1 sent"
 follow=$(q "select message_id from letters where previous_id = 1")
-for i in $(seq 1 50); do grep -q -r -F "$follow" "$box/new" && break; sleep 0.1; done
+for _ in $(seq 1 50); do grep -q -r -F "$follow" "$box/new" && break; sleep 0.1; done
 grep -q -r -F "$follow" "$box/new" || fail "the follow-up letter was not delivered"
 assert_contains "$(grep -l -r -F "$follow" "$box/new" | xargs grep -h '^Delivered-To:')" "abuse-desk@ftc.example.org"
 

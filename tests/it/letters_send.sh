@@ -26,8 +26,8 @@ q() { sqlite3 "$PLUGHOLE_DB" "$1"; }
 ph() { "$PLUGHOLE" "$@"; }
 # Postfix delivers within about a second of accepting: wait until n messages are there
 await_mail() {
-  local n=$1 i
-  for i in $(seq 1 100); do
+  local n=$1
+  for _ in $(seq 1 100); do
     [ "$(ls "$box/new" | wc -l)" -ge "$n" ] && return 0
     sleep 0.1
   done
@@ -134,11 +134,11 @@ letters_before=$(ls "$box/new" | wc -l)
 PLUGHOLE_DB="$tmp/big.db" letters_findings "$tmp/big.db" 400 1
 ph --db "$tmp/big.db" campaign create big --domain campaign.test --seed 4 >/dev/null 2>&1 || fail "create big"
 "$PLUGHOLE" --db "$tmp/big.db" campaign send big --smtp "$SMTP" >"$tmp/big1.out" 2>&1 & sender=$!
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
   [ "$(sqlite3 "$tmp/big.db" "select count(*) from letters where state = 'sent'")" -ge 100 ] && break
   sleep 0.05
 done
-for i in $(seq 1 200); do   # kill while a letter is in the SMTP transaction
+for _ in $(seq 1 200); do   # kill while a letter is in the SMTP transaction
   [ "$(sqlite3 "$tmp/big.db" "select count(*) from letters where state = 'sending'")" -ge 1 ] && break
 done
 kill -9 "$sender"; wait "$sender" 2>/dev/null || true; sender=

@@ -162,9 +162,10 @@ static void hostile_and_empty_input(void **unused)
 	dsn_parse(NULL, 0, &d);
 	assert_int_equal(d.kind, DSN_OTHER);
 	/* a status block with no end, a bogus ticket, control bytes in the diagnostic */
-	static const char bad[] = "To: bounces+NOT-A-TICKET@x\r\nContent-Type: multipart/report; boundary=x\r\n\r\n"
-				  "--x\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n"
-				  "Diagnostic-Code: smtp; 550 \x01\x7f bad\r\n";
+	static const char bad[] =
+	    "To: bounces+NOT-A-TICKET@x\r\nContent-Type: multipart/report; boundary=x\r\n\r\n"
+	    "--x\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n"
+	    "Diagnostic-Code: smtp; 550 \x01\x7f bad\r\n";
 	dsn_parse(bad, sizeof bad - 1, &d);
 	assert_int_equal(d.kind, DSN_BOUNCE);
 	assert_string_equal(d.ticket, "");
@@ -175,14 +176,10 @@ static void hostile_and_empty_input(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(rfc3464_from_postfix),
-	    cmocka_unit_test(exim_text),
-	    cmocka_unit_test(qmail_text),
-	    cmocka_unit_test(postfix_text_ticket_from_the_original),
-	    cmocka_unit_test(delayed_is_no_bounce),
-	    cmocka_unit_test(auto_replies_are_recorded_not_bounces),
-	    cmocka_unit_test(unsubscribe_address),
-	    cmocka_unit_test(hostile_and_empty_input),
+	    cmocka_unit_test(rfc3464_from_postfix), cmocka_unit_test(exim_text),
+	    cmocka_unit_test(qmail_text),	    cmocka_unit_test(postfix_text_ticket_from_the_original),
+	    cmocka_unit_test(delayed_is_no_bounce), cmocka_unit_test(auto_replies_are_recorded_not_bounces),
+	    cmocka_unit_test(unsubscribe_address),  cmocka_unit_test(hostile_and_empty_input),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

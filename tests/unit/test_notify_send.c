@@ -1,4 +1,5 @@
-/* Submission's pure parts: a final reply code's outcome, the smarthost URL, the addresses the sink hands to the letter path. */
+/* Submission's pure parts: a final reply code's outcome, the smarthost URL, the addresses the sink hands to
+ * the letter path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -10,7 +10,8 @@
 #       no template of its own, the fallback rule), CGI/BR (Portuguese);
 #       organisation "Owner <i>", the first one "Telecomunicaciones Núñez S.A."
 letters_findings() {
-  local db=$1 owners=$2 per=$3 findings=$(( $2 * $3 ))
+  local db=$1 owners=$2 per=$3
+  local findings=$(( owners * per ))
   # a first update makes the store (and a rule no owner here matches)
   "${PLUGHOLE:?}" --db "$db" suppress add @never.example --reason "letters test" >/dev/null
   sqlite3 "$db" <<SQL
