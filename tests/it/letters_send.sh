@@ -100,10 +100,14 @@ assert_eq "$(q "select next_attempt - updated between 119 and 121 from letters w
 # ---- rate limits: 5 letters at 120 a minute take 2 s; per domain 60 a minute, 3 letters to one domain 2 s ----
 q "delete from suppressions where value = 'abuse@o3.example'"
 ph campaign create rate --domain campaign.test --seed 2 >/dev/null 2>&1 || fail "create rate"
+connects() { grep -c 'smtpd.*: connect from' "$PEERS_DIR"/postfix-maildir-127.72.1.1-2525/maillog || true; }
+connects_before=$(connects)
 start=$(date +%s.%N)
 ph campaign send rate --smtp "$SMTP" --rate 120 >"$tmp/rate.out" 2>&1 || fail "send --rate"
 elapsed=$(echo "$(date +%s.%N) - $start" | bc -l)
 assert_contains "$(cat "$tmp/rate.out")" "6 sent"
+# one connection for the six letters (libcurl's kept handle; Postfix's smtpd idles 300 s)
+assert_eq "$(( $(connects) - connects_before ))" 1 "connection reuse"
 # six letters, the first at once: five gaps of 0.5 s
 assert_eq "$(echo "$elapsed >= 2.45 && $elapsed < 6" | bc -l)" 1 "global rate: $elapsed s for 6 letters at 120/min"
 ph campaign create dom --domain campaign.test --seed 3 >/dev/null 2>&1 || fail "create dom"
