@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages plughole builds and tests with.
+# Installs the Debian packages plughole builds and tests with
+# (--with-peers: and the test peers; --with-demo: and what the demo runs).
 # Idempotent and non-interactive: a no-op when everything is present.
 # Never lets a package start a system daemon (see shared/PEERS.md).
 set -euo pipefail
@@ -13,8 +14,12 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
            postgrey libidn12)
 
+# The demo sends its letters through a real local Postfix (tests/it/lib/peers.sh).
+demo_pkgs=(python3 postfix)
+
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--with-peers" ] && want+=("${test_pkgs[@]}")
+[ "${1:-}" = "--with-demo" ] && want+=("${demo_pkgs[@]}")
 
 # Debian's MTAs conflict, so the other MTAs (OpenSMTPD, Exim) for the
 # real-peer tests are unpacked beside Postfix rather than installed

@@ -68,5 +68,6 @@ DECLARE_COMMAND(proofs);
 DECLARE_COMMAND(sink);
 DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
+DECLARE_COMMAND(bounces);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "attrib/agencies.h"
+#include "cli/campaign_letters.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "core/escape.h"
@@ -26,6 +27,10 @@ const char usage_campaign[] =
     "                [--agency CODE]... [--country CC]... [--domain DOMAIN] [--agencies FILE]\n"
     "       plughole campaign list [--format tsv|csv|json]\n"
     "       plughole campaign show NAME [--format tsv|csv|json]\n"
+    "       plughole campaign preview NAME [--owner X] [--maildir DIR | --eml DIR]\n"
+    "       plughole campaign send NAME --smtp smtp[s]://HOST:PORT [--user U --password-file F]\n"
+    "                [--rate PER_MINUTE] [--per-domain PER_MINUTE] [--require-tls] [--cacert FILE]\n"
+    "                [--retry-after SECONDS] [--helo NAME] [--resolve-sending=sent|resend]\n"
     "\n"
     "create: freezes the findings whose latest verdict is open and proven (a proof\n"
     "bound to the verdict's own run) with their owners, contacts, countries,\n"
@@ -58,7 +63,23 @@ const char usage_campaign[] =
     "  owner_country, group, letter (state, '-' for the control group), ticket,\n"
     "  recipient, reason (why a letter is skipped), address, port, verdict,\n"
     "  variant, protocol, software, proved,\n"
-    "  country, agency, asn, token, suppressed_by.\n";
+    "  country, agency, asn, token, suppressed_by.\n"
+    "preview: the letters still to send (queued, deferred) made into their messages,\n"
+    "  exactly as send would build them: without a target the first two on stdout,\n"
+    "  readable (header, then the text decoded); --maildir DIR delivers every one\n"
+    "  into a Maildir (DIR/new), --eml DIR writes DIR/TICKET.eml. --owner X: only\n"
+    "  that owner's letters, whatever their state (its organisation, a ticket, or\n"
+    "  its number in 'campaign show'). Evidence pages are under [web] public_url.\n"
+    "send: submits the queued letters (and the deferred ones whose back-off is over)\n"
+    "  through the smarthost ([campaign] smtp by default) with the VERP return path\n"
+    "  bounces+TICKET@DOMAIN; smtp:// tries STARTTLS (--require-tls: must), smtps://\n"
+    "  is TLS; AUTH with --user. --rate and --per-domain: letters a minute, in all\n"
+    "  and to one recipient domain (0 or absent: no limit). 4xx defers (next try\n"
+    "  after --retry-after, 300 s, doubled each time, failed after 10), 5xx fails.\n"
+    "  Suppression is checked again. A letter left in 'sending' by a killed send\n"
+    "  is never resent by itself: send lists it and stops until you look its\n"
+    "  Message-ID up in the smarthost's log and give --resolve-sending=sent (it\n"
+    "  went) or --resolve-sending=resend (it did not).\n";
 
 /* A malformed value (operand or option value): exit 1, as README says; usage errors are 2. */
 static int bad_value(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -370,9 +391,11 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 	    {"create", campaign_create_cmd, STORE_UPDATE},
 	    {"list", campaign_list, STORE_READ},
 	    {"show", campaign_show, STORE_READ},
+	    {"preview", campaign_preview, STORE_READ},
+	    {"send", campaign_send, STORE_UPDATE},
 	};
 	if (argc < 2)
-		return command_usage_error("campaign", "give create, list or show");
+		return command_usage_error("campaign", "give create, list, show, preview or send");
 	cli_reset_getopt();
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
@@ -380,6 +403,6 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 			return subs[i].run(cli, argc - 1, argv + 1);
 		}
 	char shown[64];
-	return command_usage_error("campaign", "'%s' is not create, list or show",
+	return command_usage_error("campaign", "'%s' is not create, list, show, preview or send",
 				   escape_text(shown, sizeof shown, argv[1], strlen(argv[1])));
 }

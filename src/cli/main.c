@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	 usage_campaign, STORE_UPDATE},
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
 	 STORE_UPDATE},
+	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 

@@ -89,6 +89,9 @@ static const struct setting settings[] = {
 	STRING("campaign", "operator", operator_name, "a plughole \"Secure Your Server\" campaign",
 	       "who is testing, said in every test message"),
 	STRING("campaign", "contact", operator_contact, NULL, "how a server's owner reaches us, said in every test message"),
+	STRING("campaign", "smtp", campaign_smtp, NULL, "the smarthost letters go through (smtp[s]://HOST:PORT): send's --smtp"),
+	STRING("web", "public_url", web_public_url, "https://plughole.invalid",
+	       "where the owners' web answers: each letter's evidence and unsubscribe links start here"),
 };
 
 static int apply(struct config *config, const struct setting *s, const char *value, const char **why)

@@ -46,6 +46,9 @@ struct config {
 	long campaign;      /* campaign number carried in tokens */
 	char *operator_name; /* who is testing, said in every test message */
 	char *operator_contact;
+	char *campaign_smtp; /* smarthost of campaign send: smtp[s]://HOST:PORT */
+	/* [web] */
+	char *web_public_url; /* letters' evidence and unsubscribe pages are under it */
 };
 
 void config_defaults(struct config *config);

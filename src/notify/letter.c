@@ -44,7 +44,8 @@ int letter_evidence_url(const struct letter *l, const char *ticket, char *buf, s
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	bool key = l->ticket_key && l->ticket_key[0];
-	int w = snprintf(buf, len, "%.*s/ticket/%s%s%s", (int)n, base, or_empty(ticket), key ? "?key=" : "",
+	/* issue 14's ticket page: PUBLIC_URL/t/<ticket>/<key> */
+	int w = snprintf(buf, len, "%.*s/t/%s%s%s", (int)n, base, or_empty(ticket), key ? "/" : "",
 			 key ? l->ticket_key : "");
 	return w < 0 || (size_t)w >= len ? -1 : 0;
 }

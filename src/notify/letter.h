@@ -117,7 +117,7 @@ void letter_text_free(struct letter_text *text);
 /* The hosts as CSV (notify/csv.h): timestamp, ip, port, protocol, verdict, asn, country, software, ticket. */
 int letter_csv(const struct letter *l, struct textbuf *out);
 
-/* public_url + "/ticket/" + ticket (+ "?key=" + ticket_key). -1 when it does not fit. */
+/* public_url + "/t/" + ticket (+ "/" + ticket_key): issue 14's ticket page. -1 when it does not fit. */
 int letter_evidence_url(const struct letter *l, const char *ticket, char *buf, size_t len);
 /*
  * The per-letter VERP return path, "bounces+TICKET@campaign-domain", that the

@@ -270,6 +270,18 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	else
 		snprintf(unsubscribe, sizeof unsubscribe, "<%s>", l->unsubscribe_url);
 	g_mime_object_set_header(o, "List-Unsubscribe", unsubscribe, NULL);
+	/* GMime would RFC 2047-encode a long URL, which no client reads as one:
+	 * written raw, folded between the two URIs (RFC 2369 allows it). */
+	char raw[1100];
+	if (l->unsubscribe_mailto && l->unsubscribe_mailto[0])
+		snprintf(raw, sizeof raw, " <%s>,\n <mailto:%s?subject=unsubscribe>\n", l->unsubscribe_url,
+			 l->unsubscribe_mailto);
+	else
+		snprintf(raw, sizeof raw, " <%s>\n", l->unsubscribe_url);
+	GMimeHeader *header =
+	    g_mime_header_list_get_header(g_mime_object_get_header_list(o), "List-Unsubscribe");
+	if (header != NULL)
+		g_mime_header_set_raw_value(header, raw);
 	g_mime_object_set_header(o, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
 }
 

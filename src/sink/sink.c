@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "sink/message.h"
+#include "sink/bounce_path.h"
 #include "sink/sink_internal.h"
 
 const char *const sink_listener_kind_names[SINK_LISTENER_KIND_LAST] = {
@@ -428,6 +429,8 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 	struct sink_message_tokens found;
 	size_t body_start;
 	time_t now = time(NULL);
+	if (sink_bounce_path_wanted(env)) /* mail back for a letter, not a test message */
+		return sink_bounce_path(sink, env, msg, len);
 	sink_message_find_tokens(&sink->secret, env->rcpts, env->nrcpts, msg, len, &found);
 	if (found.count == 0) {
 		sink->counters.messages_without_token++;

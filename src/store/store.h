@@ -402,6 +402,38 @@ int store_letters_each(struct store *store, int64_t campaign_id, const char *sta
  * in candidate order: every campaign_hosts column but the ids. */
 int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx);
 
+/* When a deferred letter may be tried again (UTC seconds). 0, or -1. */
+int store_letter_schedule(struct store *store, int64_t letter_id, time_t next_attempt);
+/* How many of the letter's attempts ended with outcome (e.g. "tempfail"), or -1. */
+int64_t store_letter_attempts_count(struct store *store, int64_t letter_id, const char *outcome);
+/* The newest attempt of a letter: its start and outcome ("started" when it never ended). 1, 0 none, -1. */
+int store_letter_last_attempt(struct store *store, int64_t letter_id, time_t *started, char *outcome,
+			      size_t outcomelen);
+
+/* A letter found by its ticket, with what a follow-up letter needs. */
+struct store_letter_ref {
+	int64_t id, campaign_id, campaign_owner_id;
+	char state[16], recipient[320], agency[64], language[16], template_name[64], domain[256],
+	    campaign[80], key_salt[80];
+	int64_t owner_id; /* the attribution's owner, 0 when none */
+};
+/* 1 and *out, 0 no such ticket, -1 error. */
+int store_letter_by_ticket(struct store *store, const char *ticket, struct store_letter_ref *out);
+/* Whether the campaign owner already has a letter to recipient (any state): 1, 0, -1. */
+int store_letter_exists(struct store *store, int64_t campaign_owner_id, const char *recipient);
+
+/* What came back for a letter (migration 7): kind bounce, delay, auto-reply, unsubscribe or other. */
+struct store_letter_return {
+	int64_t letter_id; /* 0: no letter has that ticket */
+	const char *ticket, *kind, *shape, *action, *status, *recipient, *diagnostic, *peer;
+	time_t received;
+	const void *raw;
+	size_t raw_len, raw_size; /* raw_len kept of raw_size received */
+};
+int store_letter_return_put(struct store *store, const struct store_letter_return *r);
+/* Whether a transaction is open on the store's connection (an in-process sink's batch). */
+bool store_in_transaction(struct store *store);
+
 /* One row per campaign: name, created, hosts, owners, treatment, control, letters per state. */
 int store_campaigns_each(struct store *store, store_row_fn fn, void *ctx);
 /* One row per host of the campaign: its owner, group, letter, evidence. */

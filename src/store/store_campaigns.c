@@ -89,6 +89,21 @@ const char *const store_campaigns_sql[STMT_COUNT] = {
 	    " h.country, h.agency"
 	    " FROM letters l JOIN campaign_hosts h ON h.campaign_owner_id = l.campaign_owner_id"
 	    " WHERE l.id = ?1 AND h.suppressed_by IS NULL ORDER BY h.candidate_id",
+	[STMT_LETTER_SCHEDULE] = "UPDATE letters SET next_attempt = ?1 WHERE id = ?2",
+	[STMT_ATTEMPTS_COUNT] = "SELECT count(*) FROM letter_attempts WHERE letter_id = ?1 AND outcome = ?2",
+	[STMT_LAST_ATTEMPT] =
+		"SELECT started, outcome FROM letter_attempts WHERE letter_id = ?1 ORDER BY id DESC LIMIT 1",
+	[STMT_LETTER_BY_TICKET] =
+		"SELECT l.id, l.campaign_id, l.campaign_owner_id, l.state, l.recipient, l.agency, l.language, l.template,"
+		" c.domain, c.name, c.key_salt, o.owner_id"
+		" FROM letters l JOIN campaigns c ON c.id = l.campaign_id"
+		" JOIN campaign_owners o ON o.id = l.campaign_owner_id"
+		" WHERE l.ticket = ?1",
+	[STMT_LETTER_EXISTS] =
+		"SELECT count(*) FROM letters WHERE campaign_owner_id = ?1 AND lower(recipient) = lower(?2)",
+	[STMT_RETURN_PUT] =
+		"INSERT INTO letter_returns(letter_id, ticket, received, kind, shape, action, status, recipient,"
+		" diagnostic, peer, raw, raw_size) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 };
 #undef LETTERS_IN
 
@@ -355,4 +370,113 @@ int store_letter_hosts_each(struct store *store, int64_t letter_id, store_row_fn
 		return -1;
 	sqlite3_bind_int64(stmt, 1, letter_id);
 	return store_rows_each(store, stmt, fn, ctx);
+}
+
+int store_letter_schedule(struct store *store, int64_t letter_id, time_t next_attempt)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_SCHEDULE);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)next_attempt);
+	sqlite3_bind_int64(stmt, 2, letter_id);
+	return store_step_done(store, stmt);
+}
+
+int64_t store_letter_attempts_count(struct store *store, int64_t letter_id, const char *outcome)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_ATTEMPTS_COUNT);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, letter_id);
+	store_bind_text(stmt, 2, outcome);
+	return store_step_int64(store, stmt);
+}
+
+int store_letter_last_attempt(struct store *store, int64_t letter_id, time_t *started, char *outcome,
+			      size_t outcomelen)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_LAST_ATTEMPT);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, letter_id);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*started = (time_t)sqlite3_column_int64(stmt, 0);
+		snprintf(outcome, outcomelen, "%s", column(stmt, 1));
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW	   ? 1
+	       : rc == SQLITE_DONE ? 0
+				   : store_error(store, "reading a letter's attempts");
+}
+
+static void copy_column(sqlite3_stmt *stmt, int i, char *buf, size_t len)
+{
+	const char *v = column(stmt, i);
+	snprintf(buf, len, "%s", v ? v : "");
+}
+
+int store_letter_by_ticket(struct store *store, const char *ticket, struct store_letter_ref *out)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_BY_TICKET);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, ticket);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->id = sqlite3_column_int64(stmt, 0);
+		out->campaign_id = sqlite3_column_int64(stmt, 1);
+		out->campaign_owner_id = sqlite3_column_int64(stmt, 2);
+		copy_column(stmt, 3, out->state, sizeof out->state);
+		copy_column(stmt, 4, out->recipient, sizeof out->recipient);
+		copy_column(stmt, 5, out->agency, sizeof out->agency);
+		copy_column(stmt, 6, out->language, sizeof out->language);
+		copy_column(stmt, 7, out->template_name, sizeof out->template_name);
+		copy_column(stmt, 8, out->domain, sizeof out->domain);
+		copy_column(stmt, 9, out->campaign, sizeof out->campaign);
+		copy_column(stmt, 10, out->key_salt, sizeof out->key_salt);
+		out->owner_id = sqlite3_column_int64(stmt, 11);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_ROW	   ? 1
+	       : rc == SQLITE_DONE ? 0
+				   : store_error(store, "finding a letter by ticket");
+}
+
+int store_letter_exists(struct store *store, int64_t campaign_owner_id, const char *recipient)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_EXISTS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, campaign_owner_id);
+	store_bind_text(stmt, 2, recipient);
+	int64_t n = store_step_int64(store, stmt);
+	return n < 0 ? -1 : n > 0;
+}
+
+int store_letter_return_put(struct store *store, const struct store_letter_return *r)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_RETURN_PUT);
+	if (stmt == NULL)
+		return -1;
+	if (r->letter_id > 0)
+		sqlite3_bind_int64(stmt, 1, r->letter_id);
+	store_bind_text(stmt, 2, r->ticket);
+	sqlite3_bind_int64(stmt, 3, (int64_t)r->received);
+	store_bind_text(stmt, 4, r->kind);
+	store_bind_text(stmt, 5, r->shape);
+	store_bind_text(stmt, 6, r->action);
+	store_bind_text(stmt, 7, r->status);
+	store_bind_text(stmt, 8, r->recipient);
+	store_bind_text(stmt, 9, r->diagnostic);
+	store_bind_text(stmt, 10, r->peer);
+	sqlite3_bind_blob(stmt, 11, r->raw ? r->raw : "", (int)r->raw_len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 12, (int64_t)r->raw_size);
+	return store_step_done(store, stmt);
+}
+
+bool store_in_transaction(struct store *store)
+{
+	return !sqlite3_get_autocommit(store->db);
 }

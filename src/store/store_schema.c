@@ -160,6 +160,16 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('address', 'domain', 'network')),"
 	"  value TEXT NOT NULL, first BLOB, last BLOB, reason TEXT NOT NULL, added INTEGER NOT NULL,"
 	"  UNIQUE(kind, value));",
+	/* 7: what comes back for a letter (issue 12): a DSN (bounce), an RFC 3834
+	 * auto-reply or an unsubscribe by mail, matched to the letter by the
+	 * ticket in its VERP or unsubscribe address; the parsed fields and the raw
+	 * message, bounded (raw_size says how large it was). */
+	"CREATE TABLE letter_returns("
+	"  id INTEGER PRIMARY KEY, letter_id INTEGER REFERENCES letters(id), ticket TEXT NOT NULL,"
+	"  received INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('bounce', 'delay', 'auto-reply',"
+	"  'unsubscribe', 'other')), shape TEXT, action TEXT, status TEXT, recipient TEXT, diagnostic TEXT,"
+	"  peer TEXT, raw BLOB NOT NULL, raw_size INTEGER NOT NULL);"
+	"CREATE INDEX letter_returns_letter ON letter_returns(letter_id);",
 	/* Later migrations go here, each one element, in order. */
 };
 

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "feeds/feed.h"
+#include "notify/dsn.h"
 #include "notify/guides.h"
 #include "notify/template.h"
 #include "notify/suppress.h"
@@ -266,12 +267,19 @@ static void fuzz_durations(const char *s, size_t n)
 	}
 }
 
+static void fuzz_dsn(const char *s, size_t n)
+{
+	struct dsn d;
+	dsn_parse(s, n, &d);
+}
+
 static void (*const parsers[])(const char *, size_t) = {
     fuzz_smtp_reply, fuzz_proxy,     fuzz_sink_smtp,	fuzz_sink_message, fuzz_token,
     fuzz_addresses,  fuzz_feeds,     fuzz_registry,	fuzz_rpsl_object,  fuzz_rdap,
     fuzz_template,
     fuzz_durations,
     fuzz_feed_file,
+    fuzz_dsn,
 };
 #define PARSER_COUNT (sizeof parsers / sizeof parsers[0])
 

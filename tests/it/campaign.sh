@@ -236,7 +236,7 @@ assert_eq "$(status_of ph suppress add abuse@n9.example)" 2 "no --reason"
 assert_eq "$(status_of ph suppress add 'a b@n9.example' --reason x)" 1 "a space in the local part"
 assert_eq "$(status_of ph suppress add '@localhost' --reason x)" 1 "a one-label domain"
 assert_eq "$(q "select count(*) from campaigns where name = 'x'")" 0 "nothing half-made"
-ph campaign --help | grep -q "campaign create NAME" || fail "usage"
+assert_contains "$(ph campaign --help)" "campaign create NAME"
 # the verbs that only read want a store that exists, and make none
 for verb in "campaign list" "campaign show c1" "suppress list"; do
   assert_eq "$(status_of ph --db "$tmp/none.db" $verb)" 1 "$verb on a missing store"

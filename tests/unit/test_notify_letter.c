@@ -97,11 +97,11 @@ static void lead_letter_in_english(void **unused)
 	/* evidence first: every host, its finding, test, time, software and evidence page */
 	contains(text.body, "  192.0.2.25:25\n    Finding:  open mail relay");
 	contains(text.body, "    Test:     percent-hack\n    When:     2004-01-29 14:05 UTC\n    Software: Postfix\n"
-			    "    Evidence: https://sys.example.org/ticket/SYS-4F2A-9C?key=k3y\n");
+			    "    Evidence: https://sys.example.org/t/SYS-4F2A-9C/k3y\n");
 	contains(text.body, "  [2001:db8::8]:3128\n    Finding:  open proxy: it connected us to an outside mail");
 	contains(text.body, "    Protocol: http-connect");
 	contains(text.body, "    Protocol: socks5\n    When:     2004-01-29 16:05 UTC\n    Evidence: "
-			    "https://sys.example.org/ticket/T-2?key=k3y\n");
+			    "https://sys.example.org/t/T-2/k3y\n");
 	/* the harm, the 2004 letter's three consequences */
 	contains(text.body, "clogged");
 	contains(text.body, "costs");
@@ -308,11 +308,11 @@ static void evidence_url_and_return_path(void **unused)
 	struct letter l = sample(&agencies[0], true);
 	char buf[128];
 	assert_int_equal(letter_evidence_url(&l, "T-1", buf, sizeof buf), 0);
-	assert_string_equal(buf, "https://sys.example.org/ticket/T-1?key=k3y");
+	assert_string_equal(buf, "https://sys.example.org/t/T-1/k3y");
 	l.ticket_key = NULL;
 	l.public_url = "https://sys.example.org";
 	assert_int_equal(letter_evidence_url(&l, "T-1", buf, sizeof buf), 0);
-	assert_string_equal(buf, "https://sys.example.org/ticket/T-1");
+	assert_string_equal(buf, "https://sys.example.org/t/T-1");
 	assert_int_equal(letter_evidence_url(&l, "T-1", buf, 10), -1);
 	assert_int_equal(letter_return_path("SYS-4F2A-9C", "letters.example.org", buf, sizeof buf), 0);
 	assert_string_equal(buf, "bounces+SYS-4F2A-9C@letters.example.org");

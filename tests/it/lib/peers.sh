@@ -66,6 +66,17 @@
 # start_postfix_greylist_closed ADDR PORT POLICY_ADDR POLICY_PORT
 #     start_postfix_closed with the same policy service: the relay check
 #     comes first, so a foreign RCPT gets 554 at once, greylisted or not.
+# start_postfix_maildir ADDR PORT MAILDIR [ACCESS_FILE [TRANSPORT_FILE]]
+#     Postfix as a smarthost that delivers every message it accepts, for any
+#     domain, into the one Maildir MAILDIR (virtual delivery, owned by nobody:
+#     MAILDIR/new/*): a stand-in for the Internet, nothing leaves it. ACCESS_FILE,
+#     when given, is a texthash check_recipient_access table ("rejected.example
+#     550 5.1.2 no such domain"), e.g. to refuse one domain with a 5xx or a 4xx.
+#     TRANSPORT_FILE, a texthash transport_maps table, routes some domains
+#     elsewhere ("bouncing.example error:5.1.1 mailbox unavailable" makes
+#     Postfix accept, then return a real DSN to the envelope sender;
+#     "campaign.test smtp:[127.72.3.1]:2525" delivers that domain to a sink).
+#     Messages sit in Postfix's queue for at most a second or so before delivery.
 # start_postgrey ADDR PORT
 #     Debian's postgrey on ADDR:PORT (--inet), database in its peer directory,
 #     --delay=$PEERS_GREYLIST_DELAY, other settings as shipped (--max-age 35
@@ -408,6 +419,23 @@ EOF
       # DEFER_IF_PERMIT: 450 only where the recipient would be accepted.
       echo "smtpd_recipient_restrictions = check_policy_service inet:$policy, permit"
     fi
+    if [ "$kind" = maildir ]; then
+      # Every domain is ours (a static table matches any key), every recipient
+      # one Maildir (the trailing slash); later lines override the above.
+      echo "mydestination ="
+      echo "virtual_mailbox_domains = static:all"
+      echo "virtual_mailbox_base = ${PEERS_MAILDIR%/*}"
+      echo "virtual_mailbox_maps = static:${PEERS_MAILDIR##*/}/"
+      echo "virtual_uid_maps = static:65534"
+      echo "virtual_gid_maps = static:65534"
+      echo "virtual_mailbox_limit = 0"
+      echo "message_size_limit = 20480000"
+      echo "smtpd_recipient_restrictions = ${PEERS_MAILDIR_ACCESS:+check_recipient_access texthash:$PEERS_MAILDIR_ACCESS, }permit"
+      [ -z "${PEERS_MAILDIR_TRANSPORT:-}" ] || echo "transport_maps = texthash:$PEERS_MAILDIR_TRANSPORT"
+      # as fast as a one-machine smarthost can be: no per-message pauses
+      echo "in_flow_delay = 0"
+      echo "smtpd_error_sleep_time = 0"
+    fi
     if [ -n "$relay" ]; then
       echo "relayhost = [${relay%:*}]:${relay##*:}"
     else
@@ -449,6 +477,17 @@ start_postfix_greylist_closed() {
   [ $# -eq 4 ] ||
     { peers__say "usage: start_postfix_greylist_closed ADDR PORT POLICY_ADDR POLICY_PORT"; return 1; }
   peers__postfix greylist-closed "$1" "$2" "" "$3:$4"
+}
+
+start_postfix_maildir() {
+  [ $# -ge 3 ] && [ $# -le 5 ] ||
+    { peers__say "usage: start_postfix_maildir ADDR PORT MAILDIR [ACCESS_FILE [TRANSPORT_FILE]]"; return 1; }
+  local maildir=$3
+  case $maildir in /*) ;; *) maildir=$PWD/$maildir ;; esac
+  mkdir -p "$maildir"/{new,cur,tmp}
+  chown -R 65534:65534 "$maildir"
+  chmod 755 "${maildir%/*}"
+  PEERS_MAILDIR=$maildir PEERS_MAILDIR_ACCESS=${4:-} PEERS_MAILDIR_TRANSPORT=${5:-} peers__postfix maildir "$1" "$2"
 }
 
 # ---------------------------------------------------------------- postgrey

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Letters benchmark (issue 12), two figures:
+#  1. campaign create and render: a synthetic store of 100,000 proven open
+#     findings over 20,000 owners (as bench/campaign.sh makes it; 10.x
+#     addresses that nothing verifies or sends to), `campaign create`, then
+#     `campaign preview --eml` renders and builds every letter's message
+#     (16,000 with a control share of 0.2). Budget: 10 s for both.
+#  2. sending: 2,000 letters through a real local Postfix (127.72.5.1, every
+#     message into a Maildir) with rate limits off and one kept connection,
+#     beside Postfix's own load generator smtp-source against the same
+#     Postfix with messages of the same size over one kept connection
+#     (-s 1 -d): the ceiling here. Target: at least half of it.
+# Needs root for Postfix (tests/it/lib/peers.sh). Traffic: 127.72.0.0/16 only.
+#   bash bench/letters.sh BUILD_DIR
+set -euo pipefail
+set +m
+build=$(cd "${1:-build}" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+export PLUGHOLE="$build/plughole" PLUGHOLE_DATA="$src/data"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/plughole-bench-letters.XXXXXX")
+. "$src/tests/it/lib/peers.sh"
+. "$src/tests/it/lib/letters_store.sh"
+trap 'peers_stop_all; rm -rf "$tmp"' EXIT
+now() { date +%s.%N; }
+
+# ---- 1. create and render ----
+findings=100000 owners=20000 db=$tmp/big.db
+"$PLUGHOLE" --db "$db" suppress add @suppressed.example --reason bench >/dev/null 2>&1
+sqlite3 "$db" <<SQL
+BEGIN;
+INSERT INTO verify_runs(id, started, finished, wait, campaign, sink, status) VALUES(1, 1000, 2000, 10, 1, 'x', 'done');
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $findings)
+INSERT INTO candidates(id, address, port, family, first_seen, last_seen)
+  SELECT i + 1, '10.' || (i / 65536) || '.' || ((i / 256) % 256) || '.' || (i % 256), 25, 4, 0, 0 FROM n;
+INSERT INTO probes(id, run_id, candidate_id, test, variant, token, started, finished, outcome)
+  SELECT id, 1, id, 'relay', 'plain', 'phbench' || id, 1100, 1101, 'message-sent' FROM candidates;
+INSERT INTO proofs(token, campaign, address, port, test, token_time, peer, received, size)
+  SELECT 'phbench' || id, 1, address, port, 0, 1100, address || ':1', 1105, 100 FROM candidates;
+INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, token, run_id, first_checked, last_checked)
+  SELECT id, CASE id % 10 WHEN 0 THEN 'open-proxy-mail' ELSE 'open-relay' END,
+  CASE id % 10 WHEN 0 THEN 'proxy' ELSE 'relay' END, 'plain', 'smtp-relay', 'Postfix', 'phbench' || id, 1, 1100, 1100
+  FROM candidates;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $owners)
+INSERT INTO owners(id, organisation, abuse, country, agency, first_seen)
+  SELECT i, 'Owner ' || i, 'abuse@o' || i || '.example',
+  substr('BRJPKRUSARTWDEFR', 1 + 2 * (i % 8), 2), CASE i % 4 WHEN 0 THEN 'FTC' WHEN 1 THEN 'AR-CP' WHEN 2 THEN 'CGI.br' ELSE 'AL-TR' END, 0 FROM n;
+INSERT INTO attributions(candidate_id, owner_id, contact, rung, asn, country, agency, method, attributed)
+  SELECT c.id, o.id, o.abuse, 'range-abuse-c', 64500, o.country, o.agency, 'bulk', 0
+  FROM candidates c JOIN owners o ON o.id = 1 + (c.id - 1) % $owners;
+COMMIT;
+SQL
+t0=$(now)
+"$PLUGHOLE" --db "$db" campaign create bench --control 0.2 --seed 1 --domain campaign.test >"$tmp/create.out" 2>&1
+t1=$(now)
+"$PLUGHOLE" --db "$db" campaign preview bench --eml "$tmp/eml" >"$tmp/render.out" 2>&1
+t2=$(now)
+letters=$(ls "$tmp/eml" | wc -l)
+printf 'create %d findings over %d owners: %.2f s; render and build %d letters: %.2f s; together %.2f s (budget 10 s)\n' \
+  "$findings" "$owners" "$(echo "$t1 - $t0" | bc -l)" "$letters" "$(echo "$t2 - $t1" | bc -l)" "$(echo "$t2 - $t0" | bc -l)"
+rm -rf "$tmp/eml"
+
+# ---- 2. sending, beside smtp-source ----
+peers_init "$tmp"
+start_postfix_maildir 127.72.5.1 2525 "$tmp/mail/box"
+n=2000
+export PLUGHOLE_DB=$tmp/send.db
+letters_findings "$PLUGHOLE_DB" $n 1
+"$PLUGHOLE" campaign create send --domain campaign.test --seed 1 >/dev/null 2>&1
+"$PLUGHOLE" campaign preview send --eml "$tmp/all" >/dev/null
+size=$(( $(cat "$tmp"/all/*.eml | wc -c) / $(ls "$tmp/all" | wc -l) )) # the average letter, LF lines
+rm -rf "$tmp/all"
+t0=$(now)
+"$PLUGHOLE" campaign send send --smtp smtp://127.72.5.1:2525 >"$tmp/send.out" 2>&1
+t1=$(now)
+sent=$(sqlite3 "$PLUGHOLE_DB" "select count(*) from letters where state = 'sent'")
+ours=$(echo "$sent / ($t1 - $t0)" | bc -l)
+# let Postfix deliver our letters before measuring it again
+for _ in $(seq 1 600); do [ "$(ls "$tmp/mail/box/new" | wc -l)" -ge "$sent" ] && break; sleep 0.1; done
+t0=$(now)
+/usr/sbin/smtp-source -s 1 -d -m $n -l "$size" -f bench@campaign.test -t abuse@o1.example 127.72.5.1:2525
+t1=$(now)
+ceiling=$(echo "$n / ($t1 - $t0)" | bc -l)
+printf 'send %d letters (%d bytes on average): %.0f letters/s; smtp-source, same Postfix, same size, one connection: %.0f messages/s; ratio %.2f (target >= 0.5)\n' \
+  "$sent" "$size" "$ours" "$ceiling" "$(echo "$ours / $ceiling" | bc -l)"
