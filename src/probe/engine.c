@@ -1131,6 +1131,8 @@ int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_
 		return 0; /* nothing to test on this port for the chosen families */
 	if (e->prepared && !e->options.open)
 		return -1; /* a closed run: targets come before it */
+	if (e->prepared && find_target(e, address, port) >= 0)
+		return 0; /* already in the run: one target, one set of messages */
 	if (e->count == e->capacity) {
 		size_t capacity = e->capacity ? e->capacity * 2 : 1024;
 		struct probe_target *grown = realloc(e->targets, capacity * sizeof *grown);
@@ -1244,14 +1246,22 @@ static int prepare(struct probe_engine *e)
 	    limit_table_init(&e->nets, n, e->options.per_net) != 0 || make_room(e, n ? n - 1 : 0) != 0)
 		return -1;
 	uint64_t seed = e->options.seed ? e->options.seed : 0x2004a11ce5ull;
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (index_target(e, (int32_t)i) != 0)
+		/* Named twice: one target, or it would get every test message twice. */
+		if (find_target(e, &e->targets[i].address, e->targets[i].port) >= 0)
+			continue;
+		e->targets[kept] = e->targets[i];
+		if (index_target(e, (int32_t)kept) != 0)
 			return -1;
 		/* Fisher-Yates, inside-out: no network is visited in sequence. */
-		size_t j = (size_t)(xorshift(&seed) % (i + 1));
-		e->order[i] = e->order[j];
-		e->order[j] = (int32_t)i;
+		size_t j = (size_t)(xorshift(&seed) % (kept + 1));
+		e->order[kept] = e->order[j];
+		e->order[j] = (int32_t)kept;
+		kept++;
 	}
+	e->count = kept;
+	e->stats.targets = kept;
 	e->prepared = true;
 	return 0;
 }

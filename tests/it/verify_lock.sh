@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One verify at a time per store. Two runs on one store (production mode: an
 # external sink, nothing else shared) both read the same pending candidates
-# and both sent every relay its test messages. The second run now stops at
+# and both sent every relay its test messages. And a candidate named twice
+# on the command line is one target. The second run now stops at
 # start, before any connection, and says which run holds the store.
-# Addresses: open relays 127.75.1.0/29 (lab), the sink 127.75.0.3:2567.
+# Addresses: open relays 127.75.1.0/29 (lab), the sink 127.75.0.3:2567 (external,
+# then in-process).
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
@@ -18,7 +20,8 @@ db="$tmp/store.db"
   --command-log "$tmp/commands.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
 port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 for n in $(seq 0 7); do echo "127.75.1.$n:$port"; done | "$PLUGHOLE" --db "$db" ingest --allow-loopback - 2>/dev/null
-"$PLUGHOLE" --db "$db" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
+"$PLUGHOLE" --db "$db" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & sink_pid=$!
+pids+=("$sink_pid")
 for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
 grep -q 'listening on' "$tmp/sink.err" || fail "the sink did not start"
 verify() {
@@ -42,4 +45,16 @@ sb=0; wait "$b" || sb=$?
 assert_eq "$(printf '%s\n' "$sa" "$sb" | sort | tr '\n' ' ')" "0 1 " "one run tests, the other is refused"
 assert_eq "$(sqlite3 "$db" "select count(*) from findings where verdict = 'open-relay'")" 8
 assert_eq "$(sqlite3 "$db" "select count(*) from probes where outcome <> 'message-withdrawn'")" 8 "one message per relay"
+
+# The same candidate named twice in one run is one target: one set of messages.
+# (The lab's relays deliver to $SINK: the in-process sink takes it over.)
+kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
+db2="$tmp/twice.db"
+"$PLUGHOLE" --db "$db2" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
+  --helo verifier.test --connect-timeout 2 --timeout 3 --retries 0 --proof-grace 1 --wait 5 --per-host 2 \
+  "127.75.1.0:$port" "127.75.1.0:$port" >"$tmp/twice.out" 2>"$tmp/twice.err" || fail "verify of a candidate named twice"
+assert_contains "$(cat "$tmp/twice.out")" "1 targets"
+assert_eq "$(sqlite3 "$db2" "select count(*) from probes")" "$(sqlite3 "$db2" "select count(distinct token) from probes")" \
+  "one record per token"
+assert_eq "$(sqlite3 "$db2" "select count(*) from probes where outcome <> 'message-withdrawn'")" 1 "one message"
 echo "verify_lock: ok"
