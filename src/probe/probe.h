@@ -31,7 +31,7 @@ enum probe_aim { PROBE_AIM_MAIL = 1 << 0, PROBE_AIM_WEB = 1 << 1 };
  * relay variants 0..63 (relay_variants.c), proxy modules from 64 (modules.c). */
 #define PROBE_TEST_PROXY 64
 /* Bytes a module may keep per target across its connections and retries (probe_memo). */
-#define PROBE_MEMO_SIZE 16
+#define PROBE_MEMO_SIZE 32
 
 struct probe_module {
 	const char *name;

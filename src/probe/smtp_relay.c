@@ -82,6 +82,10 @@ struct relay_memo {
 	uint16_t answered;   /* refused for good (5xx), or its message recorded: never again */
 	uint16_t accepted;   /* recipient accepted, message not gone yet */
 	uint8_t reconnects;
+	bool message_accepted; /* some variant's message went out and was accepted */
+	bool tempfailed;     /* some step answered 4xx (not 421) */
+	bool heard;          /* the server answered a command of ours (the banner is no answer) */
+	double grace_until;  /* the last message's proof grace ends (probe_now): a new connection waits it out too */
 };
 _Static_assert(sizeof(struct relay_memo) <= PROBE_MEMO_SIZE, "the memo fits the engine's room");
 
@@ -98,10 +102,6 @@ struct relay_session {
 	uint8_t sweep_replies; /* replies to the sweep seen so far: three per variant, after the lead */
 	bool rset_due;        /* the next group or sweep starts with RSET: the last transaction failed */
 	int group_refusal;    /* the current group's first non-2xx reply; 0 while all went well */
-	double grace_until;   /* the last message's proof grace ends (probe_now) */
-	bool accepted;        /* some variant's message went out and was accepted */
-	bool tempfailed;      /* some step answered 4xx (not 421) */
-	bool heard;           /* the server answered a command of ours (the banner is no answer) */
 	unsigned syntax_errors; /* 500..504 replies: a hang-up after them is the server's limit */
 	double retry_hint;    /* the longest delay a 4xx named, seconds; 0: none */
 	bool proven;          /* the sink has our token */
@@ -146,14 +146,15 @@ static void conclude(struct probe_conn *conn, struct relay_session *s, enum verd
 	probe_set_timeout(conn, 2.0);
 }
 
-/* What we know when the conversation ends early. */
-static enum verdict verdict_so_far(const struct relay_session *s, enum verdict otherwise)
+/* What we know when the conversation ends early: from every connection to the target, not only this one. */
+static enum verdict verdict_so_far(struct probe_conn *conn, const struct relay_session *s, enum verdict otherwise)
 {
+	const struct relay_memo *m = memo_of(conn);
 	if (s->proven)
 		return VERDICT_OPEN_RELAY;
-	if (s->accepted)
+	if (m->message_accepted)
 		return VERDICT_RELAY_ACCEPTED;
-	if (s->tempfailed)
+	if (m->tempfailed)
 		return VERDICT_TEMPFAIL;
 	return otherwise;
 }
@@ -175,7 +176,7 @@ static void hung_up(struct probe_conn *conn, struct relay_session *s)
 	}
 	bool all_answered = m->answered == (uint16_t)((1u << relay_variant_count) - 1);
 	relay_finish(conn, s,
-		     verdict_so_far(s, s->syntax_errors > 0 || all_answered ? VERDICT_CLOSED : VERDICT_TEMPFAIL));
+		     verdict_so_far(conn, s, s->syntax_errors > 0 || all_answered ? VERDICT_CLOSED : VERDICT_TEMPFAIL));
 }
 
 static void detect_software(struct probe_conn *conn, const char *text, size_t len)
@@ -299,7 +300,7 @@ static void on_sweep_reply(struct probe_conn *conn, struct relay_session *s, int
 	unsigned nth = s->sweep_replies++;
 	if (nth < s->sweep_lead) { /* the RSET before the sweep */
 		if (code / 100 != 2)
-			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+			conclude(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 		else
 			set_state(conn, s, RELAY_SWEEP);
 		return;
@@ -312,7 +313,7 @@ static void on_sweep_reply(struct probe_conn *conn, struct relay_session *s, int
 	else if (step == SWEPT_RCPT && code / 100 == 5)
 		m->answered |= bit(variant);
 	if (step == SWEPT_RSET && code / 100 != 2) {
-		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		conclude(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 		return;
 	}
 	if (s->sweep_replies < s->sweep_lead + 3 * (unsigned)__builtin_popcount(s->sweep_sent)) {
@@ -350,7 +351,7 @@ static void enter_next_variant(struct probe_conn *conn, struct relay_session *s)
 {
 	char from[320], rcpt[320];
 	if (!next_variant(conn, s, from, rcpt, sizeof from)) {
-		conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		conclude(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 		return;
 	}
 	probe_send_line(conn, "MAIL FROM:%s", from);
@@ -394,8 +395,8 @@ static void go_on(struct probe_conn *conn, struct relay_session *s)
 	s->grouped = true;
 	if (send_group(conn, s))
 		return;
-	double grace_left = s->grace_until - probe_now();
-	if (s->accepted && grace_left > 0) {
+	double grace_left = memo_of(conn)->grace_until - probe_now();
+	if (memo_of(conn)->message_accepted && grace_left > 0) {
 		s->state = RELAY_AWAIT_PROOF;
 		probe_set_timeout(conn, grace_left);
 		return;
@@ -403,7 +404,7 @@ static void go_on(struct probe_conn *conn, struct relay_session *s)
 	while (s->phase < PHASE_DONE)
 		if (send_sweep(conn, s, s->phase++))
 			return;
-	conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+	conclude(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 }
 
 /* A reply to a group's RSET, MAIL or RCPT. The server answers every command
@@ -448,32 +449,33 @@ static void greet(struct probe_conn *conn, struct relay_session *s)
 }
 
 /* What every reply tells beyond its state: a 4xx and the delay it names, a syntax error. */
-static void note_reply(struct relay_session *s, int code, const char *text, size_t len)
+static void note_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text, size_t len)
 {
 	if (s->state != RELAY_BANNER)
-		s->heard = true;
+		memo_of(conn)->heard = true;
 	if (code >= 500 && code <= 504)
 		s->syntax_errors++;
 	if (code / 100 != 4)
 		return;
 	if (code != 421)
-		s->tempfailed = true;
+		memo_of(conn)->tempfailed = true;
 	double delay = smtp_reply_retry_delay(text, len);
 	if (delay > s->retry_hint)
 		s->retry_hint = delay;
 }
 
-/* The 354 to DATA: the message goes once its record is durable (grouped: once the
- * last message's proof grace is over); with nothing to send after all (proven, or
- * a group's command refused) the session ends: closing mid-DATA discards it. */
+/* The 354 to DATA: the message goes once its record is durable and the last
+ * message's proof grace is over (sent on this connection or an earlier one);
+ * with nothing to send after all (proven, or a group's command refused) the
+ * session ends: closing mid-DATA discards it. */
 static void on_go_ahead(struct probe_conn *conn, struct relay_session *s)
 {
 	if (s->proven || s->group_refusal != 0) {
 		probe_note(conn, "-- ", "closed without a message");
-		relay_finish(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+		relay_finish(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 		return;
 	}
-	double hold = s->grouped ? s->grace_until - probe_now() : 0;
+	double hold = memo_of(conn)->grace_until - probe_now();
 	if (hold > 0) { /* the last message's proof may still come */
 		s->state = RELAY_HOLD;
 		probe_set_timeout(conn, hold);
@@ -491,9 +493,9 @@ static bool on_message_reply(struct probe_conn *conn, struct relay_session *s, i
 	char reply[128];
 	snprintf(reply, sizeof reply, "%.*s", (int)(len > 120 ? 120 : len), text);
 	probe_message_answered(conn, s->token, code / 100 == 2, reply);
-	s->grace_until = probe_now() + probe_settings(conn)->proof_grace;
+	memo_of(conn)->grace_until = probe_now() + probe_settings(conn)->proof_grace;
 	if (code / 100 == 2)
-		s->accepted = true;
+		memo_of(conn)->message_accepted = true;
 	return code / 100 == 2;
 }
 
@@ -537,7 +539,7 @@ static void on_plain_reply(struct probe_conn *conn, struct relay_session *s, int
 		if (kind == 2)
 			enter_next_variant(conn, s);
 		else
-			conclude(conn, s, verdict_so_far(s, VERDICT_CLOSED));
+			conclude(conn, s, verdict_so_far(conn, s, VERDICT_CLOSED));
 		break;
 	default: /* nothing of ours is waiting for it: a stray line */
 		break;
@@ -583,7 +585,7 @@ static void on_grouped_reply(struct probe_conn *conn, struct relay_session *s, i
 static void on_reply(struct probe_conn *conn, struct relay_session *s, int code, const char *text, size_t len)
 {
 	int kind = code / 100;
-	note_reply(s, code, text, len);
+	note_reply(conn, s, code, text, len);
 	if (code == 421 && s->state != RELAY_BANNER && s->state != RELAY_QUIT) {
 		hung_up(conn, s); /* the server closes the channel */
 		return;
@@ -691,7 +693,7 @@ static void relay_on_readable(struct probe_conn *conn)
 			probe_transcript(conn, "<< ", buf, len > 80 ? 80 : len);
 			probe_transcript(conn, "-- ", status == SMTP_REPLY_TOO_LONG ? "reply too long" : "not an SMTP reply",
 					 status == SMTP_REPLY_TOO_LONG ? 14 : 17);
-			probe_finish(conn, verdict_so_far(s, VERDICT_NOT_SMTP));
+			probe_finish(conn, verdict_so_far(conn, s, VERDICT_NOT_SMTP));
 			return;
 		}
 		transcribe_reply(conn, buf, &reply);
@@ -710,7 +712,7 @@ static void relay_on_readable(struct probe_conn *conn)
 static void time_out(struct probe_conn *conn, struct relay_session *s)
 {
 	probe_transcript(conn, "-- timeout in ", relay_state_names[s->state], strlen(relay_state_names[s->state]));
-	relay_finish(conn, s, verdict_so_far(s, VERDICT_TIMEOUT));
+	relay_finish(conn, s, verdict_so_far(conn, s, VERDICT_TIMEOUT));
 }
 
 static void relay_on_timeout(struct probe_conn *conn)
@@ -726,7 +728,7 @@ static void relay_on_timeout(struct probe_conn *conn)
 		set_state(conn, s, RELAY_RSET);
 		break;
 	case RELAY_HOLD: { /* the last message's grace is over: this one may go */
-		double grace_left = s->grace_until - probe_now();
+		double grace_left = memo_of(conn)->grace_until - probe_now();
 		if (grace_left <= 0)
 			message_due(conn, s);
 		else if (probe_time_left(conn) > 0)
@@ -754,10 +756,10 @@ static void relay_on_closed(struct probe_conn *conn, int error)
 	snprintf(note, sizeof note, "closed by the server in %s%s%s", relay_state_names[s->state],
 		 error ? ": " : "", error ? strerror(error) : "");
 	probe_transcript(conn, "-- ", note, strlen(note));
-	if (s->heard)
+	if (memo_of(conn)->heard)
 		hung_up(conn, s);
 	else /* only a host that never answered us is unreachable */
-		relay_finish(conn, s, verdict_so_far(s, VERDICT_UNREACHABLE));
+		relay_finish(conn, s, verdict_so_far(conn, s, VERDICT_UNREACHABLE));
 }
 
 static void relay_on_proof(struct probe_conn *conn, uint8_t test)
