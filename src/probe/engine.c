@@ -753,6 +753,13 @@ void probe_reconnect_plain(struct probe_conn *c)
 	next_connection(c->engine, c);
 }
 
+/* No connection: the verdict, unless the module knows better from the target's earlier connections. */
+static void connect_failed(struct probe_conn *c, enum verdict verdict)
+{
+	const struct probe_module *m = c->engine->targets[c->target].plan.module;
+	probe_finish(c, m->on_connect_failed ? m->on_connect_failed(c, verdict) : verdict);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct probe_conn *c = arg;
@@ -799,7 +806,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		char note[96];
 		snprintf(note, sizeof note, "connect failed: %s", strerror(error));
 		probe_transcript(c, "-- ", note, strlen(note));
-		probe_finish(c, VERDICT_UNREACHABLE);
+		connect_failed(c, VERDICT_UNREACHABLE);
 		return;
 	}
 	if (c->tls && !c->tls_up) {
@@ -819,7 +826,7 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 	struct probe_conn *c = arg;
 	if (!c->connected) {
 		probe_note(c, "-- ", "connect timed out");
-		probe_finish(c, VERDICT_TIMEOUT);
+		connect_failed(c, VERDICT_TIMEOUT);
 	} else if (probe_time_left(c) <= 0) {
 		probe_note(c, "-- ", "total time limit");
 		c->engine->targets[c->target].plan.module->on_timeout(c);
@@ -939,7 +946,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 		/* an immediate failure arrives through on_event as well; make sure */
 		if (t->conn == c) {
 			probe_note(c, "-- ", "connect failed at once");
-			probe_finish(c, VERDICT_UNREACHABLE);
+			connect_failed(c, VERDICT_UNREACHABLE);
 		}
 	}
 }

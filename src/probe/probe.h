@@ -50,6 +50,9 @@ struct probe_module {
 	void (*on_timeout)(struct probe_conn *conn);
 	/* The peer closed or reset the connection (error: errno or 0). */
 	void (*on_closed)(struct probe_conn *conn, int error);
+	/* Optional: the verdict when a connection could not be made (verdict: unreachable or
+	 * timeout), from what the target's earlier connections learnt. NULL: verdict as is. */
+	enum verdict (*on_connect_failed)(struct probe_conn *conn, enum verdict verdict);
 	/* The sink received a genuine token made for this connection's target. */
 	void (*on_proof)(struct probe_conn *conn, uint8_t test);
 	/* A TLS handshake the module asked for finished (ok) or failed. */

@@ -762,6 +762,13 @@ static void relay_on_closed(struct probe_conn *conn, int error)
 		relay_finish(conn, s, verdict_so_far(conn, s, VERDICT_UNREACHABLE));
 }
 
+/* A new connection failed (a reconnect, a retry): a server that answered an
+ * earlier one is not unreachable; what it answered decides. */
+static enum verdict relay_on_connect_failed(struct probe_conn *conn, enum verdict verdict)
+{
+	return memo_of(conn)->heard ? verdict_so_far(conn, probe_state(conn), VERDICT_TEMPFAIL) : verdict;
+}
+
 static void relay_on_proof(struct probe_conn *conn, uint8_t test)
 {
 	struct relay_session *s = probe_state(conn);
@@ -815,6 +822,7 @@ const struct probe_module probe_smtp_relay = {
 	.any_port = true, /* with only the relay test chosen, every candidate gets it */
 	.state_size = sizeof(struct relay_session),
 	.start = relay_start,
+	.on_connect_failed = relay_on_connect_failed,
 	.on_readable = relay_on_readable,
 	.on_timeout = relay_on_timeout,
 	.on_closed = relay_on_closed,

@@ -5,8 +5,10 @@
 # last one's proof grace (a relay that forwards a second late would otherwise
 # get every accepted variant's message before the first proof lands), and a
 # message it accepted keeps the verdict relay-accepted when the next session
-# refuses everything (it was called closed). Found by a review.
-# Addresses: relays 127.76.1.1:2525 (drop), 127.76.1.2:2525 (droprefuse);
+# refuses everything (it was called closed), or when it stops listening (it
+# was called unreachable). Found by a review.
+# Addresses: relays 127.76.1.1:2525 (drop), 127.76.1.2:2525 (droprefuse),
+# 127.76.1.3:2525 (dropclose);
 # the sink 127.76.0.3:2567.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
@@ -38,4 +40,11 @@ relay 127.76.1.2 droprefuse --no-deliver
 verify "$tmp/b.db" 127.76.1.2
 assert_eq "$(grep -c '^MESSAGE' "$tmp/127.76.1.2.log")" 1
 assert_eq "$(sqlite3 "$tmp/b.db" "select verdict from findings")" relay-accepted "a message was accepted on an earlier connection"
+
+# Took one message (never delivered), then stopped listening: the new connection is refused, and a
+# server that answered us is not unreachable: relay-accepted.
+relay 127.76.1.3 dropclose --no-deliver
+verify "$tmp/c.db" 127.76.1.3
+assert_eq "$(grep -c '^MESSAGE' "$tmp/127.76.1.3.log")" 1
+assert_eq "$(sqlite3 "$tmp/c.db" "select verdict from findings")" relay-accepted "it answered, then refused a connection"
 echo "verify_reconnect: ok"
