@@ -21,6 +21,7 @@
 #include "core/mailbox.h"
 #include "core/paths.h"
 #include "track/campaign.h"
+#include "core/util.h"
 
 const char usage_campaign[] =
     "usage: plughole campaign create NAME [--verdicts LIST] [--control FRACTION] [--seed N]\n"
@@ -397,7 +398,7 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
 	if (argc < 2)
 		return command_usage_error("campaign", "give create, list, show, preview or send");
 	cli_reset_getopt();
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
 			cli->store_mode = subs[i].store;
 			return subs[i].run(cli, argc - 1, argv + 1);

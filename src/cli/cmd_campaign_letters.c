@@ -289,14 +289,6 @@ static void progress(const struct send_counts *c, bool tty, bool final)
 	fflush(stderr);
 }
 
-static const char *value_of_row(int n, const char *const *names, const char *const *values, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return values[i];
-	return NULL;
-}
-
 /* The letter's hosts' addresses suppressed now? A contact or domain rule, or every host under a network rule.
  */
 struct host_check {
@@ -310,10 +302,8 @@ static void check_host(void *ctx, const struct store_row *row)
 {
 	if (row->values == NULL)
 		return; /* the names alone, before the rows */
-	int n = row->count;
-	const char *const *names = row->names, *const *values = row->values;
 	struct host_check *h = ctx;
-	const char *address = value_of_row(n, names, values, "address");
+	const char *address = store_row_value(row, "address");
 	struct addr a;
 	h->hosts++;
 	if (address && addr_parse(address, strlen(address), &a) == 0 &&

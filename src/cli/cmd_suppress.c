@@ -8,6 +8,7 @@
 #include "core/escape.h"
 #include "core/log.h"
 #include "notify/suppress.h"
+#include "core/util.h"
 
 const char usage_suppress[] = "usage: plughole suppress add ADDRESS|@DOMAIN|NETWORK --reason TEXT\n"
 			      "       plughole suppress list [--format tsv|csv|json]\n"
@@ -118,7 +119,7 @@ int cmd_suppress(struct cli *cli, int argc, char **argv)
 	if (argc < 2)
 		return command_usage_error("suppress", "give add, list or remove");
 	cli_reset_getopt();
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
 			cli->store_mode = subs[i].store;
 			return subs[i].run(cli, argc - 1, argv + 1);

@@ -56,7 +56,7 @@ const char global_usage[] =
 	"\n"
 	"exit status: 0 done, 1 failed, 2 usage error, 130 stopped by SIGINT\n";
 
-const struct command *command_at(size_t i) { return i < sizeof commands / sizeof commands[0] ? &commands[i] : NULL; }
+const struct command *command_at(size_t i) { return i < ARRAY_SIZE(commands) ? &commands[i] : NULL; }
 
 const struct command *command_find(const char *name)
 {

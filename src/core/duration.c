@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/util.h"
+
 static const struct unit {
 	const char *name;
 	double seconds;
@@ -44,7 +46,7 @@ static size_t parse_number(const char *p, size_t len, double *value)
 
 static const struct unit *parse_unit(const char *p, size_t len, size_t *used)
 {
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		size_t n = strlen(units[i].name);
 		if (n <= len && memcmp(p, units[i].name, n) == 0 &&
 		    (n == len || !(p[n] >= 'a' && p[n] <= 'z'))) {

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "notify/guides.h"
+#include "core/util.h"
 
 #define MAX_HOSTS_LISTED 50 /* the body lists these, the CSV every host */
 #define TEMPLATE_CACHE 32
@@ -29,20 +30,10 @@ struct load_ctx {
 	bool failed;
 };
 
-static const char *value_of(int n, const char *const *names, const char *const *values, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return values[i];
-	return NULL;
-}
-
 static void load_row(void *ctx, const struct store_row *row)
 {
 	if (row->values == NULL)
 		return; /* the names alone, before the rows */
-	int n = row->count;
-	const char *const *names = row->names, *const *values = row->values;
 	struct load_ctx *c = ctx;
 	if (c->failed)
 		return;
@@ -56,7 +47,7 @@ static void load_row(void *ctx, const struct store_row *row)
 		c->list = grown;
 		c->cap = cap;
 	}
-#define V(name) value_of(n, names, values, name)
+#define V(name) store_row_value(row, name)
 	c->list[c->count++] = (struct outbox_letter){
 	    .id = int_or_zero(V("id")),
 	    .campaign_owner_id = int_or_zero(V("campaign_owner_id")),
@@ -99,7 +90,7 @@ void outbox_free(struct outbox_letter *list, size_t count)
 		struct outbox_letter *l = &list[i];
 		char *fields[] = {l->ticket,   l->ticket_key, l->message_id,   l->recipient, l->agency,
 				  l->language, l->state,      l->organisation, l->campaign,  l->domain};
-		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+		for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
 			free(fields[f]);
 	}
 	free(list);
@@ -130,7 +121,7 @@ int compose_template_choice(const char *templates_dir, const struct agencies *ag
 	const struct {
 		const char *agency, *language;
 	} tries[] = {{agency->id, language}, {lead, language}, {lead, "en"}};
-	for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(tries); i++)
 		if (template_present(templates_dir, tries[i].agency, tries[i].language)) {
 			snprintf(agency_out, agency_len, "%s", tries[i].agency);
 			snprintf(language_out, language_len, "%s", tries[i].language);
@@ -265,8 +256,6 @@ static void host_row(void *ctx, const struct store_row *row)
 {
 	if (row->values == NULL)
 		return; /* the names alone, before the rows */
-	int n = row->count;
-	const char *const *names = row->names, *const *values = row->values;
 	struct host_rows *h = ctx;
 	if (h->failed)
 		return;
@@ -280,7 +269,7 @@ static void host_row(void *ctx, const struct store_row *row)
 		h->hosts = grown;
 		h->cap = cap;
 	}
-#define V(name) value_of(n, names, values, name)
+#define V(name) store_row_value(row, name)
 	const char *variant = V("variant") ? V("variant") : V("protocol");
 	h->hosts[h->count++] = (struct letter_host){
 	    .address = keep(h, V("address")),

@@ -1,4 +1,5 @@
 #include "notify/dsn.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <gmime/gmime.h>
@@ -262,7 +263,7 @@ static const struct shape shapes[] = {
 static bool parse_text_shape(const char *text, size_t len, struct dsn *out)
 {
 	const char *end = text + len;
-	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+	for (size_t s = 0; s < ARRAY_SIZE(shapes); s++) {
 		const struct shape *sh = &shapes[s];
 		if (find_ci(text, len, sh->marker) == NULL)
 			continue;
@@ -416,7 +417,7 @@ static void ticket_from_headers(GMimeObject *o, struct dsn *out)
 	static const char *const names[] = {"Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc"};
 	GMimeHeaderList *list = g_mime_object_get_header_list(o);
 	int count = g_mime_header_list_get_count(list);
-	for (size_t k = 0; k < sizeof names / sizeof names[0] && !out->ticket[0]; k++)
+	for (size_t k = 0; k < ARRAY_SIZE(names) && !out->ticket[0]; k++)
 		for (int i = 0; i < count && !out->ticket[0]; i++) {
 			GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
 			const char *value = g_mime_header_get_value(h);

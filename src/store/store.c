@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 int store_error(struct store *store, const char *what)
 {
@@ -154,7 +155,7 @@ const char *const *const store_sql_tables[] = {
 	store_meta_sql, store_candidates_sql, store_probes_sql,	   store_findings_sql, store_proofs_sql,
 	store_sink_sql, store_attrib_sql,     store_campaigns_sql, store_suppress_sql,
 };
-const size_t store_sql_table_count = sizeof store_sql_tables / sizeof store_sql_tables[0];
+const size_t store_sql_table_count = ARRAY_SIZE(store_sql_tables);
 
 const char *store_sql(enum store_stmt id)
 {
@@ -298,6 +299,14 @@ static bool named_in(const char *name, const char *const *list)
 		if (strcmp(name, *list) == 0)
 			return true;
 	return false;
+}
+
+const char *store_row_value(const struct store_row *row, const char *name)
+{
+	for (int i = 0; i < row->count; i++)
+		if (strcmp(row->names[i], name) == 0)
+			return row->values[i];
+	return NULL;
 }
 
 int store_rows_each_with(struct store *store, sqlite3_stmt *stmt, const char *const *booleans, store_row_fn fn,

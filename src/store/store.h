@@ -129,6 +129,8 @@ struct store_row {
 };
 /* Called first with the names alone (values NULL: a header even for no rows), then once per row. */
 typedef void (*store_row_fn)(void *ctx, const struct store_row *row);
+/* The row's value in the column called name; NULL when NULL or no such column. */
+const char *store_row_value(const struct store_row *row, const char *name);
 /* Calls fn for each proof row, newest last. The
  * proofs bound to a probe come first; those no probe sent (a token made by
  * hand, say) after them, marked "unmatched": they prove nothing. */

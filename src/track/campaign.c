@@ -14,9 +14,10 @@
 #include "track/control.h"
 #include "track/letter_state.h"
 #include "track/ticket.h"
+#include "core/util.h"
 
 const char *const campaign_verdicts[3] = {"open-relay", "open-proxy-mail", "open-proxy-web"};
-#define VERDICT_COUNT (sizeof campaign_verdicts / sizeof campaign_verdicts[0])
+#define VERDICT_COUNT ARRAY_SIZE(campaign_verdicts)
 #define TICKET_DRAWS 16 /* a clash of 45 random bits is rare; this many in a row is a broken RNG */
 
 bool campaign_name_valid(const char *name)
@@ -149,7 +150,7 @@ static int collect_one(void *ctx, const struct store_campaign_finding *f)
 				 &h->f.organisation, &h->f.org_handle, &h->f.contact, &h->f.rung,
 				 &h->f.range,	     &h->f.object,     &h->f.as_name, &h->f.country,
 				 &h->f.agency};
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		*fields[i] = h->strings[i] = dup_or_null(*fields[i], &c->failed);
 	return c->failed;
 }

@@ -1,4 +1,5 @@
 #include "track/letter_state.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -42,7 +43,7 @@ static const struct {
 
 enum letter_state letter_transition(enum letter_state from, enum letter_event event)
 {
-	for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(moves); i++)
 		if (moves[i].from == from && moves[i].event == event)
 			return moves[i].to;
 	return LETTER_INVALID;
