@@ -170,6 +170,57 @@ static const char *const migrations[] = {
 	"  'unsubscribe', 'other')), shape TEXT, action TEXT, status TEXT, recipient TEXT, diagnostic TEXT,"
 	"  peer TEXT, raw BLOB NOT NULL, raw_size INTEGER NOT NULL);"
 	"CREATE INDEX letter_returns_letter ON letter_returns(letter_id);",
+	/* 8: rounds (issue 13). Every verification is a round with its own
+	 * verdicts and evidence: a plain verify ('verify'), a campaign's recheck
+	 * ('recheck', numbered 1, 2, ... per campaign by seq) or an owner's "test
+	 * again now" ('owner', kept apart so treatment and control stay
+	 * comparable; requested_by names the ticket). A round may span several
+	 * verify runs (a recheck resumed after a crash): round_findings.run_id says
+	 * which run wrote each row, and a candidate has at most one row per round.
+	 * findings stays the latest verdict per candidate. Existing findings are
+	 * carried over as round 0. A campaign's schedule of rechecks is stored with
+	 * it. campaign_round_outcomes is the one definition of what a recheck found
+	 * for a frozen host: open (the same verdict again), changed (another open
+	 * verdict), fixed (speaks the protocol and refuses), gone (unreachable:
+	 * never counted as fixed), inconclusive (no usable answer, accepted
+	 * without proof, tempfail, timeout: never fixed either), or untested (no
+	 * row yet in that round). */
+	"CREATE TABLE rounds("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('verify', 'recheck', 'owner')),"
+	"  campaign_id INTEGER REFERENCES campaigns(id), seq INTEGER, requested_by TEXT,"
+	"  started INTEGER NOT NULL, finished INTEGER,"
+	"  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted')),"
+	"  UNIQUE(campaign_id, kind, seq));"
+	"CREATE TABLE round_findings("
+	"  round_id INTEGER NOT NULL REFERENCES rounds(id),"
+	"  candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	"  run_id INTEGER REFERENCES verify_runs(id), verdict TEXT NOT NULL, test TEXT, variant TEXT,"
+	"  protocol TEXT, software TEXT, tls INTEGER NOT NULL DEFAULT 0, token TEXT, exit_address TEXT,"
+	"  transcript TEXT, transcript_size INTEGER, checked INTEGER NOT NULL,"
+	"  PRIMARY KEY(round_id, candidate_id));"
+	"CREATE INDEX round_findings_candidate ON round_findings(candidate_id);"
+	"CREATE TABLE campaign_schedules("
+	"  campaign_id INTEGER PRIMARY KEY REFERENCES campaigns(id), every INTEGER NOT NULL,"
+	"  rounds INTEGER NOT NULL, at_least_after INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO rounds(id, kind, started, finished, status)"
+	"  SELECT 0, 'verify', coalesce(min(first_checked), 0), max(last_checked), 'done' FROM findings"
+	"  HAVING count(*) > 0;"
+	"INSERT INTO round_findings(round_id, candidate_id, run_id, verdict, test, variant, protocol,"
+	"  software, tls, token, exit_address, transcript, transcript_size, checked)"
+	"  SELECT 0, candidate_id, run_id, verdict, test, variant, protocol, software, tls, token,"
+	"  exit_address, transcript, transcript_size, coalesce(last_checked, first_checked, 0) FROM findings;"
+	"CREATE VIEW campaign_round_outcomes AS"
+	"  SELECT r.campaign_id AS campaign_id, r.id AS round_id, r.seq AS seq, h.id AS host_id,"
+	"  h.campaign_owner_id AS campaign_owner_id, h.candidate_id AS candidate_id, rf.verdict AS verdict,"
+	"  CASE WHEN rf.verdict IS NULL THEN 'untested'"
+	"    WHEN rf.verdict = h.verdict THEN 'open'"
+	"    WHEN rf.verdict IN ('open-relay', 'open-proxy-mail', 'open-proxy-web') THEN 'changed'"
+	"    WHEN rf.verdict = 'closed' THEN 'fixed'"
+	"    WHEN rf.verdict = 'unreachable' THEN 'gone'"
+	"    ELSE 'inconclusive' END AS outcome"
+	"  FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id"
+	"  LEFT JOIN round_findings rf ON rf.round_id = r.id AND rf.candidate_id = h.candidate_id"
+	"  WHERE r.kind = 'recheck';",
 	/* Later migrations go here, each one element, in order. */
 };
 
