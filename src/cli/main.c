@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	 usage_campaign, STORE_UPDATE},
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
 	 STORE_UPDATE},
+	{"report", cmd_report, "what the letters caused: remediation of treatment against control", usage_report,
+	 STORE_READ},
 	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };

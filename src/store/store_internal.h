@@ -97,6 +97,12 @@ enum store_stmt {
 	STMT_SUPPRESS_REMOVE,
 	STMT_SUPPRESS_LIST,
 	STMT_SUPPRESSED,
+	/* store_report.c: reads campaigns, rounds and campaign_round_outcomes, letters, letter_returns */
+	STMT_REPORT_CAMPAIGN,
+	STMT_REPORT_ROUNDS,
+	STMT_REPORT_HOSTS,
+	STMT_REPORT_OUTCOMES,
+	STMT_REPORT_LETTERS,
 	STMT_COUNT
 };
 
@@ -105,7 +111,7 @@ extern const char *const store_meta_sql[STMT_COUNT], *const store_candidates_sql
 	*const store_probes_sql[STMT_COUNT], *const store_findings_sql[STMT_COUNT],
 	*const store_proofs_sql[STMT_COUNT], *const store_sink_sql[STMT_COUNT],
 	*const store_attrib_sql[STMT_COUNT], *const store_campaigns_sql[STMT_COUNT],
-	*const store_suppress_sql[STMT_COUNT];
+	*const store_suppress_sql[STMT_COUNT], *const store_report_sql[STMT_COUNT];
 /* All of them (store.c): a new file's table is added there. */
 extern const char *const *const store_sql_tables[];
 extern const size_t store_sql_table_count;

@@ -3,7 +3,7 @@
 # a drawn page passes 'shot' (also at 375 px); a blank page, a console error,
 # a missing image and a request beyond a self-contained file each fail it;
 # 'run' fills, clicks, submits a form over HTTP (tests/it/lib/http_server.py
-# on 127.82.1.1) and reads text; check-png tells a drawn PNG from a blank one.
+# on 127.82.1.1) and reads text; 'fits' tells a page wider than the viewport; check-png tells a drawn PNG from a blank one.
 # Addresses: 127.82.1.1.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
@@ -54,6 +54,13 @@ assert_eq "$(status_of node "$B" run "$tmp/drawn.html" "$tmp/click.json")" 0 "fi
 assert_eq "$(cat "$tmp/status.out")" "clicked abc"
 echo '[{"text": "#h", "expect": "clicked"}]' >"$tmp/noclick.json"
 assert_eq "$(status_of node "$B" run "$tmp/drawn.html" "$tmp/noclick.json")" 1 "text not there"
+
+# A page wider than a phone's viewport does not fit it; the drawn one does.
+echo '<!doctype html><meta name="viewport" content="width=device-width"><div style="width:600px;height:50px;background:#c33"></div>' >"$tmp/wide.html"
+echo '[{"fits": true}]' >"$tmp/fits.json"
+assert_eq "$(status_of node "$B" run "$tmp/wide.html" "$tmp/fits.json" --width 375)" 1 "too wide"
+assert_contains "$(cat "$tmp/status.err")" "233 px wider than the viewport"
+assert_eq "$(status_of node "$B" run "$tmp/drawn.html" "$tmp/fits.json" --width 375)" 0 "fits"
 
 # A form submitted over HTTP: the next page shows what was sent.
 mkdir "$tmp/www"

@@ -19,7 +19,8 @@
 //   node browser.mjs text URL|FILE SELECTOR
 //   node browser.mjs run URL|FILE STEPS.json   steps: [{"fill": sel, "value": v},
 //        {"click": sel}, {"submit": sel}, {"goto": url}, {"wait": sel},
-//        {"text": sel, "expect": substring}, {"shot": out.png}]
+//        {"text": sel, "expect": substring}, {"shot": out.png}, {"fits": true}]
+//        ("fits": the page is no wider than the viewport: nothing to scroll sideways)
 //   node browser.mjs check-png FILE.png [--min-share F]
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
@@ -102,6 +103,8 @@ export async function openBrowser({ width = 1024, height = 768 } = {})
 			await page.waitForLoadState('load');
 		},
 		text: selector => page.locator(selector).first().innerText(),
+		// How much wider than the viewport the page is (0: it fits).
+		overflow: () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
 		wait: selector => page.waitForSelector(selector),
 		screenshot: (out, { full = false } = {}) => page.screenshot({ path: out, fullPage: full }),
 		// Every request the page made besides the documents it was opened on.
@@ -246,6 +249,9 @@ async function runSteps(b, steps, problems)
 			await b.screenshot(s.shot, { full: !!s.full });
 			const why = checkPng(s.shot);
 			if (why) problems.push(`${s.shot}: blank: ${why}`);
+		} else if ('fits' in s) {
+			const over = await b.overflow();
+			if (over > 0) problems.push(`the page is ${over} px wider than the viewport`);
 		} else throw new Error(`unknown step ${JSON.stringify(s)}`);
 	}
 }

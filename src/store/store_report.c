@@ -1,0 +1,139 @@
+/* SQL the remediation report reads: campaigns, rounds, campaign_round_outcomes, letters (store_report.h). */
+#include "store/store_internal.h"
+#include "store/store_report.h"
+
+/* A letter reached its owner when it was sent and no bounce came back for it. */
+#define LETTER_REACHED                                                                                      \
+	"l.state = 'sent' AND NOT EXISTS (SELECT 1 FROM letter_returns r WHERE r.letter_id = l.id"           \
+	" AND r.kind = 'bounce')"
+
+const char *const store_report_sql[STMT_COUNT] = {
+	[STMT_REPORT_CAMPAIGN] = "SELECT id, created, seed, control_fraction FROM campaigns WHERE name = ?1",
+	[STMT_REPORT_ROUNDS] =
+	    "SELECT id, seq, started, finished, status FROM rounds WHERE campaign_id = ?1 AND kind = 'recheck'"
+	    " ORDER BY seq",
+	[STMT_REPORT_HOSTS] =
+	    "SELECT h.id, h.campaign_owner_id, o.grp = 'control', h.verdict, h.software, h.country, h.agency,"
+	    " h.asn, h.as_name FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
+	    " WHERE h.campaign_id = ?1 ORDER BY h.id",
+	[STMT_REPORT_OUTCOMES] = "SELECT host_id, outcome FROM campaign_round_outcomes WHERE round_id = ?1",
+	[STMT_REPORT_LETTERS] =
+	    "SELECT l.campaign_owner_id, max(l.previous_id IS NULL AND " LETTER_REACHED "),"
+	    " max(l.previous_id IS NOT NULL AND " LETTER_REACHED ")"
+	    " FROM letters l WHERE l.campaign_id = ?1 GROUP BY l.campaign_owner_id",
+};
+
+static const char *text_or_null(sqlite3_stmt *stmt, int column)
+{
+	return (const char *)sqlite3_column_text(stmt, column);
+}
+
+/* Steps stmt to its end; row() calls the caller's function for each row. */
+static int each_row(struct store *store, sqlite3_stmt *stmt, const char *what,
+		    int (*row)(sqlite3_stmt *stmt, void *fn, void *ctx), void *fn, void *ctx)
+{
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		int stop = row(stmt, fn, ctx);
+		if (stop != 0) {
+			sqlite3_reset(stmt);
+			return stop;
+		}
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_error(store, what);
+}
+
+int store_report_campaign(struct store *store, const char *name, struct store_report_campaign *out)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_REPORT_CAMPAIGN);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, name);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(stmt, 0);
+		out->created = sqlite3_column_int64(stmt, 1);
+		out->seed = sqlite3_column_int64(stmt, 2);
+		out->control_fraction = sqlite3_column_double(stmt, 3);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_error(store, "finding a campaign");
+	return rc == SQLITE_ROW;
+}
+
+static int round_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+{
+	struct store_report_round r = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.seq = sqlite3_column_int64(stmt, 1),
+		.started = sqlite3_column_int64(stmt, 2),
+		.finished = sqlite3_column_int64(stmt, 3),
+		.status = text_or_null(stmt, 4),
+	};
+	return ((store_report_round_fn)fn)(ctx, &r);
+}
+
+int store_report_rounds_each(struct store *store, int64_t campaign_id, store_report_round_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_REPORT_ROUNDS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, campaign_id);
+	return each_row(store, stmt, "reading rounds", round_row, (void *)fn, ctx);
+}
+
+static int host_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+{
+	struct store_report_host h = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.owner_id = sqlite3_column_int64(stmt, 1),
+		.control = sqlite3_column_int(stmt, 2) != 0,
+		.verdict = text_or_null(stmt, 3),
+		.software = text_or_null(stmt, 4),
+		.country = text_or_null(stmt, 5),
+		.agency = text_or_null(stmt, 6),
+		.asn = sqlite3_column_int64(stmt, 7),
+		.as_name = text_or_null(stmt, 8),
+	};
+	return ((store_report_host_fn)fn)(ctx, &h);
+}
+
+int store_report_hosts_each(struct store *store, int64_t campaign_id, store_report_host_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_REPORT_HOSTS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, campaign_id);
+	return each_row(store, stmt, "reading campaign hosts", host_row, (void *)fn, ctx);
+}
+
+static int outcome_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+{
+	return ((store_report_outcome_fn)fn)(ctx, sqlite3_column_int64(stmt, 0), text_or_null(stmt, 1));
+}
+
+int store_report_outcomes_each(struct store *store, int64_t round_id, store_report_outcome_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_REPORT_OUTCOMES);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, round_id);
+	return each_row(store, stmt, "reading round outcomes", outcome_row, (void *)fn, ctx);
+}
+
+static int letters_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+{
+	return ((store_report_letters_fn)fn)(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1) != 0,
+					     sqlite3_column_int(stmt, 2) != 0);
+}
+
+int store_report_letters_each(struct store *store, int64_t campaign_id, store_report_letters_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_REPORT_LETTERS);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, campaign_id);
+	return each_row(store, stmt, "reading letters", letters_row, (void *)fn, ctx);
+}
