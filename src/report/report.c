@@ -148,8 +148,8 @@ static void keyset_free(struct keyset *k)
 struct gather {
 	struct report *report;
 	struct keyset keys[BREAKDOWN_COUNT];
-	size_t hosts, host_cap;
-	int64_t *host_id, *host_owner_id;
+	size_t hosts, host_cap, cursor;
+	int64_t *host_id, *host_owner_id; /* host_id: the candidate id, ascending */
 	uint32_t *host_owner;		     /* owner index */
 	uint32_t *host_key[BREAKDOWN_COUNT]; /* key index */
 	uint8_t *host_outcome;
@@ -160,8 +160,62 @@ struct gather {
 	uint32_t *host_unit[BREAKDOWN_COUNT], *unit_key[BREAKDOWN_COUNT];
 	uint8_t *unit_group[BREAKDOWN_COUNT], *unit_mask[BREAKDOWN_COUNT];
 	size_t units[BREAKDOWN_COUNT];
+	/* AS numbers to their key, so a host's AS is a look-up, not a formatted name. */
+	int64_t *asn_of_slot;
+	uint32_t *asn_key_of_slot;
+	size_t asn_slots, asn_count;
 	bool failed;
 };
+
+static int asn_grow(struct gather *g)
+{
+	size_t cap = g->asn_slots ? g->asn_slots * 2 : 1024;
+	int64_t *asns = calloc(cap, sizeof *asns);
+	uint32_t *keys = calloc(cap, sizeof *keys);
+	if (asns == NULL || keys == NULL) {
+		free(asns);
+		free(keys);
+		return -1;
+	}
+	for (size_t i = 0; i < g->asn_slots; i++) {
+		if (g->asn_of_slot[i] == 0)
+			continue;
+		size_t at = (uint64_t)g->asn_of_slot[i] * 11400714819323198485ULL >> 20 & (cap - 1);
+		while (asns[at])
+			at = (at + 1) & (cap - 1);
+		asns[at] = g->asn_of_slot[i];
+		keys[at] = g->asn_key_of_slot[i];
+	}
+	free(g->asn_of_slot);
+	free(g->asn_key_of_slot);
+	g->asn_of_slot = asns;
+	g->asn_key_of_slot = keys;
+	g->asn_slots = cap;
+	return 0;
+}
+
+/* The key of an AS number (> 0), interned with its label on first sight. */
+static int64_t asn_key(struct gather *g, int64_t asn, const char *as_name)
+{
+	if ((g->asn_count + 1) * 2 > g->asn_slots && asn_grow(g) != 0)
+		return -1;
+	size_t at = (uint64_t)asn * 11400714819323198485ULL >> 20 & (g->asn_slots - 1);
+	while (g->asn_of_slot[at]) {
+		if (g->asn_of_slot[at] == asn)
+			return g->asn_key_of_slot[at];
+		at = (at + 1) & (g->asn_slots - 1);
+	}
+	char name[32], label[512];
+	snprintf(name, sizeof name, "AS%" PRId64, asn);
+	snprintf(label, sizeof label, "AS%" PRId64 "%s%s", asn, as_name ? " " : "", as_name ? as_name : "");
+	int64_t k = keyset_intern(&g->keys[BREAKDOWN_ASN], name, label);
+	if (k < 0)
+		return -1;
+	g->asn_of_slot[at] = asn;
+	g->asn_key_of_slot[at] = (uint32_t)k;
+	g->asn_count++;
+	return k;
+}
 
 /* The key name of a host attribute; NULL text is unknown. */
 static const char *key_text(const char *text) { return text && *text ? text : UNKNOWN_KEY; }
@@ -192,16 +246,8 @@ static int take_host(void *ctx, const struct store_report_host *h)
 		g->host_cap = cap;
 	}
 	size_t i = g->hosts++;
-	g->host_id[i] = h->id;
+	g->host_id[i] = h->candidate_id;
 	g->host_owner_id[i] = h->owner_id;
-	/* The group rides in host_outcome until the owners are indexed. */
-	g->host_outcome[i] = h->control ? GROUP_CONTROL : GROUP_TREATMENT;
-	char asn[32], as_label[512];
-	if (h->asn > 0) {
-		snprintf(asn, sizeof asn, "AS%" PRId64, h->asn);
-		snprintf(as_label, sizeof as_label, "AS%" PRId64 "%s%s", h->asn, h->as_name ? " " : "",
-			 h->as_name ? h->as_name : "");
-	}
 	const char *name[BREAKDOWN_COUNT] = {
 		[BREAKDOWN_ALL] = "all",
 		[BREAKDOWN_LETTER] = NULL, /* an owner's, set later */
@@ -209,12 +255,12 @@ static int take_host(void *ctx, const struct store_report_host *h)
 		[BREAKDOWN_AGENCY] = key_text(h->agency),
 		[BREAKDOWN_VERDICT] = key_text(h->verdict),
 		[BREAKDOWN_SOFTWARE] = key_text(h->software),
-		[BREAKDOWN_ASN] = h->asn > 0 ? asn : UNKNOWN_KEY,
+		[BREAKDOWN_ASN] = h->asn > 0 ? NULL : UNKNOWN_KEY, /* a known AS: asn_key() */
 	};
 	for (int b = 0; b < BREAKDOWN_COUNT; b++) {
-		if (name[b] == NULL)
+		if (name[b] == NULL && (b != BREAKDOWN_ASN))
 			continue;
-		int64_t k = keyset_intern(&g->keys[b], name[b], b == BREAKDOWN_ASN && h->asn > 0 ? as_label : NULL);
+		int64_t k = name[b] ? keyset_intern(&g->keys[b], name[b], NULL) : asn_key(g, h->asn, h->as_name);
 		if (k < 0)
 			return -1;
 		g->keys[b].hosts[k]++;
@@ -260,14 +306,78 @@ static int index_owners(struct gather *g)
 	g->owner_letter = calloc(n ? n : 1, 1);
 	if (g->owner_group == NULL || g->owner_letter == NULL)
 		return -1;
-	for (size_t i = 0; i < g->hosts; i++) {
-		uint32_t o = (uint32_t)find_id(g->owner_ids, n, g->host_owner_id[i]);
-		g->host_owner[i] = o;
-		g->owner_group[o] = g->host_outcome[i];
-	}
-	for (size_t o = 0; o < n; o++)
-		g->owner_letter[o] = g->owner_group[o] == GROUP_CONTROL ? LETTER_CONTROL : LETTER_NEVER_REACHED;
+	for (size_t i = 0; i < g->hosts; i++)
+		g->host_owner[i] = (uint32_t)find_id(g->owner_ids, n, g->host_owner_id[i]);
 	return 0;
+}
+
+static int take_owner(void *ctx, int64_t owner_id, bool control)
+{
+	struct gather *g = ctx;
+	int64_t o = find_id(g->owner_ids, g->owners, owner_id);
+	if (o >= 0) /* an owner without hosts has no outcome to count */
+		g->owner_group[o] = control ? GROUP_CONTROL : GROUP_TREATMENT;
+	return 0;
+}
+
+static void default_letters(struct gather *g)
+{
+	for (size_t o = 0; o < g->owners; o++)
+		g->owner_letter[o] = g->owner_group[o] == GROUP_CONTROL ? LETTER_CONTROL : LETTER_NEVER_REACHED;
+}
+
+/* Hosts by candidate id, the order the round outcomes come in (frozen so already, as a rule). */
+static const int64_t *sorting_ids;
+static int by_candidate(const void *a, const void *b)
+{
+	int64_t x = sorting_ids[*(const uint32_t *)a], y = sorting_ids[*(const uint32_t *)b];
+	return (x > y) - (x < y);
+}
+
+static int permute64(int64_t *v, const uint32_t *order, size_t n)
+{
+	int64_t *copy = malloc((n ? n : 1) * sizeof *copy);
+	if (copy == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		copy[i] = v[order[i]];
+	memcpy(v, copy, n * sizeof *copy);
+	free(copy);
+	return 0;
+}
+
+static int permute32(uint32_t *v, const uint32_t *order, size_t n)
+{
+	uint32_t *copy = malloc((n ? n : 1) * sizeof *copy);
+	if (copy == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		copy[i] = v[order[i]];
+	memcpy(v, copy, n * sizeof *copy);
+	free(copy);
+	return 0;
+}
+
+static int sort_hosts(struct gather *g)
+{
+	size_t i = 1;
+	while (i < g->hosts && g->host_id[i - 1] < g->host_id[i])
+		i++;
+	if (i >= g->hosts)
+		return 0;
+	uint32_t *order = malloc(g->hosts * sizeof *order);
+	if (order == NULL)
+		return -1;
+	for (i = 0; i < g->hosts; i++)
+		order[i] = (uint32_t)i;
+	sorting_ids = g->host_id;
+	qsort(order, g->hosts, sizeof *order, by_candidate);
+	int rc = permute64(g->host_id, order, g->hosts) | permute64(g->host_owner_id, order, g->hosts);
+	for (int b = 0; b < BREAKDOWN_COUNT; b++)
+		if (b != BREAKDOWN_LETTER)
+			rc |= permute32(g->host_key[b], order, g->hosts);
+	free(order);
+	return rc;
 }
 
 static int take_letters(void *ctx, int64_t owner_id, bool first_reached, bool later_reached)
@@ -417,7 +527,10 @@ static enum report_outcome outcome_from_name(const char *name)
 static int take_outcome(void *ctx, int64_t host_id, const char *outcome)
 {
 	struct gather *g = ctx;
-	int64_t h = find_id(g->host_id, g->hosts, host_id);
+	/* Both come by candidate id: the next host, else a search. */
+	int64_t h = g->cursor < g->hosts && g->host_id[g->cursor] == host_id ? (int64_t)g->cursor
+									     : find_id(g->host_id, g->hosts, host_id);
+	g->cursor = (size_t)h + 1;
 	enum report_outcome o = outcome_from_name(outcome);
 	if (h < 0)
 		return 0;
@@ -463,6 +576,7 @@ static int count_round(struct gather *g, struct store *store, struct report_roun
 {
 	struct report *r = g->report;
 	memset(g->host_outcome, OUTCOME_UNTESTED, g->hosts);
+	g->cursor = 0;
 	int rc = store_report_outcomes_each(store, round->id, take_outcome, g);
 	if (rc != 0)
 		return -1;
@@ -533,15 +647,21 @@ static void gather_free(struct gather *g)
 	free(g->owner_ids);
 	free(g->owner_group);
 	free(g->owner_letter);
+	free(g->asn_of_slot);
+	free(g->asn_key_of_slot);
 }
 
 int report_build(struct store *store, const char *campaign, struct report *report)
 {
 	memset(report, 0, sizeof *report);
+	if (store_report_begin(store) != 0)
+		return -1;
 	struct store_report_campaign c;
 	int found = store_report_campaign(store, campaign, &c);
-	if (found <= 0)
+	if (found <= 0) {
+		store_report_end(store);
 		return found < 0 ? -1 : 1;
+	}
 	report->campaign = strdup(campaign);
 	report->created = c.created;
 	report->seed = c.seed;
@@ -550,7 +670,11 @@ int report_build(struct store *store, const char *campaign, struct report *repor
 	struct round_list rounds = {.report = report};
 	int rc = -1;
 	if (report->campaign == NULL || store_report_hosts_each(store, c.id, take_host, &g) != 0 ||
-	    index_owners(&g) != 0 || store_report_letters_each(store, c.id, take_letters, &g) != 0)
+	    sort_hosts(&g) != 0 || index_owners(&g) != 0 ||
+	    store_report_owners_each(store, c.id, take_owner, &g) != 0)
+		goto out;
+	default_letters(&g);
+	if (store_report_letters_each(store, c.id, take_letters, &g) != 0)
 		goto out;
 	for (int b = 0; b < BREAKDOWN_COUNT; b++)
 		if (b == BREAKDOWN_LETTER ? letter_keys(&g) != 0 : order_keys(&g, b) != 0)
@@ -570,6 +694,7 @@ int report_build(struct store *store, const char *campaign, struct report *repor
 			goto out;
 	rc = 0;
 out:
+	store_report_end(store);
 	if (rc != 0)
 		log_error("report: campaign '%s': could not gather the report", campaign);
 	gather_free(&g);

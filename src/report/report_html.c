@@ -317,7 +317,7 @@ static void chart_bars(FILE *out, const struct report *r, const struct report_ro
 			bar_label(out, left + pw + 6, by + bar_h - 1, p);
 		}
 	}
-	fputs("</svg><figcaption>Owners remediated ", out);
+	fputs("</svg><figcaption>Owners remediated by ", out);
 	text(out, report_breakdowns[b].name);
 	fputs(" in the last round (the largest groups; the lines are 95 % intervals).</figcaption></figure>\n", out);
 }

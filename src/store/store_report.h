@@ -14,6 +14,14 @@
 
 #include "store/store.h"
 
+/*
+ * The report reads in one snapshot (a recheck may be writing meanwhile), with
+ * the store mapped into memory for its scans. 0 or -1; end it with
+ * store_report_end().
+ */
+int store_report_begin(struct store *store);
+void store_report_end(struct store *store);
+
 struct store_report_campaign {
 	int64_t id, created, seed;
 	double control_fraction;
@@ -29,19 +37,22 @@ typedef int (*store_report_round_fn)(void *ctx, const struct store_report_round 
 /* The campaign's recheck rounds by seq. */
 int store_report_rounds_each(struct store *store, int64_t campaign_id, store_report_round_fn fn, void *ctx);
 
-/* A frozen host: text NULL when unknown, asn 0 when none. */
+/* A frozen host (a candidate of the campaign): text NULL when unknown, asn 0 when none. */
 struct store_report_host {
-	int64_t id, owner_id;
-	bool control;
+	int64_t candidate_id, owner_id;
 	const char *verdict, *software, *country, *agency, *as_name;
 	int64_t asn;
 };
 typedef int (*store_report_host_fn)(void *ctx, const struct store_report_host *host);
-/* The campaign's hosts by id. */
+/* The campaign's hosts, in the order they were frozen. */
 int store_report_hosts_each(struct store *store, int64_t campaign_id, store_report_host_fn fn, void *ctx);
 
-typedef int (*store_report_outcome_fn)(void *ctx, int64_t host_id, const char *outcome);
-/* Every host of the round's campaign with its outcome in that round. */
+typedef int (*store_report_owner_fn)(void *ctx, int64_t owner_id, bool control);
+/* The campaign's owners with their group. */
+int store_report_owners_each(struct store *store, int64_t campaign_id, store_report_owner_fn fn, void *ctx);
+
+typedef int (*store_report_outcome_fn)(void *ctx, int64_t candidate_id, const char *outcome);
+/* Every host of the round's campaign with its outcome in that round, by candidate id. */
 int store_report_outcomes_each(struct store *store, int64_t round_id, store_report_outcome_fn fn, void *ctx);
 
 /*

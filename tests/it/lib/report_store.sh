@@ -7,6 +7,7 @@
 #                              control:   o.id % 5 = 0
 #   unreachable (gone)         h.id % 11 = 0
 #   timeout (inconclusive)     h.id % 13 = 0
+#   closed (fixed)             h.id % 7 = 3 (one host of an owner: its other may stay open)
 #   open-proxy-mail (changed)  h.id % 17 = 0 and the frozen verdict is open-relay
 #   the frozen verdict (open)  otherwise
 # (first match wins). Then letters: owner o's first letter is sent when
@@ -30,6 +31,7 @@ INSERT INTO round_findings(round_id, candidate_id, verdict, checked)
       OR (o.grp = 'control' AND o.id % 5 = 0) THEN 'closed'
     WHEN h.id % 11 = 0 THEN 'unreachable'
     WHEN h.id % 13 = 0 THEN 'timeout'
+    WHEN h.id % 7 = 3 THEN 'closed'
     WHEN h.id % 17 = 0 AND h.verdict = 'open-relay' THEN 'open-proxy-mail'
     ELSE h.verdict END, r.started + 60
   FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id
