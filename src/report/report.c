@@ -1,7 +1,9 @@
 /* Gathers a campaign's remediation report from the store (report.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -148,7 +150,7 @@ static void keyset_free(struct keyset *k)
 struct gather {
 	struct report *report;
 	struct keyset keys[BREAKDOWN_COUNT];
-	size_t hosts, host_cap, cursor;
+	size_t hosts, host_cap;
 	int64_t *host_id, *host_owner_id; /* host_id: the candidate id, ascending */
 	uint32_t *host_owner;		     /* owner index */
 	uint32_t *host_key[BREAKDOWN_COUNT]; /* key index */
@@ -524,22 +526,148 @@ static enum report_outcome outcome_from_name(const char *name)
 	return OUTCOME_COUNT;
 }
 
-static int take_outcome(void *ctx, int64_t host_id, const char *outcome)
+/*
+ * The rounds' outcomes are the bulk of the reading (a million hosts a round,
+ * each looked up in campaign_round_outcomes): threads read them, each round
+ * on a connection of its own, while the caller reads the hosts.
+ */
+struct round_fetch {
+	int64_t round_id;
+	int64_t *ids; /* candidate ids, as they came */
+	uint8_t *outcomes;
+	size_t n, cap;
+};
+
+struct fetcher {
+	struct store *store;
+	struct round_fetch *fetches;
+	size_t count, next;
+	pthread_mutex_t lock;
+	int rc;
+};
+
+static int take_fetched(void *ctx, int64_t candidate_id, const char *outcome)
 {
-	struct gather *g = ctx;
-	/* Both come by candidate id: the next host, else a search. */
-	int64_t h = g->cursor < g->hosts && g->host_id[g->cursor] == host_id ? (int64_t)g->cursor
-									     : find_id(g->host_id, g->hosts, host_id);
-	g->cursor = (size_t)h + 1;
+	struct round_fetch *f = ctx;
 	enum report_outcome o = outcome_from_name(outcome);
-	if (h < 0)
-		return 0;
 	if (o == OUTCOME_COUNT) {
-		log_error("report: host %" PRId64 ": unknown outcome '%s'", host_id, outcome ? outcome : "(null)");
+		log_error("report: candidate %" PRId64 ": unknown outcome '%s'", candidate_id,
+			  outcome ? outcome : "(null)");
 		return -1;
 	}
-	g->host_outcome[h] = (uint8_t)o;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 4096;
+		int64_t *ids = realloc(f->ids, cap * sizeof *ids);
+		if (ids == NULL)
+			return -1;
+		f->ids = ids;
+		uint8_t *outcomes = realloc(f->outcomes, cap);
+		if (outcomes == NULL)
+			return -1;
+		f->outcomes = outcomes;
+		f->cap = cap;
+	}
+	f->ids[f->n] = candidate_id;
+	f->outcomes[f->n++] = (uint8_t)o;
 	return 0;
+}
+
+static void *fetch_rounds(void *arg)
+{
+	struct fetcher *f = arg;
+	struct store *store = store_report_reopen(f->store);
+	int rc = store != NULL ? store_report_begin(store) : -1;
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		size_t i = f->next++;
+		pthread_mutex_unlock(&f->lock);
+		if (i >= f->count)
+			break;
+		if (rc == 0)
+			rc = store_report_outcomes_each(store, f->fetches[i].round_id, take_fetched, &f->fetches[i]);
+	}
+	if (store != NULL) {
+		store_report_end(store);
+		store_close(store);
+	}
+	if (rc != 0) {
+		pthread_mutex_lock(&f->lock);
+		f->rc = -1;
+		pthread_mutex_unlock(&f->lock);
+	}
+	return NULL;
+}
+
+#define FETCH_THREADS_MAX 4
+
+struct fetch_pool {
+	struct fetcher f;
+	pthread_t threads[FETCH_THREADS_MAX];
+	size_t started;
+	bool ready; /* the lock made */
+};
+
+/* Starts threads reading the rounds' outcomes: as many as there are processors, at most one a round. */
+static int fetch_start(struct fetch_pool *pool, struct store *store, const struct report *r)
+{
+	memset(pool, 0, sizeof *pool);
+	pool->f.store = store;
+	pthread_mutex_init(&pool->f.lock, NULL);
+	pool->ready = true;
+	pool->f.count = r->round_count;
+	pool->f.fetches = calloc(r->round_count ? r->round_count : 1, sizeof *pool->f.fetches);
+	if (pool->f.fetches == NULL)
+		return -1;
+	for (size_t i = 0; i < r->round_count; i++)
+		pool->f.fetches[i].round_id = r->rounds[i].id;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 0 ? (size_t)cpus : 1;
+	if (want > FETCH_THREADS_MAX)
+		want = FETCH_THREADS_MAX;
+	if (want > r->round_count)
+		want = r->round_count;
+	while (pool->started < want && pthread_create(&pool->threads[pool->started], NULL, fetch_rounds, &pool->f) == 0)
+		pool->started++;
+	return 0;
+}
+
+/* Waits for the threads (reading what is left itself when none started); 0 or -1. */
+static int fetch_wait(struct fetch_pool *pool)
+{
+	if (pool->started == 0 && pool->f.fetches != NULL)
+		fetch_rounds(&pool->f);
+	for (size_t i = 0; i < pool->started; i++)
+		pthread_join(pool->threads[i], NULL);
+	pool->started = 0;
+	return pool->f.fetches != NULL ? pool->f.rc : -1;
+}
+
+static void fetch_free(struct fetch_pool *pool)
+{
+	if (!pool->ready)
+		return;
+	fetch_wait(pool);
+	for (size_t i = 0; pool->f.fetches != NULL && i < pool->f.count; i++) {
+		free(pool->f.fetches[i].ids);
+		free(pool->f.fetches[i].outcomes);
+	}
+	free(pool->f.fetches);
+	pthread_mutex_destroy(&pool->f.lock);
+}
+
+/* Each host's outcome in a fetched round: both come by candidate id, so mostly the next host. */
+static void outcomes_of(struct gather *g, const struct round_fetch *f)
+{
+	memset(g->host_outcome, OUTCOME_UNTESTED, g->hosts);
+	size_t cursor = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t h = cursor < g->hosts && g->host_id[cursor] == f->ids[i] ? (int64_t)cursor
+										 : find_id(g->host_id, g->hosts, f->ids[i]);
+		if (h < 0)
+			continue;
+		g->host_outcome[h] = f->outcomes[i];
+		cursor = (size_t)h + 1;
+	}
 }
 
 /* An owner's (a unit's) outcome from the outcomes of its hosts: the first that applies. */
@@ -572,14 +700,10 @@ static void finish_row(struct report_row *row)
 	row->test = stats_ztest(&row->group[GROUP_TREATMENT].rate, &row->group[GROUP_CONTROL].rate);
 }
 
-static int count_round(struct gather *g, struct store *store, struct report_round *round)
+static int count_round(struct gather *g, const struct round_fetch *fetched, struct report_round *round)
 {
 	struct report *r = g->report;
-	memset(g->host_outcome, OUTCOME_UNTESTED, g->hosts);
-	g->cursor = 0;
-	int rc = store_report_outcomes_each(store, round->id, take_outcome, g);
-	if (rc != 0)
-		return -1;
+	outcomes_of(g, fetched);
 	for (int l = 0; l < LEVEL_COUNT; l++)
 		for (int b = 0; b < BREAKDOWN_COUNT; b++)
 			if ((round->rows[l][b] = calloc(r->key_count[b] ? r->key_count[b] : 1, sizeof(struct report_row))) ==
@@ -668,8 +792,12 @@ int report_build(struct store *store, const char *campaign, struct report *repor
 	report->control_fraction = c.control_fraction;
 	struct gather g = {.report = report};
 	struct round_list rounds = {.report = report};
+	struct fetch_pool pool = {0};
 	int rc = -1;
-	if (report->campaign == NULL || store_report_hosts_each(store, c.id, take_host, &g) != 0 ||
+	if (report->campaign == NULL || store_report_rounds_each(store, c.id, take_round, &rounds) != 0 ||
+	    fetch_start(&pool, store, report) != 0)
+		goto out;
+	if (store_report_hosts_each(store, c.id, take_host, &g) != 0 ||
 	    sort_hosts(&g) != 0 || index_owners(&g) != 0 ||
 	    store_report_owners_each(store, c.id, take_owner, &g) != 0)
 		goto out;
@@ -687,13 +815,14 @@ int report_build(struct store *store, const char *campaign, struct report *repor
 		report->hosts_in[g.owner_group[g.host_owner[h]]]++;
 	for (size_t o = 0; o < g.owners; o++)
 		report->owners_in[g.owner_group[o]]++;
-	if (store_report_rounds_each(store, c.id, take_round, &rounds) != 0)
+	if (fetch_wait(&pool) != 0)
 		goto out;
 	for (size_t i = 0; i < report->round_count; i++)
-		if (count_round(&g, store, &report->rounds[i]) != 0)
+		if (count_round(&g, &pool.f.fetches[i], &report->rounds[i]) != 0)
 			goto out;
 	rc = 0;
 out:
+	fetch_free(&pool);
 	store_report_end(store);
 	if (rc != 0)
 		log_error("report: campaign '%s': could not gather the report", campaign);

@@ -49,6 +49,8 @@ int store_report_begin(struct store *store)
 	return 0;
 }
 
+struct store *store_report_reopen(struct store *store) { return store_open_mode(store->path, STORE_READ); }
+
 void store_report_end(struct store *store)
 {
 	if (!sqlite3_get_autocommit(store->db))

@@ -15,12 +15,15 @@
 #include "store/store.h"
 
 /*
- * The report reads in one snapshot (a recheck may be writing meanwhile), with
- * the store mapped into memory for its scans. 0 or -1; end it with
+ * Each connection of the report reads in one snapshot (a recheck may be
+ * writing meanwhile), with the store mapped into memory for its scans. 0 or -1; end it with
  * store_report_end().
  */
 int store_report_begin(struct store *store);
 void store_report_end(struct store *store);
+
+/* A second connection to the same store, read only, for a thread of its own; NULL (logged) on failure. */
+struct store *store_report_reopen(struct store *store);
 
 struct store_report_campaign {
 	int64_t id, created, seed;
