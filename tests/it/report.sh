@@ -210,6 +210,12 @@ for rd in r["rounds"]:
                     assert abs(float(d["p"]) - row["test"]["p"]) < 1e-9
 PY
 
+# Hosts frozen in another order than their candidates' give the same report (the rounds come by candidate).
+cp "$PLUGHOLE_DB" "$tmp/shuffled.db"
+sqlite3 "$tmp/shuffled.db" "UPDATE campaign_hosts SET id = 1000000 - id WHERE campaign_id = $cid"
+ph --db "$tmp/shuffled.db" report r1 --json "$tmp/shuffled.json" || fail "report on the shuffled store"
+cmp -s "$tmp/r.json" "$tmp/shuffled.json" || fail "hosts out of candidate order changed the report"
+
 # The terminal summary: the owner comparison first, the randomised unit named.
 summary=$(cat "$tmp/summary.txt")
 assert_contains "$summary" "owners were randomised"
