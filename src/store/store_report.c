@@ -62,9 +62,18 @@ static const char *text_or_null(sqlite3_stmt *stmt, int column)
 	return (const char *)sqlite3_column_text(stmt, column);
 }
 
+/* The caller's function, by the kind of row. */
+union row_fn {
+	store_report_round_fn round;
+	store_report_host_fn host;
+	store_report_owner_fn owner;
+	store_report_outcome_fn outcome;
+	store_report_letters_fn letters;
+};
+
 /* Steps stmt to its end; row() calls the caller's function for each row. */
 static int each_row(struct store *store, sqlite3_stmt *stmt, const char *what,
-		    int (*row)(sqlite3_stmt *stmt, void *fn, void *ctx), void *fn, void *ctx)
+		    int (*row)(sqlite3_stmt *stmt, union row_fn fn, void *ctx), union row_fn fn, void *ctx)
 {
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -97,7 +106,7 @@ int store_report_campaign(struct store *store, const char *name, struct store_re
 	return rc == SQLITE_ROW;
 }
 
-static int round_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+static int round_row(sqlite3_stmt *stmt, union row_fn fn, void *ctx)
 {
 	struct store_report_round r = {
 		.id = sqlite3_column_int64(stmt, 0),
@@ -106,7 +115,7 @@ static int round_row(sqlite3_stmt *stmt, void *fn, void *ctx)
 		.finished = sqlite3_column_int64(stmt, 3),
 		.status = text_or_null(stmt, 4),
 	};
-	return ((store_report_round_fn)fn)(ctx, &r);
+	return fn.round(ctx, &r);
 }
 
 int store_report_rounds_each(struct store *store, int64_t campaign_id, store_report_round_fn fn, void *ctx)
@@ -115,10 +124,10 @@ int store_report_rounds_each(struct store *store, int64_t campaign_id, store_rep
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
-	return each_row(store, stmt, "reading rounds", round_row, (void *)fn, ctx);
+	return each_row(store, stmt, "reading rounds", round_row, (union row_fn){.round = fn}, ctx);
 }
 
-static int host_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+static int host_row(sqlite3_stmt *stmt, union row_fn fn, void *ctx)
 {
 	struct store_report_host h = {
 		.candidate_id = sqlite3_column_int64(stmt, 0),
@@ -130,7 +139,7 @@ static int host_row(sqlite3_stmt *stmt, void *fn, void *ctx)
 		.asn = sqlite3_column_int64(stmt, 6),
 		.as_name = text_or_null(stmt, 7),
 	};
-	return ((store_report_host_fn)fn)(ctx, &h);
+	return fn.host(ctx, &h);
 }
 
 int store_report_hosts_each(struct store *store, int64_t campaign_id, store_report_host_fn fn, void *ctx)
@@ -139,12 +148,12 @@ int store_report_hosts_each(struct store *store, int64_t campaign_id, store_repo
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
-	return each_row(store, stmt, "reading campaign hosts", host_row, (void *)fn, ctx);
+	return each_row(store, stmt, "reading campaign hosts", host_row, (union row_fn){.host = fn}, ctx);
 }
 
-static int owner_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+static int owner_row(sqlite3_stmt *stmt, union row_fn fn, void *ctx)
 {
-	return ((store_report_owner_fn)fn)(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1) != 0);
+	return fn.owner(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1) != 0);
 }
 
 int store_report_owners_each(struct store *store, int64_t campaign_id, store_report_owner_fn fn, void *ctx)
@@ -153,12 +162,12 @@ int store_report_owners_each(struct store *store, int64_t campaign_id, store_rep
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
-	return each_row(store, stmt, "reading campaign owners", owner_row, (void *)fn, ctx);
+	return each_row(store, stmt, "reading campaign owners", owner_row, (union row_fn){.owner = fn}, ctx);
 }
 
-static int outcome_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+static int outcome_row(sqlite3_stmt *stmt, union row_fn fn, void *ctx)
 {
-	return ((store_report_outcome_fn)fn)(ctx, sqlite3_column_int64(stmt, 0), text_or_null(stmt, 1));
+	return fn.outcome(ctx, sqlite3_column_int64(stmt, 0), text_or_null(stmt, 1));
 }
 
 int store_report_outcomes_each(struct store *store, int64_t round_id, store_report_outcome_fn fn, void *ctx)
@@ -167,12 +176,12 @@ int store_report_outcomes_each(struct store *store, int64_t round_id, store_repo
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, round_id);
-	return each_row(store, stmt, "reading round outcomes", outcome_row, (void *)fn, ctx);
+	return each_row(store, stmt, "reading round outcomes", outcome_row, (union row_fn){.outcome = fn}, ctx);
 }
 
-static int letters_row(sqlite3_stmt *stmt, void *fn, void *ctx)
+static int letters_row(sqlite3_stmt *stmt, union row_fn fn, void *ctx)
 {
-	return ((store_report_letters_fn)fn)(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1) != 0,
+	return fn.letters(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1) != 0,
 					     sqlite3_column_int(stmt, 2) != 0);
 }
 
@@ -182,5 +191,5 @@ int store_report_letters_each(struct store *store, int64_t campaign_id, store_re
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, campaign_id);
-	return each_row(store, stmt, "reading letters", letters_row, (void *)fn, ctx);
+	return each_row(store, stmt, "reading letters", letters_row, (union row_fn){.letters = fn}, ctx);
 }
