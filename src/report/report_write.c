@@ -1,9 +1,11 @@
 /* The report as a terminal summary, JSON and CSV (report.h). */
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
+#include "notify/csv.h"
 #include "report/report.h"
 
 /* "2026-12-04 10:00 UTC", or "-" for 0 (not yet). */
@@ -162,19 +164,16 @@ int report_write_json(const struct report *r, FILE *out)
 
 /* ---- CSV: one row per (round, level, breakdown, key, group) ---- */
 
+/* A key as a CSV field (notify/csv.c's quoting), whole however long. */
 static void csv_text(FILE *out, const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	struct textbuf b;
+	textbuf_init(&b, SIZE_MAX);
+	if (csv_field(&b, s, strlen(s)) == 0)
+		fwrite(b.data, 1, b.len, out);
+	else
+		fputc('?', out); /* out of memory: the row stays a row */
+	textbuf_free(&b);
 }
 
 static void csv_real(FILE *out, bool defined, double v)
