@@ -107,7 +107,7 @@ static bool comparable(const struct report_row *row)
 static void difference(FILE *out, const struct report_row *row)
 {
 	if (!row->difference.defined) {
-		fputs("none (a group is empty)", out);
+		fputs("&ndash;", out); /* a group is empty (the letter outcomes: control has no letter) */
 		return;
 	}
 	if (!comparable(row)) {
