@@ -328,12 +328,13 @@ static void utc(FILE *out, int64_t t)
 		fputs("not yet", out);
 		return;
 	}
-	char buf[64];
+	char iso[64], shown[64];
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-	fprintf(out, "<time datetime=\"%" PRId64 "\">%s</time>", t, buf);
+	strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(shown, sizeof shown, "%Y-%m-%d %H:%M UTC", &tm);
+	fprintf(out, "<time datetime=\"%s\">%s</time>", iso, shown);
 }
 
 int report_write_html(const struct report *r, FILE *out)
