@@ -7,22 +7,21 @@
 #include "core/log.h"
 #include "report/report.h"
 
-const char usage_report[] =
-	"usage: plughole report NAME [--html FILE] [--json FILE] [--csv FILE]\n"
-	"\n"
-	"What the campaign's letters caused: per recheck round, the hosts and owners\n"
-	"still open, changed, fixed, gone, inconclusive or untested, and the\n"
-	"remediation rate of treatment (a letter) and control (no letter) with 95 %\n"
-	"Wilson intervals, their difference (Newcombe's interval) and a pooled\n"
-	"two-proportion z test, per owner (the unit that was randomised) and per host;\n"
-	"the same by letter outcome, country, agency, verdict, detected software and\n"
-	"AS. Groups under 10 show counts, not percentages. Without options, a summary\n"
-	"on the terminal; the report itself defines every number.\n"
-	"\n"
-	"  --html FILE   one self-contained page (inline CSS and SVG charts, no script)\n"
-	"  --json FILE   every number of the HTML\n"
-	"  --csv FILE    one row per round, level, breakdown, key and group\n"
-	"FILE '-' is standard output; a file is written whole or not at all.\n";
+const char usage_report[] = "usage: plughole report NAME [--html FILE] [--json FILE] [--csv FILE]\n"
+			    "\n"
+			    "What the campaign's letters caused: per recheck round, the hosts and owners\n"
+			    "still open, changed, fixed, gone, inconclusive or untested, and the\n"
+			    "remediation rate of treatment (a letter) and control (no letter) with 95 %\n"
+			    "Wilson intervals, their difference (Newcombe's interval) and a pooled\n"
+			    "two-proportion z test, per owner (the unit that was randomised) and per host;\n"
+			    "the same by letter outcome, country, agency, verdict, detected software and\n"
+			    "AS. Groups under 10 show counts, not percentages. Without options, a summary\n"
+			    "on the terminal; the report itself defines every number.\n"
+			    "\n"
+			    "  --html FILE   one self-contained page (inline CSS and SVG charts, no script)\n"
+			    "  --json FILE   every number of the HTML\n"
+			    "  --csv FILE    one row per round, level, breakdown, key and group\n"
+			    "FILE '-' is standard output; a file is written whole or not at all.\n";
 
 typedef int (*report_writer)(const struct report *report, FILE *out);
 
@@ -58,10 +57,10 @@ static int write_file(const char *path, report_writer write, const struct report
 int cmd_report(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"html", required_argument, NULL, 'h'},
-		{"json", required_argument, NULL, 'j'},
-		{"csv", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"html", required_argument, NULL, 'h'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"csv", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *html = NULL, *json = NULL, *csv = NULL;
 	int c;
@@ -81,7 +80,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return command_usage_error("report", optind == argc ? "wants a campaign NAME" : "takes one NAME");
+		return command_usage_error("report",
+					   optind == argc ? "wants a campaign NAME" : "takes one NAME");
 	const char *name = argv[optind];
 	struct store *store = cli_open_store(cli);
 	if (store == NULL)

@@ -11,52 +11,56 @@
 #include "store/store_report.h"
 
 const char *const report_outcome_names[OUTCOME_COUNT] = {
-	[OUTCOME_OPEN] = "open",	 [OUTCOME_CHANGED] = "changed",		  [OUTCOME_FIXED] = "fixed",
-	[OUTCOME_GONE] = "gone",	 [OUTCOME_INCONCLUSIVE] = "inconclusive", [OUTCOME_UNTESTED] = "untested",
+    [OUTCOME_OPEN] = "open", [OUTCOME_CHANGED] = "changed",	      [OUTCOME_FIXED] = "fixed",
+    [OUTCOME_GONE] = "gone", [OUTCOME_INCONCLUSIVE] = "inconclusive", [OUTCOME_UNTESTED] = "untested",
 };
-const char *const report_group_names[GROUP_COUNT] = {[GROUP_TREATMENT] = "treatment", [GROUP_CONTROL] = "control"};
+const char *const report_group_names[GROUP_COUNT] = {
+    [GROUP_TREATMENT] = "treatment", [GROUP_CONTROL] = "control"};
 const char *const report_level_names[LEVEL_COUNT] = {[LEVEL_OWNER] = "owner", [LEVEL_HOST] = "host"};
 const char *const report_letter_names[LETTER_COUNT] = {
-	[LETTER_DELIVERED] = "delivered",
-	[LETTER_FALLBACK] = "bounced, then reached a fallback contact",
-	[LETTER_NEVER_REACHED] = "never reached",
-	[LETTER_CONTROL] = "control (no letter)",
+    [LETTER_DELIVERED] = "delivered",
+    [LETTER_FALLBACK] = "bounced, then reached a fallback contact",
+    [LETTER_NEVER_REACHED] = "never reached",
+    [LETTER_CONTROL] = "control (no letter)",
 };
 const struct report_breakdown_info report_breakdowns[BREAKDOWN_COUNT] = {
-	[BREAKDOWN_ALL] = {"all", "All", 0},
-	[BREAKDOWN_LETTER] = {"letter", "By letter outcome", 0},
-	[BREAKDOWN_COUNTRY] = {"country", "By country", 0},
-	[BREAKDOWN_AGENCY] = {"agency", "By agency", 0},
-	[BREAKDOWN_VERDICT] = {"verdict", "By verdict", 0},
-	[BREAKDOWN_SOFTWARE] = {"software", "By detected software", 20},
-	[BREAKDOWN_ASN] = {"asn", "By AS (top 10)", 10},
+    [BREAKDOWN_ALL] = {"all", "All", 0},
+    [BREAKDOWN_LETTER] = {"letter", "By letter outcome", 0},
+    [BREAKDOWN_COUNTRY] = {"country", "By country", 0},
+    [BREAKDOWN_AGENCY] = {"agency", "By agency", 0},
+    [BREAKDOWN_VERDICT] = {"verdict", "By verdict", 0},
+    [BREAKDOWN_SOFTWARE] = {"software", "By detected software", 20},
+    [BREAKDOWN_ASN] = {"asn", "By AS (top 10)", 10},
 };
 
 const struct report_definition report_definitions[] = {
-	{"randomised unit", "Owners (an organisation with its abuse contact) were drawn into treatment (a letter) "
-			    "or control (no letter), so the per-owner comparison is the one the design supports; "
-			    "one owner's hosts are not independent, and the per-host figures are descriptive."},
-	{"open", "the host proved the same verdict again (proof bound to this round's test message)"},
-	{"changed", "the host proved another open verdict (still open, in another way)"},
-	{"fixed", "the host speaks its protocol and refuses to relay"},
-	{"gone", "the host was unreachable for the whole round; never counted as fixed"},
-	{"inconclusive", "no usable answer (accepted without proof, tempfail, timeout); never counted as fixed"},
-	{"untested", "no verdict for the host in this round yet"},
-	{"remediated host", "a host that is fixed"},
-	{"remediated owner", "an owner none of whose hosts is still open or changed, and at least one of whose "
-			     "hosts is fixed"},
-	{"remediation rate", "remediated of all frozen hosts or owners of the group (gone, inconclusive and "
-			     "untested stay in the denominator), with its 95 % Wilson score interval"},
-	{"difference", "treatment rate minus control rate in percentage points, with Newcombe's hybrid score "
-		       "95 % interval (from the two Wilson intervals)"},
-	{"test", "two-sided pooled two-proportion z test of treatment against control"},
-	{"small groups", "under 10, a group shows its counts (3 of 7), not a percentage"},
-	{"letter outcome", "delivered: the first letter was sent and did not bounce; bounced, then reached a "
-			   "fallback contact: a later letter to another contact was sent and did not bounce; never "
-			   "reached: no letter reached the owner (bounced, failed, suppressed, skipped or unsent)"},
-	{"breakdowns", "an owner whose hosts differ in country, agency, verdict, software or AS counts once per "
-		       "value, judged on its hosts with that value; the largest 20 software names and 10 ASes are "
-		       "shown, the rest as other"},
+    {"randomised unit",
+     "Owners (an organisation with its abuse contact) were drawn into treatment (a letter) "
+     "or control (no letter), so the per-owner comparison is the one the design supports; "
+     "one owner's hosts are not independent, and the per-host figures are descriptive."},
+    {"open", "the host proved the same verdict again (proof bound to this round's test message)"},
+    {"changed", "the host proved another open verdict (still open, in another way)"},
+    {"fixed", "the host speaks its protocol and refuses to relay"},
+    {"gone", "the host was unreachable for the whole round; never counted as fixed"},
+    {"inconclusive", "no usable answer (accepted without proof, tempfail, timeout); never counted as fixed"},
+    {"untested", "no verdict for the host in this round yet"},
+    {"remediated host", "a host that is fixed"},
+    {"remediated owner", "an owner none of whose hosts is still open or changed, and at least one of whose "
+			 "hosts is fixed"},
+    {"remediation rate", "remediated of all frozen hosts or owners of the group (gone, inconclusive and "
+			 "untested stay in the denominator), with its 95 % Wilson score interval"},
+    {"difference", "treatment rate minus control rate in percentage points, with Newcombe's hybrid score "
+		   "95 % interval (from the two Wilson intervals)"},
+    {"test", "two-sided pooled two-proportion z test of treatment against control"},
+    {"small groups", "under 10, a group shows its counts (3 of 7), not a percentage"},
+    {"letter outcome",
+     "delivered: the first letter was sent and did not bounce; bounced, then reached a "
+     "fallback contact: a later letter to another contact was sent and did not bounce; never "
+     "reached: no letter reached the owner (bounced, failed, suppressed, skipped or unsent)"},
+    {"breakdowns",
+     "an owner whose hosts differ in country, agency, verdict, software or AS counts once per "
+     "value, judged on its hosts with that value; the largest 20 software names and 10 ASes are "
+     "shown, the rest as other"},
 };
 const size_t report_definition_count = ARRAY_SIZE(report_definitions);
 
@@ -151,7 +155,7 @@ struct gather {
 	struct report *report;
 	struct keyset keys[BREAKDOWN_COUNT];
 	size_t hosts, host_cap;
-	int64_t *host_id, *host_owner_id; /* host_id: the candidate id, ascending */
+	int64_t *host_id, *host_owner_id;    /* host_id: the candidate id, ascending */
 	uint32_t *host_owner;		     /* owner index */
 	uint32_t *host_key[BREAKDOWN_COUNT]; /* key index */
 	uint8_t *host_outcome;
@@ -220,7 +224,10 @@ static int64_t asn_key(struct gather *g, int64_t asn, const char *as_name)
 }
 
 /* The key name of a host attribute; NULL text is unknown. */
-static const char *key_text(const char *text) { return text && *text ? text : UNKNOWN_KEY; }
+static const char *key_text(const char *text)
+{
+	return text && *text ? text : UNKNOWN_KEY;
+}
 
 static int take_host(void *ctx, const struct store_report_host *h)
 {
@@ -251,18 +258,19 @@ static int take_host(void *ctx, const struct store_report_host *h)
 	g->host_id[i] = h->candidate_id;
 	g->host_owner_id[i] = h->owner_id;
 	const char *name[BREAKDOWN_COUNT] = {
-		[BREAKDOWN_ALL] = "all",
-		[BREAKDOWN_LETTER] = NULL, /* an owner's, set later */
-		[BREAKDOWN_COUNTRY] = key_text(h->country),
-		[BREAKDOWN_AGENCY] = key_text(h->agency),
-		[BREAKDOWN_VERDICT] = key_text(h->verdict),
-		[BREAKDOWN_SOFTWARE] = key_text(h->software),
-		[BREAKDOWN_ASN] = h->asn > 0 ? NULL : UNKNOWN_KEY, /* a known AS: asn_key() */
+	    [BREAKDOWN_ALL] = "all",
+	    [BREAKDOWN_LETTER] = NULL, /* an owner's, set later */
+	    [BREAKDOWN_COUNTRY] = key_text(h->country),
+	    [BREAKDOWN_AGENCY] = key_text(h->agency),
+	    [BREAKDOWN_VERDICT] = key_text(h->verdict),
+	    [BREAKDOWN_SOFTWARE] = key_text(h->software),
+	    [BREAKDOWN_ASN] = h->asn > 0 ? NULL : UNKNOWN_KEY, /* a known AS: asn_key() */
 	};
 	for (int b = 0; b < BREAKDOWN_COUNT; b++) {
 		if (name[b] == NULL && (b != BREAKDOWN_ASN))
 			continue;
-		int64_t k = name[b] ? keyset_intern(&g->keys[b], name[b], NULL) : asn_key(g, h->asn, h->as_name);
+		int64_t k =
+		    name[b] ? keyset_intern(&g->keys[b], name[b], NULL) : asn_key(g, h->asn, h->as_name);
 		if (k < 0)
 			return -1;
 		g->keys[b].hosts[k]++;
@@ -325,7 +333,8 @@ static int take_owner(void *ctx, int64_t owner_id, bool control)
 static void default_letters(struct gather *g)
 {
 	for (size_t o = 0; o < g->owners; o++)
-		g->owner_letter[o] = g->owner_group[o] == GROUP_CONTROL ? LETTER_CONTROL : LETTER_NEVER_REACHED;
+		g->owner_letter[o] =
+		    g->owner_group[o] == GROUP_CONTROL ? LETTER_CONTROL : LETTER_NEVER_REACHED;
 }
 
 /* Hosts by candidate id, the order the round outcomes come in (frozen so already, as a rule). */
@@ -388,7 +397,9 @@ static int take_letters(void *ctx, int64_t owner_id, bool first_reached, bool la
 	int64_t o = find_id(g->owner_ids, g->owners, owner_id);
 	if (o < 0 || g->owner_group[o] == GROUP_CONTROL)
 		return 0; /* an owner without hosts has no outcome to count */
-	g->owner_letter[o] = first_reached ? LETTER_DELIVERED : later_reached ? LETTER_FALLBACK : LETTER_NEVER_REACHED;
+	g->owner_letter[o] = first_reached   ? LETTER_DELIVERED
+			     : later_reached ? LETTER_FALLBACK
+					     : LETTER_NEVER_REACHED;
 	return 0;
 }
 
@@ -411,7 +422,8 @@ static int order_keys(struct gather *g, int b)
 	struct keyset *k = &g->keys[b];
 	struct report *r = g->report;
 	size_t count = k->count, top = report_breakdowns[b].top;
-	uint32_t *order = malloc((count ? count : 1) * sizeof *order), *renumber = malloc((count ? count : 1) * sizeof *renumber);
+	uint32_t *order = malloc((count ? count : 1) * sizeof *order),
+		 *renumber = malloc((count ? count : 1) * sizeof *renumber);
 	if (order == NULL || renumber == NULL) {
 		free(order);
 		free(renumber);
@@ -487,8 +499,8 @@ static int make_units(struct gather *g)
 		g->unit_key[b] = malloc((g->hosts ? g->hosts : 1) * sizeof *g->unit_key[b]);
 		g->unit_group[b] = malloc(g->hosts ? g->hosts : 1);
 		g->unit_mask[b] = malloc(g->hosts ? g->hosts : 1);
-		if (last_owner == NULL || last_unit == NULL || !g->host_unit[b] || !g->unit_key[b] || !g->unit_group[b] ||
-		    !g->unit_mask[b]) {
+		if (last_owner == NULL || last_unit == NULL || !g->host_unit[b] || !g->unit_key[b] ||
+		    !g->unit_group[b] || !g->unit_mask[b]) {
 			free(last_owner);
 			free(last_unit);
 			goto out;
@@ -584,7 +596,8 @@ static void *fetch_rounds(void *arg)
 		if (i >= f->count)
 			break;
 		if (rc == 0)
-			rc = store_report_outcomes_each(store, f->fetches[i].round_id, take_fetched, &f->fetches[i]);
+			rc = store_report_outcomes_each(store, f->fetches[i].round_id, take_fetched,
+							&f->fetches[i]);
 	}
 	if (store != NULL) {
 		store_report_end(store);
@@ -626,7 +639,8 @@ static int fetch_start(struct fetch_pool *pool, struct store *store, const struc
 		want = FETCH_THREADS_MAX;
 	if (want > r->round_count)
 		want = r->round_count;
-	while (pool->started < want && pthread_create(&pool->threads[pool->started], NULL, fetch_rounds, &pool->f) == 0)
+	while (pool->started < want &&
+	       pthread_create(&pool->threads[pool->started], NULL, fetch_rounds, &pool->f) == 0)
 		pool->started++;
 	return 0;
 }
@@ -661,8 +675,9 @@ static void outcomes_of(struct gather *g, const struct round_fetch *f)
 	memset(g->host_outcome, OUTCOME_UNTESTED, g->hosts);
 	size_t cursor = 0;
 	for (size_t i = 0; i < f->n; i++) {
-		int64_t h = cursor < g->hosts && g->host_id[cursor] == f->ids[i] ? (int64_t)cursor
-										 : find_id(g->host_id, g->hosts, f->ids[i]);
+		int64_t h = cursor < g->hosts && g->host_id[cursor] == f->ids[i]
+				? (int64_t)cursor
+				: find_id(g->host_id, g->hosts, f->ids[i]);
 		if (h < 0)
 			continue;
 		g->host_outcome[h] = f->outcomes[i];
@@ -673,8 +688,9 @@ static void outcomes_of(struct gather *g, const struct round_fetch *f)
 /* An owner's (a unit's) outcome from the outcomes of its hosts: the first that applies. */
 static enum report_outcome unit_outcome(unsigned mask)
 {
-	static const enum report_outcome precedence[] = {OUTCOME_OPEN, OUTCOME_CHANGED, OUTCOME_FIXED,
-							 OUTCOME_INCONCLUSIVE, OUTCOME_UNTESTED, OUTCOME_GONE};
+	static const enum report_outcome precedence[] = {OUTCOME_OPEN,	   OUTCOME_CHANGED,
+							 OUTCOME_FIXED,	   OUTCOME_INCONCLUSIVE,
+							 OUTCOME_UNTESTED, OUTCOME_GONE};
 	for (size_t i = 0; i < ARRAY_SIZE(precedence); i++)
 		if (mask & (1u << precedence[i]))
 			return precedence[i];
@@ -696,7 +712,8 @@ static void finish_row(struct report_row *row)
 	}
 	row->total.remediated = row->total.outcomes[OUTCOME_FIXED];
 	row->total.rate = stats_wilson(row->total.remediated, row->total.n);
-	row->difference = stats_difference(&row->group[GROUP_TREATMENT].rate, &row->group[GROUP_CONTROL].rate);
+	row->difference =
+	    stats_difference(&row->group[GROUP_TREATMENT].rate, &row->group[GROUP_CONTROL].rate);
 	row->test = stats_ztest(&row->group[GROUP_TREATMENT].rate, &row->group[GROUP_CONTROL].rate);
 }
 
@@ -706,8 +723,8 @@ static int count_round(struct gather *g, const struct round_fetch *fetched, stru
 	outcomes_of(g, fetched);
 	for (int l = 0; l < LEVEL_COUNT; l++)
 		for (int b = 0; b < BREAKDOWN_COUNT; b++)
-			if ((round->rows[l][b] = calloc(r->key_count[b] ? r->key_count[b] : 1, sizeof(struct report_row))) ==
-			    NULL)
+			if ((round->rows[l][b] = calloc(r->key_count[b] ? r->key_count[b] : 1,
+							sizeof(struct report_row))) == NULL)
 				return -1;
 	for (int b = 0; b < BREAKDOWN_COUNT; b++) {
 		struct report_row *hosts = round->rows[LEVEL_HOST][b], *owners = round->rows[LEVEL_OWNER][b];
@@ -718,7 +735,9 @@ static int count_round(struct gather *g, const struct round_fetch *fetched, stru
 			g->unit_mask[b][g->host_unit[b][h]] |= (uint8_t)(1u << o);
 		}
 		for (size_t u = 0; u < g->units[b]; u++)
-			owners[g->unit_key[b][u]].group[g->unit_group[b][u]].outcomes[unit_outcome(g->unit_mask[b][u])]++;
+			owners[g->unit_key[b][u]]
+			    .group[g->unit_group[b][u]]
+			    .outcomes[unit_outcome(g->unit_mask[b][u])]++;
 		for (size_t k = 0; k < r->key_count[b]; k++) {
 			finish_row(&hosts[k]);
 			finish_row(&owners[k]);
@@ -797,9 +816,8 @@ int report_build(struct store *store, const char *campaign, struct report *repor
 	if (report->campaign == NULL || store_report_rounds_each(store, c.id, take_round, &rounds) != 0 ||
 	    fetch_start(&pool, store, report) != 0)
 		goto out;
-	if (store_report_hosts_each(store, c.id, take_host, &g) != 0 ||
-	    sort_hosts(&g) != 0 || index_owners(&g) != 0 ||
-	    store_report_owners_each(store, c.id, take_owner, &g) != 0)
+	if (store_report_hosts_each(store, c.id, take_host, &g) != 0 || sort_hosts(&g) != 0 ||
+	    index_owners(&g) != 0 || store_report_owners_each(store, c.id, take_owner, &g) != 0)
 		goto out;
 	default_letters(&g);
 	if (store_report_letters_each(store, c.id, take_letters, &g) != 0)

@@ -58,7 +58,7 @@ enum report_breakdown {
 struct report_breakdown_info {
 	const char *name;  /* in JSON and CSV */
 	const char *title; /* in the HTML and the terminal */
-	unsigned top;      /* keep the largest this many keys, the rest as one "other" key; 0: all */
+	unsigned top;	   /* keep the largest this many keys, the rest as one "other" key; 0: all */
 };
 extern const struct report_breakdown_info report_breakdowns[BREAKDOWN_COUNT];
 

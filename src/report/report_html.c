@@ -19,23 +19,24 @@
 static const char *const group_colour[GROUP_COUNT] = {TREATMENT_COLOUR, CONTROL_COLOUR};
 
 static const char style[] =
-	"*{box-sizing:border-box}"
-	"body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;background:#fff;"
-	"margin:0 auto;padding:.75rem;max-width:62rem}"
-	"h1{font-size:1.4rem;margin:.5rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem;border-bottom:1px solid #ccc}"
-	"h3{font-size:1rem;margin:1rem 0 .3rem}"
-	".note{background:#f3f6fa;border-left:4px solid " TREATMENT_COLOUR ";padding:.4rem .6rem}"
-	".scroll{overflow-x:auto;max-width:100%}"
-	"table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}"
-	"th,td{border-bottom:1px solid #e2e2e2;padding:.25rem .45rem;text-align:left;vertical-align:top}"
-	"td{font-variant-numeric:tabular-nums}thead th{background:#f5f5f5}"
-	".ci,.k{color:#555;font-size:.8em;white-space:nowrap}"
-	".t{color:" TREATMENT_COLOUR ";font-weight:600}.c{color:" CONTROL_COLOUR ";font-weight:600}"
-	"figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#444}"
-	"svg{width:100%;height:auto;max-width:40rem;display:block}"
-	"svg text{font:11px system-ui,sans-serif;fill:#222}svg .axis{fill:#666}"
-	"dt{font-weight:600}dd{margin:0 0 .4rem 1rem}"
-	"details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}";
+    "*{box-sizing:border-box}"
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;background:#fff;"
+    "margin:0 auto;padding:.75rem;max-width:62rem}"
+    "h1{font-size:1.4rem;margin:.5rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem;border-bottom:1px solid "
+    "#ccc}"
+    "h3{font-size:1rem;margin:1rem 0 .3rem}"
+    ".note{background:#f3f6fa;border-left:4px solid " TREATMENT_COLOUR ";padding:.4rem .6rem}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}"
+    "th,td{border-bottom:1px solid #e2e2e2;padding:.25rem .45rem;text-align:left;vertical-align:top}"
+    "td{font-variant-numeric:tabular-nums}thead th{background:#f5f5f5}"
+    ".ci,.k{color:#555;font-size:.8em;white-space:nowrap}"
+    ".t{color:" TREATMENT_COLOUR ";font-weight:600}.c{color:" CONTROL_COLOUR ";font-weight:600}"
+    "figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#444}"
+    "svg{width:100%;height:auto;max-width:40rem;display:block}"
+    "svg text{font:11px system-ui,sans-serif;fill:#222}svg .axis{fill:#666}"
+    "dt{font-weight:600}dd{margin:0 0 .4rem 1rem}"
+    "details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}";
 
 /* Text into HTML: markup characters as entities, control bytes visible as \xNN. */
 static void text(FILE *out, const char *s)
@@ -43,11 +44,21 @@ static void text(FILE *out, const char *s)
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f)
 				fprintf(out, "\\x%02x", c);
@@ -164,7 +175,8 @@ static void comparison(FILE *out, const struct report *r, const struct report_ro
 		if (row->total.n == 0)
 			continue;
 		fputs("<tr><th scope=\"row\">", out);
-		text(out, b == BREAKDOWN_ALL ? (level == LEVEL_OWNER ? "owners remediated" : "hosts fixed") : r->keys[b][k]);
+		text(out, b == BREAKDOWN_ALL ? (level == LEVEL_OWNER ? "owners remediated" : "hosts fixed")
+					     : r->keys[b][k]);
 		fputs("</th><td>", out);
 		rate(out, &row->group[GROUP_TREATMENT].rate);
 		fputs("</td><td>", out);
@@ -210,8 +222,8 @@ static void legend(FILE *out, double x, double y)
 {
 	for (int g = 0; g < GROUP_COUNT; g++) {
 		double gx = x + g * 110;
-		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", gx, y - 10,
-			group_colour[g]);
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>", gx,
+			y - 10, group_colour[g]);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>", gx + 16, y, report_group_names[g]);
 	}
 }
@@ -222,18 +234,23 @@ static void chart_over_rounds(FILE *out, const struct report *r, int level)
 	const double w = 400, h = 230, left = 38, right = 12, top = 28, bottom = 36;
 	const double pw = w - left - right, ph = h - top - bottom;
 	size_t n = r->round_count;
-	fprintf(out, "<figure><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s remediation per round\">", w,
-		h, report_level_names[level]);
+	fprintf(
+	    out,
+	    "<figure><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s remediation per round\">", w,
+	    h, report_level_names[level]);
 	legend(out, left, 14);
 	for (int t = 0; t <= 4; t++) {
 		double y = top + ph - ph * t / 4;
-		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, left + pw, y, y);
-		fprintf(out, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%d %%</text>", left - 4, y + 4,
-			t * 25);
+		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left,
+			left + pw, y, y);
+		fprintf(out, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%d %%</text>",
+			left - 4, y + 4, t * 25);
 	}
 	for (size_t i = 0; i < n; i++) {
 		double x = left + pw * (i + 0.5) / (double)n;
-		fprintf(out, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">round %" PRId64 "</text>",
+		fprintf(out,
+			"<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">round %" PRId64
+			"</text>",
 			x, top + ph + 18, r->rounds[i].seq);
 	}
 	for (int g = 0; g < GROUP_COUNT; g++) {
@@ -241,29 +258,38 @@ static void chart_over_rounds(FILE *out, const struct report *r, int level)
 		fprintf(out, "<g stroke=\"%s\" fill=\"%s\">", group_colour[g], group_colour[g]);
 		fputs("<polyline fill=\"none\" stroke-width=\"2\" points=\"", out);
 		for (size_t i = 0; i < n; i++) {
-			const struct proportion *p = &r->rounds[i].rows[level][BREAKDOWN_ALL][0].group[g].rate;
+			const struct proportion *p =
+			    &r->rounds[i].rows[level][BREAKDOWN_ALL][0].group[g].rate;
 			if (p->defined)
-				fprintf(out, "%.1f,%.1f ", left + pw * (i + 0.5) / (double)n + shift, top + ph * (1 - p->rate));
+				fprintf(out, "%.1f,%.1f ", left + pw * (i + 0.5) / (double)n + shift,
+					top + ph * (1 - p->rate));
 		}
 		fputs("\"/>", out);
 		for (size_t i = 0; i < n; i++) {
-			const struct proportion *p = &r->rounds[i].rows[level][BREAKDOWN_ALL][0].group[g].rate;
+			const struct proportion *p =
+			    &r->rounds[i].rows[level][BREAKDOWN_ALL][0].group[g].rate;
 			if (!p->defined)
 				continue;
 			double x = left + pw * (i + 0.5) / (double)n + shift;
 			double ylo = top + ph * (1 - p->low), yhi = top + ph * (1 - p->high);
-			fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" data-value=\"%.17g\"/>", x, x, ylo,
-				yhi, p->low);
-			fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" data-value=\"%.17g\"/>", x - 4,
-				x + 4, yhi, yhi, p->high);
-			fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x - 4, x + 4, ylo, ylo);
+			fprintf(
+			    out,
+			    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" data-value=\"%.17g\"/>", x,
+			    x, ylo, yhi, p->low);
+			fprintf(
+			    out,
+			    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" data-value=\"%.17g\"/>",
+			    x - 4, x + 4, yhi, yhi, p->high);
+			fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x - 4, x + 4,
+				ylo, ylo);
 			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" data-value=\"%.17g\"/>", x,
 				top + ph * (1 - p->rate), p->rate);
 		}
 		fputs("</g>", out);
 	}
-	fprintf(out, "</svg><figcaption>%s remediated per recheck round: treatment and control, with 95 %% "
-		     "intervals.</figcaption></figure>\n",
+	fprintf(out,
+		"</svg><figcaption>%s remediated per recheck round: treatment and control, with 95 %% "
+		"intervals.</figcaption></figure>\n",
 		level == LEVEL_OWNER ? "Owners" : "Hosts");
 }
 
@@ -273,8 +299,9 @@ static void bar_label(FILE *out, double x, double y, const struct proportion *p)
 	if (!p->defined) {
 		fputs("no rate</text>", out);
 	} else if (p->n < STATS_SMALL_N) {
-		fprintf(out, "<tspan data-value=\"%" PRIu64 "\">%" PRIu64 "</tspan> of <tspan data-value=\"%" PRIu64
-			     "\">%" PRIu64 "</tspan></text>",
+		fprintf(out,
+			"<tspan data-value=\"%" PRIu64 "\">%" PRIu64
+			"</tspan> of <tspan data-value=\"%" PRIu64 "\">%" PRIu64 "</tspan></text>",
 			p->k, p->k, p->n, p->n);
 	} else {
 		fprintf(out, "<tspan data-value=\"%.17g\">%.1f</tspan> %%</text>", p->rate, 100 * p->rate);
@@ -292,8 +319,9 @@ static void chart_bars(FILE *out, const struct report *r, const struct report_ro
 		return;
 	const double w = 400, left = 4, label_w = 70, bar_h = 11, row_h = 44, top = 24;
 	const double pw = w - left - label_w - 8, h = top + row_h * (double)shown + 6;
-	fprintf(out, "<figure><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"owners remediated %s\">", w, h,
-		report_breakdowns[b].title);
+	fprintf(out,
+		"<figure><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"owners remediated %s\">", w,
+		h, report_breakdowns[b].title);
 	legend(out, left, 14);
 	size_t i = 0;
 	for (size_t k = 0; k < r->key_count[b] && i < CHART_KEYS; k++) {
@@ -306,20 +334,27 @@ static void chart_bars(FILE *out, const struct report *r, const struct report_ro
 		for (int g = 0; g < GROUP_COUNT; g++) {
 			const struct proportion *p = &rows[k].group[g].rate;
 			double by = y + 15 + g * (bar_h + 2);
-			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eee\"/>", left, by,
-				pw, bar_h);
+			fprintf(out,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eee\"/>",
+				left, by, pw, bar_h);
 			if (p->defined) {
-				fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>", left,
-					by, pw * p->rate, bar_h, group_colour[g]);
-				fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>",
-					left + pw * p->low, left + pw * p->high, by + bar_h / 2, by + bar_h / 2);
+				fprintf(out,
+					"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+					"fill=\"%s\"/>",
+					left, by, pw * p->rate, bar_h, group_colour[g]);
+				fprintf(
+				    out,
+				    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>",
+				    left + pw * p->low, left + pw * p->high, by + bar_h / 2, by + bar_h / 2);
 			}
 			bar_label(out, left + pw + 6, by + bar_h - 1, p);
 		}
 	}
 	fputs("</svg><figcaption>Owners remediated by ", out);
 	text(out, report_breakdowns[b].name);
-	fputs(" in the last round (the largest groups; the lines are 95 % intervals).</figcaption></figure>\n", out);
+	fputs(
+	    " in the last round (the largest groups; the lines are 95 % intervals).</figcaption></figure>\n",
+	    out);
 }
 
 static void utc(FILE *out, int64_t t)
@@ -340,7 +375,8 @@ static void utc(FILE *out, int64_t t)
 int report_write_html(const struct report *r, FILE *out)
 {
 	fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Remediation report: ",
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Remediation "
+	      "report: ",
 	      out);
 	text(out, r->campaign);
 	fprintf(out, "</title><style>%s</style></head><body>\n<h1>Remediation report: ", style);
@@ -372,7 +408,8 @@ int report_write_html(const struct report *r, FILE *out)
 	for (size_t i = r->round_count; i-- > 0;) {
 		const struct report_round *round = &r->rounds[i];
 		bool last = i + 1 == r->round_count;
-		fprintf(out, "<section><h2>Round %" PRId64 "%s</h2>\n<p>Started ", round->seq, last ? " (latest)" : "");
+		fprintf(out, "<section><h2>Round %" PRId64 "%s</h2>\n<p>Started ", round->seq,
+			last ? " (latest)" : "");
 		utc(out, round->started);
 		fputs(", finished ", out);
 		utc(out, round->finished);
@@ -387,11 +424,12 @@ int report_write_html(const struct report *r, FILE *out)
 			chart_bars(out, r, round, BREAKDOWN_COUNTRY);
 			chart_bars(out, r, round, BREAKDOWN_SOFTWARE);
 		}
-		fprintf(out, "<details%s><summary>Breakdowns of round %" PRId64 "</summary>\n", last ? " open" : "",
-			round->seq);
+		fprintf(out, "<details%s><summary>Breakdowns of round %" PRId64 "</summary>\n",
+			last ? " open" : "", round->seq);
 		for (int b = BREAKDOWN_ALL + 1; b < BREAKDOWN_COUNT; b++) {
 			for (int l = 0; l < LEVEL_COUNT; l++) {
-				fprintf(out, "<h3>%s, per %s</h3>\n", report_breakdowns[b].title, report_level_names[l]);
+				fprintf(out, "<h3>%s, per %s</h3>\n", report_breakdowns[b].title,
+					report_level_names[l]);
 				comparison(out, r, round, l, b);
 			}
 		}

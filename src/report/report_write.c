@@ -37,19 +37,21 @@ static void print_comparison(FILE *out, const char *what, const struct report_ro
 		stats_format(t, sizeof t, &row->group[GROUP_TREATMENT].rate),
 		stats_format(c, sizeof c, &row->group[GROUP_CONTROL].rate),
 		stats_format_difference(d, sizeof d, &row->difference),
-		stats_format_ztest(z, sizeof z, &row->group[GROUP_TREATMENT].rate, &row->group[GROUP_CONTROL].rate,
-				   &row->test));
+		stats_format_ztest(z, sizeof z, &row->group[GROUP_TREATMENT].rate,
+				   &row->group[GROUP_CONTROL].rate, &row->test));
 }
 
 int report_write_summary(const struct report *r, FILE *out)
 {
 	char when[64];
-	fprintf(out, "campaign %s (created %s): %" PRIu64 " hosts of %" PRIu64 " owners; treatment %" PRIu64
-		     " owners (%" PRIu64 " hosts), control %" PRIu64 " owners (%" PRIu64 " hosts)\n",
+	fprintf(out,
+		"campaign %s (created %s): %" PRIu64 " hosts of %" PRIu64 " owners; treatment %" PRIu64
+		" owners (%" PRIu64 " hosts), control %" PRIu64 " owners (%" PRIu64 " hosts)\n",
 		r->campaign, utc(when, sizeof when, r->created, false), r->hosts, r->owners,
 		r->owners_in[GROUP_TREATMENT], r->hosts_in[GROUP_TREATMENT], r->owners_in[GROUP_CONTROL],
 		r->hosts_in[GROUP_CONTROL]);
-	fprintf(out, "owners were randomised into treatment (a letter) and control (none): compare the owner rates.\n");
+	fprintf(out, "owners were randomised into treatment (a letter) and control (none): compare the owner "
+		     "rates.\n");
 	if (r->round_count == 0)
 		fprintf(out, "no recheck round yet: plughole recheck %s\n", r->campaign);
 	for (size_t i = 0; i < r->round_count; i++) {
@@ -67,10 +69,11 @@ int report_write_summary(const struct report *r, FILE *out)
 		fprintf(out, "  owners remediated by letter outcome:\n");
 		for (size_t k = 0; k < r->key_count[BREAKDOWN_LETTER]; k++) {
 			const struct report_row *row = &round->rows[LEVEL_OWNER][BREAKDOWN_LETTER][k];
-			const struct proportion *p =
-				k == LETTER_CONTROL ? &row->group[GROUP_CONTROL].rate : &row->group[GROUP_TREATMENT].rate;
+			const struct proportion *p = k == LETTER_CONTROL ? &row->group[GROUP_CONTROL].rate
+									 : &row->group[GROUP_TREATMENT].rate;
 			char rate[96];
-			fprintf(out, "    %-42s %s\n", r->keys[BREAKDOWN_LETTER][k], stats_format(rate, sizeof rate, p));
+			fprintf(out, "    %-42s %s\n", r->keys[BREAKDOWN_LETTER][k],
+				stats_format(rate, sizeof rate, p));
 		}
 	}
 	fprintf(out, "\n(per country, agency, verdict, software and AS: --html, --json or --csv)\n");
@@ -79,7 +82,10 @@ int report_write_summary(const struct report *r, FILE *out)
 
 /* ---- JSON ---- */
 
-static json_t *real_or_null(bool defined, double v) { return defined ? json_real(v) : json_null(); }
+static json_t *real_or_null(bool defined, double v)
+{
+	return defined ? json_real(v) : json_null();
+}
 
 static json_t *json_cell(const struct report_cell *c)
 {
@@ -103,8 +109,8 @@ static json_t *json_row(const char *key, const struct report_row *row)
 	json_object_set_new(o, "total", json_cell(&row->total));
 	json_t *d = json_null();
 	if (row->difference.defined)
-		d = json_pack("{s:f, s:f, s:f}", "value", row->difference.value, "low", row->difference.low, "high",
-			      row->difference.high);
+		d = json_pack("{s:f, s:f, s:f}", "value", row->difference.value, "low", row->difference.low,
+			      "high", row->difference.high);
 	json_object_set_new(o, "difference", d);
 	json_t *t = json_null();
 	if (row->test.defined)
@@ -131,7 +137,8 @@ int report_write_json(const struct report *r, FILE *out)
 	json_object_set_new(root, "campaign", campaign);
 	json_t *definitions = json_object();
 	for (size_t i = 0; i < report_definition_count; i++)
-		json_object_set_new(definitions, report_definitions[i].term, json_string(report_definitions[i].meaning));
+		json_object_set_new(definitions, report_definitions[i].term,
+				    json_string(report_definitions[i].meaning));
 	json_object_set_new(root, "definitions", definitions);
 	json_t *rounds = json_array();
 	for (size_t i = 0; i < r->round_count; i++) {
@@ -148,7 +155,8 @@ int report_write_json(const struct report *r, FILE *out)
 			for (int b = 0; b < BREAKDOWN_COUNT; b++) {
 				json_t *rows = json_array();
 				for (size_t k = 0; k < r->key_count[b]; k++)
-					json_array_append_new(rows, json_row(r->keys[b][k], &round->rows[l][b][k]));
+					json_array_append_new(rows,
+							      json_row(r->keys[b][k], &round->rows[l][b][k]));
 				json_object_set_new(level, report_breakdowns[b].name, rows);
 			}
 			json_object_set_new(o, report_level_names[l], level);
@@ -182,8 +190,8 @@ static void csv_real(FILE *out, bool defined, double v)
 		fprintf(out, "%.10g", v);
 }
 
-static void csv_prefix(FILE *out, const struct report *r, const struct report_round *round, int l, int b, size_t k,
-		       const char *group)
+static void csv_prefix(FILE *out, const struct report *r, const struct report_round *round, int l, int b,
+		       size_t k, const char *group)
 {
 	fprintf(out, "%" PRId64 ",%s,%s,", round->seq, report_level_names[l], report_breakdowns[b].name);
 	csv_text(out, r->keys[b][k]);
@@ -222,7 +230,8 @@ int report_write_csv(const struct report *r, FILE *out)
 					}
 					csv_prefix(out, r, round, l, b, k, "total");
 					csv_cell(out, &row->total);
-					/* The difference: treatment - control as the rate, its interval, the test. */
+					/* The difference: treatment - control as the rate, its interval, the
+					 * test. */
 					csv_prefix(out, r, round, l, b, k, "difference");
 					fputs(",,,,,,,,", out);
 					csv_real(out, row->difference.defined, row->difference.value);

@@ -28,8 +28,10 @@ struct difference stats_difference(const struct proportion *a, const struct prop
 		return d;
 	d.defined = true;
 	d.value = a->rate - b->rate;
-	d.low = d.value - sqrt((a->rate - a->low) * (a->rate - a->low) + (b->high - b->rate) * (b->high - b->rate));
-	d.high = d.value + sqrt((a->high - a->rate) * (a->high - a->rate) + (b->rate - b->low) * (b->rate - b->low));
+	d.low = d.value -
+		sqrt((a->rate - a->low) * (a->rate - a->low) + (b->high - b->rate) * (b->high - b->rate));
+	d.high = d.value +
+		 sqrt((a->high - a->rate) * (a->high - a->rate) + (b->rate - b->low) * (b->rate - b->low));
 	return d;
 }
 

@@ -22,7 +22,7 @@ struct proportion {
 };
 
 struct difference {
-	bool defined; /* both groups have n > 0 */
+	bool defined;		 /* both groups have n > 0 */
 	double value, low, high; /* a - b and its interval, in [-1, 1] */
 };
 

@@ -64,6 +64,7 @@ int store_report_outcomes_each(struct store *store, int64_t round_id, store_repo
  * contact after a bounce).
  */
 typedef int (*store_report_letters_fn)(void *ctx, int64_t owner_id, bool first_reached, bool later_reached);
-int store_report_letters_each(struct store *store, int64_t campaign_id, store_report_letters_fn fn, void *ctx);
+int store_report_letters_each(struct store *store, int64_t campaign_id, store_report_letters_fn fn,
+			      void *ctx);
 
 #endif

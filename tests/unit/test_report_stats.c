@@ -4,12 +4,12 @@
  *   centre = (p + z^2/2n) / (1 + z^2/n)
  *   half   = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2)
  */
+#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "report/stats.h"
@@ -73,7 +73,8 @@ static void an_empty_group_has_no_rate(void **unused)
 	char buf[80];
 	assert_string_equal(stats_format(buf, sizeof buf, &empty), "no rate (n = 0)");
 	assert_string_equal(stats_format_difference(buf, sizeof buf, &d), "none (a group is empty)");
-	assert_string_equal(stats_format_ztest(buf, sizeof buf, &empty, &other, &t), "no test (a group is empty)");
+	assert_string_equal(stats_format_ztest(buf, sizeof buf, &empty, &other, &t),
+			    "no test (a group is empty)");
 }
 
 static void newcombe_difference_by_hand(void **unused)
@@ -143,12 +144,12 @@ static void small_groups_show_counts(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(wilson_by_hand),
-		cmocka_unit_test(a_group_of_one),
-		cmocka_unit_test(an_empty_group_has_no_rate),
-		cmocka_unit_test(newcombe_difference_by_hand),
-		cmocka_unit_test(ztest_by_hand),
-		cmocka_unit_test(small_groups_show_counts),
+	    cmocka_unit_test(wilson_by_hand),
+	    cmocka_unit_test(a_group_of_one),
+	    cmocka_unit_test(an_empty_group_has_no_rate),
+	    cmocka_unit_test(newcombe_difference_by_hand),
+	    cmocka_unit_test(ztest_by_hand),
+	    cmocka_unit_test(small_groups_show_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
