@@ -4,12 +4,13 @@
  *   centre = (p + z^2/2n) / (1 + z^2/n)
  *   half   = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2)
  */
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka wants the headers above first */
+#include <cmocka.h>
 #include <string.h>
 
 #include "report/stats.h"
