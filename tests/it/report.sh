@@ -40,6 +40,11 @@ ph report r1 --html "$tmp/r.html" --json "$tmp/r.json" --csv "$tmp/r.csv" || fai
 cid=$(q "SELECT id FROM campaigns WHERE name = 'r1'")
 q "SELECT v.seq, o.grp, v.outcome, count(*) FROM campaign_round_outcomes v
      JOIN campaign_owners o ON o.id = v.campaign_owner_id WHERE v.campaign_id = $cid GROUP BY 1, 2, 3" >"$tmp/hosts.sql"
+q "SELECT seq, grp, outcome, count(*) FROM (SELECT v.seq, o.grp, CASE WHEN max(v.outcome = 'open') THEN 'open'
+     WHEN max(v.outcome = 'changed') THEN 'changed' WHEN max(v.outcome = 'fixed') THEN 'fixed'
+     WHEN max(v.outcome = 'inconclusive') THEN 'inconclusive' WHEN max(v.outcome = 'untested') THEN 'untested'
+     ELSE 'gone' END AS outcome FROM campaign_round_outcomes v JOIN campaign_owners o ON o.id = v.campaign_owner_id
+     WHERE v.campaign_id = $cid GROUP BY v.seq, v.campaign_owner_id) GROUP BY 1, 2, 3" >"$tmp/owner_outcomes.sql"
 q "SELECT x.seq, o.grp, count(*), sum(x.still = 0 AND x.fixed = 1) FROM (
      SELECT seq, campaign_owner_id, max(outcome IN ('open', 'changed')) AS still, max(outcome = 'fixed') AS fixed
      FROM campaign_round_outcomes WHERE campaign_id = $cid GROUP BY 1, 2) x
@@ -81,9 +86,21 @@ for line in open(f"{tmp}/owners.sql"):
     seq, grp, n, k = line.strip().split("|")
     cell = rounds[int(seq)]["owner"]["all"][0][grp]
     assert (cell["n"], cell["remediated"]) == (int(n), int(k)), (seq, grp, cell, n, k)
-# The test data has something in every outcome but untested owners.
+# Owners per outcome: the first of open, changed, fixed, inconclusive, untested, gone among their hosts'.
+seen = {}
+for line in open(f"{tmp}/owner_outcomes.sql"):
+    seq, grp, outcome, n = line.strip().split("|")
+    seen[(int(seq), grp, outcome)] = int(n)
+for seq, rd in rounds.items():
+    row = rd["owner"]["all"][0]
+    for grp in ("treatment", "control"):
+        for o in outcomes:
+            assert row[grp][o] == seen.get((seq, grp, o), 0), (seq, grp, o, row[grp][o], seen.get((seq, grp, o)))
+# The test data has hosts in every outcome, and owners open, fixed, gone and untested.
 total = rounds[2]["host"]["all"][0]["total"]
 assert all(total[o] > 0 for o in outcomes), total
+total = rounds[2]["owner"]["all"][0]["total"]
+assert all(total[o] > 0 for o in ("open", "fixed", "gone", "untested")), total
 # Owners per letter outcome.
 letters = {row["key"]: row for row in rounds[1]["owner"]["letter"]}
 for line in open(f"{tmp}/letters.sql"):

@@ -2,7 +2,8 @@
 # report_store.sh: recheck rounds for a campaign store (letters_store.sh),
 # written with SQL as a recheck would leave them, to test the report. Round
 # seq s of the campaign, per frozen host h of owner o:
-#   untested (no row)          h.id % 19 = 0
+#   untested (no row)          h.id % 19 = 0, or every host of owner o.id % 31 = 0
+#   unreachable (gone)         every host of owner o.id % 29 = 0
 #   closed (fixed)             treatment: o.id % 2 = 0 or (s >= 2 and o.id % 3 = 0);
 #                              control:   o.id % 5 = 0
 #   unreachable (gone)         h.id % 11 = 0
@@ -27,6 +28,7 @@ INSERT INTO rounds(kind, campaign_id, seq, started, finished, status)
   FROM n, campaigns c WHERE c.name = '$campaign';
 INSERT INTO round_findings(round_id, candidate_id, verdict, checked)
   SELECT r.id, h.candidate_id, CASE
+    WHEN o.id % 29 = 0 THEN 'unreachable'
     WHEN (o.grp = 'treatment' AND (o.id % 2 = 0 OR (r.seq >= 2 AND o.id % 3 = 0)))
       OR (o.grp = 'control' AND o.id % 5 = 0) THEN 'closed'
     WHEN h.id % 11 = 0 THEN 'unreachable'
@@ -37,7 +39,7 @@ INSERT INTO round_findings(round_id, candidate_id, verdict, checked)
   FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id
   JOIN campaign_owners o ON o.id = h.campaign_owner_id
   WHERE r.kind = 'recheck' AND r.campaign_id = (SELECT id FROM campaigns WHERE name = '$campaign')
-  AND h.id % 19 != 0;
+  AND h.id % 19 != 0 AND o.id % 31 != 0;
 UPDATE letters SET state = CASE WHEN campaign_owner_id % 4 = 1 THEN 'bounced' ELSE 'sent' END
   WHERE campaign_id = (SELECT id FROM campaigns WHERE name = '$campaign');
 INSERT INTO letters(campaign_id, campaign_owner_id, previous_id, ticket, ticket_key, message_id, recipient,
