@@ -50,10 +50,22 @@ int report_write_summary(const struct report *r, FILE *out)
 		r->campaign, utc(when, sizeof when, r->created, false), r->hosts, r->owners,
 		r->owners_in[GROUP_TREATMENT], r->hosts_in[GROUP_TREATMENT], r->owners_in[GROUP_CONTROL],
 		r->hosts_in[GROUP_CONTROL]);
+	/* The second line is the headline: the latest round's owners, treatment against control. */
+	if (r->round_count == 0) {
+		fprintf(out, "no recheck round yet: plughole recheck %s\n", r->campaign);
+	} else {
+		const struct report_round *last = &r->rounds[r->round_count - 1];
+		const struct report_row *row = &last->rows[LEVEL_OWNER][BREAKDOWN_ALL][0];
+		char t[96], c[96], d[96], z[96];
+		fprintf(out, "round %" PRId64 " (latest): owners remediated, treatment %s against control %s: %s; %s\n",
+			last->seq, stats_format(t, sizeof t, &row->group[GROUP_TREATMENT].rate),
+			stats_format(c, sizeof c, &row->group[GROUP_CONTROL].rate),
+			stats_format_difference(d, sizeof d, &row->difference),
+			stats_format_ztest(z, sizeof z, &row->group[GROUP_TREATMENT].rate,
+					   &row->group[GROUP_CONTROL].rate, &row->test));
+	}
 	fprintf(out, "owners were randomised into treatment (a letter) and control (none): compare the owner "
 		     "rates.\n");
-	if (r->round_count == 0)
-		fprintf(out, "no recheck round yet: plughole recheck %s\n", r->campaign);
 	for (size_t i = 0; i < r->round_count; i++) {
 		const struct report_round *round = &r->rounds[i];
 		const struct report_row *owners = &round->rows[LEVEL_OWNER][BREAKDOWN_ALL][0];

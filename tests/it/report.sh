@@ -236,6 +236,7 @@ cmp -s "$tmp/r.json" "$tmp/shuffled.json" || fail "hosts out of candidate order 
 # The terminal summary: the owner comparison first, the randomised unit named.
 summary=$(cat "$tmp/summary.txt")
 assert_contains "$summary" "owners were randomised"
+assert_contains "$(sed -n 2p "$tmp/summary.txt")" "round 3 (latest): owners remediated, treatment"
 assert_contains "$summary" "round 3 (started"
 t=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["rounds"][2]["owner"]["all"][0]["treatment"]; print(c["remediated"], "of", c["n"])' "$tmp/r.json")
 assert_contains "$summary" "owners remediated: treatment"
