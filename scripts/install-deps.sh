@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages plughole builds and tests with
-# (--with-peers: and the test peers; --with-demo: and what the demo runs).
+# (--with-peers: and the test peers, and the headless browser the HTML tests
+# drive; --with-demo: and what the demo runs).
 # Idempotent and non-interactive: a no-op when everything is present.
 # Never lets a package start a system daemon (see shared/PEERS.md).
 set -euo pipefail
@@ -12,13 +13,21 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 # Debian lacks. postgrey: the greylisting policy server the tests run beside
 # Postfix (its system instance is never started: policy-rc.d below).
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
-           postgrey libidn12)
+           postgrey libidn12 chromium)
+# Node.js drives Chromium (tests/it/lib/browser.mjs); a Node.js from another
+# source (NodeSource bundles npm) is kept, so these are added only if missing.
+node_cmds=(node:nodejs npm:npm)
 
 # The demo sends its letters through a real local Postfix (tests/it/lib/peers.sh).
 demo_pkgs=(python3 postfix)
 
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--with-peers" ] && want+=("${test_pkgs[@]}")
+if [ "${1:-}" = "--with-peers" ]; then
+  want+=("${test_pkgs[@]}")
+  for c in "${node_cmds[@]}"; do
+    command -v "${c%%:*}" >/dev/null || want+=("${c#*:}")
+  done
+fi
 [ "${1:-}" = "--with-demo" ] && want+=("${demo_pkgs[@]}")
 
 # Debian's MTAs conflict, so the other MTAs (OpenSMTPD, Exim) for the
@@ -30,6 +39,23 @@ second_mta() {
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo bash "$(dirname "$0")/../tests/it/lib/opensmtpd_setup.sh"
   $sudo bash "$(dirname "$0")/../tests/it/lib/exim_setup.sh"
+  browser_driver
+}
+
+# playwright-core, pinned, drives Debian's /usr/bin/chromium (never a browser
+# download of its own) for tests/it/lib/browser.mjs, which looks in the same
+# directory (PLUGHOLE_NODE_DIR).
+playwright_version=1.64.1
+browser_driver() {
+  local dir="${PLUGHOLE_NODE_DIR:-/opt/plughole-node}"
+  local have
+  have=$(node -p "require('$dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+  [ "$have" = "$playwright_version" ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || [ -w "$(dirname "$dir")" ] || sudo=sudo
+  $sudo mkdir -p "$dir"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $sudo npm install --no-audit --no-fund --no-save \
+    --prefix "$dir" "playwright-core@$playwright_version" >/dev/null
 }
 
 missing=()
