@@ -572,6 +572,13 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 		goto out;
 	}
 	o.round = round;
+	/* A token names its target and second: a round begun in the second of an earlier probe would make
+	 * that probe's tokens again, and an earlier round's proof would count for this one. */
+	int64_t last_probe = store_probe_last_started(store);
+	if (last_probe < 0)
+		goto out;
+	while (time(NULL) <= (time_t)last_probe)
+		usleep(50 * 1000);
 	if ((base = event_base_new()) == NULL ||
 	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
 	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)

@@ -232,6 +232,8 @@ int store_finding_proven(struct store *store, int64_t run, int64_t candidate_id,
  */
 int store_probe_put(struct store *store, int64_t run, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply);
+/* When the newest probe began (0: none), -1 on error. */
+int64_t store_probe_last_started(struct store *store);
 /* What became of that message (one of the outcomes above, reply may be NULL). */
 int store_probe_answer(struct store *store, int64_t run, const char *token, const char *outcome, const char *reply,
 		       time_t when);
