@@ -18,8 +18,8 @@ extern char **environ;
 
 /* The relay's port, and the proxy ports most often found open (HTTP, SOCKS). */
 const struct owner_check_port owner_check_ports[] = {
-	{25, PROBE_RELAY},   {80, PROBE_PROXY},   {1080, PROBE_PROXY}, {3128, PROBE_PROXY},
-	{8000, PROBE_PROXY}, {8080, PROBE_PROXY}, {8118, PROBE_PROXY}, {8888, PROBE_PROXY},
+    {25, PROBE_RELAY},	 {80, PROBE_PROXY},   {1080, PROBE_PROXY}, {3128, PROBE_PROXY},
+    {8000, PROBE_PROXY}, {8080, PROBE_PROXY}, {8118, PROBE_PROXY}, {8888, PROBE_PROXY},
 };
 const size_t owner_check_port_count = ARRAY_SIZE(owner_check_ports);
 
@@ -33,12 +33,19 @@ void owner_check_requested_by(const char *ticket, const char *address, char *buf
 }
 
 static const char *const state_names[] = {
-	[OWNER_PENDING] = "pending", [OWNER_OPEN] = "open", [OWNER_FIXED] = "fixed",
-	[OWNER_GONE] = "gone",	     [OWNER_INCONCLUSIVE] = "inconclusive",
+    [OWNER_PENDING] = "pending",
+    [OWNER_OPEN] = "open",
+    [OWNER_FIXED] = "fixed",
+    [OWNER_GONE] = "gone",
+    [OWNER_INCONCLUSIVE] = "inconclusive",
 };
-const char *owner_check_state_name(enum owner_check_state state) { return state_names[state]; }
+const char *owner_check_state_name(enum owner_check_state state)
+{
+	return state_names[state];
+}
 
-/* As campaign_round_outcomes (store_schema.c) says for a recheck, without 'changed': an owner asks "still open?". */
+/* As campaign_round_outcomes (store_schema.c) says for a recheck, without 'changed': an owner asks "still
+ * open?". */
 enum owner_check_state owner_check_state_of(const char *verdict)
 {
 	static const char *const open[] = {"open-relay", "open-proxy-mail", "open-proxy-web"};
@@ -129,7 +136,8 @@ static int targets_of(struct store *store, const char *ticket, const char *addre
 				return -1;
 			snprintf(item->address, sizeof item->address, "%s", canonical);
 			item->port = ports ? ports[i] : owner_check_ports[i].port;
-			item->families = ports ? (i == 0 ? PROBE_RELAY : PROBE_PROXY) : owner_check_ports[i].families;
+			item->families =
+			    ports ? (i == 0 ? PROBE_RELAY : PROBE_PROXY) : owner_check_ports[i].families;
 		}
 	}
 	int64_t source = create && address != NULL ? store_source_id(store, OWNER_SOURCE, "plain") : 0;
@@ -196,14 +204,15 @@ static bool requested(const char *requested_by, const char **ticket, const char 
 	return *ticket || *address;
 }
 
-int owner_check_targets_each(struct store *store, const char *ticket, const char *address, const uint16_t *ports,
-			     int64_t round, store_host_fn fn, void *ctx)
+int owner_check_targets_each(struct store *store, const char *ticket, const char *address,
+			     const uint16_t *ports, int64_t round, store_host_fn fn, void *ctx)
 {
 	struct targets t;
 	struct seen seen = {0};
 	int rc = targets_of(store, ticket, address, ports, true, &t);
 	if (rc == 0)
-		log_error("owner check: no ticket '%s' or address '%s'", ticket ? ticket : "", address ? address : "");
+		log_error("owner check: no ticket '%s' or address '%s'", ticket ? ticket : "",
+			  address ? address : "");
 	if (rc == 1 && (store_round_verdicts_each(store, round, seen_row, &seen) != 0 || seen.failed))
 		rc = -1;
 	for (size_t i = 0; rc == 1 && i < t.count; i++) {
@@ -229,7 +238,8 @@ int owner_check_status(struct store *store, const char *db_path, int64_t round, 
 	struct store_round r;
 	int found = store_round_get(store, round, &r);
 	const char *ticket, *address;
-	if (found <= 0 || strcmp(r.kind, ROUND_KIND_OWNER) != 0 || !requested(r.requested_by, &ticket, &address))
+	if (found <= 0 || strcmp(r.kind, ROUND_KIND_OWNER) != 0 ||
+	    !requested(r.requested_by, &ticket, &address))
 		return found < 0 ? -1 : 0;
 	out->round = round;
 	snprintf(out->requested_by, sizeof out->requested_by, "%s", r.requested_by);
@@ -249,11 +259,14 @@ int owner_check_status(struct store *store, const char *db_path, int64_t round, 
 		rc = -1;
 	for (size_t i = 0; rc == 1 && i < t.count; i++) {
 		struct owner_check_host *h = &out->hosts[out->count++];
-		const char *verdict = t.items[i].candidate_id > 0 ? seen_verdict(&seen, t.items[i].candidate_id) : NULL;
+		const char *verdict =
+		    t.items[i].candidate_id > 0 ? seen_verdict(&seen, t.items[i].candidate_id) : NULL;
 		snprintf(h->address, sizeof h->address, "%s", t.items[i].address);
 		h->port = t.items[i].port;
 		snprintf(h->verdict, sizeof h->verdict, "%s", verdict ? verdict : "");
-		h->state = verdict ? owner_check_state_of(verdict) : out->finished ? OWNER_INCONCLUSIVE : OWNER_PENDING;
+		h->state = verdict	   ? owner_check_state_of(verdict)
+			   : out->finished ? OWNER_INCONCLUSIVE
+					   : OWNER_PENDING;
 	}
 	free(t.items);
 	free(seen.ids);
@@ -270,7 +283,8 @@ void owner_check_status_free(struct owner_check_status *status)
 	status->count = 0;
 }
 
-int owner_check_print(struct store *store, const char *db_path, int64_t round, const uint16_t *ports, FILE *out)
+int owner_check_print(struct store *store, const char *db_path, int64_t round, const uint16_t *ports,
+		      FILE *out)
 {
 	struct owner_check_status s;
 	int found = owner_check_status(store, db_path, round, ports, &s);
@@ -279,9 +293,11 @@ int owner_check_print(struct store *store, const char *db_path, int64_t round, c
 			log_error("owner check: no owner round %lld", (long long)round);
 		return -1;
 	}
-	fprintf(out, "round %lld %s %s\n", (long long)round, s.requested_by, s.finished ? "finished" : "running");
+	fprintf(out, "round %lld %s %s\n", (long long)round, s.requested_by,
+		s.finished ? "finished" : "running");
 	for (size_t i = 0; i < s.count; i++)
-		fprintf(out, "%s:%u %s %s\n", s.hosts[i].address, s.hosts[i].port, owner_check_state_name(s.hosts[i].state),
+		fprintf(out, "%s:%u %s %s\n", s.hosts[i].address, s.hosts[i].port,
+			owner_check_state_name(s.hosts[i].state),
 			s.hosts[i].verdict[0] ? s.hosts[i].verdict : "-");
 	owner_check_status_free(&s);
 	return 0;
@@ -327,7 +343,8 @@ static int count_round(void *ctx, const struct store_round *r)
 	    addr_parse(address, strlen(address), &other) == 0 && same_network(l->address, &other))
 		l->same_net = true;
 	if (strcmp(r->status, ROUND_RUNNING) == 0) {
-		int locked = r->started >= l->now - OWNER_CHECK_START_GRACE ? 1 : round_locked(l->db_path, r->id);
+		int locked =
+		    r->started >= l->now - OWNER_CHECK_START_GRACE ? 1 : round_locked(l->db_path, r->id);
 		if (locked < 0)
 			l->failed = 1;
 		l->running += locked == 1;
@@ -335,13 +352,14 @@ static int count_round(void *ctx, const struct store_round *r)
 	return 0;
 }
 
-static int spawn_check(const struct owner_check_options *o, const char *ticket, const char *address, int64_t round,
-		       pid_t *child)
+static int spawn_check(const struct owner_check_options *o, const char *ticket, const char *address,
+		       int64_t round, pid_t *child)
 {
 	char round_text[24], ports_text[256] = "";
 	snprintf(round_text, sizeof round_text, "%lld", (long long)round);
 	for (size_t i = 0, len = 0; o->ports && o->ports[i] && len < sizeof ports_text; i++)
-		len += (size_t)snprintf(ports_text + len, sizeof ports_text - len, "%s%u", i ? "," : "", o->ports[i]);
+		len += (size_t)snprintf(ports_text + len, sizeof ports_text - len, "%s%u", i ? "," : "",
+					o->ports[i]);
 	const char *binary = o->binary ? o->binary : "/proc/self/exe";
 	const char *argv[96];
 	size_t n = 0;
@@ -403,7 +421,8 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 			       addr_format(&parsed, canonical), why);
 			return 0;
 		}
-		owner_check_requested_by(NULL, addr_format(&parsed, canonical), requested_by, sizeof requested_by);
+		owner_check_requested_by(NULL, addr_format(&parsed, canonical), requested_by,
+					 sizeof requested_by);
 	} else {
 		owner_check_requested_by(ticket, NULL, requested_by, sizeof requested_by);
 	}
@@ -422,9 +441,12 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 		    (o->exclusions == NULL || exclusion_match(o->exclusions, &host) == NULL))
 			testable++;
 	}
-	struct limits l = {.db_path = o->db_path, .requested_by = requested_by, .address = address ? &parsed : NULL,
+	struct limits l = {.db_path = o->db_path,
+			   .requested_by = requested_by,
+			   .address = address ? &parsed : NULL,
 			   .now = now};
-	if (found < 0 || store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, count_round, &l) != 0 ||
+	if (found < 0 ||
+	    store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, count_round, &l) != 0 ||
 	    l.failed) {
 		refuse(reason, reasonlen, "the check could not be started (an error on our side)");
 	} else if (found == 0) {
@@ -434,12 +456,14 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 		refuse(reason, reasonlen, "none of these hosts may be tested (excluded or opted out)");
 		round = 0;
 	} else if (l.same) {
-		refuse(reason, reasonlen, "%s was checked less than %d minutes ago: try again later", requested_by,
-		       OWNER_CHECK_INTERVAL / 60);
+		refuse(reason, reasonlen, "%s was checked less than %d minutes ago: try again later",
+		       requested_by, OWNER_CHECK_INTERVAL / 60);
 		round = 0;
 	} else if (l.same_net) {
-		refuse(reason, reasonlen, "an address of the same network was checked less than %d minutes ago: try"
-			" again later", OWNER_CHECK_INTERVAL / 60);
+		refuse(reason, reasonlen,
+		       "an address of the same network was checked less than %d minutes ago: try"
+		       " again later",
+		       OWNER_CHECK_INTERVAL / 60);
 		round = 0;
 	} else if (l.running >= OWNER_CHECK_RUNNING_MAX) {
 		refuse(reason, reasonlen, "%u checks are running: try again in a few minutes", l.running);
@@ -452,7 +476,8 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 		store_rollback(store);
 		return round == 0 ? 0 : -1;
 	}
-	if (spawn_check(o, ticket, address ? requested_by + strlen(ADDRESS_PREFIX) : NULL, round, child) != 0) {
+	if (spawn_check(o, ticket, address ? requested_by + strlen(ADDRESS_PREFIX) : NULL, round, child) !=
+	    0) {
 		store_round_end(store, round, ROUND_INTERRUPTED, time(NULL));
 		refuse(reason, reasonlen, "the check could not be started (an error on our side)");
 		return -1;

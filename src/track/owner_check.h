@@ -30,10 +30,11 @@
 #include "store/store.h"
 
 /* The limits, all here. */
-#define OWNER_CHECK_INTERVAL 600     /* seconds between checks of one ticket, one address, one /24 or /64 */
-#define OWNER_CHECK_RUNNING_MAX 4    /* owner checks running at once */
-#define OWNER_CHECK_START_GRACE 30   /* seconds a new check counts as running before its child holds its lock */
-#define OWNER_CHECK_NET_V4 24        /* the network an address check's rate limit covers */
+#define OWNER_CHECK_INTERVAL 600   /* seconds between checks of one ticket, one address, one /24 or /64 */
+#define OWNER_CHECK_RUNNING_MAX 4  /* owner checks running at once */
+#define OWNER_CHECK_START_GRACE 30 /* seconds a new check counts as running before its child holds its lock  \
+				    */
+#define OWNER_CHECK_NET_V4 24	   /* the network an address check's rate limit covers */
 #define OWNER_CHECK_NET_V6 64
 
 /* The ports an address check tests, and with which tests (PROBE_RELAY, PROBE_PROXY). */
@@ -45,13 +46,14 @@ extern const struct owner_check_port owner_check_ports[];
 extern const size_t owner_check_port_count;
 
 struct owner_check_options {
-	const char *binary;      /* this plughole; NULL: /proc/self/exe */
-	const char *db_path;     /* the store */
+	const char *binary;	 /* this plughole; NULL: /proc/self/exe */
+	const char *db_path;	 /* the store */
 	const char *config_path; /* NULL: none */
-	/* verify's options for the child (its sink, timeouts, --allow-loopback ...), NULL-terminated, or NULL */
+	/* verify's options for the child (its sink, timeouts, --allow-loopback ...), NULL-terminated, or NULL
+	 */
 	const char *const *verify_args;
 	const struct exclusion_list *exclusions; /* the caller's (exclude.conf, opt-out): excluded, refused */
-	const char *log_path;    /* the child's stdout and stderr; NULL: /dev/null */
+	const char *log_path;			 /* the child's stdout and stderr; NULL: /dev/null */
 	/* tests only: the ports an address check tests instead of owner_check_ports (0-terminated, relay test
 	 * on the first, proxy tests on the others) */
 	const uint16_t *ports;
@@ -81,7 +83,7 @@ struct owner_check_host {
 struct owner_check_status {
 	int64_t round;
 	char requested_by[128];
-	bool finished;                 /* the round is done, or its process is gone */
+	bool finished;			/* the round is done, or its process is gone */
 	struct owner_check_host *hosts; /* malloc'd */
 	size_t count;
 };
@@ -94,8 +96,10 @@ struct owner_check_status {
 int owner_check_status(struct store *store, const char *db_path, int64_t round, const uint16_t *ports,
 		       struct owner_check_status *out);
 void owner_check_status_free(struct owner_check_status *status);
-/* The status as lines "ADDRESS:PORT STATE VERDICT" after a line "round ID REQUESTED_BY finished|running"; 0 or -1. */
-int owner_check_print(struct store *store, const char *db_path, int64_t round, const uint16_t *ports, FILE *out);
+/* The status as lines "ADDRESS:PORT STATE VERDICT" after a line "round ID REQUESTED_BY finished|running"; 0
+ * or -1. */
+int owner_check_print(struct store *store, const char *db_path, int64_t round, const uint16_t *ports,
+		      FILE *out);
 
 /* "ticket:T" or "address:A" into buf. */
 void owner_check_requested_by(const char *ticket, const char *address, char *buf, size_t size);
@@ -104,7 +108,7 @@ void owner_check_requested_by(const char *ticket, const char *address, char *buf
  * port) without a row in round yet, to fn, as store_recheck_hosts_each does
  * (an address's candidates are made when missing). ports: as in the options. 0 or -1.
  */
-int owner_check_targets_each(struct store *store, const char *ticket, const char *address, const uint16_t *ports,
-			     int64_t round, store_host_fn fn, void *ctx);
+int owner_check_targets_each(struct store *store, const char *ticket, const char *address,
+			     const uint16_t *ports, int64_t round, store_host_fn fn, void *ctx);
 
 #endif

@@ -4,11 +4,12 @@
 
 #include "track/rounds.h"
 
-struct recheck_next recheck_next(time_t now, time_t created, const struct store_round *last, int64_t at_least_after,
-				 const struct store_schedule *schedule)
+struct recheck_next recheck_next(time_t now, time_t created, const struct store_round *last,
+				 int64_t at_least_after, const struct store_schedule *schedule)
 {
 	struct recheck_next next = {.previous = last ? last->started : created};
-	/* A round left unfinished (a crash, a stop) is continued, whatever the clock says: it is not a new one. */
+	/* A round left unfinished (a crash, a stop) is continued, whatever the clock says: it is not a new
+	 * one. */
 	if (last != NULL && strcmp(last->status, ROUND_DONE) != 0) {
 		next.step = RECHECK_RESUME;
 		return next;

@@ -14,18 +14,18 @@
 #include "store/store.h"
 
 enum recheck_step {
-	RECHECK_RESUME,    /* the last round never finished: continue it */
-	RECHECK_NEW,       /* a new round, numbered next_seq */
-	RECHECK_TOO_SOON,  /* --at-least-after (or the schedule's) refuses: the previous round is younger */
-	RECHECK_NOT_DUE,   /* (a schedule) the next round is due at due_at */
-	RECHECK_FINISHED,  /* (a schedule) every round of it ran */
+	RECHECK_RESUME,	  /* the last round never finished: continue it */
+	RECHECK_NEW,	  /* a new round, numbered next_seq */
+	RECHECK_TOO_SOON, /* --at-least-after (or the schedule's) refuses: the previous round is younger */
+	RECHECK_NOT_DUE,  /* (a schedule) the next round is due at due_at */
+	RECHECK_FINISHED, /* (a schedule) every round of it ran */
 };
 
 struct recheck_next {
 	enum recheck_step step;
-	int64_t next_seq;  /* RECHECK_NEW: the new round's number (1, 2, ...) */
-	time_t previous;   /* when the previous round (or, before the first, the campaign) began */
-	time_t due_at;     /* RECHECK_NOT_DUE, RECHECK_TOO_SOON: from when it may run */
+	int64_t next_seq; /* RECHECK_NEW: the new round's number (1, 2, ...) */
+	time_t previous;  /* when the previous round (or, before the first, the campaign) began */
+	time_t due_at;	  /* RECHECK_NOT_DUE, RECHECK_TOO_SOON: from when it may run */
 };
 
 /*
@@ -35,7 +35,7 @@ struct recheck_next {
  * its every and rounds (the schedule's own at_least_after is the caller's to
  * pass in).
  */
-struct recheck_next recheck_next(time_t now, time_t created, const struct store_round *last, int64_t at_least_after,
-				 const struct store_schedule *schedule);
+struct recheck_next recheck_next(time_t now, time_t created, const struct store_round *last,
+				 int64_t at_least_after, const struct store_schedule *schedule);
 
 #endif

@@ -82,7 +82,8 @@ static int settle_round(void *ctx, const struct store_round *round)
 	if (strcmp(round->kind, ROUND_KIND_RECHECK) == 0)
 		return 0;
 	int locked = strcmp(round->kind, ROUND_KIND_OWNER) == 0 ? round_locked(s->db_path, round->id) : 0;
-	if (locked < 0 || (locked == 0 && store_round_end(s->store, round->id, ROUND_INTERRUPTED, time(NULL)) != 0)) {
+	if (locked < 0 ||
+	    (locked == 0 && store_round_end(s->store, round->id, ROUND_INTERRUPTED, time(NULL)) != 0)) {
 		s->failed = 1;
 		return 1;
 	}
