@@ -350,11 +350,12 @@ static int parse_count(const char *text, unsigned max, unsigned *out)
 	return 0;
 }
 
-static void print_summary(const struct probe_stats *stats, uint64_t excluded, const struct sink *sink)
+static void print_summary(const char *verb, const struct probe_stats *stats, uint64_t excluded,
+			  const struct sink *sink)
 {
-	printf("verify: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
+	printf("%s: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
 	       " %llu excluded\n",
-	       (unsigned long long)stats->targets, (unsigned long long)stats->finished,
+	       verb, (unsigned long long)stats->targets, (unsigned long long)stats->finished,
 	       (unsigned long long)stats->messages_sent, (unsigned long long)stats->proofs,
 	       (unsigned long long)stats->retries, (unsigned long long)excluded);
 	printf("  %llu connections in flight at most, %llu bytes of heap each\n",
@@ -632,7 +633,7 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	const struct probe_stats *stats = probe_engine_stats(run.engine);
 	if (!ran)
 		log_error("%s: stopped on an error: the run is incomplete (see above)", verb);
-	print_summary(stats, run.excluded, sink);
+	print_summary(verb, stats, run.excluded, sink);
 	rc = hooks->finish(hooks->ctx, store, round, ran && stats->finished == stats->targets);
 	if (!ran)
 		rc = EXIT_FAILURE_;
