@@ -39,7 +39,8 @@ const char usage_verify[] =
 	"to the sink's SMTP port, and open-proxy-web when it reaches a --target and\n"
 	"reads a nonce the target handed out; a 200, a banner or a page without them\n"
 	"proves nothing. A proof counts only for the run that sent its token: one\n"
-	"made with 'plughole token', or an earlier run's, changes no verdict.\n"
+	"made with 'plughole token', or an earlier run's, changes no verdict.\n"	"Each run is a round: its verdicts stay readable with 'findings --round N'\n"
+	"after later runs replace them as the latest ('findings --history ADDRESS').\n"
 	"\n"
 	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
 	"relay test; any other port the proxy protocols that live there (80, 81,\n"
@@ -349,11 +350,12 @@ static int parse_count(const char *text, unsigned max, unsigned *out)
 	return 0;
 }
 
-static void print_summary(const struct probe_stats *stats, uint64_t excluded, const struct sink *sink)
+static void print_summary(const char *verb, const struct probe_stats *stats, uint64_t excluded,
+			  const struct sink *sink)
 {
-	printf("verify: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
+	printf("%s: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
 	       " %llu excluded\n",
-	       (unsigned long long)stats->targets, (unsigned long long)stats->finished,
+	       verb, (unsigned long long)stats->targets, (unsigned long long)stats->finished,
 	       (unsigned long long)stats->messages_sent, (unsigned long long)stats->proofs,
 	       (unsigned long long)stats->retries, (unsigned long long)excluded);
 	printf("  %llu connections in flight at most, %llu bytes of heap each\n",
@@ -631,7 +633,7 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	const struct probe_stats *stats = probe_engine_stats(run.engine);
 	if (!ran)
 		log_error("%s: stopped on an error: the run is incomplete (see above)", verb);
-	print_summary(stats, run.excluded, sink);
+	print_summary(verb, stats, run.excluded, sink);
 	rc = hooks->finish(hooks->ctx, store, round, ran && stats->finished == stats->targets);
 	if (!ran)
 		rc = EXIT_FAILURE_;

@@ -156,8 +156,7 @@ void recorder_free(struct recorder *r)
 
 int recorder_begin(struct recorder *r, double wait, uint16_t campaign, int64_t round)
 {
-	if ((r->run_id = store_run_begin(r->store, time(NULL), wait, campaign, r->shared_store)) < 0 ||
-	    (round > 0 && store_run_round(r->store, r->run_id, round) != 0) ||
+	if ((r->run_id = store_run_begin_in(r->store, time(NULL), wait, campaign, r->shared_store, round)) < 0 ||
 	    (r->shared_store && (r->proofs_seen = store_proof_last_id(r->store)) < 0)) {
 		log_error("verify: the store could not be written: not starting");
 		return -1;

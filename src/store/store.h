@@ -188,6 +188,9 @@ int store_proof_bound(struct store *store, int64_t run, const char *token, char 
 /* A verification run: its probes and findings name it, and proofs count only
  * for the run whose probe sent their token. Returns the run's id, -1 on error. */
 int64_t store_run_begin(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink);
+/* The same, the run writing into round (store_round_begin; 0: none): one row, one write. */
+int64_t store_run_begin_in(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink,
+			   int64_t round);
 /* status: "done", "stopped" or "failed". */
 int store_run_end(struct store *store, int64_t run, time_t finished, const char *status);
 
@@ -263,8 +266,6 @@ int64_t store_round_begin(struct store *store, const char *kind, int64_t campaig
 			  const char *requested_by, time_t started);
 /* status "done" or "interrupted" (or "running" again, finished 0). */
 int store_round_end(struct store *store, int64_t round, const char *status, time_t finished);
-/* The run writes into the round: its verdicts get a row there, and after a crash the reconcile knows its round. */
-int store_run_round(struct store *store, int64_t run, int64_t round);
 /* 1 and *out, 0 no such round, -1 error. */
 int store_round_get(struct store *store, int64_t round, struct store_round *out);
 /* The campaign's newest recheck round: 1 and *out, 0 none yet, -1 error. */

@@ -103,7 +103,6 @@ enum store_stmt {
 	/* store_rounds.c: rounds, round_findings, campaign_schedules */
 	STMT_ROUND_BEGIN,
 	STMT_ROUND_END,
-	STMT_RUN_ROUND,
 	STMT_ROUND_GET,
 	STMT_ROUNDS_RUNNING,
 	STMT_RECHECK_LAST,

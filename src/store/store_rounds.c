@@ -34,7 +34,6 @@ const char *const store_rounds_sql[STMT_COUNT] = {
 		"INSERT INTO rounds(kind, campaign_id, seq, requested_by, started, status)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, 'running')",
 	[STMT_ROUND_END] = "UPDATE rounds SET status = ?1, finished = ?2 WHERE id = ?3",
-	[STMT_RUN_ROUND] = "UPDATE verify_runs SET round_id = ?1 WHERE id = ?2",
 	[STMT_ROUND_GET] = "SELECT " ROUND_COLUMNS " FROM rounds WHERE id = ?1",
 	[STMT_ROUNDS_RUNNING] = "SELECT " ROUND_COLUMNS " FROM rounds WHERE status = 'running' ORDER BY id",
 	[STMT_RECHECK_LAST] = "SELECT " ROUND_COLUMNS " FROM rounds WHERE campaign_id = ?1 AND kind = 'recheck'"
@@ -141,16 +140,6 @@ int store_round_end(struct store *store, int64_t round, const char *status, time
 	if (finished > 0)
 		sqlite3_bind_int64(stmt, 2, (int64_t)finished);
 	sqlite3_bind_int64(stmt, 3, round);
-	return store_step_done(store, stmt);
-}
-
-int store_run_round(struct store *store, int64_t run, int64_t round)
-{
-	sqlite3_stmt *stmt = store_statement(store, STMT_RUN_ROUND);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, round);
-	sqlite3_bind_int64(stmt, 2, run);
 	return store_step_done(store, stmt);
 }
 

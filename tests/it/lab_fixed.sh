@@ -17,8 +17,9 @@ for mix in open http-connect-open socks5-open; do
   "$LAB" --port 0 --hosts 127.80.200.0/22 --mix "$mix=1" --fixed-file "$fixed" >"$tmp/$mix.out" 2>"$tmp/$mix.err" &
   pids+=($!)
 done
-smtp=$(lab_ports "$tmp/open.out") && http=$(lab_ports "$tmp/http-connect-open.out") &&
-  socks=$(lab_ports "$tmp/socks5-open.out") || fail "a lab did not start"
+smtp=$(lab_ports "$tmp/open.out") || fail "the relay lab did not start"
+http=$(lab_ports "$tmp/http-connect-open.out") || fail "the HTTP proxy lab did not start"
+socks=$(lab_ports "$tmp/socks5-open.out") || fail "the SOCKS lab did not start"
 # what each host answers: the RCPT reply code, the CONNECT status, the SOCKS5 reply (tunnels to
 # 127.80.203.1, a relay of the first lab)
 probe() {

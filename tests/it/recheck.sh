@@ -63,10 +63,10 @@ assert_eq "$(q "select count(*) from rounds where kind = 'recheck'")" 0
 hosts_of() { # GROUP: address:port of its hosts
   q "select h.address || ':' || h.port from campaign_hosts h join campaign_owners o on o.id = h.campaign_owner_id
      where o.grp = '$1' order by h.candidate_id"; }
-treated=$(hosts_of treatment | grep '^127\.80\.' | head -n 3)
+mapfile -t treated < <(hosts_of treatment | grep '^127\.80\.' | head -n 3)
 control=$(hosts_of control | head -n 1)
-{ echo "# fixed by their owners"; printf '%s\n' $treated $control | cut -d: -f1; echo 127.81.1.2; } >"$fixed"
-nfixed=$(printf '%s\n' $treated $control 127.81.1.2 | sort -u | wc -l)
+{ echo "# fixed by their owners"; printf '%s\n' "${treated[@]}" "$control" | cut -d: -f1; echo 127.81.1.2; } >"$fixed"
+nfixed=$(printf '%s\n' "${treated[@]}" "$control" 127.81.1.2 | sort -u | wc -l)
 
 ph recheck rc "${engine[@]}" >"$tmp/r1.out" 2>"$tmp/r1.err" || fail "recheck 1"
 cat "$tmp/r1.out"
@@ -89,7 +89,7 @@ assert_eq "$(q "select group_concat(distinct p.test) from probes p join verify_r
    join candidates c on c.id = p.candidate_id where r.round_id = $r1 and c.address like '127.80.%'")" relay
 assert_contains "$(cat "$tmp/r1.out")" "fixed"
 # findings shows the latest: a fixed host is closed now, its round-0 verdict kept in history
-one=$(printf '%s\n' $treated | head -n 1)
+one=${treated[0]}
 assert_eq "$(ph findings --format tsv | awk -F'\t' -v a="${one%:*}" '$1 == a { print $3 }')" closed
 assert_contains "$(ph findings --history "$one" --format csv)" ",recheck,1,${one%:*},${one#*:},closed,"
 
@@ -110,7 +110,7 @@ had=$(q "select group_concat(candidate_id) from round_findings where round_id = 
 first_run=$(q "select max(id) from verify_runs where round_id = $r2")
 ph recheck rc "${engine[@]}" >"$tmp/r2b.out" 2>"$tmp/r2b.err" || fail "the resumed recheck"
 assert_contains "$(cat "$tmp/r2b.err")" "continuing recheck 2 (round $r2)"
-assert_eq "$(q "select status from rounds where id = $r2")" done
+assert_eq "$(q "select status from rounds where id = $r2")" "done"
 assert_eq "$(q "select count(*) from rounds where kind = 'recheck'")" 2 "no third round"
 assert_eq "$(q "select count(*), count(distinct candidate_id) from round_findings where round_id = $r2")" "$hosts|$hosts"
 assert_eq "$(q "select count(*) from campaign_round_outcomes where round_id = $r2 and outcome = 'untested'")" 0
