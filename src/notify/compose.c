@@ -133,7 +133,8 @@ int compose_template_choice(const char *templates_dir, const struct agencies *ag
 /* ---- composing ---- */
 
 struct cached_templates {
-	char agency[32], language[16];
+	char for_agency[32];		/* the letters' agency, whose choice this is */
+	char agency[32], language[16]; /* the template chosen for it */
 	struct letter_templates t;
 	bool loaded;
 };
@@ -147,6 +148,7 @@ struct composer {
 	size_t participant_count;
 	struct cached_templates cache[TEMPLATE_CACHE];
 	size_t cached;
+	struct mime_cache *mime; /* one prototype message per agency */
 };
 
 static struct letter_agency letter_agency_of(const struct agency *a)
@@ -165,8 +167,9 @@ struct composer *composer_open(struct store *store, const struct agencies *agenc
 	c->templates_dir = strdup(templates_dir);
 	c->public_url = strdup(public_url ? public_url : "");
 	c->guides = guides_open(guides_dir);
+	c->mime = mime_cache_new();
 	c->participants = calloc(agencies->count ? agencies->count : 1, sizeof *c->participants);
-	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL ||
+	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL || c->mime == NULL ||
 	    c->participants == NULL) {
 		composer_close(c);
 		return NULL;
@@ -185,15 +188,20 @@ void composer_close(struct composer *c)
 		letter_templates_free(&c->cache[i].t);
 	if (c->guides)
 		guides_close(c->guides);
+	mime_cache_free(c->mime);
 	free(c->participants);
 	free(c->templates_dir);
 	free(c->public_url);
 	free(c);
 }
 
+/* The template set of an agency's letters, chosen and loaded once (no look-up on disk per letter). */
 static const struct letter_templates *templates_for(struct composer *c, const struct agency *agency,
 						    char *why, size_t whylen)
 {
+	for (size_t i = 0; i < c->cached; i++)
+		if (strcmp(c->cache[i].for_agency, agency->id) == 0)
+			return &c->cache[i].t;
 	char dir_agency[32], language[16];
 	if (compose_template_choice(c->templates_dir, c->agencies, agency, dir_agency, sizeof dir_agency,
 				    language, sizeof language) != 0) {
@@ -201,11 +209,7 @@ static const struct letter_templates *templates_for(struct composer *c, const st
 			 c->templates_dir, agency->id, agency->language);
 		return NULL;
 	}
-	for (size_t i = 0; i < c->cached; i++)
-		if (strcmp(c->cache[i].agency, dir_agency) == 0 &&
-		    strcmp(c->cache[i].language, language) == 0)
-			return &c->cache[i].t;
-	if (c->cached == TEMPLATE_CACHE) { /* more template sets than agencies × languages: start over */
+	if (c->cached == TEMPLATE_CACHE) { /* more agencies than slots: start over */
 		for (size_t i = 0; i < c->cached; i++)
 			letter_templates_free(&c->cache[i].t);
 		c->cached = 0;
@@ -216,6 +220,7 @@ static const struct letter_templates *templates_for(struct composer *c, const st
 		snprintf(why, whylen, "%s", err.message);
 		return NULL;
 	}
+	snprintf(slot->for_agency, sizeof slot->for_agency, "%s", agency->id);
 	snprintf(slot->agency, sizeof slot->agency, "%s", dir_agency);
 	snprintf(slot->language, sizeof slot->language, "%s", language);
 	c->cached++;
@@ -354,7 +359,7 @@ int compose_message(struct composer *c, const struct outbox_letter *l, int64_t d
 	if (letter_render(&letter, t, c->guides, &text, &err) != 0)
 		snprintf(why, whylen, "letter %s: %s", l->ticket, err.message);
 	else
-		rc = mime_build(&letter, &text, newline, out, len, why, whylen);
+		rc = mime_build_cached(c->mime, &letter, &text, newline, out, len, why, whylen);
 	if (rc == 0 && text_out != NULL)
 		*text_out = text;
 	else
