@@ -533,14 +533,15 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 	    {"rate", required_argument, NULL, OPT_RATE},
 	    {"per-domain", required_argument, NULL, OPT_PER_DOMAIN},
 	    {"require-tls", no_argument, NULL, OPT_REQUIRE_TLS},
-	    {"cacert", required_argument, NULL, OPT_CACERT},
+	    {"smtp-ca", required_argument, NULL, OPT_CACERT},
+	    {"cacert", required_argument, NULL, OPT_CACERT}, /* its earlier name */
 	    {"resolve-sending", required_argument, NULL, OPT_RESOLVE},
 	    {"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
 	    {"helo", required_argument, NULL, OPT_HELO},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *verb = "campaign send", *password_file = NULL, *resolve = NULL;
-	struct smtp_options so = {.url = cli->config.campaign_smtp};
+	struct smtp_options so = {.url = cli->config.campaign_smtp, .cacert = cli->config.campaign_smtp_ca};
 	double rate = 0, per_domain = 0;
 	long retry_after = SEND_RETRY_AFTER;
 	int c;
@@ -646,6 +647,14 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 			due[ndue++] = &deferred[i];
 	if ((run.smtp = smtp_sender_new(&so)) == NULL ||
 	    ratelimit_init(&limit, rate, per_domain, monotonic()) != 0) {
+		free(due);
+		goto out;
+	}
+	char why[600], shown_why[ESCAPE_SIZE(600)], shown_url[ESCAPE_SIZE(256)];
+	if (ndue > 0 && smtp_sender_check(run.smtp, why, sizeof why) != 0) {
+		log_error("%s: smarthost %s: %s: nothing sent, the letters stay as they were", verb,
+			  escape_text(shown_url, sizeof shown_url, so.url, strlen(so.url)),
+			  escape_text(shown_why, sizeof shown_why, why, strlen(why)));
 		free(due);
 		goto out;
 	}
