@@ -24,6 +24,7 @@
 #include "notify/compose.h"
 #include "notify/ratelimit.h"
 #include "notify/send.h"
+#include "notify/signature.h"
 #include "track/letters.h"
 
 #define PREVIEW_STDOUT_LETTERS 2 /* without --maildir or --eml: the first letters, on stdout */
@@ -53,6 +54,18 @@ int campaign_letters_open(struct cli *cli, const char *verb, const char *name, s
 		log_error("%s: cannot open the templates and guides", verb);
 		campaign_letters_close(cl);
 		return -1;
+	}
+	if (cli->config.dkim_key != NULL) {
+		char why[512], shown_why[ESCAPE_SIZE(512)];
+		struct signer *signer = signer_new(cli->config.dkim_key, cli->config.dkim_selector,
+						   cli->config.dkim_domain, why, sizeof why);
+		if (signer == NULL) {
+			log_error("%s: [campaign] dkim_key: %s", verb,
+				  escape_text(shown_why, sizeof shown_why, why, strlen(why)));
+			campaign_letters_close(cl);
+			return -1;
+		}
+		composer_set_signer(cl->composer, signer);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "notify/guides.h"
+#include "notify/signature.h"
 #include "core/util.h"
 
 #define MAX_HOSTS_LISTED 50 /* the body lists these, the CSV every host */
@@ -149,6 +150,7 @@ struct composer {
 	struct cached_templates cache[TEMPLATE_CACHE];
 	size_t cached;
 	struct mime_cache *mime; /* one prototype message per agency */
+	struct signer *signer;	 /* DKIM, when a key is configured */
 };
 
 static struct letter_agency letter_agency_of(const struct agency *a)
@@ -189,6 +191,7 @@ void composer_close(struct composer *c)
 	if (c->guides)
 		guides_close(c->guides);
 	mime_cache_free(c->mime);
+	signer_free(c->signer);
 	free(c->participants);
 	free(c->templates_dir);
 	free(c->public_url);
@@ -297,6 +300,12 @@ static void host_rows_free(struct host_rows *h)
 	free(h->hosts);
 }
 
+void composer_set_signer(struct composer *c, struct signer *signer)
+{
+	signer_free(c->signer);
+	c->signer = signer;
+}
+
 int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf,
 			    size_t len)
 {
@@ -360,6 +369,13 @@ int compose_message(struct composer *c, const struct outbox_letter *l, int64_t d
 		snprintf(why, whylen, "letter %s: %s", l->ticket, err.message);
 	else
 		rc = mime_build_cached(c->mime, &letter, &text, newline, out, len, why, whylen);
+	/* signed last: the signature covers the bytes as they go */
+	if (rc == 0 && c->signer != NULL &&
+	    (rc = signer_sign(c->signer, agency->sender, newline, out, len, why, whylen)) != 0) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
 	if (rc == 0 && text_out != NULL)
 		*text_out = text;
 	else
