@@ -221,6 +221,12 @@ static const char *const migrations[] = {
 	"  FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id"
 	"  LEFT JOIN round_findings rf ON rf.round_id = r.id AND rf.candidate_id = h.candidate_id"
 	"  WHERE r.kind = 'recheck';",
+	/* 9: an owner's further contacts, the rungs of the fallback chain below the one
+	 * that gave its contact, as attribute found them (attributions.further) and as a
+	 * campaign froze them (campaign_owners.further): a JSON list of {"rung", "contact"},
+	 * in order. A bounce or a 5xx moves the owner's letter down this list. */
+	"ALTER TABLE attributions ADD COLUMN further TEXT;"
+	"ALTER TABLE campaign_owners ADD COLUMN further TEXT;",
 	/* Later migrations go here, each one element, in order. */
 };
 

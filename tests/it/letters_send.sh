@@ -44,7 +44,10 @@ ph suppress add abuse@o3.example --reason "asked after the campaign was made" >/
 ph campaign send c1 --smtp "$SMTP" >"$tmp/send1.out" 2>"$tmp/send1.err" || fail "send: $(cat "$tmp/send1.err")"
 assert_contains "$(cat "$tmp/send1.out")" "campaign send: 3 sent, 1 deferred, 1 failed, 1 suppressed at send"
 assert_eq "$(q "select group_concat(state, ' ') from (select state from letters order by id)")" \
-  "sent failed suppressed deferred sent sent" "the letters' states"
+  "sent failed suppressed deferred sent sent queued" "the letters' states"
+# the 5xx moves the owner (AR-CP, no further rung here) to the agency's national contact
+assert_eq "$(q "select recipient || ' ' || previous_id from letters where id = 7")" \
+  "abuse-desk@ar-cp.example.org 2" "the refused letter's follow-up"
 assert_contains "$(q "select reason from letters where id = 2")" "550 5.1.2"
 assert_contains "$(q "select reason from letters where id = 4")" "450 4.2.0"
 assert_contains "$(q "select reason from letters where id = 3")" "address abuse@o3.example"
@@ -88,9 +91,11 @@ assert seen == set(sent), (seen, set(sent))
 print("ok")
 PY
 
-# ---- the 4xx letter goes again once its back-off is over (and is deferred again) ----
+# ---- the 4xx letter goes again once its back-off is over (and is deferred again);
+# the refused letter's follow-up goes at once ----
 ph campaign send c1 --smtp "$SMTP" >"$tmp/send2.out" 2>&1 || fail "second send"
-assert_contains "$(cat "$tmp/send2.out")" "0 sent, 0 deferred"
+assert_contains "$(cat "$tmp/send2.out")" "1 sent, 0 deferred"
+assert_eq "$(q "select state from letters where id = 7")" sent "the follow-up went"
 q "update letters set next_attempt = 0 where id = 4"
 ph campaign send c1 --smtp "$SMTP" --retry-after 60 >"$tmp/send3.out" 2>&1 || fail "third send"
 assert_contains "$(cat "$tmp/send3.out")" "0 sent, 1 deferred"
