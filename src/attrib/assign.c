@@ -1,9 +1,9 @@
 #include "attrib/assign.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -30,8 +30,9 @@ static void further_json(const struct owner_result *o, char *buf, size_t len)
 		return;
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < o->further_count; i++)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "rung", owner_rung_names[o->further[i].rung],
-						      "contact", o->further[i].contact));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s}", "rung", owner_rung_names[o->further[i].rung],
+						"contact", o->further[i].contact));
 	char *text = list ? json_dumps(list, JSON_COMPACT) : NULL;
 	if (text && strlen(text) < len)
 		memcpy(buf, text, strlen(text) + 1);

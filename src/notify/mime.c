@@ -124,7 +124,8 @@ static GMimePart *csv_part_new(void)
 	GMimePart *part = g_mime_part_new_with_type("text", "csv");
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "header", "present");
-	g_mime_part_set_filename(part, "hosts.csv"); /* the place of Content-Disposition; csv_part_set fills it */
+	/* the place of Content-Disposition; csv_part_set fills it */
+	g_mime_part_set_filename(part, "hosts.csv");
 	/* base64 keeps the CSV's CRLF record ends byte for byte */
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
 	return part;
@@ -433,7 +434,8 @@ int mime_build_cached(struct mime_cache *cache, const struct letter *l, const st
 	csv_part_set(p->csv, l, csv.data, csv.len);
 
 	GMimeStream *stream = g_mime_stream_mem_new();
-	ssize_t written = g_mime_object_write_to_stream(GMIME_OBJECT(p->message), cache->options[newline], stream);
+	ssize_t written =
+	    g_mime_object_write_to_stream(GMIME_OBJECT(p->message), cache->options[newline], stream);
 	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
 	int rc = -1;
 	if (written < 0 || bytes == NULL) {

@@ -131,16 +131,16 @@ int smtp_sender_check(struct smtp_sender *s, char *why, size_t whylen)
 	curl_easy_cleanup(probe);
 	if (rc == CURLE_OK)
 		return 0;
-	const char *what = rc == CURLE_LOGIN_DENIED		    ? "the login was refused"
+	const char *what = rc == CURLE_LOGIN_DENIED		  ? "the login was refused"
 			   : rc == CURLE_PEER_FAILED_VERIFICATION ? "its TLS certificate does not verify"
-			   : rc == CURLE_USE_SSL_FAILED		    ? "it offers no STARTTLS (--require-tls)"
-			   : rc == CURLE_SSL_CONNECT_ERROR	    ? "the TLS handshake failed"
-			   : rc == CURLE_COULDNT_CONNECT	    ? "cannot connect"
-								    : "the session failed";
+			   : rc == CURLE_USE_SSL_FAILED		  ? "it offers no STARTTLS (--require-tls)"
+			   : rc == CURLE_SSL_CONNECT_ERROR	  ? "the TLS handshake failed"
+			   : rc == CURLE_COULDNT_CONNECT	  ? "cannot connect"
+								  : "the session failed";
 	snprintf(why, whylen, "%s: %s", what,
 		 rc == CURLE_LOGIN_DENIED && s->refusal[0] ? s->refusal
-		 : s->error[0]				     ? s->error
-							     : curl_easy_strerror(rc));
+		 : s->error[0]				   ? s->error
+							   : curl_easy_strerror(rc));
 	return -1;
 }
 

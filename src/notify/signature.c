@@ -8,15 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify/textbuf.h"
 #include "core/util.h"
+#include "notify/textbuf.h"
 
 #define SIGNATURE_KEY_MAX (64u << 10)
 #define SIGNATURE_PREFIX "DKIM-Signature: "
 
 const char *const signature_headers[] = {
-    "From",	    "To",	      "Subject",		  "Date",	    "Message-ID", "Reply-To",
-    "List-Unsubscribe", "List-Unsubscribe-Post", "MIME-Version", "Content-Type", NULL,
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+    NULL,
 };
 
 struct signer {
@@ -37,7 +46,10 @@ static unsigned char *read_key(const char *path, char *why, size_t whylen)
 	size_t n = buf ? fread(buf, 1, SIGNATURE_KEY_MAX + 1, f) : 0;
 	fclose(f);
 	if (buf == NULL || n == 0 || n > SIGNATURE_KEY_MAX) {
-		snprintf(why, whylen, "%s: %s", path, buf == NULL ? "out of memory" : n ? "too large for a key" : "empty");
+		snprintf(why, whylen, "%s: %s", path,
+			 buf == NULL ? "out of memory"
+			 : n	     ? "too large for a key"
+				     : "empty");
 		free(buf);
 		return NULL;
 	}
@@ -73,7 +85,8 @@ struct signer *signer_new(const char *key_path, const char *selector, const char
 	s->lib = dkim_init(NULL, NULL);
 	if (s->selector == NULL || s->selector[0] == '\0' || (domain && domain[0] && s->domain == NULL) ||
 	    s->lib == NULL) {
-		snprintf(why, whylen, "%s", s->lib == NULL ? "libopendkim did not start" : "no DKIM selector");
+		snprintf(why, whylen, "%s",
+			 s->lib == NULL ? "libopendkim did not start" : "no DKIM selector");
 		signer_free(s);
 		return NULL;
 	}
@@ -122,15 +135,16 @@ int signer_sign(struct signer *s, const char *sender, enum mime_newline newline,
 	const char *at = sender ? strrchr(sender, '@') : NULL;
 	const char *domain = s->domain ? s->domain : at ? at + 1 : NULL;
 	if (domain == NULL || domain[0] == '\0') {
-		snprintf(why, whylen, "DKIM: no signing domain (the sender has none; set [campaign] dkim_domain)");
+		snprintf(why, whylen,
+			 "DKIM: no signing domain (the sender has none; set [campaign] dkim_domain)");
 		return -1;
 	}
 	char job[32];
 	snprintf(job, sizeof job, "letter-%lu", ++s->serial);
 	DKIM_STAT st;
 	DKIM *d = dkim_sign(s->lib, (const unsigned char *)job, NULL, (dkim_sigkey_t)s->key,
-			    (const unsigned char *)s->selector, (const unsigned char *)domain, DKIM_CANON_RELAXED,
-			    DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st);
+			    (const unsigned char *)s->selector, (const unsigned char *)domain,
+			    DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st);
 	if (d == NULL) {
 		snprintf(why, whylen, "DKIM: cannot sign: %s", dkim_getresultstr(st));
 		return -1;
