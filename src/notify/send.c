@@ -175,6 +175,10 @@ void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcp
 	r->outcome = code >= 400	? smtp_outcome_of((int)code)
 		     : s->pos == s->len ? SMTP_UNKNOWN
 					: SMTP_TEMPFAIL;
+	/* the session's failures (a 535 to AUTH, TLS) say nothing of this letter: never a final 5xx */
+	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CONNECT_ERROR)
+		r->outcome = SMTP_TEMPFAIL;
 	if (code < 400)
 		r->code = 0;
 	snprintf(r->reply, sizeof r->reply, "%s",
