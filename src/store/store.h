@@ -377,6 +377,7 @@ struct store_attribution {
 	const char *as_name, *country, *agency;
 	const char *method;       /* "bulk" or "rdap" */
 	time_t when;
+	const char *further;      /* the rungs below: JSON [{"rung", "contact"}...], or NULL */
 };
 /* Records the attribution, creating its owner if new; returns the owner's id or -1. */
 int64_t store_attribution_put(struct store *store, const struct store_attribution *a);
@@ -403,6 +404,7 @@ struct store_campaign_finding {
 	int64_t owner_id; /* 0: no attribution */
 	const char *organisation, *org_handle, *contact, *rung, *range, *object, *as_name, *country, *agency;
 	uint32_t asn;
+	const char *further; /* the attribution's further contacts (JSON), or NULL */
 };
 typedef int (*store_campaign_finding_fn)(void *ctx, const struct store_campaign_finding *finding);
 /*
@@ -433,7 +435,8 @@ int64_t store_campaign_id(struct store *store, const char *name);
 struct store_campaign_owner {
 	int64_t campaign_id, owner_id;
 	const char *organisation, *org_handle, *contact, *rung, *country, *agency, *verdict, *stratum;
-	const char *group; /* "treatment" or "control" */
+	const char *group;   /* "treatment" or "control" */
+	const char *further; /* its further contacts as attribute found them (JSON), or NULL */
 };
 int64_t store_campaign_owner_insert(struct store *store, const struct store_campaign_owner *owner);
 /* Freezes one host of a campaign owner (the row's columns, copied). */
@@ -485,6 +488,7 @@ struct store_letter_ref {
 	char state[16], recipient[320], agency[64], language[16], template_name[64], domain[256],
 	    campaign[80], key_salt[80];
 	int64_t owner_id; /* the attribution's owner, 0 when none */
+	char further[4096]; /* the campaign owner's further contacts (JSON), "" when none */
 };
 /* 1 and *out, 0 no such ticket, -1 error. */
 int store_letter_by_ticket(struct store *store, const char *ticket, struct store_letter_ref *out);

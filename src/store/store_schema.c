@@ -230,6 +230,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX verify_runs_round ON verify_runs(round_id);"
 	"CREATE INDEX round_findings_run ON round_findings(run_id);"
 	"CREATE INDEX rounds_requested ON rounds(requested_by, started);",
+	/* 10: an owner's further contacts, the rungs of the fallback chain below the one
+	 * that gave its contact, as attribute found them (attributions.further) and as a
+	 * campaign froze them (campaign_owners.further): a JSON list of {"rung", "contact"},
+	 * in order. A bounce or a 5xx moves the owner's letter down this list. */
+	"ALTER TABLE attributions ADD COLUMN further TEXT;"
+	"ALTER TABLE campaign_owners ADD COLUMN further TEXT;",
 	/* Later migrations go here, each one element, in order. */
 };
 
