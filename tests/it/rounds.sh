@@ -19,10 +19,11 @@ q() { sqlite3 "$1" "$2"; }
 old="$tmp/old.db"
 "$PLUGHOLE" --db "$old" findings >/dev/null 2>&1 || true
 "$PLUGHOLE" --db "$old" ingest --allow-loopback - <<<"127.80.9.1:25" >/dev/null 2>&1 || fail "ingest"
-# back to schema 7: what migrations 8 and 9 made goes
+# back to schema 7: what migrations 8 to 10 made goes
 q "$old" "drop view campaign_round_outcomes; drop index verify_runs_round; drop index round_findings_run;
   drop index rounds_requested; drop table round_findings; drop table campaign_schedules; drop table rounds;
   alter table verify_runs drop column round_id;
+  alter table attributions drop column further; alter table campaign_owners drop column further;
   insert into candidates(address, port, family, first_seen, last_seen) values('127.80.9.2', 25, 4, 1, 1);
   insert into findings(candidate_id, verdict, test, protocol, token, first_checked, last_checked)
     select id, 'open-relay', 'relay', 'smtp-relay', 'phold', 1000, 2000 from candidates where address = '127.80.9.1';
