@@ -69,5 +69,7 @@ DECLARE_COMMAND(sink);
 DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
 DECLARE_COMMAND(bounces);
+DECLARE_COMMAND(serve);
+DECLARE_COMMAND(passwd);
 
 #endif

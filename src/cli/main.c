@@ -32,6 +32,9 @@ static const struct command commands[] = {
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
 	 STORE_UPDATE},
 	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
+	{"serve", cmd_serve, "the owners' web: campaign page, guides, evidence, opt-out, dashboard", usage_serve,
+	 STORE_READ},
+	{"passwd", cmd_passwd, "write the admin password file of 'serve'", usage_passwd, STORE_READ},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 
