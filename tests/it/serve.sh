@@ -77,6 +77,8 @@ assert_contains "$(cat "$tmp/t")" "<tr><th>Proven at</th><td>2004-01-29 14:05 UT
 assert_contains "$(cat "$tmp/t")" 'ESMTP &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;' "the banner escaped"
 grep -q '<script' "$tmp/t" && fail "markup from a peer reached the page"
 assert_contains "$(cat "$tmp/t")" 'href="/guides/postfix?server=127.72.200.0&amp;port=25"'
+assert_contains "$(cat "$tmp/t")" "<tr><th>Latest test</th><td>recheck 1, 2004-02-05 14:07 UTC: fixed</td></tr>"
+assert_contains "$(cat "$tmp/t")" "<tr><th>Latest test</th><td>recheck 1, 2004-02-05 14:07 UTC: still open</td></tr>"
 tk=${ticket#/t/}; t_only=${tk%%/*}; key=${tk#*/}
 wrong_key=$(printf '%s' "$key" | tr '0-9a-f' '1-9a-f0')
 assert_eq "$(code "$B/t/$t_only/$wrong_key")" 404 "a wrong key"
@@ -142,7 +144,15 @@ assert_contains "$(tr -d '\r' <"$tmp/lh")" "Set-Cookie: ph_session="
 assert_contains "$(tr -d '\r' <"$tmp/lh" | grep ph_session)" "HttpOnly; Secure; SameSite=Strict"
 curl -s --cacert "$tmp/cert.pem" -b "$j" "$S/admin" >"$tmp/dash"
 assert_contains "$(cat "$tmp/dash")" '<strong id="campaign">c1</strong>'
-assert_contains "$(cat "$tmp/dash")" "<th>treatment</th>"
+assert_contains "$(cat "$tmp/dash")" '<tr><td>treatment</td><td class="n">'
+python3 - "$tmp/dash" <<'PY' || fail "the dashboard's outcomes"
+import re, sys
+html = open(sys.argv[1]).read()
+row = re.search(r'<tr><td>treatment</td>((?:<td class="n">\d+</td>)+)</tr>', html).group(1)
+hosts, fixed, still_open, gone, unknown = map(int, re.findall(r'>(\d+)<', row))
+assert (fixed, still_open) == (1, 1), row
+assert hosts == fixed + still_open + gone + unknown, row
+PY
 assert_contains "$(cat "$tmp/dash")" "Recent proofs at the sink"
 assert_eq "$(curl -s --cacert "$tmp/cert.pem" -b "$j" -o /dev/null -w '%{http_code}' -X POST "$S/admin/logout")" 403 "logout without CSRF token"
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$tmp/dash")

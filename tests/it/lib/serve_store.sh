@@ -5,7 +5,8 @@
 # carrying hostile markup, an admin password file, and a running
 # `plughole serve` on an address of the caller's.
 #
-#   serve_store DB                       campaign c1 of 8 owners, 2 hosts each
+#   serve_store DB                       campaign c1 of 8 owners, 2 hosts each; a recheck round
+#                                        in which the first owner's first host is fixed
 #   serve_start LOG ADDR:PORT [OPTIONS]  starts serve (pid in $serve_pid), waits until it answers
 #   serve_ticket_url N                   /t/TICKET/KEY of the Nth letter (1-based), FTC's first
 SERVE_PASSWORD='correct horse battery staple'
@@ -19,6 +20,11 @@ serve_store() {
   # a banner a hostile peer sent: shown as text, never markup
   sqlite3 "$db" "update findings set transcript = '<-- 220 relay.example ESMTP $SERVE_SCRIPT' || char(10) || '--> EHLO verifier.test'
                  where candidate_id = 1"
+  # a recheck round (issue 13's tables): the first owner's two hosts, one fixed, one still open
+  sqlite3 "$db" "insert into rounds(id, kind, campaign_id, seq, started, finished, status)
+                   select 1, 'recheck', id, 1, 1075990000, 1075990100, 'done' from campaigns where name = 'c1';
+                 insert into round_findings(round_id, candidate_id, verdict, test, checked)
+                   values(1, 1, 'closed', 'relay', 1075990050), (1, 9, 'open-relay', 'relay', 1075990060);"
   echo "$SERVE_PASSWORD" | "$PLUGHOLE" passwd "$db.pw"
 }
 
