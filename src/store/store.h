@@ -462,7 +462,7 @@ int store_suppressed(struct store *store, const char *contact, const struct addr
 
 /* ---- the owners' web (store_web.c): reads only ---- */
 
-/* Makes the connection refuse writes (PRAGMA query_only): the web's readers. 0 or -1. */
+/* Makes the connection a web reader: it refuses writes (PRAGMA query_only) and maps the file. 0 or -1. */
 int store_web_query_only(struct store *store);
 /* The campaign called name (NULL: the newest): its id (0 when none) and name copied; -1 on error. */
 int64_t store_web_campaign(struct store *store, const char *name, char *out, size_t outlen);

@@ -69,7 +69,9 @@ static void copy(char *out, size_t outlen, sqlite3_stmt *stmt, int i)
 int store_web_query_only(struct store *store)
 {
 	char *message = NULL;
-	if (sqlite3_exec(store->db, "PRAGMA query_only = ON", NULL, NULL, &message) == SQLITE_OK)
+	/* mmap: pages read in place, no read() per page, for pages picked at random among many tickets */
+	if (sqlite3_exec(store->db, "PRAGMA query_only = ON; PRAGMA mmap_size = 268435456", NULL, NULL, &message) ==
+	    SQLITE_OK)
 		return 0;
 	sqlite3_free(message);
 	return store_error(store, "making the connection read-only");

@@ -164,4 +164,9 @@ assert_eq "$("$PLUGHOLE" serve >/dev/null 2>&1; echo $?)" 2 "serve without --lis
 assert_eq "$("$PLUGHOLE" serve --listen 127.84.1.3:1 --tls-cert x >/dev/null 2>&1; echo $?)" 2 "a certificate without key"
 assert_eq "$(echo short | "$PLUGHOLE" passwd "$tmp/pw2" >/dev/null 2>&1; echo $?)" 1 "a short password"
 [ "$(stat -c %a "$PLUGHOLE_DB.pw")" = 600 ] || fail "the password file is not 0600"
+# ---- SIGTERM: an orderly stop (and, under ASan, no leak or error in the log) ----
+kill -TERM "${pids[0]}"
+wait "${pids[0]}" || fail "serve stopped with $?"
+assert_contains "$(cat "$tmp/serve.log")" "serve: stopped"
+if grep -q "Sanitizer" "$tmp/serve.log" "$tmp/tls.log"; then fail "sanitizer: $(cat "$tmp/serve.log" "$tmp/tls.log")"; fi
 echo "serve ok"
