@@ -18,6 +18,7 @@ enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 struct cli {
 	struct config config;
 	enum store_mode store_mode; /* the verb's, from its row of the command table */
+	const char *config_path;    /* --config, NULL when none: a child plughole gets it too */
 };
 
 struct command {
@@ -69,6 +70,7 @@ DECLARE_COMMAND(sink);
 DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
 DECLARE_COMMAND(bounces);
+DECLARE_COMMAND(recheck);
 DECLARE_COMMAND(serve);
 DECLARE_COMMAND(passwd);
 

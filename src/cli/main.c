@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
 	 STORE_UPDATE},
 	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
+	{"recheck", cmd_recheck, "verify a campaign's hosts again (a round), on a schedule; owners' checks",
+	 usage_recheck, STORE_UPDATE},
 	{"serve", cmd_serve, "the owners' web: campaign page, guides, evidence, opt-out, dashboard", usage_serve,
 	 STORE_READ},
 	{"passwd", cmd_passwd, "write the admin password file of 'serve'", usage_passwd, STORE_READ},
@@ -173,6 +175,7 @@ static int apply_global_options(struct cli *cli, int *argc, char **argv)
 	*argc = kept;
 	log_set_level(level < LOG_QUIET ? LOG_QUIET : level > LOG_DEBUG ? LOG_DEBUG : (enum log_level)level);
 	config_defaults(&cli->config);
+	cli->config_path = config_file;
 	if (config_file != NULL && config_load(&cli->config, config_file) != 0)
 		return -1;
 	if (db != NULL && *db != '\0' && config_set(&cli->config, "store", "db", db) != 0)

@@ -1133,7 +1133,13 @@ static int index_target(struct probe_engine *e, int32_t index);
 
 int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
 {
-	uint32_t plan = probe_plan(&e->options.selection, port);
+	return probe_engine_add_with(e, address, port, candidate_id, &e->options.selection);
+}
+
+int probe_engine_add_with(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id,
+			  const struct probe_selection *selection)
+{
+	uint32_t plan = probe_plan(selection, port);
 	if (plan == 0)
 		return 0; /* nothing to test on this port for the chosen families */
 	if (e->prepared && !e->options.open)
@@ -1282,7 +1288,7 @@ int probe_engine_run(struct probe_engine *e)
 		return -1;
 	}
 	e->started = probe_now();
-	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign) != 0)
+	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign, e->options.round) != 0)
 		return -1;
 	e->heap_base = mallinfo2().uordblks;
 	struct timeval sample = to_timeval(SAMPLE_INTERVAL), second = {1, 0};

@@ -46,6 +46,7 @@ struct probe_engine_options {
 	bool shared_store;        /* another process (the sink) writes the store: no batched writes */
 	bool open;                /* targets may be added while the run goes: it ends after probe_engine_close */
 	uint64_t seed;            /* visiting order */
+	int64_t round;            /* the round (store_round_begin) the verdicts are recorded in; 0: none */
 	/* Each target's verdict (valid during the call); may be NULL. It may stop the engine, not free it. */
 	void (*on_verdict)(void *ctx, const struct probe_result *result);
 	void *ctx;
@@ -67,6 +68,9 @@ void probe_engine_free(struct probe_engine *engine);
  * from the families and port. 1 added, 0 nothing to test on it, -1 error.
  */
 int probe_engine_add(struct probe_engine *engine, const struct addr *address, uint16_t port, int64_t candidate_id);
+/* The same with this target's own selection (a recheck tests each host as its frozen verdict was tested). */
+int probe_engine_add_with(struct probe_engine *engine, const struct addr *address, uint16_t port,
+			  int64_t candidate_id, const struct probe_selection *selection);
 /* (options.open) No more targets: the run ends once those added have their verdicts. */
 void probe_engine_close(struct probe_engine *engine);
 /* Runs the event loop until every target has its verdict or a stop. 0 or -1. */

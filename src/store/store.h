@@ -213,10 +213,12 @@ struct finding {
 	time_t checked;
 	int64_t run;              /* the run that decided it (store_run_begin) */
 };
+/* The verdict into findings (the latest) and, when its run has a round, into round_findings, in one transaction. */
 int store_finding_put(struct store *store, const struct finding *finding);
-/* A proof bound to one of its run's probes upgrades a written finding (to open-relay, ...). */
-int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
-			 const char *token, const char *exit_address, time_t when);
+/* A proof bound to one of its run's probes upgrades a written finding (to open-relay, ...), and the row of
+ * the run's round. */
+int store_finding_proven(struct store *store, int64_t run, int64_t candidate_id, const char *verdict,
+			 const char *variant, const char *token, const char *exit_address, time_t when);
 /*
  * One row per test message, and what became of it (its outcome):
  *   message-due        recorded, committed before the message may go; after a
@@ -230,6 +232,8 @@ int store_finding_proven(struct store *store, int64_t candidate_id, const char *
  */
 int store_probe_put(struct store *store, int64_t run, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply);
+/* When the newest probe began (0: none), -1 on error. */
+int64_t store_probe_last_started(struct store *store);
 /* What became of that message (one of the outcomes above, reply may be NULL). */
 int store_probe_answer(struct store *store, int64_t run, const char *token, const char *outcome, const char *reply,
 		       time_t when);
@@ -242,6 +246,68 @@ int64_t store_messages_unknown(struct store *store);
 int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);
+
+/* ---- rounds: every verification a round with its own verdicts (store_rounds.c; migrations 8, 9) ---- */
+
+struct store_round {
+	int64_t id, campaign_id, seq; /* campaign_id, seq: 0 when none (only rechecks have them) */
+	char kind[16];                /* "verify", "recheck" or "owner" */
+	char requested_by[128];       /* an owner check's "ticket:T" or "address:A", else "" */
+	char status[16];              /* "running", "done" or "interrupted" */
+	time_t started, finished;     /* finished 0: not yet */
+};
+typedef int (*store_round_fn)(void *ctx, const struct store_round *round);
+
+/* A new round, 'running'; campaign_id and seq 0 for none, requested_by NULL for none. Its id, or -1. */
+int64_t store_round_begin(struct store *store, const char *kind, int64_t campaign_id, int64_t seq,
+			  const char *requested_by, time_t started);
+/* status "done" or "interrupted" (or "running" again, finished 0). */
+int store_round_end(struct store *store, int64_t round, const char *status, time_t finished);
+/* The run writes into the round: its verdicts get a row there, and after a crash the reconcile knows its round. */
+int store_run_round(struct store *store, int64_t run, int64_t round);
+/* 1 and *out, 0 no such round, -1 error. */
+int store_round_get(struct store *store, int64_t round, struct store_round *out);
+/* The campaign's newest recheck round: 1 and *out, 0 none yet, -1 error. */
+int store_recheck_last(struct store *store, int64_t campaign_id, struct store_round *out);
+/* Rounds left 'running', oldest first; owner rounds started at since or later. fn non-zero stops. */
+int store_rounds_running_each(struct store *store, store_round_fn fn, void *ctx);
+int store_owner_rounds_since_each(struct store *store, time_t since, store_round_fn fn, void *ctx);
+/*
+ * What a crash or a late proof left, per round (as store_findings_reconcile does for findings):
+ * the round's rows for messages that went, proofs bound to its probes. Touches round, and with
+ * others (the caller holds the store's verify lock) every round but an owner check still running.
+ * Then findings catches up. Returns how many round rows changed, or -1.
+ */
+int store_round_reconcile(struct store *store, int64_t round, bool others);
+/* The round's rows (the findings columns, with round, kind, seq and checked), optionally of one verdict. */
+int store_round_findings_each(struct store *store, int64_t round, const char *verdict, bool transcript,
+			      store_row_fn fn, void *ctx);
+/* Every round's row for address (port 0: every port), oldest round first. */
+int store_finding_history_each(struct store *store, const char *address, uint16_t port, const char *verdict,
+			       bool transcript, store_row_fn fn, void *ctx);
+/* candidate_id and verdict of each row of the round. */
+int store_round_verdicts_each(struct store *store, int64_t round,
+			      void (*fn)(void *ctx, int64_t candidate_id, const char *verdict), void *ctx);
+/* A campaign's frozen host: its candidate, address, port and frozen test ("relay", "proxy"). Non-zero stops
+ * (negative: an error, returned as -1). */
+typedef int (*store_host_fn)(void *ctx, int64_t candidate_id, const char *address, uint16_t port, const char *test);
+/* The campaign's hosts, treatment and control, that have no row in round yet. */
+int store_recheck_hosts_each(struct store *store, int64_t campaign_id, int64_t round, store_host_fn fn, void *ctx);
+/* The recheck round's hosts by group and outcome (campaign_round_outcomes): grp, outcome, hosts. */
+int store_round_outcomes_each(struct store *store, int64_t round, store_row_fn fn, void *ctx);
+
+/* A campaign's recheck schedule (seconds). */
+struct store_schedule {
+	int64_t campaign_id, every, rounds, at_least_after;
+	char name[128];
+	time_t created; /* the campaign's */
+};
+int store_schedule_set(struct store *store, int64_t campaign_id, int64_t every, int64_t rounds,
+		       int64_t at_least_after);
+/* Every schedule, by campaign name; *out malloc'd. */
+int store_schedules_read(struct store *store, struct store_schedule **out, size_t *count);
+/* When the campaign was created (UTC seconds), -1 on error. */
+int64_t store_campaign_created(struct store *store, int64_t campaign_id);
 
 /* ---- attribution: registry snapshots, RDAP cache, owners (store_attrib.c) ---- */
 

@@ -18,6 +18,7 @@ const char *const store_probes_sql[STMT_COUNT] = {
 		"SELECT count(DISTINCT p.candidate_id) FROM probes p WHERE p.test = 'relay'"
 		" AND p." STORE_MESSAGE_MAY_HAVE_GONE
 		" AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = p.candidate_id)",
+	[STMT_PROBE_LAST_STARTED] = "SELECT coalesce((SELECT started FROM probes ORDER BY id DESC LIMIT 1), 0)",
 	[STMT_MESSAGES_GONE] =
 		"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2 AND " STORE_MESSAGE_MAY_HAVE_GONE,
 };
@@ -94,4 +95,10 @@ int64_t store_messages_gone(struct store *store, int64_t candidate_id, const cha
 	sqlite3_bind_int64(stmt, 1, candidate_id);
 	store_bind_text(stmt, 2, test);
 	return store_step_int64(store, stmt);
+}
+
+int64_t store_probe_last_started(struct store *store)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROBE_LAST_STARTED);
+	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }

@@ -221,6 +221,15 @@ static const char *const migrations[] = {
 	"  FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id"
 	"  LEFT JOIN round_findings rf ON rf.round_id = r.id AND rf.candidate_id = h.candidate_id"
 	"  WHERE r.kind = 'recheck';",
+	/* 9: which round a verify run wrote into. A run that was killed before it
+	 * wrote a single row still sent messages for its round: after the crash
+	 * the reconcile gives those messages their verdicts in that round (and
+	 * a resumed recheck must not test those hosts again), which needs the
+	 * run's round, not only the rows' runs. */
+	"ALTER TABLE verify_runs ADD COLUMN round_id INTEGER REFERENCES rounds(id);"
+	"CREATE INDEX verify_runs_round ON verify_runs(round_id);"
+	"CREATE INDEX round_findings_run ON round_findings(run_id);"
+	"CREATE INDEX rounds_requested ON rounds(requested_by, started);",
 	/* Later migrations go here, each one element, in order. */
 };
 

@@ -67,7 +67,10 @@ void web_page_begin(struct web_response *resp, const char *lang, const char *tit
 	web_escape(b, lang ? lang : "en");
 	textbuf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-			"<meta name=\"robots\" content=\"noindex\">\n<title>");
+			"<meta name=\"robots\" content=\"noindex\">\n");
+	if (resp->refresh > 0)
+		textbuf_printf(b, "<meta http-equiv=\"refresh\" content=\"%u\">\n", resp->refresh);
+	textbuf_puts(b, "<title>");
 	web_escape(b, title);
 	textbuf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n"
 			"<header><a class=\"home\" href=\"/\">Secure Your Server</a>"
@@ -89,6 +92,7 @@ void web_error(struct web_response *resp, unsigned status, const char *message)
 	resp->cookie_count = 0;
 	resp->location[0] = '\0';
 	resp->cacheable = false;
+	resp->refresh = 0;
 	snprintf(title, sizeof title, "%u %s", status, web_status_text(status));
 	web_page_begin(resp, "en", title);
 	textbuf_puts(&resp->body, "<h1>");

@@ -156,6 +156,19 @@ void page_ticket(struct web_request *req, struct web_response *resp)
 	}
 	if (c.count == 0)
 		textbuf_puts(b, "<p>No hosts are listed for this letter any more.</p>\n");
+	if (req->server->options.checks != NULL && c.count > 0) {
+		char token[65];
+		web_form_token(resp, token);
+		textbuf_puts(b, "<section class=\"again\"><h2>Fixed it? Test again now</h2>\n<p>We test these hosts "
+				"again with the same tests, now, and show you the result per host. Once every ten "
+				"minutes.</p>\n<form method=\"post\" class=\"again\" action=\"/t/");
+		web_escape(b, req->params[0]);
+		textbuf_puts(b, "/");
+		web_escape(b, req->params[1]);
+		textbuf_puts(b, "/check\"><input type=\"hidden\" name=\"csrf\" value=\"");
+		textbuf_puts(b, token);
+		textbuf_puts(b, "\"><button type=\"submit\" id=\"again\">Test again now</button></form></section>\n");
+	}
 	textbuf_puts(b, "<section class=\"optout\"><h2>No more letters</h2><p><a href=\"/t/");
 	web_escape(b, req->params[0]);
 	textbuf_puts(b, "/");

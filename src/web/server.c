@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,6 +388,8 @@ int web_serve(const struct web_options *options, volatile sig_atomic_t *stop)
 	while (!*stop) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* the owners' checks' processes (track/owner_check.h), reaped here */
 	}
 	MHD_stop_daemon(d);
 	log_info("serve: stopped");

@@ -27,6 +27,7 @@
 
 struct store;
 struct MHD_Connection;
+struct owner_check_options;
 
 /* Defaults, one source each (the usage text prints them). */
 #define WEB_THREADS 4
@@ -52,6 +53,8 @@ struct web_options {
 	const char *campaign;		 /* NULL: the newest */
 	const char *trusted_proxy;	 /* the one peer whose X-Forwarded-For counts, or NULL */
 	unsigned threads;
+	/* owners' checks ("test again now", /check): NULL leaves them out (track/owner_check.h) */
+	const struct owner_check_options *checks;
 };
 
 /* Runs until *stop is set (checked every 200 ms); 0, or -1 logged. */
@@ -86,6 +89,7 @@ struct web_response {
 	size_t cookie_count;
 	char location[512];
 	const char *allow; /* for 405 */
+	unsigned refresh;  /* > 0: the page reloads itself after that many seconds (meta refresh, no script) */
 	bool cacheable;	   /* a public page; others are no-store */
 };
 
@@ -168,6 +172,15 @@ void page_optout(struct web_request *req, struct web_response *resp);
 void page_admin(struct web_request *req, struct web_response *resp);
 void page_admin_login(struct web_request *req, struct web_response *resp);
 void page_admin_logout(struct web_request *req, struct web_response *resp);
+void page_ticket_check(struct web_request *req, struct web_response *resp);
+void page_ticket_check_status(struct web_request *req, struct web_response *resp);
+void page_check(struct web_request *req, struct web_response *resp);
+void page_check_start(struct web_request *req, struct web_response *resp);
+void page_check_status(struct web_request *req, struct web_response *resp);
+
+/* page_check.c: the form token of a page that POSTs without a session (cookie ph_form, double submit). */
+void web_form_token(struct web_response *resp, char token[65]);
+bool web_form_token_ok(struct web_request *req);
 
 /* page_ticket.c: the letter a ticket and key name, checked in constant time; 1, 0 no such (or wrong key), -1. */
 struct store_web_ticket;
