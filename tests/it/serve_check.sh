@@ -46,7 +46,7 @@ ticket=$(q "select ticket from letters"); key=$(q "select ticket_key from letter
 [ -n "$ticket" ] || fail "no letter"
 echo 'correct horse battery staple' | ph passwd "$tmp/pw"
 
-ph serve --listen 127.85.3.1:8483 --trusted-proxy 127.84.6.1 --checks --check-ports "$port" --check-log "$tmp/check.log" \
+"$PLUGHOLE" serve --listen 127.85.3.1:8483 --trusted-proxy 127.84.6.1 --checks --check-ports "$port" --check-log "$tmp/check.log" \
   -- "${engine[@]}" >"$tmp/serve.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "$B/" && break; sleep 0.1; done
 
@@ -108,7 +108,7 @@ assert_eq "$(code --interface 127.84.5.7 -H "Cookie: ph_form=$tok" --data "csrf=
 assert_eq "$(q "select count(*) from candidates where address like '127.84.5.%'")" 0 "never tested"
 
 # ---- without --checks: no such pages ----
-ph serve --listen 127.85.3.1:8484 >"$tmp/plain.log" 2>&1 & pids+=($!)
+"$PLUGHOLE" serve --listen 127.85.3.1:8484 >"$tmp/plain.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.85.3.1:8484/" && break; sleep 0.1; done
 assert_eq "$(code "http://127.85.3.1:8484/check")" 404 "no /check"
 assert_not_contains "$(curl -s "http://127.85.3.1:8484/t/$ticket/$key")" "Test again now"
