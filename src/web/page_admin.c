@@ -170,6 +170,8 @@ struct table_ctx {
 	struct textbuf *b;
 	const char *const *times; /* columns holding UTC seconds */
 	size_t rows;
+	bool vertical; /* one row shown as a column (no scroll wrapper) */
+	bool opened;
 };
 
 static bool is_time(const struct table_ctx *c, const char *name)
@@ -185,7 +187,8 @@ static void on_table_row(void *ctx, const struct store_row *row)
 {
 	struct table_ctx *c = ctx;
 	if (row->values == NULL) {
-		textbuf_puts(c->b, "<table>\n<thead><tr>");
+		c->opened = true;
+		textbuf_puts(c->b, "<div class=\"scroll\"><table>\n<thead><tr>");
 		for (int i = 0; i < row->count; i++) {
 			textbuf_puts(c->b, "<th>");
 			web_escape(c->b, row->names[i]);
@@ -208,14 +211,18 @@ static void on_table_row(void *ctx, const struct store_row *row)
 	textbuf_puts(c->b, "</tr>\n");
 }
 
-static void table(struct textbuf *b, const char *heading, int rc, struct table_ctx *c, const char *none)
+/* Closes the table the rows opened (opens one when the query failed before its header). */
+static void table(struct textbuf *b, int rc, struct table_ctx *c, const char *none)
 {
-	(void)heading;
+	if (!c->opened)
+		textbuf_puts(b, c->vertical ? "<table><tbody>\n" : "<div class=\"scroll\"><table><tbody>\n");
 	if (c->rows == 0 && rc == 0)
 		textbuf_printf(b, "<tr><td colspan=\"99\">%s</td></tr>\n", none);
 	if (rc != 0)
 		textbuf_puts(b, "<tr><td colspan=\"99\">(could not be read)</td></tr>\n");
 	textbuf_puts(b, "</tbody></table>\n");
+	if (!c->vertical)
+		textbuf_puts(b, "</div>\n");
 }
 
 struct campaign_ctx {
@@ -224,17 +231,25 @@ struct campaign_ctx {
 	bool header_done;
 };
 
-/* Only the campaign's own row of store_campaigns_each. */
+/* Only the campaign's own row of store_campaigns_each, one line per column (it has many). */
 static void on_campaign_row(void *ctx, const struct store_row *row)
 {
 	struct campaign_ctx *c = ctx;
-	if (row->values == NULL) {
-		on_table_row(&c->table, row);
+	const char *name = row->values ? store_row_value(row, "name") : NULL;
+	if (name == NULL || strcmp(name, c->name) != 0)
 		return;
+	c->table.rows++;
+	for (int i = 0; i < row->count; i++) {
+		char when[32];
+		const char *v = row->values[i];
+		if (v != NULL && is_time(&c->table, row->names[i]))
+			v = web_time(strtoll(v, NULL, 10), when);
+		textbuf_puts(c->table.b, "<tr><th>");
+		web_escape(c->table.b, row->names[i]);
+		textbuf_puts(c->table.b, "</th><td>");
+		web_escape(c->table.b, v ? v : "");
+		textbuf_puts(c->table.b, "</td></tr>\n");
 	}
-	const char *name = store_row_value(row, "name");
-	if (name != NULL && strcmp(name, c->name) == 0)
-		on_table_row(&c->table, row);
 }
 
 #define SECTION(title) textbuf_puts(b, "<section class=\"dash\"><h2>" title "</h2>\n")
@@ -265,35 +280,37 @@ static void dashboard(struct web_request *req, struct web_response *resp, const 
 		web_escape(b, name);
 		textbuf_puts(b, "</strong></p>\n");
 		SECTION("Progress: hosts, owners, letters by state");
-		struct campaign_ctx cc = {name, {b, created, 0}, false};
+		struct campaign_ctx cc = {name, {.b = b, .times = created, .vertical = true}, false};
+		textbuf_puts(b, "<table class=\"facts\" id=\"progress\"><tbody>\n");
+		cc.table.opened = true;
 		int rc = store_campaigns_each(store, on_campaign_row, &cc);
-		table(b, NULL, rc, &cc.table, "no such campaign");
+		table(b, rc, &cc.table, "no such campaign");
 		END_SECTION();
 		SECTION("Fixed so far: treatment and control (latest recheck)");
-		struct table_ctx t = {b, NULL, 0};
+		struct table_ctx t = {.b = b, .times = NULL, .vertical = false};
 		rc = store_web_outcomes_each(store, id, on_table_row, &t);
-		table(b, NULL, rc, &t, "no hosts");
+		table(b, rc, &t, "no hosts");
 		END_SECTION();
 		SECTION("Rounds");
-		t = (struct table_ctx){b, latest, 0};
+		t = (struct table_ctx){.b = b, .times = latest, .vertical = false};
 		rc = store_web_rounds_each(store, id, on_table_row, &t);
-		table(b, NULL, rc, &t, "no rounds yet");
+		table(b, rc, &t, "no rounds yet");
 		END_SECTION();
 		SECTION("Returned mail");
-		t = (struct table_ctx){b, NULL, 0};
+		t = (struct table_ctx){.b = b, .times = NULL, .vertical = false};
 		rc = store_web_bounces_each(store, id, on_table_row, &t);
-		table(b, NULL, rc, &t, "nothing came back yet");
+		table(b, rc, &t, "nothing came back yet");
 		END_SECTION();
 	}
 	SECTION("Recent proofs at the sink");
-	struct table_ctx t = {b, received, 0};
+	struct table_ctx t = {.b = b, .times = received, .vertical = false};
 	int rc = store_web_proofs_recent_each(store, RECENT, on_table_row, &t);
-	table(b, NULL, rc, &t, "none");
+	table(b, rc, &t, "none");
 	END_SECTION();
 	SECTION("Recent sink rejects");
-	t = (struct table_ctx){b, received, 0};
+	t = (struct table_ctx){.b = b, .times = received, .vertical = false};
 	rc = store_web_rejects_recent_each(store, RECENT, on_table_row, &t);
-	table(b, NULL, rc, &t, "none");
+	table(b, rc, &t, "none");
 	END_SECTION();
 	web_page_end(resp);
 }

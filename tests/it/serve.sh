@@ -154,6 +154,10 @@ assert (fixed, still_open) == (1, 1), row
 assert hosts == fixed + still_open + gone + unknown, row
 PY
 assert_contains "$(cat "$tmp/dash")" "Recent proofs at the sink"
+assert_contains "$(cat "$tmp/dash")" "<tr><th>hosts</th><td>16</td></tr>"
+assert_contains "$(cat "$tmp/dash")" "<tr><th>queued</th><td>8</td></tr>"
+assert_contains "$(cat "$tmp/dash")" '<tr><td>recheck</td><td class="n">1</td><td class="n">0</td><td class="n">2004-02-05 14:06 UTC</td></tr>'
+assert_contains "$(cat "$tmp/dash")" '<tr><td class="n">2004-01-29 14:05 UTC</td><td>127.72.200.'
 assert_eq "$(curl -s --cacert "$tmp/cert.pem" -b "$j" -o /dev/null -w '%{http_code}' -X POST "$S/admin/logout")" 403 "logout without CSRF token"
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$tmp/dash")
 assert_eq "$(curl -s --cacert "$tmp/cert.pem" -b "$j" -c "$j" -o /dev/null -w '%{http_code}' --data "csrf=$csrf" "$S/admin/logout")" 303 "logout"
