@@ -530,6 +530,9 @@ int store_suppressed(struct store *store, const char *contact, const struct addr
 
 /* Makes the connection a web reader: it refuses writes (PRAGMA query_only) and maps the file. 0 or -1. */
 int store_web_query_only(struct store *store);
+/* One read transaction over several reads (one snapshot, one lock), ended by store_web_read_end. 0 or -1. */
+int store_web_read_begin(struct store *store);
+void store_web_read_end(struct store *store);
 /* The campaign called name (NULL: the newest): its id (0 when none) and name copied; -1 on error. */
 int64_t store_web_campaign(struct store *store, const char *name, char *out, size_t outlen);
 /* agency, template, language of the campaign's letters and owners, distinct. */

@@ -77,6 +77,18 @@ int store_web_query_only(struct store *store)
 	return store_error(store, "making the connection read-only");
 }
 
+int store_web_read_begin(struct store *store)
+{
+	return sqlite3_exec(store->db, "BEGIN DEFERRED", NULL, NULL, NULL) == SQLITE_OK ? 0
+	       : store_error(store, "beginning a read");
+}
+
+void store_web_read_end(struct store *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+}
+
 int64_t store_web_campaign(struct store *store, const char *name, char *out, size_t outlen)
 {
 	sqlite3_stmt *stmt = store_statement(store, STMT_WEB_CAMPAIGN_CURRENT);

@@ -124,11 +124,24 @@ static void on_host(void *ctx, const struct store_row *row)
 	textbuf_puts(b, "</section>\n");
 }
 
+static void ticket_page(struct web_request *req, struct web_response *resp, struct store *store);
+
 void page_ticket(struct web_request *req, struct web_response *resp)
 {
+	/* the letter and its hosts from one snapshot */
 	struct store *store = web_store(req->server);
+	if (store == NULL || store_web_read_begin(store) != 0) {
+		web_error(resp, 503, "The store cannot be read just now.");
+		return;
+	}
+	ticket_page(req, resp, store);
+	store_web_read_end(store);
+}
+
+static void ticket_page(struct web_request *req, struct web_response *resp, struct store *store)
+{
 	struct store_web_ticket t;
-	int found = store ? web_ticket_open(req, store, &t) : -1;
+	int found = web_ticket_open(req, store, &t);
 	if (found <= 0) {
 		web_error(resp, found < 0 ? 503 : 404,
 			  found < 0 ? "The store cannot be read just now." : "No letter has this ticket and key.");
