@@ -530,6 +530,8 @@ int store_suppressed(struct store *store, const char *contact, const struct addr
 
 /* Makes the connection a web reader: it refuses writes (PRAGMA query_only) and maps the file. 0 or -1. */
 int store_web_query_only(struct store *store);
+/* Before any store is opened in the process: SQLite set up for many reading threads. */
+void store_web_setup(void);
 /* One read transaction over several reads (one snapshot, one lock), ended by store_web_read_end. 0 or -1. */
 int store_web_read_begin(struct store *store);
 void store_web_read_end(struct store *store);

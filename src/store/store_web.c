@@ -77,6 +77,12 @@ int store_web_query_only(struct store *store)
 	return store_error(store, "making the connection read-only");
 }
 
+void store_web_setup(void)
+{
+	/* no global lock around every allocation for memory statistics nobody reads: many threads read at once */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_web_read_begin(struct store *store)
 {
 	return sqlite3_exec(store->db, "BEGIN DEFERRED", NULL, NULL, NULL) == SQLITE_OK ? 0

@@ -350,6 +350,7 @@ int web_serve(const struct web_options *options, volatile sig_atomic_t *stop)
 		memcpy(&in6->sin6_addr, a.bytes, 16);
 		flags |= MHD_USE_IPv6;
 	}
+	store_web_setup();
 	struct web_server server;
 	memset(&server, 0, sizeof server);
 	char *cert = NULL, *key = NULL;

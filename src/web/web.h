@@ -33,7 +33,7 @@ struct owner_check_options;
 #define WEB_THREADS 4
 #define WEB_MAX_BODY 4096	     /* bytes of a request body: forms are tiny */
 #define WEB_MAX_HEADERS 48	     /* header lines of a request */
-#define WEB_MEMORY_LIMIT (32 * 1024) /* per connection: request line, headers, body buffer */
+#define WEB_MEMORY_LIMIT (16 * 1024) /* per connection: request line, headers, body buffer (zeroed per request) */
 #define WEB_CONNECTION_TIMEOUT 15    /* seconds a connection may stay idle */
 #define WEB_MAX_CONNECTIONS 1024
 #define WEB_PER_IP_CONNECTIONS 128
