@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
             libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
             libcurl4-openssl-dev libjansson-dev sqlite3 libgmime-3.0-dev
-            libopendkim-dev)
+            libopendkim-dev libmicrohttpd-dev libcrypt-dev)
 # libidn12: the one shared library of the unpacked Exim (below) that a stock
 # Debian lacks. postgrey: the greylisting policy server the tests run beside
 # Postfix (its system instance is never started: policy-rc.d below).
@@ -17,7 +17,7 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 # its saslauthd is never started); python3-dkim: the independent DKIM
 # verifier of letters_dkim.sh.
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
-           postgrey libidn12 chromium sasl2-bin python3-dkim)
+           postgrey libidn12 chromium sasl2-bin python3-dkim wrk lighttpd)
 # Node.js drives Chromium (tests/it/lib/browser.mjs); a Node.js from another
 # source (NodeSource bundles npm) is kept, so these are added only if missing.
 node_cmds=(node:nodejs npm:npm)

@@ -71,5 +71,7 @@ DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
 DECLARE_COMMAND(bounces);
 DECLARE_COMMAND(recheck);
+DECLARE_COMMAND(serve);
+DECLARE_COMMAND(passwd);
 
 #endif

@@ -34,6 +34,9 @@ static const struct command commands[] = {
 	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
 	{"recheck", cmd_recheck, "verify a campaign's hosts again (a round), on a schedule; owners' checks",
 	 usage_recheck, STORE_UPDATE},
+	{"serve", cmd_serve, "the owners' web: campaign page, guides, evidence, opt-out, dashboard", usage_serve,
+	 STORE_READ},
+	{"passwd", cmd_passwd, "write the admin password file of 'serve'", usage_passwd, STORE_READ},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 

@@ -531,4 +531,43 @@ int store_suppressions_each(struct store *store, store_row_fn fn, void *ctx);
 int store_suppressed(struct store *store, const char *contact, const struct addr *address, char *rule,
 		     size_t rulelen);
 
+/* ---- the owners' web (store_web.c): reads only ---- */
+
+/* Makes the connection a web reader: it refuses writes (PRAGMA query_only) and maps the file. 0 or -1. */
+int store_web_query_only(struct store *store);
+/* Before any store is opened in the process: SQLite set up for many reading threads. */
+void store_web_setup(void);
+/* One read transaction over several reads (one snapshot, one lock), ended by store_web_read_end. 0 or -1. */
+int store_web_read_begin(struct store *store);
+void store_web_read_end(struct store *store);
+/* The campaign called name (NULL: the newest): its id (0 when none) and name copied; -1 on error. */
+int64_t store_web_campaign(struct store *store, const char *name, char *out, size_t outlen);
+/* agency, template, language of the campaign's letters and owners, distinct. */
+int store_web_campaign_languages_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+
+struct store_web_ticket {
+	int64_t letter_id, campaign_id, created;
+	char key[40], state[16], campaign[80], organisation[256], recipient[320], language[16], agency[64];
+};
+/* The letter with that (canonical) ticket: 1, 0 none, -1 error. */
+int store_web_ticket(struct store *store, const char *ticket, struct store_web_ticket *out);
+/*
+ * The letter's hosts (suppressed networks left out): address, port, verdict,
+ * variant, protocol, software, tls, proved, exit_address, proof_peer,
+ * proof_received, transcript (of the verification that proved it), and the
+ * newest round that tested the host: round_kind, round_seq, round_started,
+ * round_verdict, round_checked, round_outcome (campaign_round_outcomes' word
+ * for a recheck of this campaign, else NULL).
+ */
+int store_web_ticket_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx);
+/* Returned mail of the campaign's letters: kind, count. */
+int store_web_bounces_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* The campaign's rounds: kind, rounds, running, latest (started). */
+int store_web_rounds_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* Per group (treatment, control): hosts, and the latest recheck's fixed, still_open, gone, unknown. */
+int store_web_outcomes_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* The newest proofs (received, address, port, peer) and sink rejects (received, peer, reason), at most limit. */
+int store_web_proofs_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
+int store_web_rejects_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
+
 #endif

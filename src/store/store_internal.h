@@ -122,6 +122,16 @@ enum store_stmt {
 	STMT_SCHEDULE_SET,
 	STMT_SCHEDULES,
 	STMT_CAMPAIGN_CREATED,
+	/* store_web.c: the owners' web (reads campaigns, letters, rounds, proofs; writes nothing) */
+	STMT_WEB_CAMPAIGN_CURRENT,
+	STMT_WEB_CAMPAIGN_LANGUAGES,
+	STMT_WEB_TICKET,
+	STMT_WEB_TICKET_HOSTS,
+	STMT_WEB_BOUNCES,
+	STMT_WEB_ROUNDS,
+	STMT_WEB_OUTCOMES,
+	STMT_WEB_PROOFS_RECENT,
+	STMT_WEB_REJECTS_RECENT,
 	STMT_COUNT
 };
 
@@ -130,7 +140,8 @@ extern const char *const store_meta_sql[STMT_COUNT], *const store_candidates_sql
 	*const store_probes_sql[STMT_COUNT], *const store_findings_sql[STMT_COUNT],
 	*const store_proofs_sql[STMT_COUNT], *const store_sink_sql[STMT_COUNT],
 	*const store_attrib_sql[STMT_COUNT], *const store_campaigns_sql[STMT_COUNT],
-	*const store_suppress_sql[STMT_COUNT], *const store_rounds_sql[STMT_COUNT];
+	*const store_suppress_sql[STMT_COUNT], *const store_rounds_sql[STMT_COUNT],
+	*const store_web_sql[STMT_COUNT];
 /* All of them (store.c): a new file's table is added there. */
 extern const char *const *const store_sql_tables[];
 extern const size_t store_sql_table_count;
