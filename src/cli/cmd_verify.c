@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "probe/defaults.h"
 #include "probe/engine.h"
+#include "probe/progress.h"
 #include "sink/sink.h"
 
 const char usage_verify[] =
@@ -89,7 +90,11 @@ const char usage_verify[] =
 	"The defaults in parentheses come from the [verify] section of the config\n"
 	"(concurrency, per_host, per_net, rate, connect_timeout, timeout,\n"
 	"total_timeout, retry_after, retries, wait, proof_grace; durations), and the\n"
-	"options override it.\n";
+	"options override it.\n"
+	"\n"
+	"Progress goes to stderr: on a terminal one line, redrawn each second, with\n"
+	"what the run waits for (proof grace, retries, greylisting) and until when;\n"
+	"otherwise the same as a status line every " LOG_STR(LOG_STATUS_INTERVAL) " seconds (-q: none).\n";
 
 struct verify_run {
 	struct cli *cli;
@@ -288,6 +293,22 @@ static int parse_ports(const char *text, struct probe_selection *selection,
 
 static void stop_engine(void *engine) { probe_engine_stop(engine); }
 
+/* The progress line from the engine's counts: what is done, what waits and until when. */
+static void progress_text(const struct probe_engine *engine, char *line, size_t size)
+{
+	struct probe_waits waits;
+	probe_engine_waits(engine, &waits);
+	probe_progress_line(probe_engine_stats(engine), &waits, probe_engine_elapsed(engine), probe_now(), time(NULL),
+			    line, size);
+}
+
+static void on_progress_timer(evutil_socket_t fd, short what, void *engine)
+{
+	char line[512];
+	progress_text(engine, line, sizeof line);
+	log_progress(line);
+}
+
 /* Raises the descriptor limit to the hard limit; returns the new limit. */
 static rlim_t raise_descriptor_limit(void)
 {
@@ -391,7 +412,6 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		.retry_after = (double)cf->verify_retry_after,
 		.retries = (unsigned)cf->verify_retries,
 		.wait = (double)cf->verify_wait,
-		.progress = isatty(STDERR_FILENO),
 		.on_verdict = on_verdict,
 		.settings = {.idle_timeout = (double)cf->verify_timeout,
 			     .proof_grace = (double)cf->verify_proof_grace,
@@ -523,6 +543,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct event_base *base = NULL;
 	struct sink *sink = NULL;
 	struct cli_signals signals = {0};
+	struct event *progress = NULL;
 	int rc = EXIT_FAILURE_;
 	signal(SIGPIPE, SIG_IGN);
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
@@ -580,12 +601,25 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	log_info("verify: %llu targets, %u connections at most, sink %s (%s)",
 		 (unsigned long long)probe_engine_stats(run.engine)->targets, o.concurrency, sink_listen,
 		 external_sink ? "external" : "in this process");
-	if (probe_engine_run(run.engine) == 0 && store_findings_reconcile(store) >= 0)
+	struct timeval second = {1, 0};
+	if (log_progress_begin(LOG_STATUS_INTERVAL) != LOG_PROGRESS_OFF &&
+	    ((progress = event_new(base, -1, EV_PERSIST, on_progress_timer, run.engine)) == NULL ||
+	     event_add(progress, &second) != 0))
+		goto out;
+	int ran = probe_engine_run(run.engine);
+	if (progress != NULL) {
+		char line[512];
+		progress_text(run.engine, line, sizeof line);
+		log_progress_end(line);
+	}
+	if (ran == 0 && store_findings_reconcile(store) >= 0)
 		rc = EXIT_OK;
 	else
 		log_error("verify: stopped on an error: the run is incomplete (see above)");
 	print_summary(probe_engine_stats(run.engine), run.excluded, sink);
 out:
+	if (progress != NULL)
+		event_free(progress);
 	cli_signals_free(&signals);
 	sink_stop(sink);
 	probe_engine_free(run.engine);

@@ -111,8 +111,10 @@ void proxy_detect_software(struct probe_conn *conn, const char *text, size_t len
 static void set_state(struct probe_conn *conn, struct proxy_conn *p, enum tunnel_state state)
 {
 	p->tunnel = (uint8_t)state;
-	probe_set_timeout(conn, state == TUNNEL_AWAIT_PROOF ? probe_settings(conn)->proof_grace
-							    : probe_settings(conn)->idle_timeout);
+	if (state == TUNNEL_AWAIT_PROOF)
+		probe_wait(conn, PROBE_WAIT_GRACE, probe_settings(conn)->proof_grace);
+	else
+		probe_set_timeout(conn, probe_settings(conn)->idle_timeout);
 }
 
 /* The test message, as the sink's domain gets it through the proxy. */

@@ -126,8 +126,10 @@ static uint16_t bit(int variant)
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
 	s->state = state;
-	probe_set_timeout(conn, state == RELAY_AWAIT_PROOF ? probe_settings(conn)->proof_grace
-							    : probe_settings(conn)->idle_timeout);
+	if (state == RELAY_AWAIT_PROOF)
+		probe_wait(conn, PROBE_WAIT_GRACE, probe_settings(conn)->proof_grace);
+	else
+		probe_set_timeout(conn, probe_settings(conn)->idle_timeout);
 }
 
 /* Ends the conversation; a retry waits as long as the server asked. */
@@ -399,7 +401,7 @@ static void go_on(struct probe_conn *conn, struct relay_session *s)
 	double grace_left = memo_of(conn)->grace_until - probe_now();
 	if (memo_of(conn)->message_accepted && grace_left > 0) {
 		s->state = RELAY_AWAIT_PROOF;
-		probe_set_timeout(conn, grace_left);
+		probe_wait(conn, PROBE_WAIT_GRACE, grace_left);
 		return;
 	}
 	while (s->phase < PHASE_DONE)
@@ -479,7 +481,7 @@ static void on_go_ahead(struct probe_conn *conn, struct relay_session *s)
 	double hold = memo_of(conn)->grace_until - probe_now();
 	if (hold > 0) { /* the last message's proof may still come */
 		s->state = RELAY_HOLD;
-		probe_set_timeout(conn, hold);
+		probe_wait(conn, PROBE_WAIT_GRACE, hold);
 	} else {
 		message_due(conn, s);
 	}
@@ -715,7 +717,7 @@ static void relay_on_timeout(struct probe_conn *conn)
 		if (grace_left <= 0)
 			message_due(conn, s);
 		else if (probe_time_left(conn) > 0)
-			probe_set_timeout(conn, grace_left); /* the timer fired a little early */
+			probe_wait(conn, PROBE_WAIT_GRACE, grace_left); /* the timer fired a little early */
 		else
 			time_out(conn, s); /* the connection's time is up first */
 		break;
