@@ -40,13 +40,11 @@ const char usage_verify[] =
 	"proves nothing. A proof counts only for the run that sent its token: one\n"
 	"made with 'plughole token', or an earlier run's, changes no verdict.\n"
 	"\n"
-	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
-	"relay test; any other port the proxy protocols that live there (80, 81,\n"
-	"3128, 8000, 8080, 8081, 8118, 8888 ...: HTTP CONNECT, POST, GET; 443, 8443:\n"
-	"the same over TLS; 1080, 1081, 4145, 9050 ...: SOCKS4, SOCKS5; 23: WinGate,\n"
-	"router), each on its own connection, until one proves mail; a port none\n"
-	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
-	"set's ports are left alone and every other port gets the chosen set.\n"
+	"Which test a candidate gets: a port of the relay test (see modules below)\n"
+	"gets the relay test; any other port the proxy modules that claim it, each\n"
+	"on its own connection, in the table's order, until one proves mail; a port\n"
+	"none claims gets the modules marked 'any port'. With one test set, the\n"
+	"other set's ports are left alone and every other port gets the chosen set.\n"
 	"\n"
 	"Durations (S) take units: 500ms, 30s, 5m, 1h, or 1m30s; a plain number is seconds.\n"
 	"\n"
@@ -56,9 +54,8 @@ const char usage_verify[] =
 	"  --target ADDR:PORT the sink's TCP target that proxy tunnels aim at after the\n"
 	"                     SMTP port (default [sink] target); repeatable; in production\n"
 	"                     ports 80 and 443 of the sink host\n"
-	"  --protocols LIST   only these modules (http-connect, http-post, http-get,\n"
-	"                     https-*, socks4, socks4a, socks5, socks5h, wingate, router,\n"
-	"                     smtp-relay, or http, https, socks, gateway, relay), on any port\n"
+	"  --protocols LIST   only these modules, or kinds of module (the modules below),\n"
+	"                     on any port\n"
 	"  --ports NAME=LIST  the ports a module (or a group as above) is tried on,\n"
 	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
@@ -94,7 +91,24 @@ const char usage_verify[] =
 	"\n"
 	"Progress goes to stderr: on a terminal one line, redrawn each second, with\n"
 	"what the run waits for (proof grace, retries, greylisting) and until when;\n"
-	"otherwise the same as a status line every " LOG_STR(LOG_STATUS_INTERVAL) " seconds (-q: none).\n";
+	"otherwise the same as a status line every " LOG_STR(LOG_STATUS_INTERVAL) " seconds (-q: none).\n"
+	"\n"
+	"modules (--protocols and --ports take a module's name or its kind):\n";
+
+void verify_usage_modules(FILE *out)
+{
+	for (size_t i = 0; i < probe_module_count(); i++) {
+		const struct probe_module *m = probe_module_at(i);
+		char ports[256];
+		size_t len = 0;
+		ports[0] = '\0';
+		for (const uint16_t *p = m->ports; *p != 0 && len < sizeof ports; p++)
+			len += (size_t)snprintf(ports + len, sizeof ports - len, "%s%u", len ? "," : "", *p);
+		fprintf(out, "  %-14s %-6s kind %-8s ports %s%s\n", m->name, m->family == PROBE_RELAY ? "relay" : "proxy",
+			m->alias ? m->alias : "-", ports[0] ? ports : "none (only when named)",
+			m->any_port ? ", any port" : "");
+	}
+}
 
 struct verify_run {
 	struct cli *cli;
