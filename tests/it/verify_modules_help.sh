@@ -2,7 +2,7 @@
 # verify's modules have one source, the module table (src/probe/modules.c):
 # `verify --help` and the man page list every module from it, the names
 # `--protocols` takes are those, and README's list of modules says the same,
-# in the same order (issue 15). No network.
+# in the same order; README's status-line interval is --help's (issue 15). No network.
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 README="$(dirname "$0")/../../README.md"
@@ -30,4 +30,9 @@ for m in "${names[@]}"; do assert_contains "$man" "${m//-/\\-}"; done
 # README: "modules: a, b, c;" in the verify row, the table's order.
 readme=$(sed -n 's/.*`--ports`; modules: \([^;]*\);.*/\1/p' "$README" | tr -d ' ')
 assert_eq "$readme" "$modules" "README's modules and verify --help's"
+# The status lines' interval (LOG_STATUS_INTERVAL): --help and README say the same.
+every=$(tr '\n' ' ' <<<"$help" | sed -n 's/.*status line every \([0-9]*\) seconds.*/\1/p')
+[ -n "$every" ] || { echo "FAIL: verify --help names no status interval" >&2; exit 1; }
+assert_eq "$(tr '\n' ' ' <"$README" | sed -n 's/.*status line every \([0-9]*\) seconds.*/\1/p')" "$every" \
+  "README's status interval and verify --help's"
 echo "ok: ${#names[@]} modules, one list in --help, the man page and README"
