@@ -16,9 +16,8 @@ modules=$(awk '/^modules \(/ { on = 1; next } on && /^  [a-z]/ { print $1 }' <<<
 # Each is a name --protocols takes; an unknown one is refused with the valid names, from the same table.
 IFS=, read -ra names <<<"$modules"
 for m in "${names[@]}"; do
-  rc=0
-  "$PLUGHOLE" --db "$tmp/db" verify --protocols "$m" --sink 127.87.0.9:0 --sink-domain sink.test >/dev/null 2>"$tmp/err" || rc=$?
-  assert_not_contains "$(cat "$tmp/err")" "not a module" 
+  "$PLUGHOLE" --db "$tmp/db" verify --protocols "$m" --sink 127.87.0.9:0 --sink-domain sink.test >/dev/null 2>"$tmp/err" || true
+  assert_not_contains "$(cat "$tmp/err")" "not a module"
 done
 rc=0
 "$PLUGHOLE" --db "$tmp/db" verify --protocols nosuch --sink-domain sink.test >/dev/null 2>"$tmp/err" || rc=$?
@@ -28,6 +27,7 @@ for m in "${names[@]}"; do assert_contains "$(cat "$tmp/err")" "$m"; done
 man=$("$PLUGHOLE" help --man)
 for m in "${names[@]}"; do assert_contains "$man" "${m//-/\\-}"; done
 # README: "modules: a, b, c;" in the verify row, the table's order.
+# shellcheck disable=SC2016 # the backquotes are README's, not a command
 readme=$(sed -n 's/.*`--ports`; modules: \([^;]*\);.*/\1/p' "$README" | tr -d ' ')
 assert_eq "$readme" "$modules" "README's modules and verify --help's"
 # The status lines' interval (LOG_STATUS_INTERVAL): --help and README say the same.

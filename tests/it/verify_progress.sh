@@ -20,12 +20,13 @@ SINK=127.87.0.1:2587 DELAY=8 HOSTS=127.87.1.0/29 MIX=greylist=1,drop=1
   >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
 port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 "$LAB" --truth --hosts "$HOSTS" --mix "$MIX" | awk -v p="$port" '{ print $1 ":" p }' >"$tmp/targets"
-grep -q . "$tmp/targets" || fail "no lab hosts"
+mapfile -t targets <"$tmp/targets"
+[ "${#targets[@]}" -gt 0 ] || fail "no lab hosts"
 
 verify() {
   "$PLUGHOLE" --db "$1" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
     --helo verifier.test --connect-timeout 2 --timeout 3 --total-timeout 30 --retry-after 1 \
-    --retries 1 --proof-grace 1 --wait 3 $(cat "$tmp/targets")
+    --retries 1 --proof-grace 1 --wait 3 "${targets[@]}"
 }
 
 # stderr a pipe: status lines, one every LOG_STATUS_INTERVAL (5) seconds.
@@ -61,7 +62,7 @@ PY
 command -v script >/dev/null || fail "script (util-linux) is needed"
 cmd="$(printf '%q ' "$PLUGHOLE" --db "$tmp/tty.db" verify --tests relay --allow-loopback --sink "$SINK" \
   --sink-domain sink.test --helo verifier.test --connect-timeout 2 --timeout 3 --total-timeout 30 \
-  --retry-after 1 --retries 1 --proof-grace 1 --wait 3 $(cat "$tmp/targets"))"
+  --retry-after 1 --retries 1 --proof-grace 1 --wait 3 "${targets[@]}")"
 script -q -e -c "$cmd 2>&1 >$(printf '%q' "$tmp/tty.out")" /dev/null >"$tmp/tty.raw" </dev/null || fail "verify on a pty"
 python3 - "$tmp/tty.raw" <<'PY' || { cat -v "$tmp/tty.raw" >&2; fail "log lines and the progress line"; }
 import re, sys
