@@ -10,6 +10,7 @@
 #include "core/paths.h"
 
 #define BATCH 512 /* findings resolved, then written in one transaction */
+#define PROGRESS_EVERY 256 /* findings between progress reports: a clock read is dearer than a lookup */
 
 /* What one finding's attribution writes: the parts of an owner_result kept. */
 struct resolved {
@@ -154,6 +155,8 @@ int attrib_assign(struct store *store, const struct attrib_assign_options *optio
 		}
 		keep(&batch[filled++], pending[i].candidate_id, result);
 		report->by_rung[result->rung]++;
+		if (options->on_progress != NULL && (i % PROGRESS_EVERY == 0 || i + 1 == count))
+			options->on_progress(options->progress_ctx, i + 1, count);
 		if (filled == BATCH) {
 			if (write_batch(store, batch, filled, now) != 0)
 				goto done;

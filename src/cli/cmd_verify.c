@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "probe/defaults.h"
 #include "probe/engine.h"
+#include "probe/progress.h"
 #include "sink/sink.h"
 
 const char usage_verify[] =
@@ -39,16 +40,15 @@ const char usage_verify[] =
 	"to the sink's SMTP port, and open-proxy-web when it reaches a --target and\n"
 	"reads a nonce the target handed out; a 200, a banner or a page without them\n"
 	"proves nothing. A proof counts only for the run that sent its token: one\n"
-	"made with 'plughole token', or an earlier run's, changes no verdict.\n"	"Each run is a round: its verdicts stay readable with 'findings --round N'\n"
+	"made with 'plughole token', or an earlier run's, changes no verdict.\n"
+	"Each run is a round: its verdicts stay readable with 'findings --round N'\n"
 	"after later runs replace them as the latest ('findings --history ADDRESS').\n"
 	"\n"
-	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
-	"relay test; any other port the proxy protocols that live there (80, 81,\n"
-	"3128, 8000, 8080, 8081, 8118, 8888 ...: HTTP CONNECT, POST, GET; 443, 8443:\n"
-	"the same over TLS; 1080, 1081, 4145, 9050 ...: SOCKS4, SOCKS5; 23: WinGate,\n"
-	"router), each on its own connection, until one proves mail; a port none\n"
-	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
-	"set's ports are left alone and every other port gets the chosen set.\n"
+	"Which test a candidate gets: a port of the relay test (see modules below)\n"
+	"gets the relay test; any other port the proxy modules that claim it, each\n"
+	"on its own connection, in the table's order, until one proves mail; a port\n"
+	"none claims gets the modules marked 'any port'. With one test set, the\n"
+	"other set's ports are left alone and every other port gets the chosen set.\n"
 	"\n"
 	"Durations (S) take units: 500ms, 30s, 5m, 1h, or 1m30s; a plain number is seconds.\n"
 	"\n"
@@ -58,9 +58,8 @@ const char usage_verify[] =
 	"  --target ADDR:PORT the sink's TCP target that proxy tunnels aim at after the\n"
 	"                     SMTP port (default [sink] target); repeatable; in production\n"
 	"                     ports 80 and 443 of the sink host\n"
-	"  --protocols LIST   only these modules (http-connect, http-post, http-get,\n"
-	"                     https-*, socks4, socks4a, socks5, socks5h, wingate, router,\n"
-	"                     smtp-relay, or http, https, socks, gateway, relay), on any port\n"
+	"  --protocols LIST   only these modules, or kinds of module (the modules below),\n"
+	"                     on any port\n"
 	"  --ports NAME=LIST  the ports a module (or a group as above) is tried on,\n"
 	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
@@ -92,7 +91,28 @@ const char usage_verify[] =
 	"The defaults in parentheses come from the [verify] section of the config\n"
 	"(concurrency, per_host, per_net, rate, connect_timeout, timeout,\n"
 	"total_timeout, retry_after, retries, wait, proof_grace; durations), and the\n"
-	"options override it.\n";
+	"options override it.\n"
+	"\n"
+	"Progress goes to stderr: on a terminal one line, redrawn each second, with\n"
+	"what the run waits for (proof grace, retries, greylisting) and until when;\n"
+	"otherwise the same as a status line every " LOG_STR(LOG_STATUS_INTERVAL) " seconds (-q: none).\n"
+	"\n"
+	"modules (--protocols and --ports take a module's name or its kind):\n";
+
+void verify_usage_modules(FILE *out)
+{
+	for (size_t i = 0; i < probe_module_count(); i++) {
+		const struct probe_module *m = probe_module_at(i);
+		char ports[256];
+		size_t len = 0;
+		ports[0] = '\0';
+		for (const uint16_t *p = m->ports; *p != 0 && len < sizeof ports; p++)
+			len += (size_t)snprintf(ports + len, sizeof ports - len, "%s%u", len ? "," : "", *p);
+		fprintf(out, "  %-14s %-6s kind %-8s ports %s%s\n", m->name, m->family == PROBE_RELAY ? "relay" : "proxy",
+			m->alias ? m->alias : "-", ports[0] ? ports : "none (only when named)",
+			m->any_port ? ", any port" : "");
+	}
+}
 
 struct verify_run {
 	struct cli *cli;
@@ -311,6 +331,22 @@ static int parse_ports(const char *text, struct probe_selection *selection,
 
 static void stop_engine(void *engine) { probe_engine_stop(engine); }
 
+/* The progress line from the engine's counts: what is done, what waits and until when. */
+static void progress_text(const struct probe_engine *engine, char *line, size_t size)
+{
+	struct probe_waits waits;
+	probe_engine_waits(engine, &waits);
+	probe_progress_line(probe_engine_stats(engine), &waits, probe_engine_elapsed(engine), probe_now(), time(NULL),
+			    line, size);
+}
+
+static void on_progress_timer(evutil_socket_t fd, short what, void *engine)
+{
+	char line[512];
+	progress_text(engine, line, sizeof line);
+	log_progress(line);
+}
+
 /* Raises the descriptor limit to the hard limit; returns the new limit. */
 static rlim_t raise_descriptor_limit(void)
 {
@@ -416,7 +452,6 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 		.retry_after = (double)cf->verify_retry_after,
 		.retries = (unsigned)cf->verify_retries,
 		.wait = (double)cf->verify_wait,
-		.progress = isatty(STDERR_FILENO),
 		.on_verdict = on_verdict,
 		.settings = {.idle_timeout = (double)cf->verify_timeout,
 			     .proof_grace = (double)cf->verify_proof_grace,
@@ -550,6 +585,7 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	struct event_base *base = NULL;
 	struct sink *sink = NULL;
 	struct cli_signals signals = {0};
+	struct event *progress = NULL;
 	int rc = EXIT_FAILURE_;
 	int64_t round = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -627,9 +663,19 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	log_info("%s: %llu targets, %u connections at most, sink %s (%s), round %lld", verb,
 		 (unsigned long long)probe_engine_stats(run.engine)->targets, o.concurrency, sink_listen,
 		 external_sink ? "external" : "in this process", (long long)round);
-	bool ran = probe_engine_run(run.engine) == 0 &&
-		   (hooks->store_lock ? store_findings_reconcile(store) >= 0 : true) &&
-		   store_round_reconcile(store, round, false) >= 0;
+	struct timeval second = {1, 0};
+	if (log_progress_begin(LOG_STATUS_INTERVAL) != LOG_PROGRESS_OFF &&
+	    ((progress = event_new(base, -1, EV_PERSIST, on_progress_timer, run.engine)) == NULL ||
+	     event_add(progress, &second) != 0))
+		goto out;
+	bool ran = probe_engine_run(run.engine) == 0;
+	if (progress != NULL) {
+		char line[512];
+		progress_text(run.engine, line, sizeof line);
+		log_progress_end(line);
+	}
+	ran = ran && (hooks->store_lock ? store_findings_reconcile(store) >= 0 : true) &&
+	      store_round_reconcile(store, round, false) >= 0;
 	const struct probe_stats *stats = probe_engine_stats(run.engine);
 	if (!ran)
 		log_error("%s: stopped on an error: the run is incomplete (see above)", verb);
@@ -638,6 +684,8 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	if (!ran)
 		rc = EXIT_FAILURE_;
 out:
+	if (progress != NULL)
+		event_free(progress);
 	cli_signals_free(&signals);
 	sink_stop(sink);
 	probe_engine_free(run.engine);
