@@ -11,8 +11,11 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
 # libidn12: the one shared library of the unpacked Exim (below) that a stock
 # Debian lacks. postgrey: the greylisting policy server the tests run beside
 # Postfix (its system instance is never started: policy-rc.d below).
+# rbldnsd, dnsutils (dig) and bind9-utils (named-checkzone): the DNSBL export
+# served and queried for real (tests/it/export_dnsbl.sh; rbldnsd's own service
+# is never started: policy-rc.d below).
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
-           postgrey libidn12)
+           postgrey libidn12 rbldnsd dnsutils bind9-utils)
 
 # The demo sends its letters through a real local Postfix (tests/it/lib/peers.sh).
 demo_pkgs=(python3 postfix)

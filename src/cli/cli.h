@@ -69,5 +69,6 @@ DECLARE_COMMAND(sink);
 DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
 DECLARE_COMMAND(bounces);
+DECLARE_COMMAND(export);
 
 #endif

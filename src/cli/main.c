@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
 	 STORE_UPDATE},
 	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
+	/* UPDATE: every export stores the zone's serial */
+	{"export", cmd_export, "the hosts proven open as a DNSBL zone (rbldnsd, BIND)", usage_export, STORE_UPDATE},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
 };
 

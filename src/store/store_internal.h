@@ -97,6 +97,8 @@ enum store_stmt {
 	STMT_SUPPRESS_REMOVE,
 	STMT_SUPPRESS_LIST,
 	STMT_SUPPRESSED,
+	/* store_export.c: reads findings, candidates, proofs */
+	STMT_DNSBL_ROWS,
 	STMT_COUNT
 };
 
@@ -105,7 +107,7 @@ extern const char *const store_meta_sql[STMT_COUNT], *const store_candidates_sql
 	*const store_probes_sql[STMT_COUNT], *const store_findings_sql[STMT_COUNT],
 	*const store_proofs_sql[STMT_COUNT], *const store_sink_sql[STMT_COUNT],
 	*const store_attrib_sql[STMT_COUNT], *const store_campaigns_sql[STMT_COUNT],
-	*const store_suppress_sql[STMT_COUNT];
+	*const store_suppress_sql[STMT_COUNT], *const store_export_sql[STMT_COUNT];
 /* All of them (store.c): a new file's table is added there. */
 extern const char *const *const store_sql_tables[];
 extern const size_t store_sql_table_count;
