@@ -54,12 +54,14 @@ printf "store: %.0f MB, built in %.1f s; %s hosts open at the last round\n" \
 	"$(echo "$(stat -c %s "$db") / 1000000" | bc -l)" "$gen" "$listed"
 
 # The reference: the export's own SELECT in sqlite3, every row printed as text.
-verdicts="',open-relay,open-proxy-mail,open-proxy-web,'"
 sql=$("$plughole" export dnsbl --sql)
-sqlite3 -list "$db" ".param set ?1 \"$verdicts\"" "$sql" > "$tmp/reference.txt" # warms the cache
+reference_run() {
+	sqlite3 -list "$db" ".param set ?1 'open-relay'" ".param set ?2 'open-proxy-mail'" \
+		".param set ?3 'open-proxy-web'" "$sql" > "$tmp/reference.txt"
+}
+reference_run # warms the cache
 reference_rows=$(wc -l < "$tmp/reference.txt")
-reference=$(best_of_3 sh -c 'sqlite3 -list "$1" ".param set ?1 \"$2\"" "$3" > "$4"' sh "$db" "$verdicts" "$sql" \
-	"$tmp/reference.txt")
+reference=$(best_of_3 reference_run)
 
 echo
 if "$plughole" help report > /dev/null 2>&1; then

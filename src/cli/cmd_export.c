@@ -30,9 +30,11 @@ const char usage_export[] =
 	"  --verdicts LIST open-relay,open-proxy-mail,open-proxy-web (default: all three)\n"
 	"  --output FILE   write there (replaced whole, never seen half-written);\n"
 	"                  default: standard output\n"
-	"  --sql           print the query the export runs (?1: the verdicts as\n"
-	"                  ',a,b,') and stop: for a reference run in sqlite3\n"
+	"  --sql           print the query the export runs (?1..?3: the verdicts,\n"
+	"                  NULL for none) and stop: for a reference run in sqlite3\n"
 	"Every export increases the zone's serial (YYYYMMDDnn, kept in the store).\n";
+
+_Static_assert(ARRAY_SIZE(campaign_verdicts) <= STORE_DNSBL_VERDICTS_MAX, "the export's query takes every open verdict");
 
 /* The meta key of the last serial exported. */
 #define SERIAL_KEY "dnsbl_serial"

@@ -1,6 +1,7 @@
 /* What the DNSBL formats share: their table, an entry's reason, the zone's serial and names. */
 #include "export/dnsbl.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/escape.h"
@@ -18,30 +19,99 @@ const struct dnsbl_format *dnsbl_format_find(const char *name)
 
 const struct dnsbl_format *dnsbl_format_at(size_t i) { return i < ARRAY_SIZE(formats) ? formats[i] : NULL; }
 
+/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm): no gmtime, no locale, per row. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+size_t dnsbl_utc(char out[DNSBL_UTC_SIZE], time_t t)
+{
+	int64_t days = (int64_t)t / 86400, secs = (int64_t)t % 86400, y;
+	unsigned m, d;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999)
+		y = 0;
+	unsigned v[] = {(unsigned)y, m, d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60)};
+	char *p = out;
+	for (int k = 3; k >= 0; k--)
+		*p++ = (char)('0' + v[0] / (k == 3 ? 1000 : k == 2 ? 100 : k == 1 ? 10 : 1) % 10);
+	static const char seps[] = "--T::Z";
+	for (size_t i = 1; i < 6; i++) {
+		*p++ = seps[i - 1];
+		*p++ = (char)('0' + v[i] / 10 % 10);
+		*p++ = (char)('0' + v[i] % 10);
+	}
+	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
+/* Appends len bytes of src at *at, within end (room for the NUL kept). */
+static void put(char **at, char *end, const char *src, size_t len)
+{
+	if (len > (size_t)(end - *at))
+		len = (size_t)(end - *at);
+	memcpy(*at, src, len);
+	*at += len;
+}
+
+static bool plain(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\' || s[i] == '"')
+			return false;
+	return true;
+}
+
 size_t dnsbl_reason(char *buf, size_t size, const char *verdict, uint16_t port, const char *software,
 		    size_t software_len, time_t proved, unsigned more_ports)
 {
 	char shown[ESCAPE_SIZE(DNSBL_SOFTWARE_MAX)];
-	char when[32];
-	char more[48] = "";
-	struct tm tm;
-	if (software_len > DNSBL_SOFTWARE_MAX)
-		software_len = DNSBL_SOFTWARE_MAX;
-	/* escaped, then cut again: an escape never grows the reason past its share */
-	escape_text(shown, DNSBL_SOFTWARE_MAX + 1, software ? software : "", software ? software_len : 0);
-	if (gmtime_r(&proved, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		strcpy(when, "(no time)");
-	if (more_ports > 0)
-		snprintf(more, sizeof more, "; %u more open port%s", more_ports, more_ports == 1 ? "" : "s");
+	char when[DNSBL_UTC_SIZE], number[32];
 	if (size > DNSBL_REASON_MAX + 1)
 		size = DNSBL_REASON_MAX + 1;
-	int n = shown[0] ? snprintf(buf, size, "%s on port %u (%s), last proven %s%s", verdict, port, shown, when, more)
-			 : snprintf(buf, size, "%s on port %u, last proven %s%s", verdict, port, when, more);
-	if (n < 0) {
-		buf[0] = '\0';
-		return 0;
+	char *at = buf, *end = buf + size - 1;
+	if (software == NULL)
+		software_len = 0;
+	if (software_len > DNSBL_SOFTWARE_MAX)
+		software_len = DNSBL_SOFTWARE_MAX;
+	/* peer bytes escaped (the common case needs none), then cut again: an
+	 * escape never grows the reason past the software's share */
+	if (!plain(software, software_len)) {
+		escape_text(shown, DNSBL_SOFTWARE_MAX + 1, software, software_len);
+		software = shown;
+		software_len = strlen(shown);
 	}
-	return (size_t)n < size ? (size_t)n : size - 1;
+	put(&at, end, verdict, strlen(verdict));
+	put(&at, end, " on port ", 9);
+	put(&at, end, number, (size_t)snprintf(number, sizeof number, "%u", port));
+	if (software_len > 0) {
+		put(&at, end, " (", 2);
+		put(&at, end, software, software_len);
+		put(&at, end, ")", 1);
+	}
+	put(&at, end, ", last proven ", 14);
+	put(&at, end, when, dnsbl_utc(when, proved));
+	if (more_ports > 0) {
+		put(&at, end, "; ", 2);
+		put(&at, end, number, (size_t)snprintf(number, sizeof number, "%u", more_ports));
+		put(&at, end, more_ports == 1 ? " more open port" : " more open ports", more_ports == 1 ? 15 : 16);
+	}
+	*at = '\0';
+	return (size_t)(at - buf);
 }
 
 uint32_t dnsbl_serial_next(uint32_t previous, time_t now)

@@ -79,6 +79,12 @@ const struct dnsbl_format *dnsbl_format_find(const char *name);
 /* The formats' table, row i; NULL past its end (usage and errors list them). */
 const struct dnsbl_format *dnsbl_format_at(size_t i);
 
+/* Room for a UTC time as "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define DNSBL_UTC_SIZE 21
+/* t as "YYYY-MM-DDTHH:MM:SSZ" (years 0..9999; others as year 0000), fast
+ * (once per listed host); returns its length, 20. */
+size_t dnsbl_utc(char out[DNSBL_UTC_SIZE], time_t t);
+
 /*
  * The reason of a listed host, into buf (size > 0): "VERDICT on port PORT
  * (SOFTWARE), last proven YYYY-MM-DDTHH:MM:SSZ" and, when the host is open on

@@ -14,14 +14,15 @@
 
 #include "export/dnsbl_rbldnsd.h"
 
+/* Per host, stdio without its lock (_unlocked: one thread writes the zone). */
 int dnsbl_rbldnsd_text(FILE *out, const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		if (c == '$') /* a single '$' stands for the queried address */
-			fputs("$$", out);
+			fputs_unlocked("$$", out);
 		else if (c >= 0x20 && c < 0x7f)
-			putc(c, out);
+			putc_unlocked(c, out);
 		else /* a line holds no newline; no byte outside ASCII either */
 			fprintf(out, "\\x%02x", c);
 	}
@@ -55,10 +56,10 @@ static int rbldnsd_entry(struct dnsbl_writer *w, const struct dnsbl_entry *entry
 {
 	char text[ADDR_STRLEN];
 	FILE *out = addr_is_v4(&entry->address) ? w->out : w->later;
-	fputs(addr_format(&entry->address, text), out);
-	fputs(" :" DNSBL_LISTED_A ":", out);
+	fputs_unlocked(addr_format(&entry->address, text), out);
+	fputs_unlocked(" :" DNSBL_LISTED_A ":", out);
 	dnsbl_rbldnsd_text(out, entry->reason, strlen(entry->reason));
-	putc('\n', out);
+	putc_unlocked('\n', out);
 	w->entries++;
 	return ferror(out) ? -1 : 0;
 }

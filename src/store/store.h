@@ -474,10 +474,11 @@ struct store_dnsbl_row {
 };
 /* Returns 0 to go on, anything else to stop (store_dnsbl_each then returns -1). */
 typedef int (*store_dnsbl_fn)(void *ctx, const struct store_dnsbl_row *row);
-/* Every candidate whose latest verdict (findings) is one of verdicts, in
- * address order, then port: one query, streamed. 0 or -1. */
+/* Every candidate whose latest verdict (findings) is one of verdicts (at most
+ * STORE_DNSBL_VERDICTS_MAX), in address order, then port: one query, streamed. 0 or -1. */
+#define STORE_DNSBL_VERDICTS_MAX 3
 int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n, store_dnsbl_fn fn, void *ctx);
-/* That query's SQL (?1: the verdicts as ",a,b,"), for a reference run in sqlite3 (bench/report.sh). */
+/* That query's SQL (?1..?3: the verdicts, NULL for none), for a reference run in sqlite3 (bench/report.sh). */
 const char *store_dnsbl_sql(void);
 
 #endif

@@ -1,10 +1,11 @@
 /* SQL for exports: the DNSBL's listed hosts (reads findings, candidates, proofs; writes none). */
 #include <string.h>
 
+#include "core/log.h"
 #include "store/store_internal.h"
 
 /*
- * ?1: the verdicts listed, as ",a,b," (any number of them, one statement).
+ * ?1..?3: the verdicts listed (unused ones NULL, which matches nothing).
  * The hosts in address order (the candidates' own index: no sort), so a host
  * open on two ports comes as two adjacent rows. proved: when the sink
  * received the proof of the latest verdict (its token's), else when that
@@ -17,28 +18,22 @@ const char *const store_export_sql[STMT_COUNT] = {
 		" coalesce((SELECT max(p.received) FROM proofs p WHERE p.token = f.token), f.last_checked,"
 		" f.first_checked, 0) AS proved"
 		" FROM candidates c CROSS JOIN findings f ON f.candidate_id = c.id"
-		" WHERE instr(?1, ',' || f.verdict || ',') > 0 ORDER BY c.address, c.port",
+		" WHERE f.verdict IN (?1, ?2, ?3) ORDER BY c.address, c.port",
 };
 
 const char *store_dnsbl_sql(void) { return store_export_sql[STMT_DNSBL_ROWS]; }
 
 int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n, store_dnsbl_fn fn, void *ctx)
 {
-	char list[512] = ",";
-	size_t used = 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(verdicts[i]);
-		if (used + len + 2 > sizeof list)
-			return store_error(store, "listing hosts: too many verdicts");
-		memcpy(list + used, verdicts[i], len);
-		used += len;
-		list[used++] = ',';
-		list[used] = '\0';
+	if (n > STORE_DNSBL_VERDICTS_MAX) {
+		log_error("store: listing hosts: at most %d verdicts", STORE_DNSBL_VERDICTS_MAX);
+		return -1;
 	}
 	sqlite3_stmt *stmt = store_statement(store, STMT_DNSBL_ROWS);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_text(stmt, 1, list, (int)used, SQLITE_STATIC);
+	for (size_t i = 0; i < n; i++)
+		sqlite3_bind_text(stmt, (int)i + 1, verdicts[i], -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		/* the strings are SQLite's own, valid until the next step: no copy */

@@ -89,6 +89,20 @@ static void reason_names_verdict_port_software_time(void **unused)
 	assert_string_equal(small, "open-relay ");
 }
 
+static void utc_times_match_gmtime(void **unused)
+{
+	const time_t times[] = {0, 1, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 1767225599, 4102444800,
+				-1, -86401, 253402300799 /* 9999-12-31T23:59:59 */};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		char ours[DNSBL_UTC_SIZE], libc[32];
+		struct tm tm;
+		assert_non_null(gmtime_r(&times[i], &tm));
+		strftime(libc, sizeof libc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		assert_int_equal(dnsbl_utc(ours, times[i]), 20);
+		assert_string_equal(ours, libc);
+	}
+}
+
 static void serial_increases_on_every_export(void **unused)
 {
 	time_t day = 1764806400; /* 2025-12-04T00:00:00Z */
@@ -205,6 +219,7 @@ int main(void)
 		cmocka_unit_test(bind_names_are_reversed_octets_and_nibbles),
 		cmocka_unit_test(rbldnsd_text_doubles_dollars_and_escapes_bytes),
 		cmocka_unit_test(reason_names_verdict_port_software_time),
+		cmocka_unit_test(utc_times_match_gmtime),
 		cmocka_unit_test(serial_increases_on_every_export),
 		cmocka_unit_test(names_are_checked),
 		cmocka_unit_test(a_host_on_two_ports_is_one_entry_with_the_latest_proof),
