@@ -15,31 +15,33 @@
 #include "track/campaign.h"
 
 const char usage_export[] =
-	"usage: plughole export dnsbl [--format rbldnsd|bind] [--zone NAME] [--ns NAME]\n"
-	"                             [--verdicts LIST] [--output FILE] [--sql]\n"
-	"\n"
-	"A DNSBL of the hosts whose latest verdict proves them open: each address once\n"
-	"(a host open on several ports: the reason of its most recent proof, and how\n"
-	"many more ports), answering " DNSBL_LISTED_A " with a TXT reason naming the verdict,\n"
-	"the port, the software and the UTC time of the last proof.\n"
-	"  --format F      rbldnsd: a combined dataset (ip4set and ip6trie) for\n"
-	"                  'rbldnsd ... ZONE:combined:FILE' (default); bind: a zone file\n"
-	"                  with SOA, NS and reversed names (IPv6 in nibbles)\n"
-	"  --zone NAME     the zone (default " DNSBL_ZONE_DEFAULT ")\n"
-	"  --ns NAME       its name server, in SOA and NS (default " DNSBL_NS_DEFAULT ")\n"
-	"  --verdicts LIST open-relay,open-proxy-mail,open-proxy-web (default: all three)\n"
-	"  --output FILE   write there (replaced whole, never seen half-written);\n"
-	"                  default: standard output\n"
-	"  --sql           print the query the export runs (?1..?3: the verdicts,\n"
-	"                  NULL for none) and stop: for a reference run in sqlite3\n"
-	"Every export increases the zone's serial (YYYYMMDDnn, kept in the store).\n";
+    "usage: plughole export dnsbl [--format rbldnsd|bind] [--zone NAME] [--ns NAME]\n"
+    "                             [--verdicts LIST] [--output FILE] [--sql]\n"
+    "\n"
+    "A DNSBL of the hosts whose latest verdict proves them open: each address once\n"
+    "(a host open on several ports: the reason of its most recent proof, and how\n"
+    "many more ports), answering " DNSBL_LISTED_A " with a TXT reason naming the verdict,\n"
+    "the port, the software and the UTC time of the last proof.\n"
+    "  --format F      rbldnsd: a combined dataset (ip4set and ip6trie) for\n"
+    "                  'rbldnsd ... ZONE:combined:FILE' (default); bind: a zone file\n"
+    "                  with SOA, NS and reversed names (IPv6 in nibbles)\n"
+    "  --zone NAME     the zone (default " DNSBL_ZONE_DEFAULT ")\n"
+    "  --ns NAME       its name server, in SOA and NS (default " DNSBL_NS_DEFAULT ")\n"
+    "  --verdicts LIST open-relay,open-proxy-mail,open-proxy-web (default: all three)\n"
+    "  --output FILE   write there (replaced whole, never seen half-written);\n"
+    "                  default: standard output\n"
+    "  --sql           print the query the export runs (?1..?3: the verdicts,\n"
+    "                  NULL for none) and stop: for a reference run in sqlite3\n"
+    "Every export increases the zone's serial (YYYYMMDDnn, kept in the store).\n";
 
-_Static_assert(ARRAY_SIZE(campaign_verdicts) <= STORE_DNSBL_VERDICTS_MAX, "the export's query takes every open verdict");
+_Static_assert(ARRAY_SIZE(campaign_verdicts) <= STORE_DNSBL_VERDICTS_MAX,
+	       "the export's query takes every open verdict");
 
 /* The meta key of the last serial exported. */
 #define SERIAL_KEY "dnsbl_serial"
 
-struct export {
+struct export
+{
 	const struct dnsbl_format *format;
 	struct dnsbl_writer writer;
 	struct dnsbl_host host;
@@ -76,8 +78,8 @@ static int on_row(void *ctx, const struct store_dnsbl_row *row)
 	if (write_held(x) != 0)
 		return -1;
 	dnsbl_host_clear(&x->host);
-	return dnsbl_host_add(&x->host, row->address, row->address_len, row->verdict, row->port, row->software,
-			      row->software_len, (time_t)row->proved);
+	return dnsbl_host_add(&x->host, row->address, row->address_len, row->verdict, row->port,
+			      row->software, row->software_len, (time_t)row->proved);
 }
 
 /* The next serial, stored before the zone is written: two exports never share one. */
@@ -141,10 +143,13 @@ static int export_dnsbl(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_FORMAT = 1, OPT_ZONE, OPT_NS, OPT_VERDICTS, OPT_OUTPUT, OPT_SQL };
 	static const struct option options[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},     {"zone", required_argument, NULL, OPT_ZONE},
-		{"ns", required_argument, NULL, OPT_NS},	     {"verdicts", required_argument, NULL, OPT_VERDICTS},
-		{"output", required_argument, NULL, OPT_OUTPUT},     {"sql", no_argument, NULL, OPT_SQL},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"zone", required_argument, NULL, OPT_ZONE},
+	    {"ns", required_argument, NULL, OPT_NS},
+	    {"verdicts", required_argument, NULL, OPT_VERDICTS},
+	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"sql", no_argument, NULL, OPT_SQL},
+	    {NULL, 0, NULL, 0},
 	};
 	struct export x = {.format = &dnsbl_format_rbldnsd, .path = "standard output"};
 	char zone[256], ns[256], shown[ESCAPE_SIZE(64)];
@@ -162,8 +167,9 @@ static int export_dnsbl(struct cli *cli, int argc, char **argv)
 		case OPT_FORMAT:
 			x.format = dnsbl_format_find(optarg);
 			if (x.format == NULL)
-				return command_usage_error("export dnsbl", "--format '%s': rbldnsd or bind",
-							   escape_text(shown, sizeof shown, optarg, strlen(optarg)));
+				return command_usage_error(
+				    "export dnsbl", "--format '%s': rbldnsd or bind",
+				    escape_text(shown, sizeof shown, optarg, strlen(optarg)));
 			break;
 		case OPT_ZONE:
 			if (name_option("--zone", optarg, zone, sizeof zone) != 0)
@@ -175,10 +181,10 @@ static int export_dnsbl(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_VERDICTS:
 			if (campaign_verdicts_parse(optarg, &mask, &bad, &badlen) != 0)
-				return command_usage_error("export dnsbl", "--verdicts: '%s' is not %s, %s or %s",
-							   escape_text(shown, sizeof shown, bad, badlen),
-							   campaign_verdicts[0], campaign_verdicts[1],
-							   campaign_verdicts[2]);
+				return command_usage_error(
+				    "export dnsbl", "--verdicts: '%s' is not %s, %s or %s",
+				    escape_text(shown, sizeof shown, bad, badlen), campaign_verdicts[0],
+				    campaign_verdicts[1], campaign_verdicts[2]);
 			break;
 		case OPT_OUTPUT:
 			output = optarg;

@@ -17,7 +17,10 @@ const struct dnsbl_format *dnsbl_format_find(const char *name)
 	return NULL;
 }
 
-const struct dnsbl_format *dnsbl_format_at(size_t i) { return i < ARRAY_SIZE(formats) ? formats[i] : NULL; }
+const struct dnsbl_format *dnsbl_format_at(size_t i)
+{
+	return i < ARRAY_SIZE(formats) ? formats[i] : NULL;
+}
 
 /* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm): no gmtime, no locale, per row. */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
@@ -44,7 +47,8 @@ size_t dnsbl_utc(char out[DNSBL_UTC_SIZE], time_t t)
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		y = 0;
-	unsigned v[] = {(unsigned)y, m, d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60)};
+	unsigned v[] = {(unsigned)y,	      m, d, (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60),
+			(unsigned)(secs % 60)};
 	char *p = out;
 	for (int k = 3; k >= 0; k--)
 		*p++ = (char)('0' + v[0] / (k == 3 ? 1000 : k == 2 ? 100 : k == 1 ? 10 : 1) % 10);
@@ -108,7 +112,8 @@ size_t dnsbl_reason(char *buf, size_t size, const char *verdict, uint16_t port, 
 	if (more_ports > 0) {
 		put(&at, end, "; ", 2);
 		put(&at, end, number, (size_t)snprintf(number, sizeof number, "%u", more_ports));
-		put(&at, end, more_ports == 1 ? " more open port" : " more open ports", more_ports == 1 ? 15 : 16);
+		put(&at, end, more_ports == 1 ? " more open port" : " more open ports",
+		    more_ports == 1 ? 15 : 16);
 	}
 	*at = '\0';
 	return (size_t)(at - buf);
@@ -120,7 +125,8 @@ uint32_t dnsbl_serial_next(uint32_t previous, time_t now)
 	uint32_t today = 0;
 	if (gmtime_r(&now, &tm) != NULL)
 		today = ((uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
-			 (uint32_t)tm.tm_mday) * 100u;
+			 (uint32_t)tm.tm_mday) *
+			100u;
 	return today > previous ? today : previous + 1;
 }
 
@@ -142,8 +148,8 @@ int dnsbl_name_check(const char *name, size_t *len, const char **why)
 				return -1;
 			}
 			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-			   c == '_') {
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   c == '-' || c == '_') {
 			label++;
 		} else {
 			*why = "a domain name has letters, digits, '-' and '_' between its dots";
@@ -180,19 +186,23 @@ int dnsbl_host_add(struct dnsbl_host *host, const char *address, size_t address_
 	size_t n = copy_cut(host->verdict, sizeof host->verdict - 1, verdict, strlen(verdict));
 	host->verdict[n] = '\0';
 	host->port = port;
-	host->software_len = software ? copy_cut(host->software, sizeof host->software, software, software_len) : 0;
+	host->software_len =
+	    software ? copy_cut(host->software, sizeof host->software, software, software_len) : 0;
 	host->proved = proved;
 	return 0;
 }
 
-void dnsbl_host_clear(struct dnsbl_host *host) { host->held = false; }
+void dnsbl_host_clear(struct dnsbl_host *host)
+{
+	host->held = false;
+}
 
 int dnsbl_host_entry(const struct dnsbl_host *host, struct dnsbl_entry *entry, char *reason, size_t size)
 {
 	if (!host->held || addr_parse(host->address, host->address_len, &entry->address) != 0)
 		return -1;
-	dnsbl_reason(reason, size, host->verdict, host->port, host->software, host->software_len, host->proved,
-		     host->ports - 1);
+	dnsbl_reason(reason, size, host->verdict, host->port, host->software, host->software_len,
+		     host->proved, host->ports - 1);
 	entry->reason = reason;
 	return 0;
 }

@@ -37,7 +37,7 @@ enum {
 
 struct dnsbl_zone {
 	const char *name; /* without the final dot, checked by dnsbl_name_check */
-	const char *ns;   /* likewise */
+	const char *ns;	  /* likewise */
 	uint32_t serial;  /* dnsbl_serial_next */
 	time_t generated;
 };

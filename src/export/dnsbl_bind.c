@@ -67,7 +67,8 @@ static int bind_begin(struct dnsbl_writer *w)
 	const struct dnsbl_zone *z = w->zone;
 	char when[32];
 	struct tm tm;
-	if (gmtime_r(&z->generated, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&z->generated, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		strcpy(when, "(no time)");
 	fprintf(w->out,
 		"; plughole DNSBL export: the hosts whose latest verdict proves them open.\n"
@@ -76,8 +77,8 @@ static int bind_begin(struct dnsbl_writer *w)
 		"$TTL %d\n"
 		"@\tIN\tSOA\t%s. hostmaster.%s. ( %u %d %d %d %d )\n"
 		"@\tIN\tNS\t%s.\n",
-		z->name, z->serial, when, z->name, DNSBL_TTL, z->ns, z->name, z->serial, DNSBL_REFRESH, DNSBL_RETRY,
-		DNSBL_EXPIRE, DNSBL_NEGATIVE_TTL, z->ns);
+		z->name, z->serial, when, z->name, DNSBL_TTL, z->ns, z->name, z->serial, DNSBL_REFRESH,
+		DNSBL_RETRY, DNSBL_EXPIRE, DNSBL_NEGATIVE_TTL, z->ns);
 	return ferror(w->out) ? -1 : 0;
 }
 
@@ -100,10 +101,10 @@ static int bind_end(struct dnsbl_writer *w)
 static void bind_release(struct dnsbl_writer *w) {}
 
 const struct dnsbl_format dnsbl_format_bind = {
-	.name = "bind",
-	.summary = "a BIND zone file: SOA, NS, reversed names with A and TXT",
-	.begin = bind_begin,
-	.entry = bind_entry,
-	.end = bind_end,
-	.release = bind_release,
+    .name = "bind",
+    .summary = "a BIND zone file: SOA, NS, reversed names with A and TXT",
+    .begin = bind_begin,
+    .entry = bind_entry,
+    .end = bind_end,
+    .release = bind_release,
 };

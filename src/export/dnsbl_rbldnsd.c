@@ -37,7 +37,8 @@ static int rbldnsd_begin(struct dnsbl_writer *w)
 	w->later = open_memstream(&w->later_buf, &w->later_len);
 	if (w->later == NULL)
 		return -1;
-	if (gmtime_r(&z->generated, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&z->generated, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		strcpy(when, "(no time)");
 	fprintf(w->out,
 		"# plughole DNSBL export: the hosts whose latest verdict proves them open.\n"
@@ -47,8 +48,8 @@ static int rbldnsd_begin(struct dnsbl_writer *w)
 		"$NS %d %s\n"
 		"$TTL %d\n"
 		"$DATASET ip4set:plughole-ipv4 @\n",
-		z->name, z->serial, when, z->name, DNSBL_TTL, z->ns, z->name, z->serial, DNSBL_REFRESH, DNSBL_RETRY,
-		DNSBL_EXPIRE, DNSBL_NEGATIVE_TTL, DNSBL_TTL, z->ns, DNSBL_TTL);
+		z->name, z->serial, when, z->name, DNSBL_TTL, z->ns, z->name, z->serial, DNSBL_REFRESH,
+		DNSBL_RETRY, DNSBL_EXPIRE, DNSBL_NEGATIVE_TTL, DNSBL_TTL, z->ns, DNSBL_TTL);
 	return ferror(w->out) ? -1 : 0;
 }
 
@@ -88,10 +89,10 @@ static void rbldnsd_release(struct dnsbl_writer *w)
 }
 
 const struct dnsbl_format dnsbl_format_rbldnsd = {
-	.name = "rbldnsd",
-	.summary = "an rbldnsd combined dataset: ip4set and ip6trie, ':127.0.0.2:reason' entries",
-	.begin = rbldnsd_begin,
-	.entry = rbldnsd_entry,
-	.end = rbldnsd_end,
-	.release = rbldnsd_release,
+    .name = "rbldnsd",
+    .summary = "an rbldnsd combined dataset: ip4set and ip6trie, ':127.0.0.2:reason' entries",
+    .begin = rbldnsd_begin,
+    .entry = rbldnsd_entry,
+    .end = rbldnsd_end,
+    .release = rbldnsd_release,
 };

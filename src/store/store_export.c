@@ -13,15 +13,18 @@
  * during the probe).
  */
 const char *const store_export_sql[STMT_COUNT] = {
-	[STMT_DNSBL_ROWS] =
-		"SELECT c.address, c.port, f.verdict, f.software,"
-		" coalesce((SELECT max(p.received) FROM proofs p WHERE p.token = f.token), f.last_checked,"
-		" f.first_checked, 0) AS proved"
-		" FROM candidates c CROSS JOIN findings f ON f.candidate_id = c.id"
-		" WHERE f.verdict IN (?1, ?2, ?3) ORDER BY c.address, c.port",
+    [STMT_DNSBL_ROWS] =
+	"SELECT c.address, c.port, f.verdict, f.software,"
+	" coalesce((SELECT max(p.received) FROM proofs p WHERE p.token = f.token), f.last_checked,"
+	" f.first_checked, 0) AS proved"
+	" FROM candidates c CROSS JOIN findings f ON f.candidate_id = c.id"
+	" WHERE f.verdict IN (?1, ?2, ?3) ORDER BY c.address, c.port",
 };
 
-const char *store_dnsbl_sql(void) { return store_export_sql[STMT_DNSBL_ROWS]; }
+const char *store_dnsbl_sql(void)
+{
+	return store_export_sql[STMT_DNSBL_ROWS];
+}
 
 int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n, store_dnsbl_fn fn, void *ctx)
 {
@@ -38,13 +41,13 @@ int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n,
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		/* the strings are SQLite's own, valid until the next step: no copy */
 		struct store_dnsbl_row row = {
-			.address = (const char *)sqlite3_column_text(stmt, 0),
-			.address_len = (size_t)sqlite3_column_bytes(stmt, 0),
-			.port = (uint16_t)sqlite3_column_int(stmt, 1),
-			.verdict = (const char *)sqlite3_column_text(stmt, 2),
-			.software = (const char *)sqlite3_column_text(stmt, 3),
-			.software_len = (size_t)sqlite3_column_bytes(stmt, 3),
-			.proved = sqlite3_column_int64(stmt, 4),
+		    .address = (const char *)sqlite3_column_text(stmt, 0),
+		    .address_len = (size_t)sqlite3_column_bytes(stmt, 0),
+		    .port = (uint16_t)sqlite3_column_int(stmt, 1),
+		    .verdict = (const char *)sqlite3_column_text(stmt, 2),
+		    .software = (const char *)sqlite3_column_text(stmt, 3),
+		    .software_len = (size_t)sqlite3_column_bytes(stmt, 3),
+		    .proved = sqlite3_column_int64(stmt, 4),
 		};
 		if (row.address == NULL || row.verdict == NULL)
 			continue;
