@@ -36,7 +36,10 @@ trap 'rm -f "$empty"' EXIT
 "$plughole" -q --db "$store" ingest "$empty" > /dev/null
 
 t0=1764547200 # 2025-12-01 00:00 UTC: the verify round; the campaign a day later, rechecks weekly
-sqlite3 -bail "$store" <<SQL
+sqlite3 -bail "$store" > /dev/null <<SQL
+-- a bulk fill of a new store: no rollback journal (a crash leaves a store to build again), WAL
+-- again at the end, as plughole keeps it
+PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 PRAGMA temp_store = MEMORY;
 PRAGMA cache_size = -262144;
@@ -162,4 +165,5 @@ INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, t
   FROM round_findings rf
   WHERE rf.round_id = (CASE WHEN rf.candidate_id IN (SELECT i FROM open0) THEN $rounds ELSE 0 END);
 COMMIT;
+PRAGMA journal_mode = WAL;
 SQL
