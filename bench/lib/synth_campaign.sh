@@ -36,7 +36,10 @@ trap 'rm -f "$empty"' EXIT
 "$plughole" -q --db "$store" ingest "$empty" > /dev/null
 
 t0=1764547200 # 2025-12-01 00:00 UTC: the verify round; the campaign a day later, rechecks weekly
-sqlite3 -bail "$store" <<SQL
+sqlite3 -bail "$store" > /dev/null <<SQL
+-- a bulk fill of a new store: no rollback journal (a crash leaves a store to build again), WAL
+-- again at the end, as plughole keeps it
+PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 PRAGMA temp_store = MEMORY;
 PRAGMA cache_size = -262144;
@@ -106,13 +109,15 @@ CREATE TEMP TABLE open0 AS
   SELECT hv.*, rf.test, rf.variant, rf.protocol, rf.software, rf.tls, rf.token, rf.checked
   FROM hv JOIN round_findings rf ON rf.round_id = 0 AND rf.candidate_id = hv.i
   WHERE v0 IN ('open-relay', 'open-proxy-mail', 'open-proxy-web');
+CREATE INDEX open0_owner ON open0(owner, i);
+-- an owner's verdict and stratum: those of its first open host
+CREATE TEMP TABLE owner0 AS SELECT owner, v0 FROM (SELECT owner, v0, min(i) FROM open0 GROUP BY owner);
 INSERT INTO campaign_owners(id, campaign_id, owner_id, organisation, org_handle, contact, rung, country, agency,
     verdict, stratum, grp)
   SELECT o.id, 1, o.id, o.organisation, o.org_handle, o.abuse, 'abuse-c', o.country, o.agency,
-    (SELECT v0 FROM open0 WHERE owner = o.id ORDER BY i LIMIT 1), coalesce(o.country, '-') || '/' ||
-    (SELECT v0 FROM open0 WHERE owner = o.id ORDER BY i LIMIT 1),
+    w.v0, coalesce(o.country, '-') || '/' || w.v0,
     CASE WHEN (o.id * 2654435761 % 4294967291) % 100 < 20 THEN 'control' ELSE 'treatment' END
-  FROM owners o WHERE o.id IN (SELECT owner FROM open0);
+  FROM owner0 w JOIN owners o ON o.id = w.owner;
 INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test, variant,
     protocol, software, tls, token, proved, run_id, contact, rung, range, object, asn, as_name, country, agency)
   SELECT 1, a.owner_id, o.i, c.address, c.port, o.v0, o.test, o.variant, o.protocol, o.software, o.tls, o.token,
@@ -158,6 +163,7 @@ INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, t
   SELECT rf.candidate_id, rf.verdict, rf.test, rf.variant, rf.protocol, rf.software, rf.tls, rf.token, 1,
     $t0 + rf.candidate_id % 3600, rf.checked, rf.run_id
   FROM round_findings rf
-  WHERE rf.round_id = (SELECT max(round_id) FROM round_findings x WHERE x.candidate_id = rf.candidate_id);
+  WHERE rf.round_id = (CASE WHEN rf.candidate_id IN (SELECT i FROM open0) THEN $rounds ELSE 0 END);
 COMMIT;
+PRAGMA journal_mode = WAL;
 SQL

@@ -78,5 +78,6 @@ DECLARE_COMMAND(bounces);
 DECLARE_COMMAND(recheck);
 DECLARE_COMMAND(serve);
 DECLARE_COMMAND(passwd);
+DECLARE_COMMAND(export);
 
 #endif

@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{"serve", cmd_serve, "the owners' web: campaign page, guides, evidence, opt-out, dashboard", usage_serve,
 	 STORE_READ, NULL},
 	{"passwd", cmd_passwd, "write the admin password file of 'serve'", usage_passwd, STORE_READ, NULL},
+	/* UPDATE: every export stores the zone's serial */
+	{"export", cmd_export, "the hosts proven open as a DNSBL zone (rbldnsd, BIND)", usage_export, STORE_UPDATE, NULL},
 	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE, NULL},
 };
 

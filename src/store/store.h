@@ -570,4 +570,25 @@ int store_web_outcomes_each(struct store *store, int64_t campaign_id, store_row_
 int store_web_proofs_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
 int store_web_rejects_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
 
+/* ---- exports (store_export.c) ---- */
+
+/* A host:port whose latest verdict is listed; strings valid during the call only. */
+struct store_dnsbl_row {
+	const char *address;
+	size_t address_len;
+	uint16_t port;
+	const char *verdict;
+	const char *software; /* peer-derived, NULL when unknown */
+	size_t software_len;
+	int64_t proved; /* UTC seconds of the last proof */
+};
+/* Returns 0 to go on, anything else to stop (store_dnsbl_each then returns -1). */
+typedef int (*store_dnsbl_fn)(void *ctx, const struct store_dnsbl_row *row);
+/* Every candidate whose latest verdict (findings) is one of verdicts (at most
+ * STORE_DNSBL_VERDICTS_MAX), in address order, then port: one query, streamed. 0 or -1. */
+#define STORE_DNSBL_VERDICTS_MAX 3
+int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n, store_dnsbl_fn fn, void *ctx);
+/* That query's SQL (?1..?3: the verdicts, NULL for none), for a reference run in sqlite3 (bench/report.sh). */
+const char *store_dnsbl_sql(void);
+
 #endif

@@ -132,6 +132,8 @@ enum store_stmt {
 	STMT_WEB_OUTCOMES,
 	STMT_WEB_PROOFS_RECENT,
 	STMT_WEB_REJECTS_RECENT,
+	/* store_export.c: reads findings, candidates, proofs */
+	STMT_DNSBL_ROWS,
 	STMT_COUNT
 };
 
@@ -141,7 +143,7 @@ extern const char *const store_meta_sql[STMT_COUNT], *const store_candidates_sql
 	*const store_proofs_sql[STMT_COUNT], *const store_sink_sql[STMT_COUNT],
 	*const store_attrib_sql[STMT_COUNT], *const store_campaigns_sql[STMT_COUNT],
 	*const store_suppress_sql[STMT_COUNT], *const store_rounds_sql[STMT_COUNT],
-	*const store_web_sql[STMT_COUNT];
+	*const store_web_sql[STMT_COUNT], *const store_export_sql[STMT_COUNT];
 /* All of them (store.c): a new file's table is added there. */
 extern const char *const *const store_sql_tables[];
 extern const size_t store_sql_table_count;
