@@ -9,10 +9,13 @@
 # the first 1,000 hosts, pointed at a loopback target page.
 # All traffic stays on 127.0.0.0/8: lab hosts 127.23.0.0/16 and 127.24.0.0/16,
 # the verifier's sink 127.0.45.31 (SMTP 2571, target 8071), nmap's target page
-# 127.0.45.32:8072, nmap's (silent) DNS server 127.0.45.53.
+# 127.0.45.32:8072, nmap's (silent) DNS server 127.0.45.53 (BENCH_NETS, two
+# blocks, BENCH_SINK and BENCH_TARGET move the lab and the sink).
+# BENCH_PLUGHOLE names another verifier binary (a paired run against an older
+# build, the same lab); BENCH_NMAP_HOSTS=0 skips nmap.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
-plughole="$build/plughole" lab="$build/plughole-lab"
+plughole="${BENCH_PLUGHOLE:-$build/plughole}" lab="$build/plughole-lab"
 hosts=${BENCH_HOSTS:-100000} nmap_hosts=${BENCH_NMAP_HOSTS:-1000}
 tmp=$(mktemp -d); pids=()
 cleanup() {
@@ -20,18 +23,19 @@ cleanup() {
   if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-SINK=127.0.45.31:2571 TARGET=127.0.45.31:8071 NMAP_TARGET=127.0.45.32:8072
+SINK=${BENCH_SINK:-127.0.45.31:2571} TARGET=${BENCH_TARGET:-127.0.45.31:8071} NMAP_TARGET=127.0.45.32:8072
+read -r NET1 NET2 <<<"${BENCH_NETS:-127.23.0.0/16 127.24.0.0/16}"
 HTTP_PORT=8000 SOCKS_PORT=9050 GATEWAY_PORT=23
 MIX="http-connect-open=2,http-connect-443=1,http-post=1,http-get=1,socks4-open=1,socks5-open=1,wingate=0.5,router=0.5"
 MIX="$MIX,socks5-auth=15,socks5-refuse=10,block-page=20,http-slow=2,proxy-garbage=10,proxy-silent=20"
 
 ulimit -n "$(ulimit -Hn)"
-"$lab" --port "$HTTP_PORT" --port "$SOCKS_PORT" --port "$GATEWAY_PORT" --hosts 127.23.0.0/16 --hosts 127.24.0.0/16 \
+"$lab" --port "$HTTP_PORT" --port "$SOCKS_PORT" --port "$GATEWAY_PORT" --hosts "$NET1" --hosts "$NET2" \
   --mix "$MIX" --latency 50 --sink "$SINK" --sink-domain sink.test --web-port "${TARGET##*:}" \
   >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
 for _ in $(seq 100); do [ "$(grep -c '^listening ' "$tmp/lab.out")" -ge 3 ] && break; sleep 0.1; done
 [ "$(grep -c '^listening ' "$tmp/lab.out")" -ge 3 ] || { cat "$tmp/lab.err" >&2; echo "the lab did not start" >&2; exit 1; }
-"$lab" --truth --hosts 127.23.0.0/16 --hosts 127.24.0.0/16 --mix "$MIX" >"$tmp/truth-all"
+"$lab" --truth --hosts "$NET1" --hosts "$NET2" --mix "$MIX" >"$tmp/truth-all"
 head -n "$hosts" "$tmp/truth-all" >"$tmp/truth"
 # Each host on the port of its protocol family, as a feed of proxies would list it.
 awk -F'\t' -v h="$HTTP_PORT" -v s="$SOCKS_PORT" -v g="$GATEWAY_PORT" '{

@@ -8,24 +8,27 @@
 # cores with the verifier, so a rate above what both can serve turns replies
 # late and closed hosts into timeouts.
 # All traffic stays on 127.0.0.0/8: lab hosts 127.21.0.0/16 and 127.22.0.0/16,
-# the verifier's sink 127.0.43.1.
+# the verifier's sink 127.0.43.1 (BENCH_NETS, two blocks, and BENCH_SINK move
+# them). BENCH_PLUGHOLE names another verifier binary (a paired run against an
+# older build, the same lab); BENCH_NMAP_HOSTS=0 skips nmap.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
-plughole="$build/plughole" lab="$build/plughole-lab"
+plughole="${BENCH_PLUGHOLE:-$build/plughole}" lab="$build/plughole-lab"
 hosts=${BENCH_HOSTS:-100000} nmap_hosts=${BENCH_NMAP_HOSTS:-1000}
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-SINK=127.0.43.1:2543
+SINK=${BENCH_SINK:-127.0.43.1:2543}
+read -r NET1 NET2 <<<"${BENCH_NETS:-127.21.0.0/16 127.22.0.0/16}"
 MIX="closed=55,silent=14,reset=4,garbage=3,http=2,open=3,percent=1,drop=3,greylist=2,starttls=1,helo-only=1,tempfail=2,endless=1"
 
 ulimit -n "$(ulimit -Hn)"
-"$lab" --port 0 --hosts 127.21.0.0/16 --hosts 127.22.0.0/16 --mix "$MIX" --latency 50 \
+"$lab" --port 0 --hosts "$NET1" --hosts "$NET2" --mix "$MIX" --latency 50 \
   --sink "$SINK" --sink-domain sink.test --greylist-delay 2 --tarpit-delay 60 \
   >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
 for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab.out" && break; sleep 0.1; done
 port=$(sed -n 's/^listening 0\.0\.0\.0:\([0-9]*\)$/\1/p' "$tmp/lab.out" | head -n 1)
-"$lab" --truth --hosts 127.21.0.0/16 --hosts 127.22.0.0/16 --mix "$MIX" >"$tmp/truth-all"
+"$lab" --truth --hosts "$NET1" --hosts "$NET2" --mix "$MIX" >"$tmp/truth-all"
 head -n "$hosts" "$tmp/truth-all" >"$tmp/truth"
 awk -F'\t' -v p="$port" '{ print $1 ":" p }' "$tmp/truth" >"$tmp/candidates"
 "$plughole" -q --db "$tmp/db" ingest --allow-loopback "$tmp/candidates" >/dev/null
@@ -66,9 +69,9 @@ python3 -c "import sys; s = float(open('$tmp/started').read()); d = $p90 + 1 - s
 print(f'  90 % of the hosts ({n}) done after {d:.0f} s = {n / d:.0f} hosts/s; the rest wait out timeouts and retries')"
 comm -3 "$tmp/got" "$tmp/want" | head -6
 
-if command -v nmap >/dev/null; then
+if [ "$nmap_hosts" -gt 0 ] && command -v nmap >/dev/null; then
   # nmap runs smtp-open-relay only on the SMTP ports: a second lab on 587.
-  "$lab" --port 587 --hosts 127.21.0.0/16 --hosts 127.22.0.0/16 --mix "$MIX" --latency 50 \
+  "$lab" --port 587 --hosts "$NET1" --hosts "$NET2" --mix "$MIX" --latency 50 \
     --sink "$SINK" --sink-domain sink.test --greylist-delay 2 --tarpit-delay 60 \
     >"$tmp/lab587.out" 2>"$tmp/lab587.err" & pids+=($!)
   for _ in $(seq 100); do grep -q '^listening ' "$tmp/lab587.out" && break; sleep 0.1; done

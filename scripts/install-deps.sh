@@ -8,12 +8,20 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev
             libsqlite3-dev libcmocka-dev libinih-dev zlib1g-dev
-            libcurl4-openssl-dev libjansson-dev sqlite3 libgmime-3.0-dev)
+            libcurl4-openssl-dev libjansson-dev sqlite3 libgmime-3.0-dev
+            libopendkim-dev libmicrohttpd-dev libcrypt-dev)
 # libidn12: the one shared library of the unpacked Exim (below) that a stock
 # Debian lacks. postgrey: the greylisting policy server the tests run beside
 # Postfix (its system instance is never started: policy-rc.d below).
+# rbldnsd, dnsutils (dig) and bind9-utils (named-checkzone): the DNSBL export
+# served and queried for real (tests/it/export_dnsbl.sh; rbldnsd's own service
+# is never started: policy-rc.d below).
+# sasl2-bin: saslpasswd2 for the smarthost's AUTH database (letters_tls.sh;
+# its saslauthd is never started); python3-dkim: the independent DKIM
+# verifier of letters_dkim.sh.
 test_pkgs=(swaks python3 postfix tinyproxy dante-server microsocks squid nmap
-           postgrey libidn12 chromium)
+           postgrey libidn12 chromium sasl2-bin python3-dkim wrk lighttpd
+           rbldnsd dnsutils bind9-utils)
 # Node.js drives Chromium (tests/it/lib/browser.mjs); a Node.js from another
 # source (NodeSource bundles npm) is kept, so these are added only if missing.
 node_cmds=(node:nodejs npm:npm)

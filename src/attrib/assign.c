@@ -1,5 +1,6 @@
 #include "attrib/assign.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "core/paths.h"
 
 #define BATCH 512 /* findings resolved, then written in one transaction */
+#define PROGRESS_EVERY 256 /* findings between progress reports: a clock read is dearer than a lookup */
 
 /* What one finding's attribution writes: the parts of an owner_result kept. */
 struct resolved {
@@ -18,7 +20,26 @@ struct resolved {
 	uint32_t asn;
 	char contact[256], organisation[256], org_handle[64], range[100], object[200], as_name[128];
 	char country[3], agency[32];
+	char further[OWNER_MAX_FURTHER * 300]; /* JSON, "" when none */
 };
+
+/* The further contacts as the store keeps them: [{"rung": NAME, "contact": MAILBOX}, ...]. */
+static void further_json(const struct owner_result *o, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (o->further_count == 0)
+		return;
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < o->further_count; i++)
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s}", "rung", owner_rung_names[o->further[i].rung],
+						"contact", o->further[i].contact));
+	char *text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+	if (text && strlen(text) < len)
+		memcpy(buf, text, strlen(text) + 1);
+	free(text);
+	json_decref(list);
+}
 
 static void keep(struct resolved *r, int64_t candidate_id, const struct owner_result *o)
 {
@@ -34,6 +55,7 @@ static void keep(struct resolved *r, int64_t candidate_id, const struct owner_re
 	memcpy(r->as_name, o->as_name, sizeof r->as_name);
 	memcpy(r->country, o->country, sizeof r->country);
 	snprintf(r->agency, sizeof r->agency, "%s", o->agency->short_name);
+	further_json(o, r->further, sizeof r->further);
 }
 
 static const char *or_null(const char *s)
@@ -61,6 +83,7 @@ static int write_batch(struct store *store, const struct resolved *batch, size_t
 		    .agency = r->agency,
 		    .method = r->rdap ? "rdap" : "bulk",
 		    .when = when,
+		    .further = or_null(r->further),
 		};
 		if (store_attribution_put(store, &a) < 0) {
 			store_rollback(store);
@@ -132,6 +155,8 @@ int attrib_assign(struct store *store, const struct attrib_assign_options *optio
 		}
 		keep(&batch[filled++], pending[i].candidate_id, result);
 		report->by_rung[result->rung]++;
+		if (options->on_progress != NULL && (i % PROGRESS_EVERY == 0 || i + 1 == count))
+			options->on_progress(options->progress_ctx, i + 1, count);
 		if (filled == BATCH) {
 			if (write_batch(store, batch, filled, now) != 0)
 				goto done;

@@ -22,6 +22,9 @@ struct attrib_assign_options {
 	struct rdap_options rdap_options;
 	/* when set (a signal handler sets it): stop, writing what was resolved before; NULL: never */
 	volatile sig_atomic_t *stop;
+	/* may be NULL: findings attributed so far of all, every few hundred, for a progress line */
+	void (*on_progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 struct attrib_assign_report {

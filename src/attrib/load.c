@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,8 +563,8 @@ int attrib_parse_buffer(const char *name, const char *buf, size_t len, enum snap
 }
 
 /* gzip (or a pipe): decompressed into a buffer chunk by chunk, one parser. */
-static int parse_gzip(const char *path, int fd, enum snap_kind kind, bool detect, struct snap_builder *b,
-		      struct attrib_load_stats *stats)
+static int parse_gzip(const char *path, int fd, uint64_t total, enum snap_kind kind, bool detect,
+		      struct snap_builder *b, struct attrib_load_stats *stats, const struct attrib_load_progress *progress)
 {
 	gzFile gz = gzdopen(fd, "rb");
 	if (gz == NULL) {
@@ -588,6 +589,8 @@ static int parse_gzip(const char *path, int fd, enum snap_kind kind, bool detect
 		eof = got == 0;
 		have += (size_t)got;
 		stats->bytes += (uint64_t)got;
+		if (progress != NULL) /* the file's bytes read, compressed or not: its size is the total */
+			progress->fn(progress->ctx, total ? (uint64_t)gzoffset(gz) : stats->bytes, total);
 		if (p == NULL) {
 			if (have < DETECT_SAMPLE && !eof)
 				continue;
@@ -624,7 +627,16 @@ done:
  * in) and parsed by its own thread into its own builder; the builders are
  * then joined in file order.
  */
+/* The bytes every part has read, told by the part on the calling thread. */
+struct load_progress {
+	_Atomic uint64_t bytes;
+	uint64_t total;
+	const struct attrib_load_progress *report; /* NULL: nobody asked */
+};
+
 struct part {
+	struct load_progress *progress;
+	bool reports; /* the part parsed on the calling thread */
 	struct parser *p;
 	struct snap_builder b;
 	struct attrib_load_stats stats;
@@ -656,6 +668,9 @@ static void *parse_part(void *arg)
 		}
 		at += got;
 		have += (size_t)got;
+		uint64_t read_so_far = atomic_fetch_add(&part->progress->bytes, (uint64_t)got) + (uint64_t)got;
+		if (part->reports && part->progress->report != NULL)
+			part->progress->report->fn(part->progress->report->ctx, read_so_far, part->progress->total);
 		bool final = got == 0 || at == part->end;
 		size_t used = feed(part->p, buf, have, final);
 		memmove(buf, buf + used, have - used);
@@ -688,8 +703,10 @@ static off_t next_boundary(int fd, off_t size, off_t from, enum snap_kind kind, 
 }
 
 static int parse_plain(const char *path, int fd, off_t size, enum snap_kind kind, bool detect,
-		       struct snap_builder *b, struct attrib_load_stats *stats)
+		       struct snap_builder *b, struct attrib_load_stats *stats,
+		       const struct attrib_load_progress *progress)
 {
+	struct load_progress shared = {.total = (uint64_t)size, .report = progress};
 	char sample[DETECT_SAMPLE];
 	ssize_t sample_len = pread(fd, sample, sizeof sample, 0);
 	if (sample_len <= 0 || (detect && attrib_detect_format(sample, (size_t)sample_len, &kind) != 0)) {
@@ -720,6 +737,8 @@ static int parse_plain(const char *path, int fd, off_t size, enum snap_kind kind
 		if (end < start)
 			end = start; /* an object longer than a part: the part before holds it */
 		part->fd = fd;
+		part->progress = &shared;
+		part->reports = t == 0;
 		part->start = start;
 		part->end = end;
 		snap_builder_init(&part->b, kind);
@@ -779,6 +798,12 @@ static int parse_plain(const char *path, int fd, off_t size, enum snap_kind kind
 int attrib_parse_file(const char *path, const char *format, struct snap_builder *b,
 		      struct attrib_load_stats *stats)
 {
+	return attrib_parse_file_progress(path, format, b, stats, NULL);
+}
+
+int attrib_parse_file_progress(const char *path, const char *format, struct snap_builder *b,
+			       struct attrib_load_stats *stats, const struct attrib_load_progress *progress)
+{
 	struct timespec start;
 	enum snap_kind kind = SNAP_KIND_RPSL;
 	unsigned char magic[2];
@@ -801,9 +826,10 @@ int attrib_parse_file(const char *path, const char *format, struct snap_builder 
 	/* zlib passes plain text through, so pipes (no pread) stream through it too */
 	bool gzip = pread(fd, magic, sizeof magic, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	if (gzip || !S_ISREG(st.st_mode))
-		rc = parse_gzip(path, fd, kind, format == NULL, b, stats);
+		rc = parse_gzip(path, fd, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, kind, format == NULL, b, stats,
+				progress);
 	else
-		rc = parse_plain(path, fd, st.st_size, kind, format == NULL, b, stats);
+		rc = parse_plain(path, fd, st.st_size, kind, format == NULL, b, stats, progress);
 	if (rc == 0 && snap_builder_finish(b) != 0) {
 		log_error("%s: out of memory (or more than 2 GiB of records)", path);
 		rc = -1;
@@ -824,10 +850,10 @@ static void default_source(const char *path, char *out, size_t outlen)
 }
 
 int attrib_load_file(struct store *store, const char *path, const char *source, const char *format,
-		     struct attrib_load_stats *stats)
+		     struct attrib_load_stats *stats, const struct attrib_load_progress *progress)
 {
 	struct snap_builder b;
-	if (attrib_parse_file(path, format, &b, stats) != 0) {
+	if (attrib_parse_file_progress(path, format, &b, stats, progress) != 0) {
 		snap_builder_free(&b);
 		return -1;
 	}

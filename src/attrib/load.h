@@ -33,6 +33,15 @@ int attrib_parse_buffer(const char *name, const char *buf, size_t len, enum snap
 			struct snap_builder *b, struct attrib_load_stats *stats);
 
 /* Parses a file into b (initialised by this call); format NULL means detect. */
+/* A load's progress, for a progress line: fn(ctx, bytes read, bytes in all, 0 when unknown: a
+ * pipe), about every READ_CHUNK, from the calling thread. */
+struct attrib_load_progress {
+	void (*fn)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+};
+
+int attrib_parse_file_progress(const char *path, const char *format, struct snap_builder *b,
+			       struct attrib_load_stats *stats, const struct attrib_load_progress *progress);
 int attrib_parse_file(const char *path, const char *format, struct snap_builder *b,
 		      struct attrib_load_stats *stats);
 
@@ -41,7 +50,8 @@ int attrib_parse_file(const char *path, const char *format, struct snap_builder 
  * replacing that source's snapshot. A file with malformed objects only keeps
  * the old snapshot.
  */
+/* progress may be NULL. */
 int attrib_load_file(struct store *store, const char *path, const char *source, const char *format,
-		     struct attrib_load_stats *stats);
+		     struct attrib_load_stats *stats, const struct attrib_load_progress *progress);
 
 #endif

@@ -39,7 +39,7 @@ static void copy(char *dst, size_t size, const char *src)
 static void note(struct owner_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct owner_result *out, const char *fmt, ...)
 {
-	if (out->trace_count == OWNER_MAX_TRACE)
+	if (out->trace_count == OWNER_MAX_TRACE || out->collecting)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -144,8 +144,24 @@ static void holder_of(const struct owner_context *ctx, const struct attrib_ref *
 	snprintf(name, namelen, "%s", handle[0] ? handle : "unnamed");
 }
 
+/* A further contact: one not seen before on the ladder (the chosen one included). */
+static void add_further(struct owner_result *out, enum owner_rung rung, const char *contact)
+{
+	if (strcasecmp(contact, out->contact) == 0 || out->further_count == OWNER_MAX_FURTHER)
+		return;
+	for (size_t i = 0; i < out->further_count; i++)
+		if (strcasecmp(out->further[i].contact, contact) == 0)
+			return;
+	out->further[out->further_count].rung = rung;
+	snprintf(out->further[out->further_count++].contact, sizeof out->further[0].contact, "%s", contact);
+}
+
 static void use(struct owner_result *out, enum owner_rung rung, const char *contact, const char *object)
 {
+	if (out->collecting) {
+		add_further(out, rung, contact);
+		return;
+	}
 	out->rung = rung;
 	snprintf(out->contact, sizeof out->contact, "%s", contact);
 	snprintf(out->object, sizeof out->object, "%s", object);
@@ -340,6 +356,10 @@ static bool try_as(const struct owner_context *ctx, uint32_t asn, struct owner_r
 	}
 	char name[VALUE_BUF];
 	struct attrib_ref named;
+	if (out->collecting) {
+		use(out, RUNG_AS_ABUSE, mail, object);
+		return true;
+	}
 	if (org[0] != '\0' &&
 	    attrib_index_key(ctx->index, SNAP_KEY_ORG, org, strlen(org), aut.snap->registry, &named) == 0 &&
 	    field(&named, SNAP_F_NAME, name)[0] != '\0') {
@@ -554,6 +574,39 @@ static void (*const ladder_steps[])(struct ladder *l, struct owner_result *out) 
 	step_ranges, step_delegated, step_org_country, step_rdap, step_as, step_agency,
 };
 
+/*
+ * The second walk, once the contact is known: every rung of the ranges and
+ * the AS again, in the same order, each mailbox that is not the contact a
+ * further one. RDAP is not asked again (its abuse entity, when it gave the
+ * contact, is the contact).
+ */
+static void collect_further(struct ladder *l, struct owner_result *out)
+{
+	if (out->rung == RUNG_AGENCY)
+		return; /* the last rung: nothing below it */
+	/* the rungs above the contact's gave no mailbox (the first walk stopped at it), and
+	 * use() skips the contact itself: every mailbox found is below it */
+	out->collecting = true;
+	/* the rungs name the holder as they go: the owner stays the first walk's */
+	char organisation[sizeof out->organisation], org_handle[sizeof out->org_handle], object[200];
+	memcpy(organisation, out->organisation, sizeof organisation);
+	memcpy(org_handle, out->org_handle, sizeof org_handle);
+	for (size_t i = 0; i < l->n; i++) {
+		describe(&l->ranges[i], object, sizeof object);
+		for (size_t r = 0; r < ARRAY_SIZE(range_rungs); r++)
+			range_rungs[r].try(l->ctx, &l->ranges[i], i > 0 ? range_rungs[r].parent : range_rungs[r].range,
+					   object, out);
+	}
+	uint32_t origins[PFX2AS_MAX_ORIGINS];
+	size_t origin_count = 0;
+	find_origin(l->ctx, l->address, out, origins, &origin_count);
+	for (size_t i = 0; i < origin_count; i++)
+		try_as(l->ctx, origins[i], out);
+	memcpy(out->organisation, organisation, sizeof organisation);
+	memcpy(out->org_handle, org_handle, sizeof org_handle);
+	out->collecting = false;
+}
+
 int owner_resolve(const struct owner_context *ctx, const struct addr *a, struct owner_result *out)
 {
 	char text[ADDR_STRLEN];
@@ -566,5 +619,9 @@ int owner_resolve(const struct owner_context *ctx, const struct addr *a, struct 
 	for (size_t i = 0; i < ARRAY_SIZE(ladder_steps); i++)
 		ladder_steps[i](&l, out);
 	note(out, "owner: %s <%s>, %s", out->organisation, out->contact, owner_rung_names[out->rung]);
+	collect_further(&l, out);
+	for (size_t i = 0; i < out->further_count; i++)
+		note(out, "  further %zu: %s <%s>", i + 1, owner_rung_names[out->further[i].rung],
+		     out->further[i].contact);
 	return 0;
 }

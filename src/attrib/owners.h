@@ -39,6 +39,7 @@ enum owner_rung {
 extern const char *const owner_rung_names[RUNG_LAST];
 
 #define OWNER_MAX_TRACE 64
+#define OWNER_MAX_FURTHER 8
 #define OWNER_TRACE_LINE 240
 
 struct owner_context {
@@ -60,6 +61,14 @@ struct owner_result {
 	char country_from[48]; /* which data said so */
 	const struct agency *agency;
 	bool rdap_used;
+	/* the rungs below the one that gave contact which give another mailbox, in
+	 * the ladder's order (not the agency's national contact: every owner has it) */
+	struct owner_further {
+		enum owner_rung rung;
+		char contact[256];
+	} further[OWNER_MAX_FURTHER];
+	size_t further_count;
+	bool collecting; /* owner_resolve's second walk: mailboxes found are further ones, no trace */
 	size_t trace_count;
 	char trace[OWNER_MAX_TRACE][OWNER_TRACE_LINE];
 };

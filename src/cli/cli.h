@@ -18,6 +18,7 @@ enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 struct cli {
 	struct config config;
 	enum store_mode store_mode; /* the verb's, from its row of the command table */
+	const char *config_path;    /* --config, NULL when none: a child plughole gets it too */
 };
 
 struct command {
@@ -26,6 +27,9 @@ struct command {
 	const char *summary;
 	const char *usage; /* options and operands, shown by --help */
 	enum store_mode store; /* how cli_open_store opens the store: verbs that only read want it to exist */
+	/* may be NULL: the rest of the usage, printed from the verb's own table (ingest's formats,
+	 * verify's modules), so --help and the man page list a new row without a second edit */
+	void (*usage_tables)(FILE *out);
 };
 
 /* The global options' usage: main.c's, shown by --help and the man page. */
@@ -55,6 +59,8 @@ void cli_reset_getopt(void);
 
 /* The rows of ingest's format table, as its usage lists them. */
 void ingest_usage_formats(FILE *out);
+/* The probe modules --protocols and --ports take, from the module table. */
+void verify_usage_modules(FILE *out);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(ingest);
@@ -69,6 +75,10 @@ DECLARE_COMMAND(sink);
 DECLARE_COMMAND(campaign);
 DECLARE_COMMAND(suppress);
 DECLARE_COMMAND(bounces);
+DECLARE_COMMAND(recheck);
+DECLARE_COMMAND(serve);
+DECLARE_COMMAND(passwd);
+DECLARE_COMMAND(export);
 DECLARE_COMMAND(report);
 
 #endif

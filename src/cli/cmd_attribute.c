@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attrib/assign.h"
 #include "attrib/load.h"
@@ -76,6 +77,65 @@ static void say_pending(struct store *store)
 			 (long long)counts.pending);
 }
 
+#define PROGRESS_REDRAW 0.25 /* seconds between redraws of the progress line on a terminal */
+
+/* The progress of a load or an attribution; log.c draws it (a terminal) or writes it every few seconds. */
+struct attribute_progress {
+	const char *what; /* the file loading */
+	double started, drawn;
+	char line[512];
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_start(struct attribute_progress *p, const char *what)
+{
+	*p = (struct attribute_progress){.what = what, .started = monotonic()};
+	log_progress_begin(LOG_STATUS_INTERVAL);
+}
+
+/* Keeps line as the latest; shows it when the last redraw is old enough. */
+static void progress_show(struct attribute_progress *p)
+{
+	double now = monotonic();
+	if (now - p->drawn < PROGRESS_REDRAW)
+		return;
+	p->drawn = now;
+	log_progress(p->line);
+}
+
+static void on_load_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct attribute_progress *p = ctx;
+	double elapsed = monotonic() - p->started, mb = (double)done / 1e6;
+	double rate = elapsed > 0 ? mb / elapsed : 0;
+	if (total > 0)
+		snprintf(p->line, sizeof p->line, "attribute load: %s: %.1f of %.1f MB (%.0f %%), %.0f MB/s, ETA %.0f s",
+			 p->what, mb, (double)total / 1e6, 100.0 * (double)done / (double)total, rate,
+			 rate > 0 ? ((double)total / 1e6 - mb) / rate : 0.0);
+	else
+		snprintf(p->line, sizeof p->line, "attribute load: %s: %.1f MB read, %.0f MB/s", p->what, mb, rate);
+	progress_show(p);
+}
+
+static void on_assign_progress(void *ctx, size_t done, size_t total)
+{
+	struct attribute_progress *p = ctx;
+	double elapsed = monotonic() - p->started;
+	double rate = elapsed > 0 ? (double)done / elapsed : 0;
+	snprintf(p->line, sizeof p->line, "attribute: %zu/%zu findings, %.0f/s, ETA %.0f s", done, total, rate,
+		 rate > 0 ? (double)(total - done) / rate : 0.0);
+	progress_show(p);
+}
+
+/* The last line stays (a terminal) or is written once more (otherwise), when one was shown. */
+static void progress_finish(struct attribute_progress *p) { log_progress_end(p->line); }
+
 static int attribute_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -103,7 +163,12 @@ static int attribute_load(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		struct attrib_load_stats s;
-		if (attrib_load_file(store, argv[i], source, format, &s) != 0) {
+		struct attribute_progress progress;
+		progress_start(&progress, argv[i]);
+		struct attrib_load_progress report = {on_load_progress, &progress};
+		int loaded = attrib_load_file(store, argv[i], source, format, &s, &report);
+		progress_finish(&progress);
+		if (loaded != 0) {
 			rc = EXIT_FAILURE_;
 			continue;
 		}
@@ -238,7 +303,12 @@ int cmd_attribute(struct cli *cli, int argc, char **argv)
 	struct attrib_assign_report r;
 	cli_signals_catch(); /* a stop keeps what is resolved: RDAP runs are long */
 	o.stop = o.rdap_options.stop = cli_stop_flag();
+	struct attribute_progress progress;
+	progress_start(&progress, NULL);
+	o.on_progress = on_assign_progress;
+	o.progress_ctx = &progress;
 	int rc = attrib_assign(store, &o, &r);
+	progress_finish(&progress);
 	store_close(store);
 	if (rc != 0)
 		return EXIT_FAILURE_;

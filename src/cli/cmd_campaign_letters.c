@@ -24,6 +24,8 @@
 #include "notify/compose.h"
 #include "notify/ratelimit.h"
 #include "notify/send.h"
+#include "notify/signature.h"
+#include "track/followup.h"
 #include "track/letters.h"
 
 #define PREVIEW_STDOUT_LETTERS 2 /* without --maildir or --eml: the first letters, on stdout */
@@ -53,6 +55,18 @@ int campaign_letters_open(struct cli *cli, const char *verb, const char *name, s
 		log_error("%s: cannot open the templates and guides", verb);
 		campaign_letters_close(cl);
 		return -1;
+	}
+	if (cli->config.dkim_key != NULL) {
+		char why[512], shown_why[ESCAPE_SIZE(512)];
+		struct signer *signer = signer_new(cli->config.dkim_key, cli->config.dkim_selector,
+						   cli->config.dkim_domain, why, sizeof why);
+		if (signer == NULL) {
+			log_error("%s: [campaign] dkim_key: %s", verb,
+				  escape_text(shown_why, sizeof shown_why, why, strlen(why)));
+			campaign_letters_close(cl);
+			return -1;
+		}
+		composer_set_signer(cl->composer, signer);
 	}
 	return 0;
 }
@@ -346,12 +360,31 @@ static const char *const outcome_names[] = {[SMTP_ACCEPTED] = "accepted",
 
 struct send_run {
 	struct store *store;
+	const struct agencies *agencies;
+	struct token_secret secret; /* the follow-ups' ticket keys */
 	struct composer *composer;
 	struct smtp_sender *smtp;
 	const char *smarthost;
 	long retry_after;
 	struct send_counts counts;
 };
+
+/* A 5xx: the owner's next rung gets a letter (in the transaction of the move). 0, or -1. */
+static int next_rung(struct send_run *run, const struct outbox_letter *l, time_t now)
+{
+	struct store_letter_ref ref;
+	if (store_letter_by_ticket(run->store, l->ticket, &ref) != 1)
+		return -1;
+	const struct agency *agency = ref.agency[0] ? agencies_find(run->agencies, ref.agency) : NULL;
+	char to[320], note[256];
+	int64_t id = letter_next_rung(run->store, &run->secret, &ref, agency ? agency->contact : NULL, now, to,
+				      sizeof to, note, sizeof note);
+	if (id > 0)
+		log_info("letter %s refused: the next letter of its owner is queued to %s", l->ticket, to);
+	else if (id == 0)
+		log_info("letter %s refused: %s", l->ticket, note);
+	return id < 0 ? -1 : 0;
+}
 
 /* Sends one letter: 0 on (any) outcome, -1 when the store failed (the run stops). */
 static int send_one(struct send_run *run, const struct outbox_letter *l)
@@ -410,6 +443,7 @@ static int send_one(struct send_run *run, const struct outbox_letter *l)
 		0 ||
 	    (r.outcome != SMTP_UNKNOWN &&
 	     commit_move(run->store, l, ev, r.outcome == SMTP_ACCEPTED ? NULL : reason, now) != 0) ||
+	    (r.outcome == SMTP_PERMFAIL && next_rung(run, l, now) != 0) ||
 	    (ev == LETTER_EV_TEMPFAIL &&
 	     store_letter_schedule(run->store, l->id, now + backoff(run->retry_after, tempfails)) != 0) ||
 	    store_commit(run->store) != 0) {
@@ -533,14 +567,15 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 	    {"rate", required_argument, NULL, OPT_RATE},
 	    {"per-domain", required_argument, NULL, OPT_PER_DOMAIN},
 	    {"require-tls", no_argument, NULL, OPT_REQUIRE_TLS},
-	    {"cacert", required_argument, NULL, OPT_CACERT},
+	    {"smtp-ca", required_argument, NULL, OPT_CACERT},
+	    {"cacert", required_argument, NULL, OPT_CACERT}, /* its earlier name */
 	    {"resolve-sending", required_argument, NULL, OPT_RESOLVE},
 	    {"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
 	    {"helo", required_argument, NULL, OPT_HELO},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *verb = "campaign send", *password_file = NULL, *resolve = NULL;
-	struct smtp_options so = {.url = cli->config.campaign_smtp};
+	struct smtp_options so = {.url = cli->config.campaign_smtp, .cacert = cli->config.campaign_smtp_ca};
 	double rate = 0, per_domain = 0;
 	long retry_after = SEND_RETRY_AFTER;
 	int c;
@@ -624,9 +659,16 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_FAILURE_;
 	struct outbox_letter *queued = NULL, *deferred = NULL;
 	size_t nqueued = 0, ndeferred = 0;
-	struct send_run run = {
-	    .store = cl.store, .composer = cl.composer, .smarthost = so.url, .retry_after = retry_after};
+	struct send_run run = {.store = cl.store,
+			       .agencies = &cl.agencies,
+			       .composer = cl.composer,
+			       .smarthost = so.url,
+			       .retry_after = retry_after};
 	struct ratelimit limit = {0};
+	char secret_path[4096];
+	if (token_secret_load(&run.secret,
+			      config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0)
+		goto out;
 	int resolved = resolve_sending(cl.store, cl.campaign_id, resolve);
 	if (resolved != 0)
 		goto out;
@@ -646,6 +688,14 @@ int campaign_send(struct cli *cli, int argc, char **argv)
 			due[ndue++] = &deferred[i];
 	if ((run.smtp = smtp_sender_new(&so)) == NULL ||
 	    ratelimit_init(&limit, rate, per_domain, monotonic()) != 0) {
+		free(due);
+		goto out;
+	}
+	char why[600], shown_why[ESCAPE_SIZE(600)], shown_url[ESCAPE_SIZE(256)];
+	if (ndue > 0 && smtp_sender_check(run.smtp, why, sizeof why) != 0) {
+		log_error("%s: smarthost %s: %s: nothing sent, the letters stay as they were", verb,
+			  escape_text(shown_url, sizeof shown_url, so.url, strlen(so.url)),
+			  escape_text(shown_why, sizeof shown_why, why, strlen(why)));
 		free(due);
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /* plughole help [VERB | --config-example | --man] */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -32,6 +33,20 @@ static void put_roff_text(FILE *out, const char *text)
 		fputc('\n', out);
 }
 
+/* A verb's tables, printed as --help prints them, then escaped for roff. */
+static void put_roff_tables(FILE *out, const struct command *command)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL)
+		return;
+	command->usage_tables(mem);
+	if (fclose(mem) == 0 && text != NULL)
+		put_roff_text(out, text);
+	free(text);
+}
+
 static void print_man(FILE *out)
 {
 	char example[4096];
@@ -50,6 +65,8 @@ static void print_man(FILE *out)
 		put_roff_text(out, command->summary);
 		fputs(".PP\n.nf\n", out);
 		put_roff_text(out, command->usage);
+		if (command->usage_tables != NULL)
+			put_roff_tables(out, command);
 		fputs(".fi\n", out);
 	}
 	fputs(".SH FILES\n.TP\n", out);

@@ -25,19 +25,11 @@ const char usage_owners[] = "usage: plughole owners [--format " OUTPUT_FORMATS "
 /* A row of store_registry_each: the source, its format and when it was loaded. */
 static void print_source(void *ctx, const struct store_row *row)
 {
-	const char *source = "", *format = "", *loaded = "";
 	if (row->values == NULL)
 		return; /* the names alone */
-	for (int i = 0; i < row->count; i++) {
-		const char *v = row->values[i] ? row->values[i] : "";
-		if (strcmp(row->names[i], "source") == 0)
-			source = v;
-		else if (strcmp(row->names[i], "format") == 0)
-			format = v;
-		else if (strcmp(row->names[i], "loaded") == 0)
-			loaded = v;
-	}
-	log_info("  %s (%s, loaded %s)", source, format, loaded);
+	const char *source = store_row_value(row, "source"), *format = store_row_value(row, "format"),
+		   *loaded = store_row_value(row, "loaded");
+	log_info("  %s (%s, loaded %s)", source ? source : "", format ? format : "", loaded ? loaded : "");
 }
 
 /* What the listing rests on: every attribution rests on every snapshot (see store.h). */

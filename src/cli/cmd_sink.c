@@ -25,7 +25,8 @@
 	X("session-timeout", "session_timeout", "S", SINK_DEFAULT_SESSION_TIMEOUT,                           \
 	  "seconds a whole session may last")                                                                \
 	X("target-rows-per-peer", "target_rows_per_peer", "N", SINK_DEFAULT_TARGET_ROWS_PER_PEER,            \
-	  "target hits one address (an IPv6 /64) may store a minute; more are counted, not stored")         \
+	  "target hits one address (an IPv6 /64) may store a minute (mails with forged tokens as many, " \
+	  "apart); more are counted, not stored")                                                           \
 	X("target-bytes-per-peer", "target_bytes_per_peer", "BYTES", SINK_DEFAULT_TARGET_BYTES_PER_PEER,     \
 	  "bytes of target hits one address may store a minute")                                             \
 	X("target-rows", "target_rows", "N", SINK_DEFAULT_TARGET_ROWS,                                       \

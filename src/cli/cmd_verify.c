@@ -12,11 +12,14 @@
 
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "cli/verify.h"
+#include "track/rounds.h"
 #include "core/duration.h"
 #include "core/exclude.h"
 #include "core/log.h"
 #include "probe/defaults.h"
 #include "probe/engine.h"
+#include "probe/progress.h"
 #include "sink/sink.h"
 
 const char usage_verify[] =
@@ -38,14 +41,14 @@ const char usage_verify[] =
 	"reads a nonce the target handed out; a 200, a banner or a page without them\n"
 	"proves nothing. A proof counts only for the run that sent its token: one\n"
 	"made with 'plughole token', or an earlier run's, changes no verdict.\n"
+	"Each run is a round: its verdicts stay readable with 'findings --round N'\n"
+	"after later runs replace them as the latest ('findings --history ADDRESS').\n"
 	"\n"
-	"Which test a candidate gets: a relay port (25, 465, 587, 2525) gets the\n"
-	"relay test; any other port the proxy protocols that live there (80, 81,\n"
-	"3128, 8000, 8080, 8081, 8118, 8888 ...: HTTP CONNECT, POST, GET; 443, 8443:\n"
-	"the same over TLS; 1080, 1081, 4145, 9050 ...: SOCKS4, SOCKS5; 23: WinGate,\n"
-	"router), each on its own connection, until one proves mail; a port none\n"
-	"claims gets HTTP, SOCKS and the gateways. With one test set, the other\n"
-	"set's ports are left alone and every other port gets the chosen set.\n"
+	"Which test a candidate gets: a port of the relay test (see modules below)\n"
+	"gets the relay test; any other port the proxy modules that claim it, each\n"
+	"on its own connection, in the table's order, until one proves mail; a port\n"
+	"none claims gets the modules marked 'any port'. With one test set, the\n"
+	"other set's ports are left alone and every other port gets the chosen set.\n"
 	"\n"
 	"Durations (S) take units: 500ms, 30s, 5m, 1h, or 1m30s; a plain number is seconds.\n"
 	"\n"
@@ -55,9 +58,8 @@ const char usage_verify[] =
 	"  --target ADDR:PORT the sink's TCP target that proxy tunnels aim at after the\n"
 	"                     SMTP port (default [sink] target); repeatable; in production\n"
 	"                     ports 80 and 443 of the sink host\n"
-	"  --protocols LIST   only these modules (http-connect, http-post, http-get,\n"
-	"                     https-*, socks4, socks4a, socks5, socks5h, wingate, router,\n"
-	"                     smtp-relay, or http, https, socks, gateway, relay), on any port\n"
+	"  --protocols LIST   only these modules, or kinds of module (the modules below),\n"
+	"                     on any port\n"
 	"  --ports NAME=LIST  the ports a module (or a group as above) is tried on,\n"
 	"                     replacing its defaults, e.g. --ports socks=1080,9999\n"
 	"  --sink-domain D    the sink's mail domain (default [sink] domain)\n"
@@ -89,16 +91,57 @@ const char usage_verify[] =
 	"The defaults in parentheses come from the [verify] section of the config\n"
 	"(concurrency, per_host, per_net, rate, connect_timeout, timeout,\n"
 	"total_timeout, retry_after, retries, wait, proof_grace; durations), and the\n"
-	"options override it.\n";
+	"options override it.\n"
+	"\n"
+	"Progress goes to stderr: on a terminal one line, redrawn each second, with\n"
+	"what the run waits for (proof grace, retries, greylisting) and until when;\n"
+	"otherwise the same as a status line every " LOG_STR(LOG_STATUS_INTERVAL) " seconds (-q: none).\n"
+	"\n"
+	"modules (--protocols and --ports take a module's name or its kind):\n";
+
+void verify_usage_modules(FILE *out)
+{
+	for (size_t i = 0; i < probe_module_count(); i++) {
+		const struct probe_module *m = probe_module_at(i);
+		char ports[256];
+		size_t len = 0;
+		ports[0] = '\0';
+		for (const uint16_t *p = m->ports; *p != 0 && len < sizeof ports; p++)
+			len += (size_t)snprintf(ports + len, sizeof ports - len, "%s%u", len ? "," : "", *p);
+		fprintf(out, "  %-14s %-6s kind %-8s ports %s%s\n", m->name, m->family == PROBE_RELAY ? "relay" : "proxy",
+			m->alias ? m->alias : "-", ports[0] ? ports : "none (only when named)",
+			m->any_port ? ", any port" : "");
+	}
+}
 
 struct verify_run {
 	struct cli *cli;
 	unsigned families;
+	struct probe_selection selection; /* the options' (ports, modules), families per target */
 	struct probe_engine *engine;
 	struct exclusion_list exclusions;
 	uint64_t excluded;
 	int failed;
 };
+
+int verify_add_target(struct verify_run *run, const char *text, uint16_t port, int64_t candidate_id,
+		      unsigned families)
+{
+	struct addr address;
+	if (addr_parse(text, strlen(text), &address) != 0) {
+		log_error("%s: not an address", text);
+		return -1;
+	}
+	const char *why = exclusion_match(&run->exclusions, &address);
+	if (why != NULL) {
+		run->excluded++;
+		log_warn("%s:%u is excluded, not tested: %s", text, port, why);
+		return 0;
+	}
+	struct probe_selection selection = run->selection;
+	selection.families = families;
+	return probe_engine_add_with(run->engine, &address, port, candidate_id, &selection);
+}
 
 static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
 {
@@ -288,6 +331,22 @@ static int parse_ports(const char *text, struct probe_selection *selection,
 
 static void stop_engine(void *engine) { probe_engine_stop(engine); }
 
+/* The progress line from the engine's counts: what is done, what waits and until when. */
+static void progress_text(const struct probe_engine *engine, char *line, size_t size)
+{
+	struct probe_waits waits;
+	probe_engine_waits(engine, &waits);
+	probe_progress_line(probe_engine_stats(engine), &waits, probe_engine_elapsed(engine), probe_now(), time(NULL),
+			    line, size);
+}
+
+static void on_progress_timer(evutil_socket_t fd, short what, void *engine)
+{
+	char line[512];
+	progress_text(engine, line, sizeof line);
+	log_progress(line);
+}
+
 /* Raises the descriptor limit to the hard limit; returns the new limit. */
 static rlim_t raise_descriptor_limit(void)
 {
@@ -327,11 +386,12 @@ static int parse_count(const char *text, unsigned max, unsigned *out)
 	return 0;
 }
 
-static void print_summary(const struct probe_stats *stats, uint64_t excluded, const struct sink *sink)
+static void print_summary(const char *verb, const struct probe_stats *stats, uint64_t excluded,
+			  const struct sink *sink)
 {
-	printf("verify: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
+	printf("%s: %llu targets, %llu finished, %llu test messages, %llu proofs, %llu retries,"
 	       " %llu excluded\n",
-	       (unsigned long long)stats->targets, (unsigned long long)stats->finished,
+	       verb, (unsigned long long)stats->targets, (unsigned long long)stats->finished,
 	       (unsigned long long)stats->messages_sent, (unsigned long long)stats->proofs,
 	       (unsigned long long)stats->retries, (unsigned long long)excluded);
 	printf("  %llu connections in flight at most, %llu bytes of heap each\n",
@@ -346,8 +406,9 @@ static void print_summary(const struct probe_stats *stats, uint64_t excluded, co
 	}
 }
 
-int cmd_verify(struct cli *cli, int argc, char **argv)
+int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hooks *hooks)
 {
+	const char *verb = hooks->add_targets != NULL ? "recheck" : "verify";
 	enum { O_TESTS = 1000, O_SINK, O_SINK_DOMAIN, O_EXTERNAL, O_HELO, O_FROM, O_WAIT, O_RETRY_AFTER,
 	       O_RETRIES, O_CONCURRENCY, O_PER_HOST, O_PER_NET, O_CONNECT_TIMEOUT, O_TIMEOUT, O_TOTAL_TIMEOUT,
 	       O_PROOF_GRACE, O_SOURCE, O_SEED, O_LOOPBACK, O_RATE, O_TARGET, O_PROTOCOLS, O_PORTS, O_EXCLUDE_FILE };
@@ -391,7 +452,6 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		.retry_after = (double)cf->verify_retry_after,
 		.retries = (unsigned)cf->verify_retries,
 		.wait = (double)cf->verify_wait,
-		.progress = isatty(STDERR_FILENO),
 		.on_verdict = on_verdict,
 		.settings = {.idle_timeout = (double)cf->verify_timeout,
 			     .proof_grace = (double)cf->verify_proof_grace,
@@ -421,11 +481,11 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 				else if (strcmp(word, "proxy") == 0)
 					o.selection.families |= PROBE_PROXY;
 				else
-					return command_usage_error("verify", "unknown test set '%s' (relay, proxy)", word);
+					return command_usage_error(verb, "unknown test set '%s' (relay, proxy)", word);
 			break;
 		case O_TARGET:
 			if (target_count == PROBE_MAX_TARGETS)
-				return command_usage_error("verify", "at most %d targets", PROBE_MAX_TARGETS);
+				return command_usage_error(verb, "at most %d targets", PROBE_MAX_TARGETS);
 			targets[target_count++] = optarg;
 			break;
 		case O_PROTOCOLS:
@@ -433,7 +493,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			if ((c == O_PROTOCOLS ? parse_protocols(optarg, &o.selection.modules, &bad_why)
 					      : parse_ports(optarg, &o.selection, port_lists)) != 0) {
 				char names[1024];
-				return command_usage_error("verify", "--%s '%s': %s%s", options[longindex].name,
+				return command_usage_error(verb, "--%s '%s': %s%s", options[longindex].name,
 							   c == O_PROTOCOLS ? bad_why : optarg,
 							   c == O_PROTOCOLS ? "not a module or group; valid: "
 									    : "wants NAME=PORT,PORT... with NAME one of ",
@@ -467,24 +527,26 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		case O_LOOPBACK: allow_loopback = true; break;
 		case O_EXCLUDE_FILE:
 			if (exclude_count == EXCLUDE_FILES_MAX)
-				return command_usage_error("verify", "at most %d --exclude-file options", EXCLUDE_FILES_MAX);
+				return command_usage_error(verb, "at most %d --exclude-file options", EXCLUDE_FILES_MAX);
 			exclude_files[exclude_count++] = optarg;
 			break;
 		default: return EXIT_USAGE;
 		}
 		if (bad)
-			return command_usage_error("verify", "--%s '%s'%s%s", options[longindex].name, optarg,
+			return command_usage_error(verb, "--%s '%s'%s%s", options[longindex].name, optarg,
 						   bad_why ? " " : ": bad value", bad_why ? bad_why : "");
 	}
+	if (hooks->add_targets != NULL && optind < argc)
+		return command_usage_error(verb, "'%s': the round's hosts come from its campaign or request", argv[optind]);
 	if (sink_domain == NULL)
-		return command_usage_error("verify", "name the sink's mail domain (--sink-domain or [sink] domain)");
+		return command_usage_error(verb, "name the sink's mail domain (--sink-domain or [sink] domain)");
 	if (sink_listen == NULL)
-		return command_usage_error("verify", "say where the sink listens (--sink or [sink] listen)");
+		return command_usage_error(verb, "say where the sink listens (--sink or [sink] listen)");
 	uint16_t sink_port;
 	const char *why = NULL;
 	if (addr_port_parse(sink_listen, strlen(sink_listen), &o.settings.sink_address, &sink_port, &why) != 0 ||
 	    sink_port == 0)
-		return command_usage_error("verify", "--sink %s: %s", sink_listen, why ? why : "no port");
+		return command_usage_error(verb, "--sink %s: %s", sink_listen, why ? why : "no port");
 	o.settings.sink_port = sink_port;
 	o.settings.sink_domain = sink_domain;
 	if (target_count == 0 && cli->config.sink_target != NULL)
@@ -493,7 +555,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		struct addr *a = &o.settings.target_address[i];
 		uint16_t *port = &o.settings.target_port[i];
 		if (addr_port_parse(targets[i], strlen(targets[i]), a, port, &why) != 0 || *port == 0)
-			return command_usage_error("verify", "--target %s: %s", targets[i], why ? why : "no port");
+			return command_usage_error(verb, "--target %s: %s", targets[i], why ? why : "no port");
 	}
 	o.settings.target_count = target_count;
 	char hostname[256], from_buf[300];
@@ -515,7 +577,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (o.seed == 0)
 		o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-	struct verify_run run = {.cli = cli, .families = o.selection.families};
+	struct verify_run run = {.cli = cli, .families = o.selection.families, .selection = o.selection};
 	exclusion_init(&run.exclusions);
 	struct token_secret secret;
 	char secret_path[4096];
@@ -523,15 +585,14 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct event_base *base = NULL;
 	struct sink *sink = NULL;
 	struct cli_signals signals = {0};
+	struct event *progress = NULL;
 	int rc = EXIT_FAILURE_;
+	int64_t round = -1;
 	signal(SIGPIPE, SIG_IGN);
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
 	    exclusion_load_files(&run.exclusions, exclude_files, exclude_count) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
-	    (store = cli_open_store(cli)) == NULL || lock_store(cli->config.db) < 0 ||
-	    (base = event_base_new()) == NULL ||
-	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
-	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
+	    (store = cli_open_store(cli)) == NULL || (hooks->store_lock && lock_store(cli->config.db) < 0))
 		goto out;
 	/* Peers are told to connect to the sink and the targets: they obey the list too. */
 	if (exclusion_check_destination(&run.exclusions, "--sink", sink_listen, &o.settings.sink_address) != 0)
@@ -539,7 +600,28 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < target_count; i++)
 		if (exclusion_check_destination(&run.exclusions, "--target", targets[i], &o.settings.target_address[i]) != 0)
 			goto out;
-	if (store_findings_reconcile(store) < 0)
+	/* Holding the verify lock, no other verify or recheck runs: what they left is settled here. An owner
+	 * check runs beside them and touches only its own round. */
+	if (hooks->store_lock && (rounds_settle(store, cli->config.db) != 0 || store_findings_reconcile(store) < 0 ||
+				  store_round_reconcile(store, 0, true) < 0))
+		goto out;
+	if ((round = hooks->prepare(hooks->ctx, store)) <= 0) {
+		rc = round == 0 ? EXIT_OK : EXIT_FAILURE_;
+		goto out;
+	}
+	o.round = round;
+	/* A token names its target and second: a round begun in the second of an earlier probe would make
+	 * that probe's tokens again, and an earlier round's proof would count for this one. */
+	int64_t last_probe = store_probe_last_started(store);
+	if (last_probe < 0)
+		goto out;
+	while (time(NULL) <= (time_t)last_probe)
+		usleep(50 * 1000);
+	if ((base = event_base_new()) == NULL ||
+	    event_base_priority_init(base, 2) != 0 || /* the sink's sessions first: SINK_PRIORITY */
+	    (run.engine = probe_engine_new(base, &o, store, &secret)) == NULL)
+		goto out;
+	if (store_round_reconcile(store, round, false) < 0) /* a resumed round: what its runs left */
 		goto out;
 	int64_t unknown = store_messages_unknown(store);
 	if (unknown < 0)
@@ -548,8 +630,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		log_warn("verify: %lld relays have a test message whose fate is unknown (a run ended between its record"
 			 " and its answer): they get no second message, and no verdict unless its proof arrives",
 			 (long long)unknown);
-	if ((optind < argc ? add_operands(&run, store, argc - optind, argv + optind)
-			   : store_candidates_pending(store, add_pending, &run)) != 0 || run.failed)
+	if (hooks->add_targets != NULL ? hooks->add_targets(hooks->ctx, &run, store, round) != 0
+	    : (optind < argc ? add_operands(&run, store, argc - optind, argv + optind)
+			     : store_candidates_pending(store, add_pending, &run)) != 0 || run.failed)
 		goto out;
 	if (!external_sink) {
 		struct sink_options so = {
@@ -577,15 +660,32 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_signals_watch(&signals, base, stop_engine, run.engine) != 0)
 		goto out;
-	log_info("verify: %llu targets, %u connections at most, sink %s (%s)",
+	log_info("%s: %llu targets, %u connections at most, sink %s (%s), round %lld", verb,
 		 (unsigned long long)probe_engine_stats(run.engine)->targets, o.concurrency, sink_listen,
-		 external_sink ? "external" : "in this process");
-	if (probe_engine_run(run.engine) == 0 && store_findings_reconcile(store) >= 0)
-		rc = EXIT_OK;
-	else
-		log_error("verify: stopped on an error: the run is incomplete (see above)");
-	print_summary(probe_engine_stats(run.engine), run.excluded, sink);
+		 external_sink ? "external" : "in this process", (long long)round);
+	struct timeval second = {1, 0};
+	if (log_progress_begin(LOG_STATUS_INTERVAL) != LOG_PROGRESS_OFF &&
+	    ((progress = event_new(base, -1, EV_PERSIST, on_progress_timer, run.engine)) == NULL ||
+	     event_add(progress, &second) != 0))
+		goto out;
+	bool ran = probe_engine_run(run.engine) == 0;
+	if (progress != NULL) {
+		char line[512];
+		progress_text(run.engine, line, sizeof line);
+		log_progress_end(line);
+	}
+	ran = ran && (hooks->store_lock ? store_findings_reconcile(store) >= 0 : true) &&
+	      store_round_reconcile(store, round, false) >= 0;
+	const struct probe_stats *stats = probe_engine_stats(run.engine);
+	if (!ran)
+		log_error("%s: stopped on an error: the run is incomplete (see above)", verb);
+	print_summary(verb, stats, run.excluded, sink);
+	rc = hooks->finish(hooks->ctx, store, round, ran && stats->finished == stats->targets);
+	if (!ran)
+		rc = EXIT_FAILURE_;
 out:
+	if (progress != NULL)
+		event_free(progress);
 	cli_signals_free(&signals);
 	sink_stop(sink);
 	probe_engine_free(run.engine);
@@ -594,4 +694,23 @@ out:
 	store_close(store);
 	exclusion_free(&run.exclusions);
 	return rc;
+}
+
+/* Plain verify: a round of kind 'verify', done when every target got its verdict, else interrupted. */
+static int64_t verify_round_begin(void *ctx, struct store *store)
+{
+	return store_round_begin(store, ROUND_KIND_VERIFY, 0, 0, NULL, time(NULL));
+}
+
+static int verify_round_end(void *ctx, struct store *store, int64_t round, bool complete)
+{
+	return store_round_end(store, round, complete ? ROUND_DONE : ROUND_INTERRUPTED, time(NULL)) == 0 ? EXIT_OK
+													: EXIT_FAILURE_;
+}
+
+int cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	static const struct verify_hooks hooks = {
+		.prepare = verify_round_begin, .finish = verify_round_end, .store_lock = true};
+	return verify_main(cli, argc, argv, &hooks);
 }

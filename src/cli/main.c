@@ -12,29 +12,36 @@
 #include "core/util.h"
 
 static const struct command commands[] = {
-	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ},
-	{"ingest", cmd_ingest, "take in candidate lists (plain, rbldnsd, CSV, masscan, ZMap)", usage_ingest,
-	 STORE_CREATE},
+	{"help", cmd_help, "show the verbs, or one verb's options", usage_help, STORE_READ, NULL},
+	{"ingest", cmd_ingest, "take in candidate lists (scanner outputs, blocklists: the formats its --help lists)", usage_ingest,
+	 STORE_CREATE, ingest_usage_formats},
 	{"verify", cmd_verify, "prove which candidates are open relays and open proxies", usage_verify,
-	 STORE_CREATE},
-	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings, STORE_READ},
+	 STORE_CREATE, verify_usage_modules},
+	{"findings", cmd_findings, "list verdicts with their evidence", usage_findings, STORE_READ, NULL},
 	/* attribute's own table (cmd_attribute.c) says how each of load, sources, remove opens it */
 	{"attribute", cmd_attribute, "each finding's owner, abuse contact, AS, agency", usage_attribute,
-	 STORE_UPDATE},
-	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners, STORE_READ},
+	 STORE_UPDATE, NULL},
+	{"owners", cmd_owners, "list the owners found, with their host counts", usage_owners, STORE_READ, NULL},
 	/* with --rdap, whois writes the RDAP cache: cmd_whois.c asks for STORE_CREATE then */
-	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois, STORE_READ},
-	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token, STORE_READ},
-	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs, STORE_READ},
+	{"whois", cmd_whois, "show the whole attribution chain of an address", usage_whois, STORE_READ, NULL},
+	{"token", cmd_token, "make a proof token for an address:port (tests, demos)", usage_token, STORE_READ, NULL},
+	{"proofs", cmd_proofs, "list the proofs the sink has recorded", usage_proofs, STORE_READ, NULL},
 	/* campaign's and suppress's own tables (cmd_campaign.c, cmd_suppress.c) say how each sub-verb opens it */
 	{"campaign", cmd_campaign, "freeze proven findings into a campaign: owners, control group, letters",
-	 usage_campaign, STORE_UPDATE},
+	 usage_campaign, STORE_UPDATE, NULL},
 	{"suppress", cmd_suppress, "addresses, domains and networks that never get letters", usage_suppress,
-	 STORE_UPDATE},
+	 STORE_UPDATE, NULL},
+	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE, NULL},
+	{"recheck", cmd_recheck, "verify a campaign's hosts again (a round), on a schedule; owners' checks",
+	 usage_recheck, STORE_UPDATE, NULL},
+	{"serve", cmd_serve, "the owners' web: campaign page, guides, evidence, opt-out, dashboard", usage_serve,
+	 STORE_READ, NULL},
+	{"passwd", cmd_passwd, "write the admin password file of 'serve'", usage_passwd, STORE_READ, NULL},
+	/* UPDATE: every export stores the zone's serial */
+	{"export", cmd_export, "the hosts proven open as a DNSBL zone (rbldnsd, BIND)", usage_export, STORE_UPDATE, NULL},
 	{"report", cmd_report, "what the letters caused: remediation of treatment against control", usage_report,
-	 STORE_READ},
-	{"bounces", cmd_bounces, "read returned mail: bounces, auto-replies, unsubscribes", usage_bounces, STORE_UPDATE},
-	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE},
+	 STORE_READ, NULL},
+	{"sink", cmd_sink, "receive test messages and record the proofs they carry", usage_sink, STORE_CREATE, NULL},
 };
 
 const char global_usage[] =
@@ -71,8 +78,8 @@ const struct command *command_find(const char *name)
 void command_print_usage(const struct command *command, FILE *out)
 {
 	fprintf(out, "plughole %s: %s\n\n%s", command->name, command->summary, command->usage);
-	if (command->usage == usage_ingest)
-		ingest_usage_formats(out); /* from the format table: one source */
+	if (command->usage_tables != NULL)
+		command->usage_tables(out); /* from the verb's table: one source */
 }
 
 void commands_print_all(FILE *out)
@@ -172,6 +179,7 @@ static int apply_global_options(struct cli *cli, int *argc, char **argv)
 	*argc = kept;
 	log_set_level(level < LOG_QUIET ? LOG_QUIET : level > LOG_DEBUG ? LOG_DEBUG : (enum log_level)level);
 	config_defaults(&cli->config);
+	cli->config_path = config_file;
 	if (config_file != NULL && config_load(&cli->config, config_file) != 0)
 		return -1;
 	if (db != NULL && *db != '\0' && config_set(&cli->config, "store", "db", db) != 0)

@@ -90,6 +90,12 @@ static const struct setting settings[] = {
 	       "who is testing, said in every test message"),
 	STRING("campaign", "contact", operator_contact, NULL, "how a server's owner reaches us, said in every test message"),
 	STRING("campaign", "smtp", campaign_smtp, NULL, "the smarthost letters go through (smtp[s]://HOST:PORT): send's --smtp"),
+	STRING("campaign", "smtp_ca", campaign_smtp_ca, NULL,
+	       "CA file (PEM) the smarthost's TLS certificate must chain to (none: the system's CAs): send's --smtp-ca"),
+	STRING("campaign", "dkim_key", dkim_key, NULL,
+	       "PEM RSA private key: letters are DKIM-signed (rsa-sha256, relaxed/relaxed) when set"),
+	STRING("campaign", "dkim_selector", dkim_selector, "plughole", "the DKIM selector (s=): its key is in SELECTOR._domainkey.DOMAIN"),
+	STRING("campaign", "dkim_domain", dkim_domain, NULL, "the DKIM signing domain (d=; none: the domain of the agency's sender)"),
 	STRING("web", "public_url", web_public_url, "https://plughole.invalid",
 	       "where the owners' web answers: each letter's evidence and unsubscribe links start here"),
 };

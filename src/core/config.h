@@ -47,6 +47,10 @@ struct config {
 	char *operator_name; /* who is testing, said in every test message */
 	char *operator_contact;
 	char *campaign_smtp; /* smarthost of campaign send: smtp[s]://HOST:PORT */
+	char *campaign_smtp_ca; /* CA file the smarthost's certificate is checked against (NULL: the system's) */
+	char *dkim_key;		/* PEM private key: letters are DKIM-signed when set */
+	char *dkim_selector;
+	char *dkim_domain; /* d=; NULL: the domain of the agency's sender */
 	/* [web] */
 	char *web_public_url; /* letters' evidence and unsubscribe pages are under it */
 };

@@ -100,25 +100,13 @@ int bounce_handle(struct store *store, const struct agencies *agencies, const st
 		return 0;
 	}
 	out->effect = BOUNCE_BOUNCED;
-	/* the next rung: the agency's national contact (the store keeps no other rungs) */
+	/* the next rung: the owner's further contacts as the campaign froze them, then the agency's
+	 * national contact */
 	const struct agency *agency = ref.agency[0] ? agencies_find(agencies, ref.agency) : NULL;
-	if (agency == NULL || agency->contact[0] == '\0') {
-		snprintf(out->note, sizeof out->note, "no next contact: agency %s has no national contact",
-			 ref.agency[0] ? ref.agency : "(none)");
-		return 0;
-	}
-	if (strcasecmp(agency->contact, ref.recipient) == 0) {
-		snprintf(out->note, sizeof out->note, "the national contact itself bounced: the chain ends");
-		return 0;
-	}
-	int64_t id = letter_followup(store, secret, &ref, agency->contact, now);
+	int64_t id = letter_next_rung(store, secret, &ref, agency ? agency->contact : NULL, now, out->followup_to,
+				      sizeof out->followup_to, out->note, sizeof out->note);
 	if (id < 0)
 		return -1;
-	if (id == 0)
-		snprintf(out->note, sizeof out->note, "the owner has a letter to %s already: the chain ends",
-			 agency->contact);
 	out->followup_id = id;
-	if (id > 0)
-		snprintf(out->followup_to, sizeof out->followup_to, "%s", agency->contact);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "notify/guides.h"
+#include "notify/signature.h"
 #include "core/util.h"
 
 #define MAX_HOSTS_LISTED 50 /* the body lists these, the CSV every host */
@@ -133,7 +134,8 @@ int compose_template_choice(const char *templates_dir, const struct agencies *ag
 /* ---- composing ---- */
 
 struct cached_templates {
-	char agency[32], language[16];
+	char for_agency[32];		/* the letters' agency, whose choice this is */
+	char agency[32], language[16]; /* the template chosen for it */
 	struct letter_templates t;
 	bool loaded;
 };
@@ -147,6 +149,8 @@ struct composer {
 	size_t participant_count;
 	struct cached_templates cache[TEMPLATE_CACHE];
 	size_t cached;
+	struct mime_cache *mime; /* one prototype message per agency */
+	struct signer *signer;	 /* DKIM, when a key is configured */
 };
 
 static struct letter_agency letter_agency_of(const struct agency *a)
@@ -165,8 +169,9 @@ struct composer *composer_open(struct store *store, const struct agencies *agenc
 	c->templates_dir = strdup(templates_dir);
 	c->public_url = strdup(public_url ? public_url : "");
 	c->guides = guides_open(guides_dir);
+	c->mime = mime_cache_new();
 	c->participants = calloc(agencies->count ? agencies->count : 1, sizeof *c->participants);
-	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL ||
+	if (c->templates_dir == NULL || c->public_url == NULL || c->guides == NULL || c->mime == NULL ||
 	    c->participants == NULL) {
 		composer_close(c);
 		return NULL;
@@ -185,15 +190,21 @@ void composer_close(struct composer *c)
 		letter_templates_free(&c->cache[i].t);
 	if (c->guides)
 		guides_close(c->guides);
+	mime_cache_free(c->mime);
+	signer_free(c->signer);
 	free(c->participants);
 	free(c->templates_dir);
 	free(c->public_url);
 	free(c);
 }
 
+/* The template set of an agency's letters, chosen and loaded once (no look-up on disk per letter). */
 static const struct letter_templates *templates_for(struct composer *c, const struct agency *agency,
 						    char *why, size_t whylen)
 {
+	for (size_t i = 0; i < c->cached; i++)
+		if (strcmp(c->cache[i].for_agency, agency->id) == 0)
+			return &c->cache[i].t;
 	char dir_agency[32], language[16];
 	if (compose_template_choice(c->templates_dir, c->agencies, agency, dir_agency, sizeof dir_agency,
 				    language, sizeof language) != 0) {
@@ -201,11 +212,7 @@ static const struct letter_templates *templates_for(struct composer *c, const st
 			 c->templates_dir, agency->id, agency->language);
 		return NULL;
 	}
-	for (size_t i = 0; i < c->cached; i++)
-		if (strcmp(c->cache[i].agency, dir_agency) == 0 &&
-		    strcmp(c->cache[i].language, language) == 0)
-			return &c->cache[i].t;
-	if (c->cached == TEMPLATE_CACHE) { /* more template sets than agencies × languages: start over */
+	if (c->cached == TEMPLATE_CACHE) { /* more agencies than slots: start over */
 		for (size_t i = 0; i < c->cached; i++)
 			letter_templates_free(&c->cache[i].t);
 		c->cached = 0;
@@ -216,6 +223,7 @@ static const struct letter_templates *templates_for(struct composer *c, const st
 		snprintf(why, whylen, "%s", err.message);
 		return NULL;
 	}
+	snprintf(slot->for_agency, sizeof slot->for_agency, "%s", agency->id);
 	snprintf(slot->agency, sizeof slot->agency, "%s", dir_agency);
 	snprintf(slot->language, sizeof slot->language, "%s", language);
 	c->cached++;
@@ -292,6 +300,12 @@ static void host_rows_free(struct host_rows *h)
 	free(h->hosts);
 }
 
+void composer_set_signer(struct composer *c, struct signer *signer)
+{
+	signer_free(c->signer);
+	c->signer = signer;
+}
+
 int compose_unsubscribe_url(const char *public_url, const char *ticket, const char *key, char *buf,
 			    size_t len)
 {
@@ -354,7 +368,14 @@ int compose_message(struct composer *c, const struct outbox_letter *l, int64_t d
 	if (letter_render(&letter, t, c->guides, &text, &err) != 0)
 		snprintf(why, whylen, "letter %s: %s", l->ticket, err.message);
 	else
-		rc = mime_build(&letter, &text, newline, out, len, why, whylen);
+		rc = mime_build_cached(c->mime, &letter, &text, newline, out, len, why, whylen);
+	/* signed last: the signature covers the bytes as they go */
+	if (rc == 0 && c->signer != NULL &&
+	    (rc = signer_sign(c->signer, agency->sender, newline, out, len, why, whylen)) != 0) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
 	if (rc == 0 && text_out != NULL)
 		*text_out = text;
 	else

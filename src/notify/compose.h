@@ -47,6 +47,9 @@ struct composer;
 struct composer *composer_open(struct store *store, const struct agencies *agencies,
 			       const char *templates_dir, const char *guides_dir, const char *public_url);
 void composer_close(struct composer *c);
+/* Letters are DKIM-signed with signer from now on (the composer owns it; NULL: unsigned). */
+struct signer;
+void composer_set_signer(struct composer *c, struct signer *signer);
 
 /*
  * Letter l as a message (date: its Date:). 0 and a malloc'ed *out, or -1

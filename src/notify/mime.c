@@ -98,39 +98,45 @@ static void display_name(const char *s, char *buf, size_t len)
 
 /* ---- the parts ---- */
 
-static GMimeObject *text_part(const struct letter_text *text)
+static void set_content(GMimePart *part, const char *data, size_t len)
 {
-	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
-	/* the bytes as they are: g_mime_text_part_set_text would convert them to a "best" charset */
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->body, text->body_len);
-	GMimeDataWrapper *content =
-	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_part_set_content(GMIME_PART(part), content);
-	g_object_unref(content);
-	g_object_unref(stream);
-	g_mime_text_part_set_charset(part, "utf-8");
-	/* always quoted-printable: safe for any line length and byte, and never contains the boundary */
-	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	return GMIME_OBJECT(part);
-}
-
-static GMimeObject *csv_part(const struct letter *l, const char *csv, size_t len)
-{
-	GMimePart *part = g_mime_part_new_with_type("text", "csv");
-	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
-	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "header", "present");
-	char filename[96];
-	snprintf(filename, sizeof filename, "hosts-%.64s.csv", l->ticket);
-	g_mime_part_set_filename(part, filename); /* also sets Content-Disposition: attachment */
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(csv, len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
 	GMimeDataWrapper *content =
 	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, content);
 	g_object_unref(content);
 	g_object_unref(stream);
+}
+
+static GMimePart *text_part_new(void)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+	/* the bytes as they are (set_content): g_mime_text_part_set_text would convert them to a "best"
+	 * charset */
+	g_mime_text_part_set_charset(part, "utf-8");
+	/* always quoted-printable: safe for any line length and byte, and never contains the boundary */
+	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	return GMIME_PART(part);
+}
+
+static GMimePart *csv_part_new(void)
+{
+	GMimePart *part = g_mime_part_new_with_type("text", "csv");
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "header", "present");
+	/* the place of Content-Disposition; csv_part_set fills it */
+	g_mime_part_set_filename(part, "hosts.csv");
 	/* base64 keeps the CSV's CRLF record ends byte for byte */
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-	return GMIME_OBJECT(part);
+	return part;
+}
+
+static void csv_part_set(GMimePart *part, const struct letter *l, const char *csv, size_t len)
+{
+	char filename[96];
+	snprintf(filename, sizeof filename, "hosts-%.64s.csv", l->ticket);
+	g_mime_part_set_filename(part, filename); /* also sets Content-Disposition: attachment */
+	set_content(part, csv, len);
 }
 
 /* "=_plughole_" and the ticket's safe characters: '=' cannot occur in QP text nor '_' in base64. */
@@ -242,7 +248,8 @@ static void set_subject(GMimeMessage *m, const char *subject)
 	textbuf_free(&raw);
 }
 
-static void headers(GMimeMessage *m, const struct letter *l, const struct letter_text *text)
+/* The agency's headers, and the fixed ones in their order: the prototype of its letters. */
+static void agency_headers(GMimeMessage *m, const struct letter *l)
 {
 	char name[256];
 	display_name(l->agency.name, name, sizeof name);
@@ -250,7 +257,22 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, name,
 				   l->agency.reply_to && l->agency.reply_to[0] ? l->agency.reply_to
 									       : l->agency.sender);
+	g_mime_message_set_message_id(m, "placeholder@invalid"); /* its place (after the standard ones) */
+	GMimeObject *o = GMIME_OBJECT(m);
+	g_mime_object_set_header(o, "Auto-Submitted", "auto-generated", NULL);
+	/* Exchange and Outlook: no out-of-office replies to a letter */
+	g_mime_object_set_header(o, "X-Auto-Response-Suppress", "All", NULL);
+	g_mime_object_set_header(o, "List-Unsubscribe", "<>", NULL); /* its place; letter_headers fills it */
+	g_mime_object_set_header(o, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+}
+
+/* The letter's own headers, replacing the previous letter's in place. */
+static void letter_headers(GMimeMessage *m, const struct letter *l, const struct letter_text *text)
+{
+	char name[256];
 	display_name(l->owner, name, sizeof name);
+	InternetAddressList *to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
+	internet_address_list_clear(to);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, name, l->contact);
 	set_subject(m, text->subject);
 	GDateTime *date = g_date_time_new_from_unix_utc(l->date);
@@ -260,9 +282,6 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	snprintf(id, sizeof id, "%.*s", (int)strlen(l->message_id) - 2, l->message_id + 1);
 	g_mime_message_set_message_id(m, id);
 	GMimeObject *o = GMIME_OBJECT(m);
-	g_mime_object_set_header(o, "Auto-Submitted", "auto-generated", NULL);
-	/* Exchange and Outlook: no out-of-office replies to a letter */
-	g_mime_object_set_header(o, "X-Auto-Response-Suppress", "All", NULL);
 	char unsubscribe[1024];
 	if (l->unsubscribe_mailto && l->unsubscribe_mailto[0])
 		snprintf(unsubscribe, sizeof unsubscribe, "<%s>, <mailto:%s?subject=unsubscribe>",
@@ -282,11 +301,113 @@ static void headers(GMimeMessage *m, const struct letter *l, const struct letter
 	    g_mime_header_list_get_header(g_mime_object_get_header_list(o), "List-Unsubscribe");
 	if (header != NULL)
 		g_mime_header_set_raw_value(header, raw);
-	g_mime_object_set_header(o, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
 }
 
-int mime_build(const struct letter *l, const struct letter_text *text, enum mime_newline newline, char **out,
-	       size_t *len, char *why, size_t whylen)
+/* ---- prototypes: one message per agency, its letters only vary their parts ---- */
+
+struct mime_proto {
+	char agency[32];
+	char *sender, *reply_to, *name; /* what agency_headers wrote */
+	GMimeMessage *message;
+	GMimeMultipart *mixed;
+	GMimePart *text, *csv;
+};
+
+#define MIME_PROTOS 32
+
+struct mime_cache {
+	struct mime_proto protos[MIME_PROTOS];
+	size_t count;
+	GMimeFormatOptions *options[2]; /* [enum mime_newline] */
+};
+
+struct mime_cache *mime_cache_new(void)
+{
+	g_mime_init();
+	struct mime_cache *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	for (int nl = MIME_CRLF; nl <= MIME_LF; nl++) {
+		c->options[nl] = g_mime_format_options_new();
+		g_mime_format_options_set_newline_format(
+		    c->options[nl], nl == MIME_CRLF ? GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
+	}
+	return c;
+}
+
+static void proto_free(struct mime_proto *p)
+{
+	if (p->message)
+		g_object_unref(p->message);
+	free(p->sender);
+	free(p->reply_to);
+	free(p->name);
+	memset(p, 0, sizeof *p);
+}
+
+void mime_cache_free(struct mime_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->count; i++)
+		proto_free(&c->protos[i]);
+	for (int nl = MIME_CRLF; nl <= MIME_LF; nl++)
+		g_mime_format_options_free(c->options[nl]);
+	free(c);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static char *dup_text(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+/* The agency's prototype: found (its agency unchanged), or made. NULL when out of memory. */
+static struct mime_proto *proto_for(struct mime_cache *c, const struct letter *l)
+{
+	const struct letter_agency *a = &l->agency;
+	const char *id = a->id ? a->id : "";
+	for (size_t i = 0; i < c->count; i++) {
+		struct mime_proto *p = &c->protos[i];
+		if (strcmp(p->agency, id) == 0 && same(p->sender, a->sender) &&
+		    same(p->reply_to, a->reply_to) && same(p->name, a->name))
+			return p;
+	}
+	if (c->count == MIME_PROTOS) { /* more agencies than slots: start over */
+		for (size_t i = 0; i < c->count; i++)
+			proto_free(&c->protos[i]);
+		c->count = 0;
+	}
+	struct mime_proto *p = &c->protos[c->count];
+	snprintf(p->agency, sizeof p->agency, "%s", id);
+	p->sender = dup_text(a->sender);
+	p->reply_to = dup_text(a->reply_to);
+	p->name = dup_text(a->name);
+	if (p->sender == NULL || p->reply_to == NULL || p->name == NULL) {
+		proto_free(p);
+		return NULL;
+	}
+	p->message = g_mime_message_new(TRUE);
+	agency_headers(p->message, l);
+	p->mixed = g_mime_multipart_new_with_subtype("mixed");
+	p->text = text_part_new();
+	p->csv = csv_part_new();
+	g_mime_multipart_add(p->mixed, GMIME_OBJECT(p->text));
+	g_mime_multipart_add(p->mixed, GMIME_OBJECT(p->csv));
+	g_object_unref(p->text); /* the multipart holds them, the message the multipart */
+	g_object_unref(p->csv);
+	g_mime_message_set_mime_part(p->message, GMIME_OBJECT(p->mixed));
+	g_object_unref(p->mixed);
+	c->count++;
+	return p;
+}
+
+int mime_build_cached(struct mime_cache *cache, const struct letter *l, const struct letter_text *text,
+		      enum mime_newline newline, char **out, size_t *len, char *why, size_t whylen)
 {
 	*out = NULL;
 	*len = 0;
@@ -299,26 +420,22 @@ int mime_build(const struct letter *l, const struct letter_text *text, enum mime
 		textbuf_free(&csv);
 		return -1;
 	}
-	g_mime_init();
-	GMimeMessage *m = g_mime_message_new(TRUE);
-	headers(m, l, text);
-	GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+	struct mime_proto *p = proto_for(cache, l);
+	if (p == NULL) {
+		snprintf(why, whylen, "out of memory");
+		textbuf_free(&csv);
+		return -1;
+	}
+	letter_headers(p->message, l, text);
 	char b[80];
 	boundary(l->ticket, b, sizeof b);
-	g_mime_multipart_set_boundary(mixed, b);
-	GMimeObject *body = text_part(text), *attachment = csv_part(l, csv.data, csv.len);
-	g_mime_multipart_add(mixed, body);
-	g_mime_multipart_add(mixed, attachment);
-	g_object_unref(body);
-	g_object_unref(attachment);
-	g_mime_message_set_mime_part(m, GMIME_OBJECT(mixed));
-	g_object_unref(mixed);
+	g_mime_multipart_set_boundary(p->mixed, b);
+	set_content(p->text, text->body, text->body_len);
+	csv_part_set(p->csv, l, csv.data, csv.len);
 
-	GMimeFormatOptions *options = g_mime_format_options_new();
-	g_mime_format_options_set_newline_format(options, newline == MIME_CRLF ? GMIME_NEWLINE_FORMAT_DOS
-									       : GMIME_NEWLINE_FORMAT_UNIX);
 	GMimeStream *stream = g_mime_stream_mem_new();
-	ssize_t written = g_mime_object_write_to_stream(GMIME_OBJECT(m), options, stream);
+	ssize_t written =
+	    g_mime_object_write_to_stream(GMIME_OBJECT(p->message), cache->options[newline], stream);
 	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
 	int rc = -1;
 	if (written < 0 || bytes == NULL) {
@@ -334,8 +451,21 @@ int mime_build(const struct letter *l, const struct letter_text *text, enum mime
 		rc = 0;
 	}
 	g_object_unref(stream);
-	g_mime_format_options_free(options);
-	g_object_unref(m);
 	textbuf_free(&csv);
+	return rc;
+}
+
+int mime_build(const struct letter *l, const struct letter_text *text, enum mime_newline newline, char **out,
+	       size_t *len, char *why, size_t whylen)
+{
+	struct mime_cache *cache = mime_cache_new();
+	if (cache == NULL) {
+		snprintf(why, whylen, "out of memory");
+		*out = NULL;
+		*len = 0;
+		return -1;
+	}
+	int rc = mime_build_cached(cache, l, text, newline, out, len, why, whylen);
+	mime_cache_free(cache);
 	return rc;
 }

@@ -39,4 +39,15 @@ enum mime_newline {
 int mime_build(const struct letter *l, const struct letter_text *text, enum mime_newline newline, char **out,
 	       size_t *len, char *why, size_t whylen);
 
+/*
+ * The same with a cache of one prototype message per agency (its From,
+ * Reply-To and fixed headers built once): a letter only replaces what is
+ * its own. Gives the bytes mime_build gives.
+ */
+struct mime_cache;
+struct mime_cache *mime_cache_new(void);
+void mime_cache_free(struct mime_cache *c);
+int mime_build_cached(struct mime_cache *cache, const struct letter *l, const struct letter_text *text,
+		      enum mime_newline newline, char **out, size_t *len, char *why, size_t whylen);
+
 #endif

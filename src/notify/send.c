@@ -117,6 +117,33 @@ void smtp_sender_free(struct smtp_sender *s)
 	free(s);
 }
 
+int smtp_sender_check(struct smtp_sender *s, char *why, size_t whylen)
+{
+	/* a copy of the handle that stops after the session is set up: its connection is not the kept one */
+	CURL *probe = curl_easy_duphandle(s->curl);
+	if (probe == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	s->last_reply[0] = s->refusal[0] = s->error[0] = '\0';
+	curl_easy_setopt(probe, CURLOPT_CONNECT_ONLY, 1L);
+	CURLcode rc = curl_easy_perform(probe);
+	curl_easy_cleanup(probe);
+	if (rc == CURLE_OK)
+		return 0;
+	const char *what = rc == CURLE_LOGIN_DENIED		  ? "the login was refused"
+			   : rc == CURLE_PEER_FAILED_VERIFICATION ? "its TLS certificate does not verify"
+			   : rc == CURLE_USE_SSL_FAILED		  ? "it offers no STARTTLS (--require-tls)"
+			   : rc == CURLE_SSL_CONNECT_ERROR	  ? "the TLS handshake failed"
+			   : rc == CURLE_COULDNT_CONNECT	  ? "cannot connect"
+								  : "the session failed";
+	snprintf(why, whylen, "%s: %s", what,
+		 rc == CURLE_LOGIN_DENIED && s->refusal[0] ? s->refusal
+		 : s->error[0]				   ? s->error
+							   : curl_easy_strerror(rc));
+	return -1;
+}
+
 void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg,
 		 size_t len, struct smtp_result *r)
 {
@@ -148,6 +175,10 @@ void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcp
 	r->outcome = code >= 400	? smtp_outcome_of((int)code)
 		     : s->pos == s->len ? SMTP_UNKNOWN
 					: SMTP_TEMPFAIL;
+	/* the session's failures (a 535 to AUTH, TLS) say nothing of this letter: never a final 5xx */
+	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CONNECT_ERROR)
+		r->outcome = SMTP_TEMPFAIL;
 	if (code < 400)
 		r->code = 0;
 	snprintf(r->reply, sizeof r->reply, "%s",

@@ -38,6 +38,14 @@ struct smtp_sender;
 struct smtp_sender *smtp_sender_new(const struct smtp_options *options);
 void smtp_sender_free(struct smtp_sender *s);
 
+/*
+ * Opens a session of its own as a submission would (connection, STARTTLS,
+ * the certificate checked, AUTH) and closes it: 0, or -1 with why (peer
+ * bytes: escape before showing). A run checks first, so that a wrong
+ * password or an untrusted certificate claims no letter.
+ */
+int smtp_sender_check(struct smtp_sender *s, char *why, size_t whylen);
+
 /* Submits msg (CRLF lines) from return_path to rcpt. */
 void smtp_submit(struct smtp_sender *s, const char *return_path, const char *rcpt, const char *msg,
 		 size_t len, struct smtp_result *result);

@@ -83,6 +83,8 @@ struct probe_conn {
 	char *unanswered;               /* the token of a message written and not answered yet */
 	uint8_t proof_test;             /* the test id of the proof, when proven */
 	double retry_hint;              /* seconds the server asked us to wait before a retry; 0: none */
+	double wait_until;              /* probe_wait: the timer's deadline */
+	uint8_t wait;                   /* enum probe_wait: what the timer waits out */
 	struct transcript transcript;
 	const char *software, *variant;
 	char *proof_token, *proof_peer; /* set when the sink proved this target */
@@ -111,7 +113,7 @@ struct probe_engine {
 	unsigned awaiting_proof;   /* messages accepted, no proof yet */
 	struct hit_entry *hits;    /* HIT_CACHE_SIZE, direct-mapped by nonce; made at the first hit */
 	double last_message_at;
-	struct event *sample_timer, *progress_timer, *wait_timer, *rate_timer;
+	struct event *sample_timer, *wait_timer, *rate_timer;
 	uint32_t conn_serial;      /* connections started so far: each one's serial */
 	double start_budget;       /* connections we may start now (--rate) */
 	double budget_at;          /* when the budget was last topped up */
@@ -363,6 +365,15 @@ void probe_set_timeout(struct probe_conn *c, double seconds)
 	 * the turn has run: a busy turn would fire the timer that much early. */
 	event_base_update_cache_time(c->engine->base);
 	evtimer_add(c->timer, &tv);
+	c->wait = PROBE_WAIT_NONE;
+}
+
+void probe_wait(struct probe_conn *c, enum probe_wait reason, double seconds)
+{
+	probe_set_timeout(c, seconds);
+	double left = probe_time_left(c);
+	c->wait = (uint8_t)reason;
+	c->wait_until = probe_now() + (seconds < left ? seconds : left);
 }
 
 size_t probe_token_at(struct probe_conn *c, uint8_t test, uint32_t when, char out[TOKEN_MAX_LEN])
@@ -474,10 +485,12 @@ struct retry {
 	struct probe_engine *engine;
 	struct retry *prev, *next; /* the engine's pending retries, freed on a stop */
 	int32_t target;
+	enum probe_wait reason; /* a backoff, or the delay a greylister named */
+	double at;              /* when it goes (probe_now()) */
 	struct event *timer;
 };
 
-static void schedule_retry(struct probe_engine *e, int32_t target, double delay)
+static void schedule_retry(struct probe_engine *e, int32_t target, double delay, enum probe_wait reason)
 {
 	struct retry *r = malloc(sizeof *r);
 	if (r == NULL) {
@@ -486,6 +499,8 @@ static void schedule_retry(struct probe_engine *e, int32_t target, double delay)
 	}
 	r->engine = e;
 	r->target = target;
+	r->reason = reason;
+	r->at = probe_now() + delay;
 	r->prev = NULL;
 	r->next = e->retries;
 	if (e->retries)
@@ -529,10 +544,13 @@ void probe_retry_after(struct probe_conn *c, double seconds) { c->retry_hint = s
 /* The backoff doubles from --retry-after; a longer delay the server named
  * (a greylister's) is waited out, one second more (greylisters count whole
  * seconds), up to RETRY_HINT_MAX. */
-static double retry_delay(const struct probe_engine *e, const struct probe_target *t, const struct probe_conn *c)
+static double retry_delay(const struct probe_engine *e, const struct probe_target *t, const struct probe_conn *c,
+			  enum probe_wait *reason)
 {
 	double backoff = e->options.retry_after * (double)(1u << (t->attempts - 1));
-	return c->retry_hint > 0 ? fmax(backoff, fmin(c->retry_hint + 1, RETRY_HINT_MAX)) : backoff;
+	double named = c->retry_hint > 0 ? fmin(c->retry_hint + 1, RETRY_HINT_MAX) : 0;
+	*reason = named > backoff ? PROBE_WAIT_GREYLIST : PROBE_WAIT_RETRY;
+	return fmax(backoff, named);
 }
 
 static void start_connection(struct probe_engine *e, int32_t index);
@@ -633,11 +651,12 @@ static void finish(struct probe_conn *c, enum verdict verdict, bool whole)
 	t->plan.verdict = (uint8_t)verdict;
 	bool again = retryable(verdict) && t->attempts <= e->options.retries && !(t->flags & TARGET_MESSAGE_SENT);
 	if (again) {
-		double delay = retry_delay(e, t, c);
+		enum probe_wait reason;
+		double delay = retry_delay(e, t, c, &reason);
 		probe_note(c, "-- ", "will retry");
 		if (proxy)
 			target_plan_reset(e, t);
-		schedule_retry(e, index, delay);
+		schedule_retry(e, index, delay, reason);
 	} else {
 		t->flags |= TARGET_DONE;
 		e->stats.finished++;
@@ -932,7 +951,7 @@ static void start_connection(struct probe_engine *e, int32_t index)
 		t->attempts--;
 		release_target_slots(e, t);
 		conn_free(c);
-		schedule_retry(e, index, 1.0);
+		schedule_retry(e, index, 1.0, PROBE_WAIT_RETRY);
 		e->stats.retries--;
 		return;
 	}
@@ -1077,20 +1096,28 @@ static void on_proof_polled(void *ctx, const struct proof *proof) { probe_engine
 
 static void on_run_failed(void *ctx) { probe_engine_stop(ctx); }
 
-/* ---- progress ---- */
+/* ---- what the run waits for ---- */
 
-static void on_progress_timer(evutil_socket_t fd, short what, void *arg)
+static void count_wait(struct probe_waits *w, enum probe_wait reason, uint64_t n, double until)
 {
-	struct probe_engine *e = arg;
-	double elapsed = probe_now() - e->started;
-	double rate = elapsed > 0 ? (double)e->stats.finished / elapsed : 0;
-	uint64_t left = e->stats.targets - e->stats.finished;
-	uint64_t open = e->stats.verdicts[VERDICT_OPEN_RELAY] + e->stats.verdicts[VERDICT_OPEN_PROXY_MAIL] +
-			e->stats.verdicts[VERDICT_OPEN_PROXY_WEB];
-	fprintf(stderr, "\rverify: %llu/%llu done, %.0f/s, %llu open, %llu in flight, ETA %.0f s   ",
-		(unsigned long long)e->stats.finished, (unsigned long long)e->stats.targets, rate,
-		(unsigned long long)open, (unsigned long long)e->stats.in_flight, rate > 0 ? (double)left / rate : 0);
+	w->count[reason] += n;
+	if (until > w->until[reason])
+		w->until[reason] = until;
 }
+
+void probe_engine_waits(const struct probe_engine *e, struct probe_waits *w)
+{
+	*w = (struct probe_waits){0};
+	for (const struct probe_conn *c = e->open; c != NULL; c = c->next)
+		if (c->wait != PROBE_WAIT_NONE)
+			count_wait(w, (enum probe_wait)c->wait, 1, c->wait_until);
+	for (const struct retry *r = e->retries; r != NULL; r = r->next)
+		count_wait(w, r->reason, 1, r->at);
+	if (e->waiting && e->awaiting_proof > 0)
+		count_wait(w, PROBE_WAIT_PROOFS, e->awaiting_proof, e->last_message_at + e->options.wait);
+}
+
+double probe_engine_elapsed(const struct probe_engine *e) { return e->started > 0 ? probe_now() - e->started : 0; }
 
 /* ---- life cycle ---- */
 
@@ -1122,7 +1149,6 @@ struct probe_engine *probe_engine_new(struct event_base *base, const struct prob
 	/* a server asking for handshake after handshake would keep the loop busy */
 	SSL_CTX_set_options(e->tls, SSL_OP_NO_RENEGOTIATION);
 	e->sample_timer = event_new(base, -1, EV_PERSIST, on_sample_timer, e);
-	e->progress_timer = event_new(base, -1, EV_PERSIST, on_progress_timer, e);
 	e->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, e);
 	e->wait_timer = evtimer_new(base, on_wait_timer, e);
 	e->feed_event = evtimer_new(base, on_feed_event, e);
@@ -1133,7 +1159,13 @@ static int index_target(struct probe_engine *e, int32_t index);
 
 int probe_engine_add(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id)
 {
-	uint32_t plan = probe_plan(&e->options.selection, port);
+	return probe_engine_add_with(e, address, port, candidate_id, &e->options.selection);
+}
+
+int probe_engine_add_with(struct probe_engine *e, const struct addr *address, uint16_t port, int64_t candidate_id,
+			  const struct probe_selection *selection)
+{
+	uint32_t plan = probe_plan(selection, port);
 	if (plan == 0)
 		return 0; /* nothing to test on this port for the chosen families */
 	if (e->prepared && !e->options.open)
@@ -1282,10 +1314,10 @@ int probe_engine_run(struct probe_engine *e)
 		return -1;
 	}
 	e->started = probe_now();
-	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign) != 0)
+	if (recorder_begin(e->recorder, e->options.wait, e->options.settings.campaign, e->options.round) != 0)
 		return -1;
 	e->heap_base = mallinfo2().uordblks;
-	struct timeval sample = to_timeval(SAMPLE_INTERVAL), second = {1, 0};
+	struct timeval sample = to_timeval(SAMPLE_INTERVAL);
 	event_add(e->sample_timer, &sample);
 	if (e->options.rate > 0) {
 		struct timeval tick = {0, 10000};
@@ -1293,18 +1325,11 @@ int probe_engine_run(struct probe_engine *e)
 		e->budget_at = probe_now();
 		event_add(e->rate_timer, &tick);
 	}
-	if (e->options.progress)
-		event_add(e->progress_timer, &second);
 	dispatch(e);
 	check_done(e);
 	event_base_dispatch(e->base);
-	if (e->options.progress) {
-		on_progress_timer(-1, 0, e);
-		fputc('\n', stderr);
-	}
 	event_del(e->sample_timer);
 	event_del(e->rate_timer);
-	event_del(e->progress_timer);
 	event_del(e->wait_timer);
 	event_del(e->feed_event);
 	return recorder_end(e->recorder, e->stopping);
@@ -1352,7 +1377,6 @@ void probe_engine_free(struct probe_engine *e)
 		retry_free(e->retries);
 	event_free(e->sample_timer);
 	event_free(e->rate_timer);
-	event_free(e->progress_timer);
 	event_free(e->wait_timer);
 	event_free(e->feed_event);
 	recorder_free(e->recorder);

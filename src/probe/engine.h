@@ -42,10 +42,10 @@ struct probe_engine_options {
 	double wait;              /* after the last test message, wait this long for proofs */
 	bool have_source;
 	struct addr source;       /* local address to connect from */
-	bool progress;            /* a progress line on stderr */
 	bool shared_store;        /* another process (the sink) writes the store: no batched writes */
 	bool open;                /* targets may be added while the run goes: it ends after probe_engine_close */
 	uint64_t seed;            /* visiting order */
+	int64_t round;            /* the round (store_round_begin) the verdicts are recorded in; 0: none */
 	/* Each target's verdict (valid during the call); may be NULL. It may stop the engine, not free it. */
 	void (*on_verdict)(void *ctx, const struct probe_result *result);
 	void *ctx;
@@ -58,6 +58,12 @@ struct probe_stats {
 	uint64_t verdicts[VERDICT_LAST];
 };
 
+/* What the run waits for, per reason: how many, and the latest deadline (probe_now()'s clock). */
+struct probe_waits {
+	uint64_t count[PROBE_WAIT_LAST];
+	double until[PROBE_WAIT_LAST];
+};
+
 struct probe_engine *probe_engine_new(struct event_base *base, const struct probe_engine_options *options,
 				      struct store *store, const struct token_secret *secret);
 void probe_engine_free(struct probe_engine *engine);
@@ -67,6 +73,9 @@ void probe_engine_free(struct probe_engine *engine);
  * from the families and port. 1 added, 0 nothing to test on it, -1 error.
  */
 int probe_engine_add(struct probe_engine *engine, const struct addr *address, uint16_t port, int64_t candidate_id);
+/* The same with this target's own selection (a recheck tests each host as its frozen verdict was tested). */
+int probe_engine_add_with(struct probe_engine *engine, const struct addr *address, uint16_t port,
+			  int64_t candidate_id, const struct probe_selection *selection);
 /* (options.open) No more targets: the run ends once those added have their verdicts. */
 void probe_engine_close(struct probe_engine *engine);
 /* Runs the event loop until every target has its verdict or a stop. 0 or -1. */
@@ -78,6 +87,10 @@ void probe_engine_proof(struct probe_engine *engine, const struct proof *proof);
 /* The sink's TCP target handed out nonce to peer (its on_target_hit callback). */
 void probe_engine_target_hit(struct probe_engine *engine, const char *nonce, const char *peer);
 const struct probe_stats *probe_engine_stats(const struct probe_engine *engine);
+/* Counts what waits now: connections in a proof grace, pending retries, the last wait for proofs. */
+void probe_engine_waits(const struct probe_engine *engine, struct probe_waits *waits);
+/* Seconds since the run began (probe_engine_run), 0 before. */
+double probe_engine_elapsed(const struct probe_engine *engine);
 /* Bytes the engine holds per connection in flight, excluding the kernel's socket. */
 size_t probe_engine_conn_size(const struct probe_engine *engine);
 

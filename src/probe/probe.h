@@ -97,6 +97,19 @@ void probe_transcript(struct probe_conn *conn, const char *prefix, const char *t
 /* The same for a string literal, its length counted by the compiler: probe_note(c, "-- ", "no socket"). */
 #define probe_note(conn, prefix, literal) probe_transcript((conn), (prefix), "" literal "", sizeof(literal) - 1)
 void probe_set_timeout(struct probe_conn *conn, double seconds);
+
+/* What a target waits for, and until when: counted for the run's progress (probe_engine_waits). */
+enum probe_wait {
+	PROBE_WAIT_NONE,
+	PROBE_WAIT_GRACE,    /* a message's proof grace, before the next message or the end */
+	PROBE_WAIT_RETRY,    /* a retry's backoff after a tempfail or timeout */
+	PROBE_WAIT_GREYLIST, /* a retry at the delay the server named (greylisting) */
+	PROBE_WAIT_PROOFS,   /* every verdict is in: the run waits for late proofs (--wait) */
+	PROBE_WAIT_LAST
+};
+/* probe_set_timeout, for a wait the progress line names: the connection waits
+ * for reason until the timer (cleared by the next probe_set_timeout). */
+void probe_wait(struct probe_conn *conn, enum probe_wait reason, double seconds);
 /* The engine's clock (monotonic seconds), the one its timers and deadlines use. */
 double probe_now(void);
 /* Seconds left of the connection's --total-timeout; <= 0 once it is up. */

@@ -55,8 +55,10 @@ static enum http_method method_of(const struct probe_module *m)
 static void set_phase(struct probe_conn *conn, struct http_session *s, enum http_phase phase)
 {
 	s->phase = (uint8_t)phase;
-	probe_set_timeout(conn, phase == HTTP_AWAIT_PROOF ? probe_settings(conn)->proof_grace
-							  : probe_settings(conn)->idle_timeout);
+	if (phase == HTTP_AWAIT_PROOF)
+		probe_wait(conn, PROBE_WAIT_GRACE, probe_settings(conn)->proof_grace);
+	else
+		probe_set_timeout(conn, probe_settings(conn)->idle_timeout);
 }
 
 static void send_request(struct probe_conn *conn, struct http_session *s)

@@ -9,7 +9,7 @@
 
 #include "probe/fingerprint.h"
 #include "probe/smtp_message.h"
-#include "probe/smtp_reply.h"
+#include "probe/smtp_reader.h"
 
 const char *const tunnel_state_names[TUNNEL_STATE_LAST] = {
     [TUNNEL_NONE] = "handshake", [TUNNEL_BANNER] = "smtp-banner",   [TUNNEL_EHLO] = "smtp-ehlo",
@@ -111,8 +111,10 @@ void proxy_detect_software(struct probe_conn *conn, const char *text, size_t len
 static void set_state(struct probe_conn *conn, struct proxy_conn *p, enum tunnel_state state)
 {
 	p->tunnel = (uint8_t)state;
-	probe_set_timeout(conn, state == TUNNEL_AWAIT_PROOF ? probe_settings(conn)->proof_grace
-							    : probe_settings(conn)->idle_timeout);
+	if (state == TUNNEL_AWAIT_PROOF)
+		probe_wait(conn, PROBE_WAIT_GRACE, probe_settings(conn)->proof_grace);
+	else
+		probe_set_timeout(conn, probe_settings(conn)->idle_timeout);
 }
 
 /* The test message, as the sink's domain gets it through the proxy. */
@@ -265,12 +267,13 @@ static void read_smtp(struct probe_conn *conn, struct proxy_conn *p)
 	while (!probe_finished(conn) && (len = evbuffer_get_length(in)) > 0) {
 		if (!proxy_budget(conn, p, len))
 			return;
-		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
 		struct smtp_reply reply;
-		enum smtp_reply_status status = smtp_reply_parse(buf, len, &reply);
+		char text[SMTP_REPLY_TEXT];
+		enum smtp_reply_status status = smtp_reply_read(conn, &reply, text);
 		if (status == SMTP_REPLY_INCOMPLETE)
 			return;
 		if (status != SMTP_REPLY_COMPLETE) {
+			const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
 			const char *eol = memchr(buf, '\n', len);
 			if (p->preamble && eol == NULL)
 				return; /* a gateway's status line, not yet whole */
@@ -288,11 +291,8 @@ static void read_smtp(struct probe_conn *conn, struct proxy_conn *p)
 			consume(conn, p, n);
 			continue;
 		}
-		const char *eol = memchr(buf, '\n', reply.consumed);
-		probe_transcript(conn, "<< ", buf, (size_t)(eol - buf));
-		int code = reply.code;
-		consume(conn, p, reply.consumed);
-		const char *why = smtp_step(conn, p, code);
+		p->got = (uint16_t)(p->got + reply.consumed); /* taken by the reader: counted against the budget */
+		const char *why = smtp_step(conn, p, reply.code);
 		if (why != NULL) {
 			fail(conn, p, why);
 			return;

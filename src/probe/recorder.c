@@ -154,9 +154,9 @@ void recorder_free(struct recorder *r)
 	free(r);
 }
 
-int recorder_begin(struct recorder *r, double wait, uint16_t campaign)
+int recorder_begin(struct recorder *r, double wait, uint16_t campaign, int64_t round)
 {
-	if ((r->run_id = store_run_begin(r->store, time(NULL), wait, campaign, r->shared_store)) < 0 ||
+	if ((r->run_id = store_run_begin_in(r->store, time(NULL), wait, campaign, r->shared_store, round)) < 0 ||
 	    (r->shared_store && (r->proofs_seen = store_proof_last_id(r->store)) < 0)) {
 		log_error("verify: the store could not be written: not starting");
 		return -1;
@@ -245,7 +245,7 @@ void recorder_finding(struct recorder *r, struct finding *finding)
 void recorder_finding_proven(struct recorder *r, int64_t candidate_id, const char *verdict, const char *variant,
 			     const struct proof *proof)
 {
-	if (store_finding_proven(r->store, candidate_id, verdict, variant, proof->token, proof->peer,
+	if (store_finding_proven(r->store, r->run_id, candidate_id, verdict, variant, proof->token, proof->peer,
 				 proof->received) != 0)
 		store_failed(r);
 }

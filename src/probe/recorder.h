@@ -39,8 +39,9 @@ struct recorder_events {
 struct recorder *recorder_new(struct event_base *base, struct store *store, bool shared_store,
 			      const struct recorder_events *events);
 void recorder_free(struct recorder *r);
-/* Opens the run's row and starts batching (and polling). 0, or -1 when the store cannot be written. */
-int recorder_begin(struct recorder *r, double wait, uint16_t campaign);
+/* Opens the run's row (in round, when > 0: its verdicts get a row there too) and starts batching (and
+ * polling). 0, or -1 when the store cannot be written. */
+int recorder_begin(struct recorder *r, double wait, uint16_t campaign, int64_t round);
 /* Withdraws the messages still due, commits, and closes the run's row: "done", "stopped" or "failed". 0 or -1. */
 int recorder_end(struct recorder *r, bool stopped);
 int64_t recorder_run(const struct recorder *r);
@@ -62,7 +63,7 @@ int recorder_message_due(struct recorder *r, int32_t target, uint32_t conn_seria
 /* The withdrawal is a courtesy: a record left due gives no verdict either. */
 void recorder_withdraw(struct recorder *r, const char *token);
 
-/* A verdict (its .run is filled in). */
+/* A verdict (its .run is filled in), into findings and the run's round, in one transaction. */
 void recorder_finding(struct recorder *r, struct finding *finding);
 /* A late proof upgrades a written verdict. */
 void recorder_finding_proven(struct recorder *r, int64_t candidate_id, const char *verdict, const char *variant,

@@ -39,6 +39,7 @@
 #include "probe/probe.h"
 #include "probe/relay_variants.h"
 #include "probe/smtp_message.h"
+#include "probe/smtp_reader.h"
 #include "probe/smtp_reply.h"
 
 /* New connections for accepted variants after the server hung up, per target and run. */
@@ -125,8 +126,10 @@ static uint16_t bit(int variant)
 static void set_state(struct probe_conn *conn, struct relay_session *s, enum relay_state state)
 {
 	s->state = state;
-	probe_set_timeout(conn, state == RELAY_AWAIT_PROOF ? probe_settings(conn)->proof_grace
-							    : probe_settings(conn)->idle_timeout);
+	if (state == RELAY_AWAIT_PROOF)
+		probe_wait(conn, PROBE_WAIT_GRACE, probe_settings(conn)->proof_grace);
+	else
+		probe_set_timeout(conn, probe_settings(conn)->idle_timeout);
 }
 
 /* Ends the conversation; a retry waits as long as the server asked. */
@@ -398,7 +401,7 @@ static void go_on(struct probe_conn *conn, struct relay_session *s)
 	double grace_left = memo_of(conn)->grace_until - probe_now();
 	if (memo_of(conn)->message_accepted && grace_left > 0) {
 		s->state = RELAY_AWAIT_PROOF;
-		probe_set_timeout(conn, grace_left);
+		probe_wait(conn, PROBE_WAIT_GRACE, grace_left);
 		return;
 	}
 	while (s->phase < PHASE_DONE)
@@ -478,7 +481,7 @@ static void on_go_ahead(struct probe_conn *conn, struct relay_session *s)
 	double hold = memo_of(conn)->grace_until - probe_now();
 	if (hold > 0) { /* the last message's proof may still come */
 		s->state = RELAY_HOLD;
-		probe_set_timeout(conn, hold);
+		probe_wait(conn, PROBE_WAIT_GRACE, hold);
 	} else {
 		message_due(conn, s);
 	}
@@ -661,48 +664,30 @@ static void relay_start(struct probe_conn *conn)
 	set_state(conn, s, RELAY_BANNER);
 }
 
-/* The transcript keeps the first and the last line of a multi-line reply. */
-static void transcribe_reply(struct probe_conn *conn, const char *buf, const struct smtp_reply *reply)
-{
-	const char *first_end = memchr(buf, '\n', reply->consumed);
-	probe_transcript(conn, "<< ", buf, (size_t)(first_end - buf));
-	if (reply->lines > 1) {
-		const char *last = buf + reply->consumed - 1;
-		while (last > buf && last[-1] != '\n')
-			last--;
-		probe_transcript(conn, "<< ", last, (size_t)(buf + reply->consumed - last));
-	}
-}
-
 static void relay_on_readable(struct probe_conn *conn)
 {
 	struct relay_session *s = probe_state(conn);
 	struct evbuffer *in = probe_input(conn);
-	/* Several replies may have arrived at once (and a peer may send junk):
-	 * handle each complete one, never looking past SMTP_REPLY_MAX bytes. */
+	/* Several replies may have arrived at once (and a peer may send junk): handle each complete one. */
 	while (!probe_finished(conn) && probe_input(conn) == in && evbuffer_get_length(in) > 0) {
-		size_t len = evbuffer_get_length(in);
-		if (len > SMTP_REPLY_MAX + 2)
-			len = SMTP_REPLY_MAX + 2;
-		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
 		struct smtp_reply reply;
-		enum smtp_reply_status status = smtp_reply_parse(buf, len, &reply);
+		char text[SMTP_REPLY_TEXT];
+		enum smtp_reply_status status = smtp_reply_read(conn, &reply, text);
 		if (status == SMTP_REPLY_INCOMPLETE)
 			return;
 		if (status != SMTP_REPLY_COMPLETE) {
-			probe_transcript(conn, "<< ", buf, len > 80 ? 80 : len);
-			probe_transcript(conn, "-- ", status == SMTP_REPLY_TOO_LONG ? "reply too long" : "not an SMTP reply",
-					 status == SMTP_REPLY_TOO_LONG ? 14 : 17);
+			size_t len = evbuffer_get_length(in);
+			size_t shown = len > 80 ? 80 : len;
+			probe_transcript(conn, "<< ", (const char *)evbuffer_pullup(in, (ssize_t)shown), shown);
+			if (status == SMTP_REPLY_TOO_LONG)
+				probe_note(conn, "-- ", "reply too long");
+			else
+				probe_note(conn, "-- ", "not an SMTP reply");
 			probe_finish(conn, verdict_so_far(conn, s, VERDICT_NOT_SMTP));
 			return;
 		}
-		transcribe_reply(conn, buf, &reply);
-		char text[SMTP_REPLY_MAX + 2];
-		memcpy(text, buf, reply.consumed);
-		size_t consumed = reply.consumed;
-		evbuffer_drain(in, consumed);
 		enum relay_state before = s->state;
-		on_reply(conn, s, reply.code, text, consumed);
+		on_reply(conn, s, reply.code, text, reply.consumed);
 		if (before == RELAY_STARTTLS && s->state == RELAY_TLS_HANDSHAKE)
 			return; /* the input now belongs to the TLS layer */
 	}
@@ -732,7 +717,7 @@ static void relay_on_timeout(struct probe_conn *conn)
 		if (grace_left <= 0)
 			message_due(conn, s);
 		else if (probe_time_left(conn) > 0)
-			probe_set_timeout(conn, grace_left); /* the timer fired a little early */
+			probe_wait(conn, PROBE_WAIT_GRACE, grace_left); /* the timer fired a little early */
 		else
 			time_out(conn, s); /* the connection's time is up first */
 		break;

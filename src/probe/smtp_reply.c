@@ -2,14 +2,52 @@
 #include "core/util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* 1 to 3 digits at text[*pos] into *value; false when there are none or more. */
+static bool status_number(const char *text, size_t len, size_t *pos, unsigned short *value)
+{
+	size_t start = *pos;
+	unsigned v = 0;
+	while (*pos < len && *pos - start < 4 && isdigit((unsigned char)text[*pos]))
+		v = v * 10 + (unsigned)(text[(*pos)++] - '0');
+	*value = (unsigned short)v;
+	return *pos > start && *pos - start <= 3;
+}
+
+size_t smtp_status_parse(const char *text, size_t len, int code, struct smtp_status *out)
+{
+	*out = (struct smtp_status){0};
+	/* The class repeats the reply's: "550 5.7.1", never "550 2.0.0" (a version, an address). */
+	if (len < 5 || text[0] != '0' + code / 100 || text[1] != '.')
+		return 0;
+	size_t pos = 2;
+	unsigned short subject, detail;
+	if (!status_number(text, len, &pos, &subject) || pos >= len || text[pos++] != '.' ||
+	    !status_number(text, len, &pos, &detail))
+		return 0;
+	if (pos < len && text[pos] != ' ' && text[pos] != '\r' && text[pos] != '\t')
+		return 0; /* 4.7.1.2, 5.1.1x: not a status code */
+	*out = (struct smtp_status){.class = (unsigned char)(code / 100), .subject = subject, .detail = detail};
+	return pos;
+}
+
+const char *smtp_status_format(const struct smtp_status *status, char *out, size_t size)
+{
+	if (status->class == 0)
+		snprintf(out, size, "%s", "");
+	else
+		snprintf(out, size, "%u.%u.%u", status->class, status->subject, status->detail);
+	return out;
+}
 
 enum smtp_reply_status smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *out)
 {
 	size_t pos = 0;
 	int code = -1;
-	out->lines = 0;
+	*out = (struct smtp_reply){0};
 	for (;;) {
 		const char *line = buf + pos;
 		size_t avail = len - pos;
@@ -33,8 +71,13 @@ enum smtp_reply_status smtp_reply_parse(const char *buf, size_t len, struct smtp
 		int this_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 		if (code >= 0 && this_code != code)
 			return SMTP_REPLY_MALFORMED; /* continuation lines repeat the code */
+		if (out->lines == SMTP_REPLY_MAX_LINES)
+			return SMTP_REPLY_TOO_LONG;
+		if (code < 0 && line_len > 4)
+			smtp_status_parse(line + 4, line_len - 4, this_code, &out->status);
 		code = this_code;
 		out->lines++;
+		out->last_line = pos;
 		pos += line_len + 1;
 		bool last = line_len == 3 || line[3] != '-';
 		if (last) {

@@ -295,7 +295,7 @@ struct sink *sink_start(struct event_base *base, const struct sink_options *opts
 	    .bytes = sink->opts.target_bytes,
 	    .interval = sink->opts.target_interval,
 	};
-	if ((sink->budget = sink_budget_new(&limits)) == NULL)
+	if ((sink->budget = sink_budget_new(&limits)) == NULL || (sink->smtp_budget = sink_budget_new(&limits)) == NULL)
 		goto fail;
 	for (size_t i = 0; i < opts->smtp_listen_count; i++)
 		if (sink_listen(sink, SINK_LISTENER_SMTP, opts->smtp_listen[i]) != 0)
@@ -326,6 +326,7 @@ void sink_stop(struct sink *sink)
 			event_free(sink->listeners[i].resume);
 	}
 	sink_budget_free(sink->budget);
+	sink_budget_free(sink->smtp_budget);
 	free(sink->domain);
 	free(sink);
 }
@@ -348,10 +349,10 @@ void sink_counters_format(const struct sink_counters *c, char *buf, size_t size)
 	snprintf(buf, size,
 		 "%" PRIu64 " sessions (%" PRIu64 " refused), %" PRIu64 " messages (%" PRIu64
 		 " too big, %" PRIu64 " without token), %" PRIu64 " proofs, %" PRIu64 " duplicates, %" PRIu64
-		 " forged, %" PRIu64 " returned, %" PRIu64 " target hits (%" PRIu64 " not stored, %" PRIu64
+		 " forged (%" PRIu64 " not stored), %" PRIu64 " returned, %" PRIu64 " target hits (%" PRIu64 " not stored, %" PRIu64
 		 " bytes: over budget), %" PRIu64 " store errors",
 		 c->sessions, c->sessions_rejected, c->messages, c->messages_too_big,
-		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->returned, c->target_hits,
+		 c->messages_without_token, c->proofs, c->duplicates, c->forged, c->forged_dropped, c->returned, c->target_hits,
 		 c->target_hits_dropped, c->target_bytes_dropped, c->store_errors);
 }
 
@@ -383,6 +384,28 @@ static int record_forged(struct sink *sink, time_t now, const char *peer, const 
 		sink->counters.store_errors++;
 		return -1;
 	}
+	return 0;
+}
+
+/* A forged token from an SMTP peer: a row while the peer's budget lasts (a peer
+ * sending forgeries in a loop must not grow the store without end), then counted. */
+static int record_forged_mail(struct sink *sink, time_t now, const struct sink_envelope *env, const char *token,
+			      const char *where)
+{
+	switch (sink_budget_take(sink->smtp_budget, env->peer_addr, SINK_REJECT_ROW_OVERHEAD + strlen(token), NULL, now)) {
+	case BUDGET_TAKEN:
+		return record_forged(sink, now, env->peer, token, where);
+	case BUDGET_DROP_PEER_FIRST:
+	case BUDGET_DROP_ALL_FIRST:
+		log_warn("sink: forged tokens from %s are over the store budget (%u rows per %u s): counted, not "
+			 "stored, until the interval ends",
+			 env->peer, sink->opts.target_rows_per_peer, sink->opts.target_interval);
+		break;
+	default:
+		break;
+	}
+	sink->counters.forged++;
+	sink->counters.forged_dropped++;
 	return 0;
 }
 
@@ -454,7 +477,7 @@ int sink_record_message(struct sink *sink, const struct sink_envelope *env, cons
 		if (!t->genuine) {
 			/* one row and one warning per message: forgeries must not flood the store */
 			if (forged++ == 0)
-				rc |= record_forged(sink, now, env->peer, t->text, sink_message_part_names[t->part]);
+				rc |= record_forged_mail(sink, now, env, t->text, sink_message_part_names[t->part]);
 			else
 				sink->counters.forged++;
 			continue;

@@ -56,6 +56,7 @@ struct event_base;
 #define SINK_DEFAULT_TARGET_INTERVAL 60 /* seconds */
 #define SINK_TARGET_TOKEN_REPEATS 4
 #define SINK_TARGET_ROW_OVERHEAD 64	/* bytes a target_hits row costs beyond its text */
+#define SINK_REJECT_ROW_OVERHEAD 128	/* bytes a sink_rejects row costs beyond its token */
 #define SINK_STR(x) SINK_STR_(x) /* a default as text */
 #define SINK_STR_(x) #x
 #define SINK_NONCE_LEN 32	     /* hex characters in a target banner's nonce */
@@ -102,6 +103,7 @@ struct sink_counters {
 	uint64_t proofs;     /* genuine tokens recorded for the first time */
 	uint64_t duplicates; /* genuine tokens already recorded */
 	uint64_t forged;     /* token-shaped strings that failed the check */
+	uint64_t forged_dropped; /* of those, over a store budget: counted, not stored */
 	uint64_t returned;   /* genuine tokens only in a Subject or body: a bounce or an autoreply, no proof */
 	uint64_t target_hits;
 	uint64_t target_hits_dropped; /* over the target's store budget: counted, not stored */

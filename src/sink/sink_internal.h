@@ -61,6 +61,8 @@ struct sink {
 	unsigned active; /* open SMTP and target sessions */
 	size_t bodies_reserved; /* max_message for each message being received */
 	struct sink_budget *budget; /* what the TCP target may still store */
+	/* what SMTP peers may still store as rejects (forged tokens): same limits, its own account */
+	struct sink_budget *smtp_budget;
 	/* New proofs whose commit failed: the retry finds them in the store, yet they were never announced. */
 	char unannounced[SINK_UNANNOUNCED][TOKEN_MAX_LEN];
 	size_t unannounced_next;
@@ -71,6 +73,7 @@ struct sink {
 /* The envelope of one received message. */
 struct sink_envelope {
 	const char *peer;
+	const struct addr *peer_addr;
 	const char *helo;
 	const char *mail_from;
 	const char *const *rcpts;

@@ -310,6 +310,7 @@ static void smtp_message_end(struct smtp_session *s)
 	} else {
 		struct sink_envelope envelope = {
 		    .peer = s->peer,
+		    .peer_addr = &s->peer_addr,
 		    .helo = s->helo,
 		    .mail_from = s->mail_from,
 		    .rcpts = (const char *const *)s->rcpts,

@@ -153,7 +153,8 @@ void store_close(struct store *store)
 
 const char *const *const store_sql_tables[] = {
 	store_meta_sql, store_candidates_sql, store_probes_sql,	   store_findings_sql, store_proofs_sql,
-	store_sink_sql, store_attrib_sql,     store_campaigns_sql, store_suppress_sql, store_report_sql,
+	store_sink_sql, store_attrib_sql,     store_campaigns_sql, store_suppress_sql, store_rounds_sql,
+	store_web_sql,   store_export_sql, store_report_sql,
 };
 const size_t store_sql_table_count = ARRAY_SIZE(store_sql_tables);
 

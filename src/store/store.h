@@ -188,6 +188,9 @@ int store_proof_bound(struct store *store, int64_t run, const char *token, char 
 /* A verification run: its probes and findings name it, and proofs count only
  * for the run whose probe sent their token. Returns the run's id, -1 on error. */
 int64_t store_run_begin(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink);
+/* The same, the run writing into round (store_round_begin; 0: none): one row, one write. */
+int64_t store_run_begin_in(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink,
+			   int64_t round);
 /* status: "done", "stopped" or "failed". */
 int store_run_end(struct store *store, int64_t run, time_t finished, const char *status);
 
@@ -213,10 +216,12 @@ struct finding {
 	time_t checked;
 	int64_t run;              /* the run that decided it (store_run_begin) */
 };
+/* The verdict into findings (the latest) and, when its run has a round, into round_findings, in one transaction. */
 int store_finding_put(struct store *store, const struct finding *finding);
-/* A proof bound to one of its run's probes upgrades a written finding (to open-relay, ...). */
-int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
-			 const char *token, const char *exit_address, time_t when);
+/* A proof bound to one of its run's probes upgrades a written finding (to open-relay, ...), and the row of
+ * the run's round. */
+int store_finding_proven(struct store *store, int64_t run, int64_t candidate_id, const char *verdict,
+			 const char *variant, const char *token, const char *exit_address, time_t when);
 /*
  * One row per test message, and what became of it (its outcome):
  *   message-due        recorded, committed before the message may go; after a
@@ -230,6 +235,8 @@ int store_finding_proven(struct store *store, int64_t candidate_id, const char *
  */
 int store_probe_put(struct store *store, int64_t run, int64_t candidate_id, const char *test, const char *variant,
 		    const char *token, time_t when, const char *outcome, const char *reply);
+/* When the newest probe began (0: none), -1 on error. */
+int64_t store_probe_last_started(struct store *store);
 /* What became of that message (one of the outcomes above, reply may be NULL). */
 int store_probe_answer(struct store *store, int64_t run, const char *token, const char *outcome, const char *reply,
 		       time_t when);
@@ -242,6 +249,66 @@ int64_t store_messages_unknown(struct store *store);
 int64_t store_messages_gone(struct store *store, int64_t candidate_id, const char *test);
 /* Findings with their candidate, optionally only one verdict (NULL: all). */
 int store_findings_each(struct store *store, const char *verdict, bool transcript, store_row_fn fn, void *ctx);
+
+/* ---- rounds: every verification a round with its own verdicts (store_rounds.c; migrations 8, 9) ---- */
+
+struct store_round {
+	int64_t id, campaign_id, seq; /* campaign_id, seq: 0 when none (only rechecks have them) */
+	char kind[16];                /* "verify", "recheck" or "owner" */
+	char requested_by[128];       /* an owner check's "ticket:T" or "address:A", else "" */
+	char status[16];              /* "running", "done" or "interrupted" */
+	time_t started, finished;     /* finished 0: not yet */
+};
+typedef int (*store_round_fn)(void *ctx, const struct store_round *round);
+
+/* A new round, 'running'; campaign_id and seq 0 for none, requested_by NULL for none. Its id, or -1. */
+int64_t store_round_begin(struct store *store, const char *kind, int64_t campaign_id, int64_t seq,
+			  const char *requested_by, time_t started);
+/* status "done" or "interrupted" (or "running" again, finished 0). */
+int store_round_end(struct store *store, int64_t round, const char *status, time_t finished);
+/* 1 and *out, 0 no such round, -1 error. */
+int store_round_get(struct store *store, int64_t round, struct store_round *out);
+/* The campaign's newest recheck round: 1 and *out, 0 none yet, -1 error. */
+int store_recheck_last(struct store *store, int64_t campaign_id, struct store_round *out);
+/* Rounds left 'running', oldest first; owner rounds started at since or later. fn non-zero stops. */
+int store_rounds_running_each(struct store *store, store_round_fn fn, void *ctx);
+int store_owner_rounds_since_each(struct store *store, time_t since, store_round_fn fn, void *ctx);
+/*
+ * What a crash or a late proof left, per round (as store_findings_reconcile does for findings):
+ * the round's rows for messages that went, proofs bound to its probes. Touches round, and with
+ * others (the caller holds the store's verify lock) every round but an owner check still running.
+ * Then findings catches up. Returns how many round rows changed, or -1.
+ */
+int store_round_reconcile(struct store *store, int64_t round, bool others);
+/* The round's rows (the findings columns, with round, kind, seq and checked), optionally of one verdict. */
+int store_round_findings_each(struct store *store, int64_t round, const char *verdict, bool transcript,
+			      store_row_fn fn, void *ctx);
+/* Every round's row for address (port 0: every port), oldest round first. */
+int store_finding_history_each(struct store *store, const char *address, uint16_t port, const char *verdict,
+			       bool transcript, store_row_fn fn, void *ctx);
+/* candidate_id and verdict of each row of the round. */
+int store_round_verdicts_each(struct store *store, int64_t round,
+			      void (*fn)(void *ctx, int64_t candidate_id, const char *verdict), void *ctx);
+/* A campaign's frozen host: its candidate, address, port and frozen test ("relay", "proxy"). Non-zero stops
+ * (negative: an error, returned as -1). */
+typedef int (*store_host_fn)(void *ctx, int64_t candidate_id, const char *address, uint16_t port, const char *test);
+/* The campaign's hosts, treatment and control, that have no row in round yet. */
+int store_recheck_hosts_each(struct store *store, int64_t campaign_id, int64_t round, store_host_fn fn, void *ctx);
+/* The recheck round's hosts by group and outcome (campaign_round_outcomes): grp, outcome, hosts. */
+int store_round_outcomes_each(struct store *store, int64_t round, store_row_fn fn, void *ctx);
+
+/* A campaign's recheck schedule (seconds). */
+struct store_schedule {
+	int64_t campaign_id, every, rounds, at_least_after;
+	char name[128];
+	time_t created; /* the campaign's */
+};
+int store_schedule_set(struct store *store, int64_t campaign_id, int64_t every, int64_t rounds,
+		       int64_t at_least_after);
+/* Every schedule, by campaign name; *out malloc'd. */
+int store_schedules_read(struct store *store, struct store_schedule **out, size_t *count);
+/* When the campaign was created (UTC seconds), -1 on error. */
+int64_t store_campaign_created(struct store *store, int64_t campaign_id);
 
 /* ---- attribution: registry snapshots, RDAP cache, owners (store_attrib.c) ---- */
 
@@ -310,6 +377,7 @@ struct store_attribution {
 	const char *as_name, *country, *agency;
 	const char *method;       /* "bulk" or "rdap" */
 	time_t when;
+	const char *further;      /* the rungs below: JSON [{"rung", "contact"}...], or NULL */
 };
 /* Records the attribution, creating its owner if new; returns the owner's id or -1. */
 int64_t store_attribution_put(struct store *store, const struct store_attribution *a);
@@ -336,6 +404,7 @@ struct store_campaign_finding {
 	int64_t owner_id; /* 0: no attribution */
 	const char *organisation, *org_handle, *contact, *rung, *range, *object, *as_name, *country, *agency;
 	uint32_t asn;
+	const char *further; /* the attribution's further contacts (JSON), or NULL */
 };
 typedef int (*store_campaign_finding_fn)(void *ctx, const struct store_campaign_finding *finding);
 /*
@@ -366,7 +435,8 @@ int64_t store_campaign_id(struct store *store, const char *name);
 struct store_campaign_owner {
 	int64_t campaign_id, owner_id;
 	const char *organisation, *org_handle, *contact, *rung, *country, *agency, *verdict, *stratum;
-	const char *group; /* "treatment" or "control" */
+	const char *group;   /* "treatment" or "control" */
+	const char *further; /* its further contacts as attribute found them (JSON), or NULL */
 };
 int64_t store_campaign_owner_insert(struct store *store, const struct store_campaign_owner *owner);
 /* Freezes one host of a campaign owner (the row's columns, copied). */
@@ -418,6 +488,7 @@ struct store_letter_ref {
 	char state[16], recipient[320], agency[64], language[16], template_name[64], domain[256],
 	    campaign[80], key_salt[80];
 	int64_t owner_id; /* the attribution's owner, 0 when none */
+	char further[4096]; /* the campaign owner's further contacts (JSON), "" when none */
 };
 /* 1 and *out, 0 no such ticket, -1 error. */
 int store_letter_by_ticket(struct store *store, const char *ticket, struct store_letter_ref *out);
@@ -459,5 +530,65 @@ int store_suppressions_each(struct store *store, store_row_fn fn, void *ctx);
  */
 int store_suppressed(struct store *store, const char *contact, const struct addr *address, char *rule,
 		     size_t rulelen);
+
+/* ---- the owners' web (store_web.c): reads only ---- */
+
+/* Makes the connection a web reader: it refuses writes (PRAGMA query_only) and maps the file. 0 or -1. */
+int store_web_query_only(struct store *store);
+/* Before any store is opened in the process: SQLite set up for many reading threads. */
+void store_web_setup(void);
+/* One read transaction over several reads (one snapshot, one lock), ended by store_web_read_end. 0 or -1. */
+int store_web_read_begin(struct store *store);
+void store_web_read_end(struct store *store);
+/* The campaign called name (NULL: the newest): its id (0 when none) and name copied; -1 on error. */
+int64_t store_web_campaign(struct store *store, const char *name, char *out, size_t outlen);
+/* agency, template, language of the campaign's letters and owners, distinct. */
+int store_web_campaign_languages_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+
+struct store_web_ticket {
+	int64_t letter_id, campaign_id, created;
+	char key[40], state[16], campaign[80], organisation[256], recipient[320], language[16], agency[64];
+};
+/* The letter with that (canonical) ticket: 1, 0 none, -1 error. */
+int store_web_ticket(struct store *store, const char *ticket, struct store_web_ticket *out);
+/*
+ * The letter's hosts (suppressed networks left out): address, port, verdict,
+ * variant, protocol, software, tls, proved, exit_address, proof_peer,
+ * proof_received, transcript (of the verification that proved it), and the
+ * newest round that tested the host: round_kind, round_seq, round_started,
+ * round_verdict, round_checked, round_outcome (campaign_round_outcomes' word
+ * for a recheck of this campaign, else NULL).
+ */
+int store_web_ticket_hosts_each(struct store *store, int64_t letter_id, store_row_fn fn, void *ctx);
+/* Returned mail of the campaign's letters: kind, count. */
+int store_web_bounces_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* The campaign's rounds: kind, rounds, running, latest (started). */
+int store_web_rounds_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* Per group (treatment, control): hosts, and the latest recheck's fixed, still_open, gone, unknown. */
+int store_web_outcomes_each(struct store *store, int64_t campaign_id, store_row_fn fn, void *ctx);
+/* The newest proofs (received, address, port, peer) and sink rejects (received, peer, reason), at most limit. */
+int store_web_proofs_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
+int store_web_rejects_recent_each(struct store *store, int limit, store_row_fn fn, void *ctx);
+
+/* ---- exports (store_export.c) ---- */
+
+/* A host:port whose latest verdict is listed; strings valid during the call only. */
+struct store_dnsbl_row {
+	const char *address;
+	size_t address_len;
+	uint16_t port;
+	const char *verdict;
+	const char *software; /* peer-derived, NULL when unknown */
+	size_t software_len;
+	int64_t proved; /* UTC seconds of the last proof */
+};
+/* Returns 0 to go on, anything else to stop (store_dnsbl_each then returns -1). */
+typedef int (*store_dnsbl_fn)(void *ctx, const struct store_dnsbl_row *row);
+/* Every candidate whose latest verdict (findings) is one of verdicts (at most
+ * STORE_DNSBL_VERDICTS_MAX), in address order, then port: one query, streamed. 0 or -1. */
+#define STORE_DNSBL_VERDICTS_MAX 3
+int store_dnsbl_each(struct store *store, const char *const *verdicts, size_t n, store_dnsbl_fn fn, void *ctx);
+/* That query's SQL (?1..?3: the verdicts, NULL for none), for a reference run in sqlite3 (bench/report.sh). */
+const char *store_dnsbl_sql(void);
 
 #endif

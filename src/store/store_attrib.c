@@ -65,11 +65,12 @@ const char *const store_attrib_sql[STMT_COUNT] = {
 	    " SET org_handle = coalesce(owners.org_handle, excluded.org_handle) RETURNING id",
 	[STMT_ATTRIBUTION_UPSERT] =
 	    "INSERT INTO attributions(candidate_id, owner_id, range, object, contact, rung, asn, as_name,"
-	    " country, agency, method, attributed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	    " country, agency, method, attributed, further)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 	    " ON CONFLICT(candidate_id) DO UPDATE SET owner_id = excluded.owner_id, range = excluded.range,"
 	    " object = excluded.object, contact = excluded.contact, rung = excluded.rung, asn = excluded.asn,"
 	    " as_name = excluded.as_name, country = excluded.country, agency = excluded.agency,"
-	    " method = excluded.method, attributed = excluded.attributed",
+	    " method = excluded.method, attributed = excluded.attributed, further = excluded.further",
 	[STMT_OWNERS] = OWNERS_SELECT " ORDER BY hosts DESC, o.id",
 	[STMT_OWNERS_OPEN] = OWNERS_SELECT " HAVING open > 0 ORDER BY open DESC, hosts DESC, o.id",
 	[STMT_ATTRIBUTION_COUNTS] =
@@ -462,6 +463,7 @@ int64_t store_attribution_put(struct store *store, const struct store_attributio
 	store_bind_text(stmt, 10, a->agency);
 	store_bind_text(stmt, 11, a->method);
 	sqlite3_bind_int64(stmt, 12, (int64_t)a->when);
+	store_bind_text(stmt, 13, a->further);
 	return store_step_done(store, stmt) == 0 ? owner_id : -1;
 }
 

@@ -24,7 +24,7 @@ const char *const store_campaigns_sql[STMT_COUNT] = {
 	    " ELSE (SELECT min(b.received) FROM proof_bindings b WHERE b.token = f.token"
 	    "   AND b.candidate_id = f.candidate_id AND b.run_id IS NOT DISTINCT FROM f.run_id) END AS proved,"
 	    " a.owner_id, o.organisation, o.org_handle, a.contact, a.rung, a.range, a.object, a.asn, a.as_name,"
-	    " a.country, a.agency"
+	    " a.country, a.agency, a.further"
 	    " FROM findings f JOIN candidates c ON c.id = f.candidate_id"
 	    " LEFT JOIN attributions a ON a.candidate_id = f.candidate_id LEFT JOIN owners o ON o.id = a.owner_id"
 	    " WHERE f.verdict IN " OPEN_VERDICTS " ORDER BY c.id",
@@ -35,7 +35,8 @@ const char *const store_campaigns_sql[STMT_COUNT] = {
 	[STMT_CAMPAIGN_ID] = "SELECT id FROM campaigns WHERE name = ?1",
 	[STMT_CAMPAIGN_OWNER_INSERT] =
 	    "INSERT INTO campaign_owners(campaign_id, owner_id, organisation, org_handle, contact, rung, country,"
-	    " agency, verdict, stratum, grp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+	    " agency, verdict, stratum, grp, further) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	    " RETURNING id",
 	[STMT_HOST_INSERT] =
 	    "INSERT INTO campaign_hosts(campaign_id, campaign_owner_id, candidate_id, address, port, verdict, test,"
 	    " variant, protocol, software, tls, token, exit_address, proved, run_id, contact, rung, range, object,"
@@ -72,7 +73,11 @@ const char *const store_campaigns_sql[STMT_COUNT] = {
 	    "SELECT o.id AS owner, o.organisation, o.contact, o.country AS owner_country, o.grp AS \"group\","
 	    " coalesce(l.state, '-') AS letter, l.ticket, l.recipient, l.reason, h.address, h.port, h.verdict, "
 	    "h.variant,"
-	    " h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by"
+	    " h.protocol, h.software, h.proved, h.country, h.agency, h.asn, h.token, h.suppressed_by,"
+	    /* the contact chain: the contact (its rung), then each further one, in order */
+	    " o.contact || coalesce(' (' || o.rung || ')', '') || coalesce((SELECT group_concat(' > ' ||"
+	    " json_extract(j.value, '$.contact') || ' (' || json_extract(j.value, '$.rung') || ')', '')"
+	    " FROM json_each(o.further) j), '') AS chain"
 	    " FROM campaign_hosts h JOIN campaign_owners o ON o.id = h.campaign_owner_id"
 	    " LEFT JOIN letters l ON l.id = (SELECT max(l2.id) FROM letters l2 WHERE l2.campaign_owner_id = o.id)"
 	    " WHERE h.campaign_id = ?1 ORDER BY o.id, h.candidate_id",
@@ -95,7 +100,7 @@ const char *const store_campaigns_sql[STMT_COUNT] = {
 		"SELECT started, outcome FROM letter_attempts WHERE letter_id = ?1 ORDER BY id DESC LIMIT 1",
 	[STMT_LETTER_BY_TICKET] =
 		"SELECT l.id, l.campaign_id, l.campaign_owner_id, l.state, l.recipient, l.agency, l.language, l.template,"
-		" c.domain, c.name, c.key_salt, o.owner_id"
+		" c.domain, c.name, c.key_salt, o.owner_id, o.further"
 		" FROM letters l JOIN campaigns c ON c.id = l.campaign_id"
 		" JOIN campaign_owners o ON o.id = l.campaign_owner_id"
 		" WHERE l.ticket = ?1",
@@ -144,6 +149,7 @@ int store_campaign_findings_each(struct store *store, store_campaign_finding_fn 
 		    .as_name = column(stmt, 21),
 		    .country = column(stmt, 22),
 		    .agency = column(stmt, 23),
+		    .further = column(stmt, 24),
 		};
 		if (f.token == NULL)
 			f.proved = 0; /* nothing to bind */
@@ -211,6 +217,7 @@ int64_t store_campaign_owner_insert(struct store *store, const struct store_camp
 	store_bind_text(stmt, 9, o->verdict);
 	store_bind_text(stmt, 10, o->stratum);
 	store_bind_text(stmt, 11, o->group);
+	store_bind_text(stmt, 12, o->further);
 	int64_t id = step_returning(store, stmt);
 	return id == 0 ? store_error(store, "freezing a campaign owner") : id;
 }
@@ -437,6 +444,7 @@ int store_letter_by_ticket(struct store *store, const char *ticket, struct store
 		copy_column(stmt, 9, out->campaign, sizeof out->campaign);
 		copy_column(stmt, 10, out->key_salt, sizeof out->key_salt);
 		out->owner_id = sqlite3_column_int64(stmt, 11);
+		copy_column(stmt, 12, out->further, sizeof out->further);
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW	   ? 1

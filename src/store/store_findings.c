@@ -79,6 +79,22 @@ const char *const store_findings_sql[STMT_COUNT] = {
 		" FROM " FIRST_BINDINGS " b"
 		" WHERE b.candidate_id = findings.candidate_id AND b.run_id IS findings.run_id"
 		" AND b.test = findings.test AND findings.verdict <> " OPEN_VERDICT("findings.test"),
+	/* What a reconcile wrote into a round for a run that never ended (a crash)
+	 * is newer than the findings row: findings stays the latest verdict. */
+	[STMT_FINDINGS_FROM_ROUNDS_NEW] =
+		"INSERT OR IGNORE INTO findings(candidate_id, verdict, test, variant, protocol, software, tls, token,"
+		" exit_address, attempts, first_checked, last_checked, run_id)"
+		" SELECT candidate_id, verdict, test, variant, protocol, software, tls, token, exit_address, 1, checked,"
+		" checked, max(run_id) FROM round_findings"
+		" WHERE run_id IN (SELECT id FROM verify_runs WHERE status <> 'done') GROUP BY candidate_id",
+	[STMT_FINDINGS_FROM_ROUNDS] =
+		"UPDATE findings SET verdict = n.verdict, test = n.test, variant = n.variant, protocol = n.protocol,"
+		" software = coalesce(n.software, findings.software), tls = n.tls, token = n.token,"
+		" exit_address = n.exit_address, last_checked = n.checked, run_id = n.run_id"
+		" FROM (SELECT candidate_id, verdict, test, variant, protocol, software, tls, token, exit_address,"
+		" checked, max(run_id) AS run_id FROM round_findings"
+		" WHERE run_id IN (SELECT id FROM verify_runs WHERE status <> 'done') GROUP BY candidate_id) n"
+		" WHERE n.candidate_id = findings.candidate_id AND n.run_id > coalesce(findings.run_id, 0)",
 	[STMT_FINDINGS_ALL] = FINDINGS_SELECT FINDINGS_FROM,
 	[STMT_FINDINGS_WITH_TRANSCRIPT] =
 		FINDINGS_SELECT ", sqlar_uncompress(f.transcript, f.transcript_size) AS transcript" FINDINGS_FROM,
@@ -103,8 +119,44 @@ static void bind_transcript(struct store *store, sqlite3_stmt *stmt, int index, 
 	}
 }
 
-int store_finding_put(struct store *store, const struct finding *f)
+/* The round's row of the run's verdict (round_findings): the run's round, none when it has none. */
+static int round_finding_put(struct store *store, const struct finding *f)
 {
+	sqlite3_stmt *stmt = store_statement(store, STMT_ROUND_FINDING_PUT);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, f->candidate_id);
+	store_bind_text(stmt, 2, f->verdict);
+	store_bind_text(stmt, 3, f->test);
+	store_bind_text(stmt, 4, f->variant);
+	store_bind_text(stmt, 5, f->protocol);
+	store_bind_text(stmt, 6, f->software);
+	sqlite3_bind_int(stmt, 7, f->tls);
+	store_bind_text(stmt, 8, f->token);
+	store_bind_text(stmt, 9, f->exit_address);
+	bind_transcript(store, stmt, 10, 11, f->transcript);
+	sqlite3_bind_int64(stmt, 12, (int64_t)f->checked);
+	sqlite3_bind_int64(stmt, 13, f->run);
+	return store_step_done(store, stmt);
+}
+
+/* Both rows of a verdict in one transaction (the caller's batch, or one of their own). */
+static int in_transaction(struct store *store, int (*write)(struct store *, const void *), const void *arg)
+{
+	bool own = !store_in_transaction(store);
+	if (own && store_begin(store) != 0)
+		return -1;
+	if (write(store, arg) != 0) {
+		if (own)
+			store_rollback(store);
+		return -1;
+	}
+	return own ? store_commit(store) : 0;
+}
+
+static int finding_put(struct store *store, const void *arg)
+{
+	const struct finding *f = arg;
 	sqlite3_stmt *stmt = store_statement(store, STMT_FINDING_PUT);
 	if (stmt == NULL)
 		return -1;
@@ -122,22 +174,59 @@ int store_finding_put(struct store *store, const struct finding *f)
 	sqlite3_bind_int64(stmt, 13, (int64_t)f->checked);
 	if (f->run > 0)
 		sqlite3_bind_int64(stmt, 14, f->run);
-	return store_step_done(store, stmt);
+	if (store_step_done(store, stmt) != 0)
+		return -1;
+	return f->run > 0 ? round_finding_put(store, f) : 0;
 }
 
-int store_finding_proven(struct store *store, int64_t candidate_id, const char *verdict, const char *variant,
-			 const char *token, const char *exit_address, time_t when)
+int store_finding_put(struct store *store, const struct finding *f) { return in_transaction(store, finding_put, f); }
+
+struct proven {
+	int64_t candidate_id, run;
+	const char *verdict, *variant, *token, *exit_address;
+	time_t when;
+};
+
+static int finding_proven(struct store *store, const void *arg)
 {
-	sqlite3_stmt *stmt = store_statement(store, STMT_FINDING_PROVEN);
-	if (stmt == NULL)
-		return -1;
-	store_bind_text(stmt, 1, verdict);
-	store_bind_text(stmt, 2, variant);
-	store_bind_text(stmt, 3, token);
-	store_bind_text(stmt, 4, exit_address);
-	sqlite3_bind_int64(stmt, 5, (int64_t)when);
-	sqlite3_bind_int64(stmt, 6, candidate_id);
-	return store_step_done(store, stmt);
+	const struct proven *p = arg;
+	static const enum store_stmt statements[] = {STMT_FINDING_PROVEN, STMT_ROUND_FINDING_PROVEN};
+	for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+		sqlite3_stmt *stmt = store_statement(store, statements[i]);
+		if (stmt == NULL)
+			return -1;
+		store_bind_text(stmt, 1, p->verdict);
+		store_bind_text(stmt, 2, p->variant);
+		store_bind_text(stmt, 3, p->token);
+		store_bind_text(stmt, 4, p->exit_address);
+		sqlite3_bind_int64(stmt, 5, (int64_t)p->when);
+		sqlite3_bind_int64(stmt, 6, p->candidate_id);
+		if (statements[i] == STMT_ROUND_FINDING_PROVEN)
+			sqlite3_bind_int64(stmt, 7, p->run);
+		if (store_step_done(store, stmt) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_finding_proven(struct store *store, int64_t run, int64_t candidate_id, const char *verdict,
+			 const char *variant, const char *token, const char *exit_address, time_t when)
+{
+	struct proven p = {candidate_id, run, verdict, variant, token, exit_address, when};
+	return in_transaction(store, finding_proven, &p);
+}
+
+int store_findings_from_rounds(struct store *store)
+{
+	int changed = 0;
+	static const enum store_stmt statements[] = {STMT_FINDINGS_FROM_ROUNDS_NEW, STMT_FINDINGS_FROM_ROUNDS};
+	for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+		sqlite3_stmt *stmt = store_statement(store, statements[i]);
+		if (stmt == NULL || store_step_done(store, stmt) != 0)
+			return -1;
+		changed += sqlite3_changes(store->db);
+	}
+	return changed;
 }
 
 int store_findings_reconcile(struct store *store)

@@ -33,12 +33,15 @@ enum store_stmt {
 	STMT_PROBE_ANSWER,
 	STMT_MESSAGES_UNKNOWN,
 	STMT_MESSAGES_GONE,
+	STMT_PROBE_LAST_STARTED,
 	/* store_findings.c: findings */
 	STMT_FINDING_PUT,
 	STMT_FINDING_PROVEN,
 	STMT_RECONCILE_SENT,
 	STMT_RECONCILE_PROVEN_NEW,
 	STMT_RECONCILE_PROVEN,
+	STMT_FINDINGS_FROM_ROUNDS_NEW,
+	STMT_FINDINGS_FROM_ROUNDS,
 	STMT_FINDINGS_ALL,
 	STMT_FINDINGS_WITH_TRANSCRIPT,
 	/* store_proofs.c: proofs, and their bindings to probes (the proof_bindings view) */
@@ -97,6 +100,40 @@ enum store_stmt {
 	STMT_SUPPRESS_REMOVE,
 	STMT_SUPPRESS_LIST,
 	STMT_SUPPRESSED,
+	/* store_rounds.c: rounds, round_findings, campaign_schedules */
+	STMT_ROUND_BEGIN,
+	STMT_ROUND_END,
+	STMT_ROUND_GET,
+	STMT_ROUNDS_RUNNING,
+	STMT_RECHECK_LAST,
+	STMT_OWNER_ROUNDS_SINCE,
+	STMT_ROUND_FINDING_PUT,
+	STMT_ROUND_FINDING_PROVEN,
+	STMT_ROUND_RECONCILE_SENT,
+	STMT_ROUND_RECONCILE_PROVEN_NEW,
+	STMT_ROUND_RECONCILE_PROVEN,
+	STMT_ROUND_FINDINGS,
+	STMT_ROUND_FINDINGS_WITH_TRANSCRIPT,
+	STMT_HISTORY,
+	STMT_HISTORY_WITH_TRANSCRIPT,
+	STMT_ROUND_VERDICTS,
+	STMT_RECHECK_HOSTS,
+	STMT_ROUND_OUTCOMES,
+	STMT_SCHEDULE_SET,
+	STMT_SCHEDULES,
+	STMT_CAMPAIGN_CREATED,
+	/* store_web.c: the owners' web (reads campaigns, letters, rounds, proofs; writes nothing) */
+	STMT_WEB_CAMPAIGN_CURRENT,
+	STMT_WEB_CAMPAIGN_LANGUAGES,
+	STMT_WEB_TICKET,
+	STMT_WEB_TICKET_HOSTS,
+	STMT_WEB_BOUNCES,
+	STMT_WEB_ROUNDS,
+	STMT_WEB_OUTCOMES,
+	STMT_WEB_PROOFS_RECENT,
+	STMT_WEB_REJECTS_RECENT,
+	/* store_export.c: reads findings, candidates, proofs */
+	STMT_DNSBL_ROWS,
 	/* store_report.c: reads campaigns, rounds and campaign_round_outcomes, letters, letter_returns */
 	STMT_REPORT_CAMPAIGN,
 	STMT_REPORT_ROUNDS,
@@ -112,7 +149,8 @@ extern const char *const store_meta_sql[STMT_COUNT], *const store_candidates_sql
 	*const store_probes_sql[STMT_COUNT], *const store_findings_sql[STMT_COUNT],
 	*const store_proofs_sql[STMT_COUNT], *const store_sink_sql[STMT_COUNT],
 	*const store_attrib_sql[STMT_COUNT], *const store_campaigns_sql[STMT_COUNT],
-	*const store_suppress_sql[STMT_COUNT], *const store_report_sql[STMT_COUNT];
+	*const store_suppress_sql[STMT_COUNT], *const store_rounds_sql[STMT_COUNT],
+	*const store_web_sql[STMT_COUNT], *const store_export_sql[STMT_COUNT], *const store_report_sql[STMT_COUNT];
 /* All of them (store.c): a new file's table is added there. */
 extern const char *const *const store_sql_tables[];
 extern const size_t store_sql_table_count;
@@ -151,6 +189,9 @@ int store_deflate(struct store *store, const char *text, size_t len, const void 
 void store_deflate_free(struct store *store);
 /* Adds sqlar_uncompress(), which reads deflated transcripts, to the connection. */
 int store_register_functions(struct store *store);
+
+/* findings from what a reconcile wrote into rounds for runs that never ended (store_findings.c). */
+int store_findings_from_rounds(struct store *store);
 
 /* The numbered migrations (store_schema.c). */
 int store_migrate(struct store *store);

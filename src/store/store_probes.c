@@ -5,7 +5,8 @@
 
 const char *const store_probes_sql[STMT_COUNT] = {
 	[STMT_RUN_BEGIN] =
-		"INSERT INTO verify_runs(started, wait, campaign, sink, status) VALUES(?1, ?2, ?3, ?4, 'running')",
+		"INSERT INTO verify_runs(started, wait, campaign, sink, status, round_id)"
+		" VALUES(?1, ?2, ?3, ?4, 'running', ?5)",
 	[STMT_RUN_END] = "UPDATE verify_runs SET finished = ?1, status = ?2 WHERE id = ?3",
 	[STMT_PROBE_PUT] =
 		"INSERT INTO probes(run_id, candidate_id, test, variant, token, started, finished, outcome, reply)"
@@ -18,11 +19,18 @@ const char *const store_probes_sql[STMT_COUNT] = {
 		"SELECT count(DISTINCT p.candidate_id) FROM probes p WHERE p.test = 'relay'"
 		" AND p." STORE_MESSAGE_MAY_HAVE_GONE
 		" AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.candidate_id = p.candidate_id)",
+	[STMT_PROBE_LAST_STARTED] = "SELECT coalesce((SELECT started FROM probes ORDER BY id DESC LIMIT 1), 0)",
 	[STMT_MESSAGES_GONE] =
 		"SELECT count(*) FROM probes WHERE candidate_id = ?1 AND test = ?2 AND " STORE_MESSAGE_MAY_HAVE_GONE,
 };
 
 int64_t store_run_begin(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink)
+{
+	return store_run_begin_in(store, started, wait, campaign, external_sink, 0);
+}
+
+int64_t store_run_begin_in(struct store *store, time_t started, double wait, uint16_t campaign, bool external_sink,
+			   int64_t round)
 {
 	sqlite3_stmt *stmt = store_statement(store, STMT_RUN_BEGIN);
 	if (stmt == NULL)
@@ -31,6 +39,8 @@ int64_t store_run_begin(struct store *store, time_t started, double wait, uint16
 	sqlite3_bind_int64(stmt, 2, (int64_t)ceil(wait));
 	sqlite3_bind_int(stmt, 3, campaign);
 	store_bind_text(stmt, 4, external_sink ? "external" : "in-process");
+	if (round > 0)
+		sqlite3_bind_int64(stmt, 5, round);
 	if (store_step_done(store, stmt) != 0)
 		return -1;
 	return sqlite3_last_insert_rowid(store->db);
@@ -94,4 +104,10 @@ int64_t store_messages_gone(struct store *store, int64_t candidate_id, const cha
 	sqlite3_bind_int64(stmt, 1, candidate_id);
 	store_bind_text(stmt, 2, test);
 	return store_step_int64(store, stmt);
+}
+
+int64_t store_probe_last_started(struct store *store)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_PROBE_LAST_STARTED);
+	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }

@@ -221,6 +221,21 @@ static const char *const migrations[] = {
 	"  FROM rounds r JOIN campaign_hosts h ON h.campaign_id = r.campaign_id"
 	"  LEFT JOIN round_findings rf ON rf.round_id = r.id AND rf.candidate_id = h.candidate_id"
 	"  WHERE r.kind = 'recheck';",
+	/* 9: which round a verify run wrote into. A run that was killed before it
+	 * wrote a single row still sent messages for its round: after the crash
+	 * the reconcile gives those messages their verdicts in that round (and
+	 * a resumed recheck must not test those hosts again), which needs the
+	 * run's round, not only the rows' runs. */
+	"ALTER TABLE verify_runs ADD COLUMN round_id INTEGER REFERENCES rounds(id);"
+	"CREATE INDEX verify_runs_round ON verify_runs(round_id);"
+	"CREATE INDEX round_findings_run ON round_findings(run_id);"
+	"CREATE INDEX rounds_requested ON rounds(requested_by, started);",
+	/* 10: an owner's further contacts, the rungs of the fallback chain below the one
+	 * that gave its contact, as attribute found them (attributions.further) and as a
+	 * campaign froze them (campaign_owners.further): a JSON list of {"rung", "contact"},
+	 * in order. A bounce or a 5xx moves the owner's letter down this list. */
+	"ALTER TABLE attributions ADD COLUMN further TEXT;"
+	"ALTER TABLE campaign_owners ADD COLUMN further TEXT;",
 	/* Later migrations go here, each one element, in order. */
 };
 

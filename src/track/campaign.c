@@ -55,7 +55,7 @@ int campaign_verdicts_parse(const char *text, unsigned *mask, const char **bad, 
 /* A frozen host: the store's row, copied (its strings are the store's only during the call). */
 struct host {
 	struct store_campaign_finding f;
-	char *strings[17];
+	char *strings[18]; /* the fields of f copied (host_add) */
 	size_t verdict; /* index in campaign_verdicts */
 };
 
@@ -149,7 +149,7 @@ static int collect_one(void *ctx, const struct store_campaign_finding *f)
 				 &h->f.protocol,     &h->f.software,   &h->f.token,   &h->f.exit_address,
 				 &h->f.organisation, &h->f.org_handle, &h->f.contact, &h->f.rung,
 				 &h->f.range,	     &h->f.object,     &h->f.as_name, &h->f.country,
-				 &h->f.agency};
+				 &h->f.agency,	     &h->f.further};
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		*fields[i] = h->strings[i] = dup_or_null(*fields[i], &c->failed);
 	return c->failed;
@@ -299,6 +299,7 @@ static int write_owner(struct store *store, const struct campaign_options *optio
 	    .verdict = o->verdict,
 	    .stratum = o->stratum,
 	    .group = control ? "control" : "treatment",
+	    .further = first->further,
 	};
 	int64_t owner_row = store_campaign_owner_insert(store, &row);
 	if (owner_row < 0)

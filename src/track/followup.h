@@ -20,4 +20,16 @@
 int64_t letter_followup(struct store *store, const struct token_secret *secret,
 			const struct store_letter_ref *previous, const char *recipient, time_t now);
 
+/*
+ * The next rung for an owner whose letter previous bounced or was refused
+ * with a 5xx: the campaign owner's further contacts in order
+ * (previous->further), then national (the agency's national contact, may be
+ * NULL). The first one that is not previous's recipient and has no letter of
+ * this owner yet gets the follow-up. Its id and *to, 0 when the chain has
+ * ended (note says why), -1 on error.
+ */
+int64_t letter_next_rung(struct store *store, const struct token_secret *secret,
+			 const struct store_letter_ref *previous, const char *national, time_t now, char *to,
+			 size_t tolen, char *note, size_t notelen);
+
 #endif

@@ -42,6 +42,13 @@ static void fuzz_smtp_reply(const char *s, size_t n)
 	       reply.consumed <= n) {
 		smtp_reply_has_keyword(s, reply.consumed, "PIPELINING");
 		smtp_reply_retry_delay(s, reply.consumed);
+		char status[16];
+		smtp_status_format(&reply.status, status, sizeof status);
+		if (reply.last_line >= reply.consumed)
+			abort(); /* the last line lies inside the reply */
+		struct smtp_status again;
+		if (reply.consumed > 4)
+			smtp_status_parse(s + 4, reply.consumed - 4, reply.code, &again);
 		s += reply.consumed;
 		n -= reply.consumed;
 	}

@@ -44,7 +44,8 @@ fail() {
 
 # --- the behaviour table and the truth ------------------------------------------
 "$LAB" --list >"$dir/list" || fail "--list"
-[ "$(tail -n +2 "$dir/list" | wc -l)" -eq 32 ] || fail "--list has 32 behaviours"
+[ "$(tail -n +2 "$dir/list" | wc -l)" -eq 33 ] || fail "--list has 33 behaviours"
+grep -q "^32	http-refuse	closed	" "$dir/list" || fail "--list: http-refuse is number 32"
 n=15
 for name in http-connect-open http-connect-443 http-post http-get socks4-open socks5-open socks5-auth \
 	socks5-refuse wingate router block-page http-slow proxy-garbage proxy-silent; do

@@ -43,6 +43,8 @@ q "update letters set recipient = 'abuse@bouncing.example' where id = 1;
 ph campaign send c1 --smtp smtp://127.72.2.1:2525 >"$tmp/send.out" 2>"$tmp/send.err" || fail "send"
 assert_contains "$(cat "$tmp/send.out")" "4 sent, 0 deferred, 1 failed"
 assert_eq "$(q "select state from letters where id = 2")" failed "5xx at RCPT: failed"
+assert_eq "$(q "select recipient || ' ' || state from letters where previous_id = 2")" \
+  "abuse-desk@ar-cp.example.org queued" "the 5xx's next contact"
 t1=$(q "select ticket from letters where id = 1")
 # Postfix's DSN reaches the sink, which bounces letter 1 and queues the next contact's letter
 for _ in $(seq 1 100); do [ "$(q "select state from letters where id = 1")" = bounced ] && break; sleep 0.1; done
@@ -57,7 +59,7 @@ assert_contains "$(cat "$tmp/sink.err")" "next letter queued to abuse-desk@ftc.e
 
 # the next send delivers it: four letters first, now the follow-up (same hosts, new ticket)
 ph campaign send c1 --smtp smtp://127.72.2.1:2525 >"$tmp/send2.out" 2>&1 || fail "send 2"
-assert_contains "$(cat "$tmp/send2.out")" "1 sent"
+assert_contains "$(cat "$tmp/send2.out")" "2 sent"
 follow=$(q "select message_id from letters where previous_id = 1")
 for _ in $(seq 1 50); do grep -q -r -F "$follow" "$box/new" && break; sleep 0.1; done
 grep -q -r -F "$follow" "$box/new" || fail "the follow-up letter was not delivered"

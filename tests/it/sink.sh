@@ -182,7 +182,7 @@ rc=0
 wait "$pid" || rc=$?
 pid=
 assert_eq "$rc" 0 "sink exit status"
-assert_eq "$(cat "$tmp/out")" "sink: 17 sessions (3 refused), 7 messages (1 too big, 1 without token), 3 proofs, 1 duplicates, 1 forged, 2 returned, 3 target hits (0 not stored, 0 bytes: over budget), 0 store errors"
+assert_eq "$(cat "$tmp/out")" "sink: 17 sessions (3 refused), 7 messages (1 too big, 1 without token), 3 proofs, 1 duplicates, 1 forged (0 not stored), 2 returned, 3 target hits (0 not stored, 0 bytes: over budget), 0 store errors"
 
 # ---- what the store holds ----
 proofs=$(P proofs | sed 1d) # the rows, without the header line

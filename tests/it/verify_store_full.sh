@@ -39,12 +39,13 @@ limit=()
 if mount -t tmpfs -o size=8m plughole-test "$tmp/disk" 2>/dev/null; then
   mounted=1
   "$PLUGHOLE" --db "$db" ingest --allow-loopback "$tmp/list" >/dev/null 2>&1
-  # Leave 64 KiB: room for a few commits of the run, then the disk is full.
+  # Leave 128 KiB: room for a few commits of the run (each verdict writes findings and its round's row,
+  # round_findings), then the disk is full.
   avail=$(df -k "$tmp/disk" | awk 'NR == 2 { print $4 }')
-  fallocate -l $(((avail - 64) * 1024)) "$tmp/disk/filler"
+  fallocate -l $(((avail - 128) * 1024)) "$tmp/disk/filler"
 else
   "$PLUGHOLE" --db "$db" ingest --allow-loopback "$tmp/list" >/dev/null 2>&1
-  limit=(ulimit -f 64 '&&')  # no file (the store's write-ahead log) may grow past 64 KiB
+  limit=(ulimit -f 128 '&&')  # no file (the store's write-ahead log) may grow past 128 KiB
 fi
 args=(--db "$db" verify --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.test
   --connect-timeout 2 --timeout 3 --retries 0 --proof-grace 0.5 --wait 3 --concurrency 4 --per-net 4)

@@ -57,6 +57,7 @@ enum lab_behaviour {
 	LAB_EXIM_OPEN, /* Exim's strict syntax and error limit (issue 11) */
 	LAB_EXIM_CLOSED,
 	LAB_STRICT_PERCENT,
+	LAB_HTTP_REFUSE, /* a fixed HTTP proxy (--fixed-file) */
 	LAB_BEHAVIOUR_LAST
 };
 
@@ -129,6 +130,9 @@ void lab_config_defaults(struct lab_config *config);
 int lab_mix_parse(const char *spec, struct lab_mix *mix, const char **why);
 /* "127.21.0.0/16" or "127.21.0.1-127.21.0.9", IPv4 inside 127.0.0.0/8. */
 int lab_block_parse(const char *text, struct lab_block *block, const char **why);
+/* A behaviour once its owner fixed it: an SMTP host refuses to relay (closed), an HTTP proxy answers
+ * 403 to everything (http-refuse), a SOCKS proxy refuses CONNECT (socks5-refuse); others stay as they are. */
+uint8_t lab_fixed_behaviour(uint8_t behaviour);
 /* Fills host->behaviour and host->hash for the address host->addr. */
 void lab_classify(const struct lab_config *config, struct lab_host *host);
 
@@ -153,6 +157,14 @@ struct lab {
 	struct lab_greylist *greylist;
 	FILE *forward_log; /* NULL: forwards are logged at debug level only */
 	FILE *command_log; /* NULL: SMTP commands are not logged */
+	/* --fixed-file: hosts that play their behaviour's fixed form (lab_fixed_behaviour), re-read
+	 * when the file changes and on SIGHUP */
+	const char *fixed_path;
+	struct lab_block *fixed;
+	size_t nfixed;
+	struct timespec fixed_mtime;
+	off_t fixed_size;
+	bool fixed_seen; /* the file existed at the last look */
 	LIST_HEAD(, lab_session) sessions;
 	struct lab_stats stats;
 };

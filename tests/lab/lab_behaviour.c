@@ -87,7 +87,22 @@ const struct lab_behaviour_row lab_behaviours[LAB_BEHAVIOUR_LAST] = {
 			    "Exim's syntax and error limit, but takes and relays user%dom@[its address] only: "
 			    "the session ends before the accepted variant's message",
 			    lab_smtp_start, lab_smtp_software},
+    [LAB_HTTP_REFUSE] = {"http-refuse", "closed",
+			 "HTTP proxy answering 403 Forbidden to every request (a proxy fixed by its ACL)",
+			 lab_proxy_start, lab_proxy_software},
 };
+
+uint8_t lab_fixed_behaviour(uint8_t behaviour)
+{
+	lab_start_fn *start = lab_behaviours[behaviour].start;
+	if (start == lab_smtp_start)
+		return LAB_CLOSED;
+	if (start == lab_proxy_start)
+		return LAB_HTTP_REFUSE;
+	if (start == lab_socks_start)
+		return LAB_SOCKS5_REFUSE;
+	return behaviour;
+}
 
 int lab_behaviour_find(const char *name, size_t len)
 {

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,10 @@ static const char usage[] =
     "  --forward-log FILE   one line per relayed recipient (delivered or not)\n"
     "  --command-log FILE   one line per SMTP command received: ADDRESS, the line\n"
     "  --banner-domain D    every SMTP host claims the name D (not its own) in its banner\n"
+    "  --fixed-file FILE    hosts whose owners fixed them: one address, CIDR or FIRST-LAST a\n"
+    "                       line (# comments); re-read when it changes and on SIGHUP. A\n"
+    "                       fixed SMTP host refuses to relay (closed), an HTTP proxy answers\n"
+    "                       403 (http-refuse), a SOCKS proxy refuses CONNECT (socks5-refuse)\n"
     "  --web-port PORT      the only port http-connect-443 hosts tunnel to (default 443)\n"
     "  --list               print the behaviour table and exit\n"
     "  --truth              print ADDRESS, BEHAVIOUR, EXPECTED_VERDICT, SOFTWARE for\n"
@@ -131,6 +136,72 @@ static void print_stats(const struct lab *lab)
 		lab->stats.tunnel_failed, ru.ru_maxrss);
 }
 
+/* Reads --fixed-file again when force, or when its size or time changed (a look per connection). */
+static void lab_fixed_reload(struct lab *lab, bool force)
+{
+	struct stat st;
+	if (lab->fixed_path == NULL)
+		return;
+	bool exists = stat(lab->fixed_path, &st) == 0;
+	if (!force && exists == lab->fixed_seen &&
+	    (!exists || (st.st_size == lab->fixed_size && st.st_mtim.tv_sec == lab->fixed_mtime.tv_sec &&
+			 st.st_mtim.tv_nsec == lab->fixed_mtime.tv_nsec)))
+		return;
+	lab->fixed_seen = exists;
+	lab->nfixed = 0;
+	if (!exists)
+		return;
+	lab->fixed_size = st.st_size;
+	lab->fixed_mtime = st.st_mtim;
+	FILE *f = fopen(lab->fixed_path, "r");
+	if (f == NULL) {
+		log_warn("lab: %s: %s", lab->fixed_path, strerror(errno));
+		return;
+	}
+	char line[256];
+	size_t cap = 0;
+	for (unsigned number = 1; fgets(line, sizeof line, f) != NULL; number++) {
+		char *end = line + strcspn(line, "#\r\n");
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+		char *text = line + strspn(line, " \t");
+		if (*text == '\0')
+			continue;
+		struct lab_block block;
+		const char *why = NULL;
+		if (strchr(text, '/') == NULL && strchr(text, '-') == NULL) {
+			char range[128];
+			snprintf(range, sizeof range, "%s-%s", text, text);
+			if (lab_block_parse(range, &block, &why) != 0) {
+				log_warn("lab: %s:%u: %s", lab->fixed_path, number, why);
+				continue;
+			}
+		} else if (lab_block_parse(text, &block, &why) != 0) {
+			log_warn("lab: %s:%u: %s", lab->fixed_path, number, why);
+			continue;
+		}
+		if (lab->nfixed == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct lab_block *grown = realloc(lab->fixed, cap * sizeof *grown);
+			if (grown == NULL)
+				break;
+			lab->fixed = grown;
+		}
+		lab->fixed[lab->nfixed++] = block;
+	}
+	fclose(f);
+	log_info("lab: %zu fixed ranges from %s", lab->nfixed, lab->fixed_path);
+}
+
+static bool lab_fixed(const struct lab *lab, uint32_t addr)
+{
+	for (size_t i = 0; i < lab->nfixed; i++)
+		if (addr >= lab->fixed[i].first && addr <= lab->fixed[i].last)
+			return true;
+	return false;
+}
+
 static void lab_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
 		       int peerlen, void *arg)
 {
@@ -149,6 +220,9 @@ static void lab_accept(struct evconnlistener *listener, evutil_socket_t fd, stru
 	host.peer = ntohl(((struct sockaddr_in *)peer)->sin_addr.s_addr);
 	host.port = ntohs(local.sin_port);
 	lab_classify(&lab->config, &host);
+	lab_fixed_reload(lab, false);
+	if (lab_fixed(lab, host.addr))
+		host.behaviour = lab_fixed_behaviour(host.behaviour);
 	lab->stats.accepted++;
 	lab_behaviours[host.behaviour].start(lab, fd, &host);
 }
@@ -174,6 +248,8 @@ static void lab_signal(evutil_socket_t sig, short what, void *arg)
 	struct lab *lab = arg;
 	if (sig == SIGUSR1)
 		print_stats(lab);
+	else if (sig == SIGHUP)
+		lab_fixed_reload(lab, true);
 	else
 		event_base_loopbreak(lab->base);
 }
@@ -213,7 +289,7 @@ static int lab_listen(struct lab *lab, struct lab_listener *l, uint16_t port)
 static int lab_run(struct lab *lab, const char *forward_log_path, const char *command_log_path)
 {
 	struct lab_listener listeners[LAB_MAX_PORTS] = {{0}};
-	int signals[] = {SIGINT, SIGTERM, SIGUSR1};
+	int signals[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
 	struct event *sigevs[sizeof signals / sizeof signals[0]] = {0};
 	int status = 1;
 	size_t i;
@@ -243,6 +319,7 @@ static int lab_run(struct lab *lab, const char *forward_log_path, const char *co
 	for (i = 0; i < lab->config.nports; i++)
 		if (lab_listen(lab, &listeners[i], lab->config.ports[i]) != 0)
 			goto out;
+	lab_fixed_reload(lab, true);
 	fflush(stdout);
 	status = event_base_dispatch(lab->base) < 0;
 out:
@@ -290,6 +367,7 @@ int main(int argc, char **argv)
 		O_WEB_PORT,
 		O_COMMAND_LOG,
 		O_BANNER_DOMAIN,
+		O_FIXED_FILE,
 		O_LIST,
 		O_TRUTH,
 		O_HELP
@@ -311,6 +389,7 @@ int main(int argc, char **argv)
 	    {"web-port", required_argument, NULL, O_WEB_PORT},
 	    {"command-log", required_argument, NULL, O_COMMAND_LOG},
 	    {"banner-domain", required_argument, NULL, O_BANNER_DOMAIN},
+	    {"fixed-file", required_argument, NULL, O_FIXED_FILE},
 	    {"list", no_argument, NULL, O_LIST},
 	    {"truth", no_argument, NULL, O_TRUTH},
 	    {"help", no_argument, NULL, O_HELP},
@@ -391,6 +470,9 @@ int main(int argc, char **argv)
 			bad = strlen(optarg) == 0 || strlen(optarg) >= 40 || strpbrk(optarg, " \r\n") != NULL;
 			why = "a name of 1 to 39 characters without spaces";
 			c->banner_domain = optarg;
+			break;
+		case O_FIXED_FILE:
+			lab.fixed_path = optarg;
 			break;
 		case O_LIST:
 			list = true;

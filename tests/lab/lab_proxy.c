@@ -293,6 +293,10 @@ static void http_drip_start(struct http_session *h)
 static bool http_destination(struct http_session *h, const struct lab_http_request *req,
 			     union lab_sockaddr *dest)
 {
+	if (h->p.host.behaviour == LAB_HTTP_REFUSE) {
+		http_error(h, 403, "Forbidden", NULL);
+		return false;
+	}
 	switch (lab_dest_name(&h->p.lab->config, req->host, req->host_len, req->port, dest)) {
 	case LAB_DEST_OK:
 		break;
@@ -403,6 +407,8 @@ static bool http_method_served(uint8_t behaviour, enum lab_http_method method, c
 	case LAB_HTTP_POST:
 		*allow = "Allow: POST\r\n";
 		return method == LAB_METHOD_POST;
+	case LAB_HTTP_REFUSE:
+		return true; /* and refuses each (http_destination) */
 	default:
 		*allow = "Allow: GET\r\n";
 		return method == LAB_METHOD_GET;

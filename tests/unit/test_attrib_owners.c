@@ -198,6 +198,37 @@ static void resolves_every_rung(void **state)
 	free(r);
 }
 
+/*
+ * The rungs below the contact that give another mailbox, in ladder order,
+ * each once, never the contact itself nor the agency's national contact;
+ * and the second walk leaves the owner and the trace of the first alone.
+ */
+static void keeps_further_rungs(void **state)
+{
+	struct world *w = *state;
+	struct owner_context ctx = {&w->index, &w->agencies, NULL};
+	static const struct {
+		const char *address, *further; /* "rung contact; ..." */
+	} cases[] = {
+	    {"192.0.2.10", "parent-org-abuse-c abuse@example-access.example; parent-irt cert@example-access.example"},
+	    {"192.0.2.130", "parent-org-abuse-c abuse@example-access.example; parent-irt cert@example-access.example"},
+	    {"203.0.113.5", ""},
+	    {"100.64.1.1", ""},
+	};
+	struct owner_result *r = malloc(sizeof *r);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct addr a = A(cases[i].address);
+		assert_int_equal(owner_resolve(&ctx, &a, r), 0);
+		char got[2048] = "";
+		for (size_t f = 0; f < r->further_count; f++)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s %s", f ? "; " : "",
+				 owner_rung_names[r->further[f].rung], r->further[f].contact);
+		print_message("%s: %s <%s> further: %s\n", cases[i].address, owner_rung_names[r->rung], r->contact, got);
+		assert_string_equal(got, cases[i].further);
+	}
+	free(r);
+}
+
 static void reads_gzip_and_crlf(void **state)
 {
 	char gz_path[] = "/tmp/plughole-attrib-XXXXXX.gz";
@@ -352,6 +383,7 @@ int main(void)
 	    cmocka_unit_test(counts_objects_and_broken_ones),
 	    cmocka_unit_test(chains_nested_ranges_with_lines),
 	    cmocka_unit_test(resolves_every_rung),
+	    cmocka_unit_test(keeps_further_rungs),
 	    cmocka_unit_test(the_letter_goes_to_the_holder),
 	    cmocka_unit_test(reads_gzip_and_crlf),
 	    cmocka_unit_test(routes_countries_to_agencies),

@@ -292,6 +292,44 @@ static void refuses_bad_header_values(void **unused)
 	letter_text_free(&text);
 }
 
+/*
+ * A prototype per agency gives the bytes a fresh message gives, whatever
+ * letter came before: agencies alternating, owners, tickets, subjects
+ * (ASCII and not) and host counts varying from one letter to the next.
+ */
+static void cached_build_is_fresh_build(void **state)
+{
+	(void)state;
+	struct mime_cache *cache = mime_cache_new();
+	assert_non_null(cache);
+	const char *tickets[] = {"SYS-4F2A-9C", "SYS-7777-AB", "X-1"};
+	const char *owners[] = {"Telecomunicaciones Núñez S.A.", "Plain Owner", "株式会社"};
+	for (size_t round = 0; round < 3 * AGENCIES; round++) {
+		struct letter l = sample(round % AGENCIES);
+		l.ticket = tickets[round % 3];
+		l.owner = owners[(round / 2) % 3];
+		l.host_count = 1 + round % 3;
+		l.date += (int64_t)round;
+		if (round % 2)
+			l.unsubscribe_mailto = NULL;
+		struct letter_text text;
+		render(&l, &text);
+		for (int nl = MIME_CRLF; nl <= MIME_LF; nl++) {
+			size_t len, cached_len;
+			char *fresh = build(&l, &text, (enum mime_newline)nl, &len), *cached, why[256];
+			assert_int_equal(mime_build_cached(cache, &l, &text, (enum mime_newline)nl, &cached,
+							   &cached_len, why, sizeof why),
+					 0);
+			assert_int_equal(cached_len, len);
+			assert_memory_equal(cached, fresh, len);
+			free(fresh);
+			free(cached);
+		}
+		letter_text_free(&text);
+	}
+	mime_cache_free(cache);
+}
+
 /* --write DIR: the sample letters as DIR/<agency>.eml, .body and .csv, for the Python check. */
 static int write_samples(const char *dir)
 {
@@ -332,6 +370,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(round_trips_through_gmime),
 	    cmocka_unit_test(subjects_round_trip),
 	    cmocka_unit_test(refuses_bad_header_values),
+	    cmocka_unit_test(cached_build_is_fresh_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

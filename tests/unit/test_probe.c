@@ -52,6 +52,56 @@ static void rejects_what_is_not_smtp(void **unused)
 	assert_int_equal(smtp_reply_parse(endless, sizeof endless, &r), SMTP_REPLY_TOO_LONG);
 }
 
+static void bounds_the_line_count(void **unused)
+{
+	struct smtp_reply r;
+	char many[(SMTP_REPLY_MAX_LINES + 1) * 8 + 1] = "";
+	for (int i = 0; i < SMTP_REPLY_MAX_LINES; i++)
+		strcat(many, "250-ab\r\n");
+	strcat(many, "250 z\r\n");
+	assert_int_equal(parse(many, &r), SMTP_REPLY_TOO_LONG); /* one line too many */
+	assert_int_equal(parse(many + 8, &r), SMTP_REPLY_COMPLETE); /* exactly the limit */
+	assert_int_equal(r.lines, SMTP_REPLY_MAX_LINES);
+	assert_string_equal(many + 8 + r.last_line, "250 z\r\n");
+	/* Fewer lines than the limit, each within its bound, too many bytes in all. */
+	static char wide[SMTP_REPLY_MAX + 512];
+	size_t at = 0;
+	while (at < SMTP_REPLY_MAX) {
+		memcpy(wide + at, "250-", 4);
+		memset(wide + at + 4, 'a', 400);
+		memcpy(wide + at + 404, "\r\n", 2);
+		at += 406;
+	}
+	wide[at] = '\0';
+	assert_int_equal(parse(wide, &r), SMTP_REPLY_TOO_LONG);
+}
+
+static void reads_enhanced_status_codes(void **unused)
+{
+	struct smtp_reply r;
+	char text[16];
+	assert_int_equal(parse("550-5.7.1 Relaying denied\r\n550 5.7.1 see the FAQ\r\n", &r), SMTP_REPLY_COMPLETE);
+	assert_int_equal(r.status.class, 5);
+	assert_int_equal(r.status.subject, 7);
+	assert_int_equal(r.status.detail, 1);
+	assert_string_equal(smtp_status_format(&r.status, text, sizeof text), "5.7.1");
+	assert_int_equal(parse("451 4.7.100 greylisted\r\n", &r), SMTP_REPLY_COMPLETE);
+	assert_string_equal(smtp_status_format(&r.status, text, sizeof text), "4.7.100");
+	assert_int_equal(parse("250 2.0.0\r\n", &r), SMTP_REPLY_COMPLETE); /* the code alone on the line */
+	assert_string_equal(smtp_status_format(&r.status, text, sizeof text), "2.0.0");
+	/* Not status codes: another class than the reply's, an address, too many digits, none. */
+	const char *none[] = {"550 2.0.0 ok\r\n", "421 10.0.0.1 busy\r\n", "450 4.7.1.2 x\r\n",
+			      "450 4.1234.1 x\r\n", "450 4.7. x\r\n", "250 ok\r\n", "250\r\n", "451 4.7.1x\r\n"};
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+		assert_int_equal(parse(none[i], &r), SMTP_REPLY_COMPLETE);
+		assert_int_equal(r.status.class, 0);
+		assert_string_equal(smtp_status_format(&r.status, text, sizeof text), "");
+	}
+	struct smtp_status st;
+	assert_int_equal(smtp_status_parse("5.1.1", 5, 550, &st), 5); /* at the end of the bytes */
+	assert_int_equal(smtp_status_parse("5.1.1 user", 3, 550, &st), 0); /* only within len */
+}
+
 static void finds_extensions(void **unused)
 {
 	const char *ehlo = "250-mx.example.org\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
@@ -274,6 +324,8 @@ int main(void)
 		cmocka_unit_test(parses_single_and_multiline_replies),
 		cmocka_unit_test(rejects_what_is_not_smtp),
 		cmocka_unit_test(finds_extensions),
+		cmocka_unit_test(bounds_the_line_count),
+		cmocka_unit_test(reads_enhanced_status_codes),
 		cmocka_unit_test(variants_address_only_the_sink),
 		cmocka_unit_test(common_variants_come_first),
 		cmocka_unit_test(test_ids_are_permanent),

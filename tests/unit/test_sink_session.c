@@ -809,6 +809,42 @@ static void target_hits_stay_within_their_budget(void **state)
 	assert_int_equal(c->target_hits_dropped, 3 + 2);
 }
 
+/*
+ * A peer that mails forged tokens in a loop stores only so many reject rows an
+ * interval (the target's limits, on an account of their own); the rest are
+ * counted. Its genuine proofs still land.
+ */
+static void forged_mail_stays_within_its_budget(void **state)
+{
+	struct fixture *f = *state;
+	char token[TOKEN_MAX_LEN], text[1000];
+	struct sink_options opts = test_options(f);
+	opts.smtp_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_listen[0] = DURABLE_SINK_ADDRESS ":0";
+	opts.target_rows_per_peer = 3;
+	opts.target_interval = 60;
+	f->sink = sink_start(f->base, &opts, f->store, &f->secret);
+	assert_non_null(f->sink);
+	const struct sink_counters *c = sink_counters(f->sink);
+	int fd = client_from(f, SINK_LISTENER_SMTP, DURABLE_CLIENT_ADDRESS, 0);
+	exchange(f, fd, "HELO x\r\n", "250 ");
+	for (int i = 0; i < 6; i++) {
+		token_for(f, "192.0.2.54", token);
+		token[20] = token[20] == 'q' ? 'r' : 'q';
+		snprintf(text, sizeof text, "MAIL FROM:<a@b>\r\nRCPT TO:<%s@sink.test>\r\nDATA\r\n\r\nx\r\n.\r\n",
+			 token);
+		exchange(f, fd, text, "250 2.0.0 Ok: ");
+	}
+	assert_int_equal(rejects_stored(f), 3);
+	assert_int_equal(c->forged, 6);
+	assert_int_equal(c->forged_dropped, 3);
+	token_for(f, "192.0.2.55", token);
+	snprintf(text, sizeof text, "MAIL FROM:<a@b>\r\nRCPT TO:<%s@sink.test>\r\nDATA\r\n\r\nx\r\n.\r\n", token);
+	exchange(f, fd, text, "250 2.0.0 Ok: ");
+	assert_int_equal(c->proofs, 1);
+	close(fd);
+}
+
 static void bad_options_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -863,6 +899,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(a_proof_is_committed_before_its_250, setup, teardown),
 	    cmocka_unit_test_setup_teardown(an_uncommittable_proof_gets_451, setup, teardown),
 	    cmocka_unit_test_setup_teardown(target_hits_stay_within_their_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(forged_mail_stays_within_its_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,7 +77,13 @@
 #     Postfix accept, then return a real DSN to the envelope sender;
 #     "campaign.test smtp:[127.72.3.1]:2525" delivers that domain to a sink).
 #     Messages sit in Postfix's queue for at most a second or so before delivery.
-# start_postgrey ADDR PORT
+# start_postfix_submission ADDR PORT MAILDIR CERT KEY USER PASSWORD [SMTPS_PORT]
+#     The Maildir smarthost above as a submission server: ADDR:PORT demands
+#     STARTTLS (smtpd_tls_security_level = encrypt, certificate CERT, key KEY)
+#     and SASL AUTH (Cyrus, auxprop sasldb in the peer's directory with the one
+#     user USER@submission.test, password PASSWORD; PLAIN and LOGIN, only
+#     after STARTTLS); only an authenticated client may send (others: 554).
+#     SMTPS_PORT: the same on ADDR:SMTPS_PORT with implicit TLS (smtps).
 #     Debian's postgrey on ADDR:PORT (--inet), database in its peer directory,
 #     --delay=$PEERS_GREYLIST_DELAY, other settings as shipped (--max-age 35
 #     days, auto-whitelist of a client after 5 passed triplets, Debian's
@@ -436,6 +442,20 @@ EOF
       echo "in_flow_delay = 0"
       echo "smtpd_error_sleep_time = 0"
     fi
+    if [ -n "${PEERS_SUBMISSION:-}" ]; then
+      echo "smtpd_tls_cert_file = $PEERS_SUBMISSION_CERT"
+      echo "smtpd_tls_key_file = $PEERS_SUBMISSION_KEY"
+      echo "smtpd_tls_security_level = encrypt"
+      echo "smtpd_tls_auth_only = yes"
+      echo "smtpd_tls_received_header = yes"
+      echo "smtpd_sasl_auth_enable = yes"
+      echo "smtpd_sasl_type = cyrus"
+      echo "smtpd_sasl_path = smtpd"
+      echo "cyrus_sasl_config_path = $d/sasl"
+      echo "smtpd_sasl_local_domain = submission.test"
+      echo "smtpd_sasl_security_options = noanonymous"
+      echo "smtpd_recipient_restrictions = permit_sasl_authenticated, reject"
+    fi
     if [ -n "$relay" ]; then
       echo "relayhost = [${relay%:*}]:${relay##*:}"
     else
@@ -451,6 +471,21 @@ EOF
            postconf -c "$d" -Me "$addr:$port/inet=$addr:$port inet n - n - - smtpd" &&
            postconf -c "$d" -F '*/*/chroot = n'; } 2>&1) ||
     { peers__fail "$d" "postfix-$kind: postconf failed: $err"; return 1; }
+  if [ -n "${PEERS_SUBMISSION:-}" ]; then
+    # Cyrus SASL for smtpd: the users in a sasldb of this peer's own
+    mkdir -p "$d/sasl"
+    printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\nmech_list: PLAIN LOGIN\n' \
+      "$d/sasl/sasldb2" >"$d/sasl/smtpd.conf"
+    printf '%s' "$PEERS_SUBMISSION_PASSWORD" |
+      saslpasswd2 -p -c -f "$d/sasl/sasldb2" -u submission.test "$PEERS_SUBMISSION_USER" ||
+      { peers__fail "$d" "postfix-$kind: saslpasswd2 failed"; return 1; }
+    chown postfix "$d/sasl/sasldb2"
+    chmod 600 "$d/sasl/sasldb2"
+    if [ -n "${PEERS_SUBMISSION_SMTPS:-}" ]; then
+      err=$(postconf -c "$d" -Me "$addr:$PEERS_SUBMISSION_SMTPS/inet=$addr:$PEERS_SUBMISSION_SMTPS inet n - n - - smtpd -o smtpd_tls_wrappermode=yes" 2>&1) ||
+        { peers__fail "$d" "postfix-$kind: postconf failed: $err"; return 1; }
+    fi
+  fi
   touch -d '-2 seconds' "$d/master.cf"
   daemon_dir=$(postconf -c "$d" -h daemon_directory)
   peers__spawn "$d" -- "$daemon_dir/master" -c "$d" -d
@@ -488,6 +523,22 @@ start_postfix_maildir() {
   chown -R 65534:65534 "$maildir"
   chmod 755 "${maildir%/*}"
   PEERS_MAILDIR=$maildir PEERS_MAILDIR_ACCESS=${4:-} PEERS_MAILDIR_TRANSPORT=${5:-} peers__postfix maildir "$1" "$2"
+}
+
+start_postfix_submission() {
+  [ $# -ge 7 ] && [ $# -le 8 ] ||
+    { peers__say "usage: start_postfix_submission ADDR PORT MAILDIR CERT KEY USER PASSWORD [SMTPS_PORT]"; return 1; }
+  command -v saslpasswd2 >/dev/null ||
+    { peers__say "saslpasswd2 is not installed (sasl2-bin: scripts/install-deps.sh --with-peers)"; return 1; }
+  local maildir=$3
+  case $maildir in /*) ;; *) maildir=$PWD/$maildir ;; esac
+  mkdir -p "$maildir"/{new,cur,tmp}
+  chown -R 65534:65534 "$maildir"
+  chmod 755 "${maildir%/*}"
+  chmod 644 "$4"; chmod 600 "$5"
+  PEERS_MAILDIR=$maildir PEERS_MAILDIR_ACCESS= PEERS_MAILDIR_TRANSPORT= PEERS_SUBMISSION=1 \
+    PEERS_SUBMISSION_CERT=$4 PEERS_SUBMISSION_KEY=$5 PEERS_SUBMISSION_USER=$6 \
+    PEERS_SUBMISSION_PASSWORD=$7 PEERS_SUBMISSION_SMTPS=${8:-} peers__postfix maildir "$1" "$2"
 }
 
 # ---------------------------------------------------------------- postgrey
