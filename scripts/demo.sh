@@ -116,17 +116,23 @@ fi
 
 echo
 echo "== 6. some owners fix their servers; recheck every host of the campaign"
-# Seeded and deterministic: a host is fixed when a hash of its candidate id and the
-# seed falls under its group's share (treatment 60 %, control 20 %). The lab has a
-# fixed form for relays and HTTP and SOCKS proxies (not for the telnet gateways).
+# Seeded and deterministic, as a campaign hopes: an owner acts on the letter (or,
+# in the control group, on its own) when a hash of its id and the seed falls under
+# its group's share (treatment 60 %, control 20 %) and fixes every host; of the
+# other owners' hosts, 10 % are fixed anyway. The lab has a fixed form for relays
+# and HTTP and SOCKS proxies (not for the telnet gateways).
 fix_seed=2004
-fixes="((h.candidate_id * 2654435761 + $fix_seed) % 4294967296) % 100 < (case o.grp when 'treatment' then 60 else 20 end)
-  and coalesce(h.protocol, '') not in ('wingate', 'router')"
+acts="((o.id * 2654435761 + $fix_seed) % 4294967296) % 100 < (case o.grp when 'treatment' then 60 else 20 end)"
+fixes="coalesce(h.protocol, '') not in ('wingate', 'router')
+  and ($acts or ((h.candidate_id * 2654435761 + $fix_seed) % 4294967296) % 100 < 10)"
 hosts="campaign_hosts h join campaign_owners o on o.id = h.campaign_owner_id join campaigns c on c.id = h.campaign_id
   where c.name = 'demo'"
 sqlite3 "$db" "select h.address from $hosts and $fixes order by h.candidate_id" >"$run/fixed"
-sqlite3 -separator ' ' "$db" "select o.grp, count(*), sum($fixes) from $hosts group by o.grp order by o.grp" |
-  while read -r grp total nfix; do echo "   the lab fixes $nfix of the $grp group's $total hosts"; done
+sqlite3 -separator ' ' "$db" "select o.grp, count(*), sum($fixes), count(distinct o.id),
+  count(distinct case when $acts then o.id end) from $hosts group by o.grp order by o.grp" |
+  while read -r grp total nfix owners acting; do
+    echo "   the lab fixes $nfix of the $grp group's $total hosts ($acting of its $owners owners act on all theirs)"
+  done
 "$lab" --port 2525 --port 3128 --port 1080 --port 23 --sink 127.0.60.1:2561 --sink-domain sink.demo --tarpit-delay 20 \
   --greylist-delay 2 --web-port 2580 --fixed-file "$run/fixed" >"$run/lab-recheck.out" 2>"$run/lab-recheck.log" &
 pids+=($!)
@@ -138,9 +144,11 @@ ph recheck demo --allow-loopback --sink 127.0.60.1:2561 --sink-domain sink.demo 
 echo "   each host's verdict in that round: 'plughole --db $db findings --round N'; a host's"
 echo "   rounds: 'plughole --db $db findings --history ADDRESS'"
 
-# ==== REPORT (issue 13.3): the report verb is written by another helper. Once
-# ==== 'plughole report' exists, the demo writes the HTML report here:
-if ph help report >/dev/null 2>&1; then
-  ph report demo --html "$run/report.html" | sed 's/^/   /'
-  echo "   the report: $run/report.html"
-fi
+echo
+echo "== 7. the report: what the letters caused"
+ph report demo --html "$run/report.html"
+ph report demo >"$run/report.txt"
+{ sed -n 2p "$run/report.txt"; grep -m1 '^  hosts fixed:' "$run/report.txt" | sed 's/^ *hosts fixed:/  hosts fixed:/'; } |
+  sed 's/^/   /'
+echo "   the whole report: $run/report.html (also: 'plughole --db $db report demo' in the terminal,"
+echo "   --json FILE, --csv FILE)"
