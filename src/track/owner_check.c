@@ -332,7 +332,8 @@ struct limits {
 	int failed;
 };
 
-static int count_round(void *ctx, const struct store_round *r)
+/* A check of the last OWNER_CHECK_INTERVAL: the same request, or an address of the same network. */
+static int recent_round(void *ctx, const struct store_round *r)
 {
 	struct limits *l = ctx;
 	if (strcmp(r->requested_by, l->requested_by) == 0)
@@ -342,7 +343,14 @@ static int count_round(void *ctx, const struct store_round *r)
 	if (l->address != NULL && requested(r->requested_by, &ticket, &address) && address != NULL &&
 	    addr_parse(address, strlen(address), &other) == 0 && same_network(l->address, &other))
 		l->same_net = true;
-	if (strcmp(r->status, ROUND_RUNNING) == 0) {
+	return 0;
+}
+
+/* A running round, however long ago it began: a check slower than the interval still takes its place. */
+static int running_round(void *ctx, const struct store_round *r)
+{
+	struct limits *l = ctx;
+	if (strcmp(r->kind, ROUND_KIND_OWNER) == 0) {
 		int locked =
 		    r->started >= l->now - OWNER_CHECK_START_GRACE ? 1 : round_locked(l->db_path, r->id);
 		if (locked < 0)
@@ -446,8 +454,8 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 			   .address = address ? &parsed : NULL,
 			   .now = now};
 	if (found < 0 ||
-	    store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, count_round, &l) != 0 ||
-	    l.failed) {
+	    store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, recent_round, &l) != 0 ||
+	    store_rounds_running_each(store, running_round, &l) != 0 || l.failed) {
 		refuse(reason, reasonlen, "the check could not be started (an error on our side)");
 	} else if (found == 0) {
 		refuse(reason, reasonlen, "no such ticket");
