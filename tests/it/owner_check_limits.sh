@@ -57,4 +57,19 @@ assert_contains "$(cat "$tmp/err")" "4 checks are running"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 q "update rounds set status = 'interrupted' where requested_by like 'address:127.88.4_.1'"
 
+# ---- a ticket's host, then its address: the same host within 10 minutes ----
+[ "$(status_of ph recheck --ticket "$ticket" --until-done "${engine[@]}")" = 0 ] || fail "ticket check: $(cat "$tmp/err")"
+assert_contains "$(cat "$tmp/out")" "127.88.10.1:$port open open-relay"
+[ "$(status_of ph recheck --address 127.88.10.1 --check-ports "$port" "${engine[@]}")" = 1 ] ||
+  fail "the address of a host its ticket checked a moment ago"
+assert_contains "$(cat "$tmp/err")" "was checked less than 10 minutes ago"
+# and the other way round: an address, then the ticket that holds it
+q "update rounds set started = started - 660 where kind = 'owner'"
+[ "$(status_of ph recheck --address 127.88.10.2 --check-ports "$port" --until-done "${engine[@]}")" = 0 ] ||
+  fail "address check: $(cat "$tmp/err")"
+[ "$(status_of ph recheck --ticket "$ticket" "${engine[@]}")" = 1 ] || fail "the ticket of an address checked a moment ago"
+assert_contains "$(cat "$tmp/err")" "was checked less than 10 minutes ago"
+# another owner's host elsewhere is not held up by either
+[ "$(status_of ph recheck --address 127.88.11.1 --check-ports "$port" --until-done "${engine[@]}")" = 0 ] ||
+  fail "an unrelated address: $(cat "$tmp/err")"
 echo "owner_check_limits: ok"
