@@ -146,6 +146,11 @@ static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
  */
 static int lock_store(const char *db_path)
 {
+	/* Held already by this process ('recheck --due' runs one campaign after another): a second open file
+	 * description's flock would conflict with the first and refuse the next campaign. */
+	static int held = -1;
+	if (held >= 0)
+		return held;
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s.verify.lock", db_path) >= sizeof path) {
 		log_error("%s: path too long for its lock file", db_path);
@@ -165,7 +170,7 @@ static int lock_store(const char *db_path)
 		close(fd);
 		return -1;
 	}
-	return fd; /* left open: the lock goes with the process */
+	return held = fd; /* left open: the lock goes with the process */
 }
 
 static int add_operands(struct verify_run *run, struct store *store, int argc, char **argv)
