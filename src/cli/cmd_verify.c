@@ -144,6 +144,8 @@ static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
  * nothing else stops them). The lock is a file beside the store, held until
  * exit; -1 (and why) when another run holds it.
  */
+#define CLOCK_BEHIND_MAX 5 /* seconds the store's last probe may be ahead of the clock: waited out */
+
 static int lock_store(const char *db_path)
 {
 	/* Held already by this process ('recheck --due' runs one campaign after another): a second open file
@@ -582,6 +584,14 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	int64_t last_probe = store_probe_last_started(store);
 	if (last_probe < 0)
 		goto out;
+	/* Waited out only when it is a moment: a clock set back would make the wait as long (a hung cron job or
+	 * owner's check), and beginning at once would make earlier tokens again. */
+	if (last_probe - (int64_t)time(NULL) >= CLOCK_BEHIND_MAX) {
+		log_error("%s: the clock is behind the store's last probe, begun %lld s from now: set the clock right;"
+			  " a round begun now could make an earlier round's tokens again",
+			  verb, (long long)(last_probe - (int64_t)time(NULL)));
+		goto out;
+	}
 	while (time(NULL) <= (time_t)last_probe)
 		usleep(50 * 1000);
 	if ((base = event_base_new()) == NULL ||
