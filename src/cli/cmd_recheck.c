@@ -372,6 +372,7 @@ static int run_due(struct cli *cli, int argc, char **argv, struct recheck *base)
 					     .finish = campaign_finish, .store_lock = true, .ctx = &r};
 		cli_reset_getopt();
 		int one = verify_main(cli, argc, argv, &hooks);
+		round_unlock_all(); /* this campaign's round is written: its lock is not needed for the next */
 		if (one != EXIT_OK)
 			rc = one;
 	}

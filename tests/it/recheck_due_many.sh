@@ -43,4 +43,13 @@ assert_eq "$(q "select group_concat(c.name || ':' || r.seq || ':' || r.status, '
    join campaigns c on c.id = r.campaign_id where r.kind = 'recheck' order by c.name")" "first:1:done second:1:done"
 ph recheck --due "${engine[@]}" >"$tmp/due2.out" 2>"$tmp/due2.err" || fail "a second --due"
 assert_eq "$(q "select count(*) from rounds where kind = 'recheck'")" 2 "the second --due runs nothing"
+# ---- more campaigns than one process holds round locks at once: each releases its round when done ----
+for n in $(seq 3 19); do
+  ph campaign create "more$n" --control 0 --seed 1 --domain dm.test >"$tmp/c$n.out" 2>"$tmp/c$n.err" || fail "create more$n"
+  ph recheck "more$n" --every 1m --rounds 1 >/dev/null 2>"$tmp/s$n.err" || fail "schedule more$n"
+done
+q "update campaigns set created = created - 120"
+s=0; ph recheck --due "${engine[@]}" --wait 0 >"$tmp/due3.out" 2>"$tmp/due3.err" || s=$?
+assert_eq "$s" 0 "--due over 17 more campaigns: $(grep -v sink: "$tmp/due3.err" | grep -i error | tail -n 3)"
+assert_eq "$(q "select count(*) from rounds where kind = 'recheck' and status = 'done' and seq = 1")" 19
 echo "recheck_due_many: ok"
