@@ -7,6 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
+. "$(dirname "$0")/lib/owners.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -24,16 +25,7 @@ engine=(--allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.
   --retries 0 --proof-grace 0.5 --wait 1)
 ph verify --tests relay "${engine[@]}" 127.88.10.{1,2}":$port" 127.88.11.1:"$port" >"$tmp/verify.out" 2>"$tmp/verify.err" ||
   fail verify
-{
-  for n in 10 11; do
-    printf 'inetnum: 127.88.%s.0 - 127.88.%s.255\nnetname: OL-%s\ndescr: Owner %s\ncountry: DE\nabuse-c: R%s-OL\nsource: OL\n\n' \
-      "$n" "$n" "$n" "$n" "$n"
-    printf 'role: Owner %s abuse\nabuse-mailbox: abuse@ol%s.example\nnic-hdl: R%s-OL\nsource: OL\n\n' "$n" "$n" "$n"
-  done
-} >"$tmp/registry.rpsl"
-ph attribute load "$tmp/registry.rpsl" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
-ph attribute >/dev/null 2>"$tmp/attr.err" || fail attribute
-ph campaign create ol --control 0 --seed 1 --domain ol.test >"$tmp/create.out" 2>"$tmp/create.err" || fail create
+owners_campaign ol 127.88 10 11 || fail "the campaign"
 ticket=$(q "select l.ticket from letters l join campaign_owners o on o.id = l.campaign_owner_id where o.organisation = 'Owner 10'")
 [ -n "$ticket" ] || fail "no ticket for Owner 10"
 

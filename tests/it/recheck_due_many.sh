@@ -6,6 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
+. "$(dirname "$0")/lib/owners.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -21,19 +22,9 @@ port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
 engine=(--allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.test --connect-timeout 2 --timeout 3
   --retries 0 --proof-grace 0.5 --wait 1)
 ph verify --tests relay "${engine[@]}" 127.88.20.{1,2}":$port" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail verify
-{
-  for n in 20 21; do
-    printf 'inetnum: 127.88.%s.0 - 127.88.%s.255\nnetname: DM-%s\ndescr: Owner %s\ncountry: DE\nabuse-c: R%s-DM\nsource: DM\n\n' \
-      "$n" "$n" "$n" "$n" "$n"
-    printf 'role: Owner %s abuse\nabuse-mailbox: abuse@dm%s.example\nnic-hdl: R%s-DM\nsource: DM\n\n' "$n" "$n" "$n"
-  done
-} >"$tmp/registry.rpsl"
-ph attribute load "$tmp/registry.rpsl" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
-ph attribute >/dev/null 2>"$tmp/attr.err" || fail attribute
-ph campaign create first --control 0 --seed 1 --domain dm.test >"$tmp/c1.out" 2>"$tmp/c1.err" || fail "create first"
+owners_campaign first 127.88 20 || fail "the first campaign"
 ph verify --tests relay "${engine[@]}" 127.88.21.{1,2}":$port" >"$tmp/verify2.out" 2>"$tmp/verify2.err" || fail verify2
-ph attribute >/dev/null 2>"$tmp/attr2.err" || fail attribute
-ph campaign create second --control 0 --seed 1 --domain dm.test >"$tmp/c2.out" 2>"$tmp/c2.err" || fail "create second"
+owners_campaign second 127.88 21 || fail "the second campaign"
 ph recheck first --every 1m --rounds 2 >/dev/null 2>"$tmp/s1.err" || fail "schedule first"
 ph recheck second --every 1m --rounds 2 >/dev/null 2>"$tmp/s2.err" || fail "schedule second"
 q "update campaigns set created = created - 120"
@@ -45,7 +36,7 @@ ph recheck --due "${engine[@]}" >"$tmp/due2.out" 2>"$tmp/due2.err" || fail "a se
 assert_eq "$(q "select count(*) from rounds where kind = 'recheck'")" 2 "the second --due runs nothing"
 # ---- more campaigns than one process holds round locks at once: each releases its round when done ----
 for n in $(seq 3 19); do
-  ph campaign create "more$n" --control 0 --seed 1 --domain dm.test >"$tmp/c$n.out" 2>"$tmp/c$n.err" || fail "create more$n"
+  ph campaign create "more$n" --control 0 --seed 1 --domain first.test >"$tmp/c$n.out" 2>"$tmp/c$n.err" || fail "create more$n"
   ph recheck "more$n" --every 1m --rounds 1 >/dev/null 2>"$tmp/s$n.err" || fail "schedule more$n"
 done
 q "update campaigns set created = created - 120"

@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
+. "$(dirname "$0")/lib/owners.sh"
 LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
 tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
@@ -27,16 +28,7 @@ engine=(--allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.
   --retries 0 --proof-grace 0.5 --wait 1 --tests proxy)
 ph verify "${engine[@]}" "127.88.30.1:$socks" "127.88.31.1:$http" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail verify
 assert_eq "$(q "select count(*) from findings where verdict = 'open-proxy-mail'")" 2
-{
-  for n in 30 31; do
-    printf 'inetnum: 127.88.%s.0 - 127.88.%s.255\nnetname: PT-%s\ndescr: Owner %s\ncountry: DE\nabuse-c: R%s-PT\nsource: PT\n\n' \
-      "$n" "$n" "$n" "$n" "$n"
-    printf 'role: Owner %s abuse\nabuse-mailbox: abuse@pt%s.example\nnic-hdl: R%s-PT\nsource: PT\n\n' "$n" "$n" "$n"
-  done
-} >"$tmp/registry.rpsl"
-ph attribute load "$tmp/registry.rpsl" >/dev/null 2>"$tmp/load.err" || fail "attribute load"
-ph attribute >/dev/null 2>"$tmp/attr.err" || fail attribute
-ph campaign create pt --control 0 --seed 1 --domain pt.test >"$tmp/create.out" 2>"$tmp/create.err" || fail create
+owners_campaign pt 127.88 30 31 || fail "the campaign"
 # the recheck with the sink down: each proxy tries to reach it and says it could not
 ph recheck pt "${engine[@]}" --external-sink >"$tmp/r1.out" 2>"$tmp/r1.err" || fail "recheck"
 r1=$(q "select id from rounds where kind = 'recheck' and seq = 1")
