@@ -47,7 +47,8 @@ const char usage_recheck[] =
 	"                      an owner-requested check, as the web server starts one\n"
 	"                      (track/owner_check.h): refused (exit 1, the reason said)\n"
 	"                      within 10 minutes of the last check of the ticket, the\n"
-	"                      address or its /24 (/64), when 4 run at once, or for an\n"
+	"                      address or its /24 (/64), or of one of its hosts however\n"
+	"                      asked, when 4 run at once, or for an\n"
 	"                      excluded address; else a round of kind 'owner' (never a\n"
 	"                      campaign's recheck) is begun, its id printed, and run by\n"
 	"                      a plughole of its own (the --round form below);\n"
@@ -372,6 +373,7 @@ static int run_due(struct cli *cli, int argc, char **argv, struct recheck *base)
 					     .finish = campaign_finish, .store_lock = true, .ctx = &r};
 		cli_reset_getopt();
 		int one = verify_main(cli, argc, argv, &hooks);
+		round_unlock_all(); /* this campaign's round is written: its lock is not needed for the next */
 		if (one != EXIT_OK)
 			rc = one;
 	}

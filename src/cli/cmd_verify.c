@@ -165,8 +165,15 @@ static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
  * nothing else stops them). The lock is a file beside the store, held until
  * exit; -1 (and why) when another run holds it.
  */
+#define CLOCK_BEHIND_MAX 5 /* seconds the store's last probe may be ahead of the clock: waited out */
+
 static int lock_store(const char *db_path)
 {
+	/* Held already by this process ('recheck --due' runs one campaign after another): a second open file
+	 * description's flock would conflict with the first and refuse the next campaign. */
+	static int held = -1;
+	if (held >= 0)
+		return held;
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s.verify.lock", db_path) >= sizeof path) {
 		log_error("%s: path too long for its lock file", db_path);
@@ -186,7 +193,7 @@ static int lock_store(const char *db_path)
 		close(fd);
 		return -1;
 	}
-	return fd; /* left open: the lock goes with the process */
+	return held = fd; /* left open: the lock goes with the process */
 }
 
 static int add_operands(struct verify_run *run, struct store *store, int argc, char **argv)
@@ -615,6 +622,14 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	int64_t last_probe = store_probe_last_started(store);
 	if (last_probe < 0)
 		goto out;
+	/* Waited out only when it is a moment: a clock set back would make the wait as long (a hung cron job or
+	 * owner's check), and beginning at once would make earlier tokens again. */
+	if (last_probe - (int64_t)time(NULL) >= CLOCK_BEHIND_MAX) {
+		log_error("%s: the clock is behind the store's last probe, begun %lld s from now: set the clock right;"
+			  " a round begun now could make an earlier round's tokens again",
+			  verb, (long long)(last_probe - (int64_t)time(NULL)));
+		goto out;
+	}
 	while (time(NULL) <= (time_t)last_probe)
 		usleep(50 * 1000);
 	if ((base = event_base_new()) == NULL ||

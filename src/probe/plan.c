@@ -4,8 +4,10 @@
 
 int plan_verdict_rank(enum verdict v)
 {
-	static const enum verdict order[] = {VERDICT_UNREACHABLE, VERDICT_TIMEOUT, VERDICT_NOT_PROXY, VERDICT_CLOSED,
-					     VERDICT_OPEN_PROXY_WEB, VERDICT_OPEN_PROXY_MAIL};
+	/* tempfail above closed: a proxy that tried a destination and failed forwards still */
+	static const enum verdict order[] = {VERDICT_UNREACHABLE,    VERDICT_TIMEOUT,	      VERDICT_NOT_PROXY,
+					     VERDICT_CLOSED,	     VERDICT_TEMPFAIL,	      VERDICT_OPEN_PROXY_WEB,
+					     VERDICT_OPEN_PROXY_MAIL};
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		if (order[i] == v)
 			return (int)i + 1;

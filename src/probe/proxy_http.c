@@ -131,6 +131,10 @@ static void refused(struct probe_conn *conn, int code)
 	if (code == 407) {
 		proxy_note(conn, "the proxy wants authentication");
 		probe_finish(conn, VERDICT_CLOSED);
+	} else if (code == 502 || code == 504) {
+		/* a gateway error: it tried the destination and could not reach it, so it forwards still */
+		proxy_note(conn, "the proxy could not reach the destination");
+		probe_finish_aim(conn, VERDICT_TEMPFAIL);
 	} else if (code >= 400) {
 		probe_finish_aim(conn, VERDICT_CLOSED);
 	} else {

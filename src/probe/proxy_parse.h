@@ -45,6 +45,9 @@ enum {
 	SOCKS5_USERPASS = 0x02,
 	SOCKS5_NO_METHOD = 0xff,
 	SOCKS5_SUCCEEDED = 0x00,
+	/* 3-6: the proxy tried the destination (network, host unreachable, refused, TTL expired) */
+	SOCKS5_NET_UNREACHABLE = 0x03,
+	SOCKS5_TTL_EXPIRED = 0x06,
 };
 
 /* A CONNECT request; by_name sends the address as text (SOCKS4a / SOCKS5 domain type). Its length, 0 if it

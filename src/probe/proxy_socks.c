@@ -132,7 +132,10 @@ static void read_reply(struct probe_conn *conn, struct socks_session *s, const u
 	proxy_said(conn, "<< ", "SOCKS%u reply %u: %s", s->version, code,
 		   s->version == 4 ? socks4_reply_name(code) : socks5_reply_name(code));
 	if (!granted) {
-		probe_finish_aim(conn, VERDICT_CLOSED);
+		/* Tried and could not connect: it forwards still (the sink down, its network blocking the mail
+		 * port), which a recheck must not count as fixed. */
+		bool tried = s->version == 5 && code >= SOCKS5_NET_UNREACHABLE && code <= SOCKS5_TTL_EXPIRED;
+		probe_finish_aim(conn, tried ? VERDICT_TEMPFAIL : VERDICT_CLOSED);
 		return;
 	}
 	s->phase = SOCKS_TUNNEL;

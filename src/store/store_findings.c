@@ -119,12 +119,9 @@ static void bind_transcript(struct store *store, sqlite3_stmt *stmt, int index, 
 	}
 }
 
-/* The round's row of the run's verdict (round_findings): the run's round, none when it has none. */
-static int round_finding_put(struct store *store, const struct finding *f)
+/* ?1 to ?11 of STMT_FINDING_PUT and STMT_ROUND_FINDING_PUT: the verdict and its evidence. */
+static void bind_evidence(struct store *store, sqlite3_stmt *stmt, const struct finding *f)
 {
-	sqlite3_stmt *stmt = store_statement(store, STMT_ROUND_FINDING_PUT);
-	if (stmt == NULL)
-		return -1;
 	sqlite3_bind_int64(stmt, 1, f->candidate_id);
 	store_bind_text(stmt, 2, f->verdict);
 	store_bind_text(stmt, 3, f->test);
@@ -135,6 +132,15 @@ static int round_finding_put(struct store *store, const struct finding *f)
 	store_bind_text(stmt, 8, f->token);
 	store_bind_text(stmt, 9, f->exit_address);
 	bind_transcript(store, stmt, 10, 11, f->transcript);
+}
+
+/* The round's row of the run's verdict (round_findings): the run's round, none when it has none. */
+static int round_finding_put(struct store *store, const struct finding *f)
+{
+	sqlite3_stmt *stmt = store_statement(store, STMT_ROUND_FINDING_PUT);
+	if (stmt == NULL)
+		return -1;
+	bind_evidence(store, stmt, f);
 	sqlite3_bind_int64(stmt, 12, (int64_t)f->checked);
 	sqlite3_bind_int64(stmt, 13, f->run);
 	return store_step_done(store, stmt);
@@ -160,16 +166,7 @@ static int finding_put(struct store *store, const void *arg)
 	sqlite3_stmt *stmt = store_statement(store, STMT_FINDING_PUT);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, f->candidate_id);
-	store_bind_text(stmt, 2, f->verdict);
-	store_bind_text(stmt, 3, f->test);
-	store_bind_text(stmt, 4, f->variant);
-	store_bind_text(stmt, 5, f->protocol);
-	store_bind_text(stmt, 6, f->software);
-	sqlite3_bind_int(stmt, 7, f->tls);
-	store_bind_text(stmt, 8, f->token);
-	store_bind_text(stmt, 9, f->exit_address);
-	bind_transcript(store, stmt, 10, 11, f->transcript);
+	bind_evidence(store, stmt, f);
 	sqlite3_bind_int(stmt, 12, (int)f->attempts);
 	sqlite3_bind_int64(stmt, 13, (int64_t)f->checked);
 	if (f->run > 0)

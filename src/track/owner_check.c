@@ -324,25 +324,64 @@ static bool same_network(const struct addr *a, const struct addr *b)
 }
 
 struct limits {
+	struct store *store;
 	const char *db_path, *requested_by;
-	const struct addr *address; /* an address check's */
+	const struct addr *address;  /* an address check's */
+	const struct targets *hosts; /* the check's */
 	time_t now;
 	unsigned running;
-	bool same, same_net;
+	bool same, same_host, same_net;
 	int failed;
 };
 
-static int count_round(void *ctx, const struct store_round *r)
+static bool among(const struct targets *hosts, const char *address)
+{
+	for (size_t i = 0; i < hosts->count; i++)
+		if (strcmp(hosts->items[i].address, address) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a host of the check was a host of the recent check: by its ticket or by its address, a host is
+ * checked once an interval, however the owner asks. */
+static int shares_a_host(struct limits *l, const char *ticket, const char *address)
+{
+	if (address != NULL)
+		return among(l->hosts, address);
+	struct targets other;
+	int found = targets_of(l->store, ticket, NULL, NULL, false, &other);
+	bool shared = false;
+	for (size_t i = 0; found == 1 && i < other.count && !shared; i++)
+		shared = among(l->hosts, other.items[i].address);
+	free(other.items);
+	return found < 0 ? -1 : shared;
+}
+
+/* A check of the last OWNER_CHECK_INTERVAL: the same request, or an address of the same network. */
+static int recent_round(void *ctx, const struct store_round *r)
 {
 	struct limits *l = ctx;
 	if (strcmp(r->requested_by, l->requested_by) == 0)
 		l->same = true;
 	const char *ticket, *address;
 	struct addr other;
-	if (l->address != NULL && requested(r->requested_by, &ticket, &address) && address != NULL &&
-	    addr_parse(address, strlen(address), &other) == 0 && same_network(l->address, &other))
+	if (!requested(r->requested_by, &ticket, &address))
+		return 0;
+	if (l->address != NULL && address != NULL && addr_parse(address, strlen(address), &other) == 0 &&
+	    same_network(l->address, &other))
 		l->same_net = true;
-	if (strcmp(r->status, ROUND_RUNNING) == 0) {
+	int shared = l->same || l->same_host ? 0 : shares_a_host(l, ticket, address);
+	if (shared < 0)
+		l->failed = 1;
+	l->same_host |= shared == 1;
+	return 0;
+}
+
+/* A running round, however long ago it began: a check slower than the interval still takes its place. */
+static int running_round(void *ctx, const struct store_round *r)
+{
+	struct limits *l = ctx;
+	if (strcmp(r->kind, ROUND_KIND_OWNER) == 0) {
 		int locked =
 		    r->started >= l->now - OWNER_CHECK_START_GRACE ? 1 : round_locked(l->db_path, r->id);
 		if (locked < 0)
@@ -441,13 +480,15 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 		    (o->exclusions == NULL || exclusion_match(o->exclusions, &host) == NULL))
 			testable++;
 	}
-	struct limits l = {.db_path = o->db_path,
+	struct limits l = {.store = store,
+			   .hosts = &t,
+			   .db_path = o->db_path,
 			   .requested_by = requested_by,
 			   .address = address ? &parsed : NULL,
 			   .now = now};
 	if (found < 0 ||
-	    store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, count_round, &l) != 0 ||
-	    l.failed) {
+	    store_owner_rounds_since_each(store, now - OWNER_CHECK_INTERVAL, recent_round, &l) != 0 ||
+	    store_rounds_running_each(store, running_round, &l) != 0 || l.failed) {
 		refuse(reason, reasonlen, "the check could not be started (an error on our side)");
 	} else if (found == 0) {
 		refuse(reason, reasonlen, "no such ticket");
@@ -458,6 +499,10 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 	} else if (l.same) {
 		refuse(reason, reasonlen, "%s was checked less than %d minutes ago: try again later",
 		       requested_by, OWNER_CHECK_INTERVAL / 60);
+		round = 0;
+	} else if (l.same_host) {
+		refuse(reason, reasonlen, "a host of this check was checked less than %d minutes ago: try again later",
+		       OWNER_CHECK_INTERVAL / 60);
 		round = 0;
 	} else if (l.same_net) {
 		refuse(reason, reasonlen,

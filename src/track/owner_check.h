@@ -12,7 +12,9 @@
  *
  * Refused, with a reason, when: the ticket or address was checked in the
  * last OWNER_CHECK_INTERVAL seconds, or (an address) another address of its
- * /24 (IPv6: /64); OWNER_CHECK_RUNNING_MAX checks run already; the address
+ * /24 (IPv6: /64), or a host of the check was in another check of that time
+ * (a ticket's host asked for by address, or the other way round);
+ * OWNER_CHECK_RUNNING_MAX checks run already (begun however long ago); the address
  * (or every host of the ticket) is excluded or opted out.
  */
 #ifndef PLUGHOLE_OWNER_CHECK_H

@@ -54,6 +54,12 @@ int round_lock(const char *db_path, int64_t round)
 	return 0;
 }
 
+void round_unlock_all(void)
+{
+	while (lock_count > 0)
+		close(lock_fds[--lock_count]);
+}
+
 int round_locked(const char *db_path, int64_t round)
 {
 	int fd = open_lock_file(db_path);

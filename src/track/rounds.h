@@ -25,6 +25,9 @@
  * holds it, -1 error (logged).
  */
 int round_lock(const char *db_path, int64_t round);
+/* Gives back every round lock this process took: its runs into them are over ('recheck --due', one campaign
+ * after another, would otherwise hold one per campaign). */
+void round_unlock_all(void);
 /* Whether a process holds round's lock: 1 held (by any process, this one too), 0 free, -1 error. */
 int round_locked(const char *db_path, int64_t round);
 /*
