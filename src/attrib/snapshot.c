@@ -290,33 +290,30 @@ void snap_add_key(struct snap_builder *b, enum snap_keyspace space, const char *
 }
 
 /*
- * Least-significant-digit radix sorts on 64-bit keys, 16 bits a pass, passes
- * where every key has the same digit skipped: a 4-million-range dump sorts
- * in a fraction of what qsort takes.
+ * Least-significant-digit radix sort of n elements of size bytes on a 64-bit
+ * key, 16 bits a pass, passes where every key has the same digit skipped: a
+ * 4-million-range dump sorts in a fraction of what qsort takes. Inlined into
+ * each caller so that the key and the copies are compiled for its type.
  */
-static inline uint64_t v4_key(const struct snap_v4 *e)
+static inline __attribute__((always_inline)) int radix_sort(void *items, size_t n, size_t size,
+							    uint64_t (*key)(const void *e))
 {
-	return (uint64_t)e->first << 32 | (uint32_t)~e->last;
-}
-
-static int radix_v4(struct snap_v4 *items, size_t n)
-{
-	struct snap_v4 *tmp = malloc(n * sizeof *tmp);
+	uint8_t *tmp = malloc(n * size);
 	size_t(*counts)[65536] = calloc(4, sizeof *counts);
 	if (tmp == NULL || counts == NULL) {
 		free(tmp);
 		free(counts);
 		return -1;
 	}
+	uint8_t *src = items, *dst = tmp;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = v4_key(&items[i]);
+		uint64_t k = key(src + i * size);
 		for (int d = 0; d < 4; d++)
 			counts[d][(k >> (16 * d)) & 0xffff]++;
 	}
-	struct snap_v4 *src = items, *dst = tmp;
 	for (int d = 0; d < 4; d++) {
 		size_t *c = counts[d], sum = 0;
-		if (c[(v4_key(&src[0]) >> (16 * d)) & 0xffff] == n)
+		if (c[(key(src) >> (16 * d)) & 0xffff] == n)
 			continue;
 		for (size_t v = 0; v < 65536; v++) {
 			size_t here = c[v];
@@ -324,51 +321,29 @@ static int radix_v4(struct snap_v4 *items, size_t n)
 			sum += here;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[c[(v4_key(&src[i]) >> (16 * d)) & 0xffff]++] = src[i];
-		struct snap_v4 *swap = src;
+			memcpy(dst + c[(key(src + i * size) >> (16 * d)) & 0xffff]++ * size, src + i * size,
+			       size);
+		uint8_t *swap = src;
 		src = dst;
 		dst = swap;
 	}
 	if (src != items)
-		memcpy(items, src, n * sizeof *items);
+		memcpy(items, src, n * size);
 	free(tmp);
 	free(counts);
 	return 0;
 }
 
-static int radix_keys(struct snap_key *items, size_t n)
+/* Ranges by start ascending, then by end descending (outer ranges first). */
+static uint64_t v4_sort_key(const void *e)
 {
-	struct snap_key *tmp = malloc(n * sizeof *tmp);
-	size_t(*counts)[65536] = calloc(4, sizeof *counts);
-	if (tmp == NULL || counts == NULL) {
-		free(tmp);
-		free(counts);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 4; d++)
-			counts[d][(items[i].hash >> (16 * d)) & 0xffff]++;
-	struct snap_key *src = items, *dst = tmp;
-	for (int d = 0; d < 4; d++) {
-		size_t *c = counts[d], sum = 0;
-		if (c[(src[0].hash >> (16 * d)) & 0xffff] == n)
-			continue;
-		for (size_t v = 0; v < 65536; v++) {
-			size_t here = c[v];
-			c[v] = sum;
-			sum += here;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[c[(src[i].hash >> (16 * d)) & 0xffff]++] = src[i];
-		struct snap_key *swap = src;
-		src = dst;
-		dst = swap;
-	}
-	if (src != items)
-		memcpy(items, src, n * sizeof *items);
-	free(tmp);
-	free(counts);
-	return 0;
+	const struct snap_v4 *r = e;
+	return (uint64_t)r->first << 32 | (uint32_t)~r->last;
+}
+
+static uint64_t key_sort_key(const void *e)
+{
+	return ((const struct snap_key *)e)->hash;
 }
 
 static int v6_order(const void *pa, const void *pb)
@@ -382,11 +357,11 @@ int snap_builder_finish(struct snap_builder *b)
 {
 	if (b->failed)
 		return -1;
-	if (b->v4_count > 1 && radix_v4(b->v4, b->v4_count) != 0)
+	if (b->v4_count > 1 && radix_sort(b->v4, b->v4_count, sizeof *b->v4, v4_sort_key) != 0)
 		return -1;
 	if (b->v6_count > 1)
 		qsort(b->v6, b->v6_count, sizeof *b->v6, v6_order);
-	if (b->key_count > 1 && radix_keys(b->keys, b->key_count) != 0)
+	if (b->key_count > 1 && radix_sort(b->keys, b->key_count, sizeof *b->keys, key_sort_key) != 0)
 		return -1;
 	return 0;
 }
