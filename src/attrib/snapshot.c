@@ -5,6 +5,8 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+#include "core/grow.h"
+
 const char *const snap_kind_names[SNAP_KIND_LAST] = {
     [SNAP_KIND_RPSL] = "rpsl",
     [SNAP_KIND_DELEGATED] = "delegated",
@@ -67,20 +69,6 @@ void snap_builder_free(struct snap_builder *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Grows *items to hold one more element of size bytes; false when out of memory. */
-static bool grow(void **items, size_t *cap, size_t count, size_t size)
-{
-	if (count < *cap)
-		return true;
-	size_t wanted = *cap ? *cap * 2 : 1024;
-	void *grown = realloc(*items, wanted * size);
-	if (grown == NULL)
-		return false;
-	*items = grown;
-	*cap = wanted;
-	return true;
-}
-
 /*
  * Page faults are dear (very much so in virtual machines): the pool is
  * prefaulted a slice at a time, one call for thousands of pages, just ahead
@@ -109,20 +97,14 @@ static bool pool_grow(struct snap_builder *b, size_t len)
 		b->failed = true;
 		return false;
 	}
-	if (pool->len + len > pool->cap) {
-		size_t wanted = pool->cap ? pool->cap : 1 << 16;
-		while (wanted < pool->len + len)
-			wanted *= 2;
-		uint8_t *grown = realloc(pool->data, wanted);
-		if (grown == NULL) {
-			b->failed = true;
-			return false;
-		}
-		if (grown != pool->data)
-			pool->ready = pool->len; /* moved: what was copied is faulted in */
-		pool->data = grown;
-		pool->cap = wanted;
+	uint8_t *grown = grow_array(pool->data, &pool->cap, pool->len, len, 1);
+	if (grown == NULL) {
+		b->failed = true;
+		return false;
 	}
+	if (grown != pool->data)
+		pool->ready = pool->len; /* moved: what was copied is faulted in */
+	pool->data = grown;
 	pool_prefault(pool, pool->len + len);
 	return true;
 }
@@ -180,28 +162,28 @@ void snap_builder_append(struct snap_builder *to, struct snap_builder *from, uin
 	}
 	to->failed |= from->failed;
 	pool_append(to, pool, len);
-	for (size_t i = 0; i < from->v4_count && !to->failed; i++) {
-		if (!grow((void **)&to->v4, &to->v4_cap, to->v4_count, sizeof *to->v4))
-			to->failed = true;
-		else
-			to->v4[to->v4_count++] =
-			    (struct snap_v4){from->v4[i].first, from->v4[i].last, from->v4[i].record + base};
-	}
+	/* room for all of from's rows first: then the copies cannot fail */
+	struct snap_v4 *v4 = grow_array(to->v4, &to->v4_cap, to->v4_count, from->v4_count, sizeof *v4);
+	if (v4 != NULL)
+		to->v4 = v4;
+	struct snap_v6 *v6 = grow_array(to->v6, &to->v6_cap, to->v6_count, from->v6_count, sizeof *v6);
+	if (v6 != NULL)
+		to->v6 = v6;
+	struct snap_key *keys =
+	    grow_array(to->keys, &to->key_cap, to->key_count, from->key_count, sizeof *keys);
+	if (keys != NULL)
+		to->keys = keys;
+	to->failed |= v4 == NULL || v6 == NULL || keys == NULL;
+	for (size_t i = 0; i < from->v4_count && !to->failed; i++)
+		to->v4[to->v4_count++] =
+		    (struct snap_v4){from->v4[i].first, from->v4[i].last, from->v4[i].record + base};
 	for (size_t i = 0; i < from->v6_count && !to->failed; i++) {
-		if (!grow((void **)&to->v6, &to->v6_cap, to->v6_count, sizeof *to->v6))
-			to->failed = true;
-		else {
-			to->v6[to->v6_count] = from->v6[i];
-			to->v6[to->v6_count++].record += base;
-		}
+		to->v6[to->v6_count] = from->v6[i];
+		to->v6[to->v6_count++].record += base;
 	}
 	for (size_t i = 0; i < from->key_count && !to->failed; i++) {
-		if (!grow((void **)&to->keys, &to->key_cap, to->key_count, sizeof *to->keys))
-			to->failed = true;
-		else {
-			to->keys[to->key_count] = from->keys[i];
-			to->keys[to->key_count++].record += base;
-		}
+		to->keys[to->key_count] = from->keys[i];
+		to->keys[to->key_count++].record += base;
 	}
 	enum snap_kind kind = from->kind;
 	snap_builder_free(from);
@@ -245,17 +227,21 @@ void snap_add_range(struct snap_builder *b, const struct range *range, uint32_t 
 	if (b->failed)
 		return;
 	if (addr_is_v4(&range->first) && addr_is_v4(&range->last)) {
-		if (!grow((void **)&b->v4, &b->v4_cap, b->v4_count, sizeof *b->v4)) {
+		struct snap_v4 *v4 = grow_array(b->v4, &b->v4_cap, b->v4_count, 1, sizeof *v4);
+		if (v4 == NULL) {
 			b->failed = true;
 			return;
 		}
+		b->v4 = v4;
 		b->v4[b->v4_count++] =
 		    (struct snap_v4){addr_v4(&range->first), addr_v4(&range->last), record};
 	} else {
-		if (!grow((void **)&b->v6, &b->v6_cap, b->v6_count, sizeof *b->v6)) {
+		struct snap_v6 *v6 = grow_array(b->v6, &b->v6_cap, b->v6_count, 1, sizeof *v6);
+		if (v6 == NULL) {
 			b->failed = true;
 			return;
 		}
+		b->v6 = v6;
 		struct snap_v6 *e = &b->v6[b->v6_count++];
 		memcpy(e->first, range->first.bytes, 16);
 		memcpy(e->last, range->last.bytes, 16);
@@ -282,10 +268,12 @@ void snap_add_key(struct snap_builder *b, enum snap_keyspace space, const char *
 {
 	if (b->failed)
 		return;
-	if (!grow((void **)&b->keys, &b->key_cap, b->key_count, sizeof *b->keys)) {
+	struct snap_key *keys = grow_array(b->keys, &b->key_cap, b->key_count, 1, sizeof *keys);
+	if (keys == NULL) {
 		b->failed = true;
 		return;
 	}
+	b->keys = keys;
 	b->keys[b->key_count++] = (struct snap_key){key_hash(space, handle, len), record, (uint32_t)space};
 }
 
