@@ -14,13 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/peers_checks.sh
 . "$here/lib/peers_checks.sh"
 
-tmp=$(mktemp -d)
-trap 'peers_stop_all; rm -rf "$tmp"' EXIT
-
-checks_need swaks curl
 export PEERS_DNS_ADDR=127.0.12.53
-peers_init "$tmp"
-checks_dns_trap "$tmp"
+checks_session swaks curl
 
 sink=127.0.12.1:2525
 checks_sink 127.0.12.1 2525 "$tmp/mail"

@@ -3,9 +3,8 @@
 # counted ok/bad lines, a DNS trap, mail sent with swaks and awaited at a
 # sink, and the closing checks. Source it after peers.sh:
 #
-#   checks_need swaks
-#   peers_init "$tmp"
-#   checks_dns_trap "$tmp"                      # before any peer starts
+#   export PEERS_DNS_ADDR=127.0.12.53
+#   checks_session swaks                        # tmp, peers_init, the DNS trap
 #   checks_sink 127.0.12.1 2525 "$tmp/mail"
 #   expect_relay NAME SERVER RCPT; ok "..."; bad "..."
 #   checks_isolation; checks_summary           # the last command: its status
@@ -18,19 +17,20 @@ bad() { echo "FAIL: $*"; CHECKS_FAILED=$((CHECKS_FAILED + 1)); }
 now() { date +%s%N; }
 ms_since() { echo $(( ($(now) - $1) / 1000000 )); }
 
-# checks_need TOOL...: the clients the checks run; stops the test when one is missing.
-checks_need() {
+# checks_session TOOL...: stops the test when a client TOOL is missing; then
+# tmp (a directory; at exit the peers stop and it goes), peers_init there,
+# and before any peer starts a DNS server on $PEERS_DNS_ADDR that only logs
+# (every peer's resolv.conf points there).
+checks_session() {
   local tool
   for tool in "$@"; do
     command -v "$tool" >/dev/null ||
       { echo "FAIL: $tool is not installed (scripts/install-deps.sh --with-peers)"; exit 1; }
   done
-}
-
-# checks_dns_trap DIR: a DNS server on $PEERS_DNS_ADDR that only logs (to
-# DIR/dns-queries.log): every peer's resolv.conf points there.
-checks_dns_trap() {
-  CHECKS_DNS_LOG=$1/dns-queries.log
+  tmp=$(mktemp -d)
+  trap 'peers_stop_all; rm -rf "$tmp"' EXIT
+  peers_init "$tmp"
+  CHECKS_DNS_LOG=$tmp/dns-queries.log
   peers_run dns-trap "$PEERS_PYTHON" "$checks_lib/dns_trap.py" --listen "$PEERS_DNS_ADDR" \
     --log "$CHECKS_DNS_LOG"
   wait_port "$PEERS_DNS_ADDR" 53
