@@ -26,35 +26,14 @@ export PLUGHOLE="$build/plughole" PLUGHOLE_DATA="$src/data"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plughole-bench-letters.XXXXXX")
 . "$src/tests/it/lib/peers.sh"
 . "$src/tests/it/lib/letters_store.sh"
+# shellcheck source=bench/lib/proven_findings.sh
+. "$src/bench/lib/proven_findings.sh"
 trap 'peers_stop_all; rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
 
 # ---- 1. create and render ----
 findings=100000 owners=20000 db=$tmp/big.db
-"$PLUGHOLE" --db "$db" suppress add @suppressed.example --reason bench >/dev/null 2>&1
-sqlite3 "$db" <<SQL
-BEGIN;
-INSERT INTO verify_runs(id, started, finished, wait, campaign, sink, status) VALUES(1, 1000, 2000, 10, 1, 'x', 'done');
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $findings)
-INSERT INTO candidates(id, address, port, family, first_seen, last_seen)
-  SELECT i + 1, '10.' || (i / 65536) || '.' || ((i / 256) % 256) || '.' || (i % 256), 25, 4, 0, 0 FROM n;
-INSERT INTO probes(id, run_id, candidate_id, test, variant, token, started, finished, outcome)
-  SELECT id, 1, id, 'relay', 'plain', 'phbench' || id, 1100, 1101, 'message-sent' FROM candidates;
-INSERT INTO proofs(token, campaign, address, port, test, token_time, peer, received, size)
-  SELECT 'phbench' || id, 1, address, port, 0, 1100, address || ':1', 1105, 100 FROM candidates;
-INSERT INTO findings(candidate_id, verdict, test, variant, protocol, software, token, run_id, first_checked, last_checked)
-  SELECT id, CASE id % 10 WHEN 0 THEN 'open-proxy-mail' ELSE 'open-relay' END,
-  CASE id % 10 WHEN 0 THEN 'proxy' ELSE 'relay' END, 'plain', 'smtp-relay', 'Postfix', 'phbench' || id, 1, 1100, 1100
-  FROM candidates;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $owners)
-INSERT INTO owners(id, organisation, abuse, country, agency, first_seen)
-  SELECT i, 'Owner ' || i, 'abuse@o' || i || '.example',
-  substr('BRJPKRUSARTWDEFR', 1 + 2 * (i % 8), 2), CASE i % 4 WHEN 0 THEN 'FTC' WHEN 1 THEN 'AR-CP' WHEN 2 THEN 'CGI.br' ELSE 'AL-TR' END, 0 FROM n;
-INSERT INTO attributions(candidate_id, owner_id, contact, rung, asn, country, agency, method, attributed)
-  SELECT c.id, o.id, o.abuse, 'range-abuse-c', 64500, o.country, o.agency, 'bulk', 0
-  FROM candidates c JOIN owners o ON o.id = 1 + (c.id - 1) % $owners;
-COMMIT;
-SQL
+proven_findings "$PLUGHOLE" "$db" "$findings" "$owners" 0 FTC AR-CP CGI.br AL-TR
 t0=$(now)
 "$PLUGHOLE" --db "$db" campaign create bench --control 0.2 --seed 1 --domain campaign.test >"$tmp/create.out" 2>&1
 eml_root=${BENCH_EML_DIR:-/dev/shm}

@@ -69,6 +69,12 @@ static uint64_t count_lines(const char *s, size_t len)
 	return n;
 }
 
+/* The key of an AS number, as aut-num and the AS name lists spell it. */
+static size_t as_key(char key[static 16], uint32_t asn)
+{
+	return (size_t)snprintf(key, 16, "AS%u", asn);
+}
+
 /* ---- RPSL ---- */
 
 static const char *value_of(struct parser *p, const struct rpsl_attr *a, bool keep_comments, size_t *len)
@@ -178,7 +184,7 @@ static void add_rpsl(struct parser *p, const struct rpsl_object *obj, uint64_t l
 				  (int)(len < 60 ? len : 60), v);
 			return;
 		}
-		len = (size_t)snprintf(key, sizeof key, "AS%u", asn);
+		len = as_key(key, asn);
 	} else {
 		/* role and person are keyed by nic-hdl, the others by their class attribute */
 		const struct rpsl_attr *handle = head;
@@ -303,18 +309,26 @@ static size_t feed_rpsl(struct parser *p, const char *buf, size_t len, bool fina
 
 /* ---- line formats ---- */
 
+/*
+ * A line parser's answer (1 a record, 0 a line without one, -1 malformed
+ * with *why): true when there is a record to add, counted as an object.
+ */
+static bool line_parsed(struct parser *p, int rc, const char *const *why)
+{
+	if (rc < 0)
+		malformed(p, p->line, "%s", *why);
+	if (rc <= 0)
+		return false;
+	p->stats->objects++;
+	return true;
+}
+
 static void add_delegated(struct parser *p, const char *line, size_t len)
 {
 	struct delegated_record r;
 	const char *why;
-	int rc = delegated_parse_line(line, len, &r, &why);
-	if (rc < 0) {
-		malformed(p, p->line, "%s", why);
+	if (!line_parsed(p, delegated_parse_line(line, len, &r, &why), &why))
 		return;
-	}
-	if (rc == 0)
-		return;
-	p->stats->objects++;
 	if (p->stats->registry[0] == '\0')
 		snprintf(p->stats->registry, sizeof p->stats->registry, "%s", r.registry);
 	bool asn = r.type == DELEGATED_ASN;
@@ -323,7 +337,7 @@ static void add_delegated(struct parser *p, const char *line, size_t len)
 	uint32_t record =
 	    snap_record_begin(p->b, asn ? SNAP_DELEGATED_ASN : SNAP_DELEGATED, (uint32_t)p->line);
 	if (asn) {
-		key_len = (size_t)snprintf(key, sizeof key, "AS%u", r.asn_first);
+		key_len = as_key(key, r.asn_first);
 		snap_record_add(p->b, SNAP_F_KEY, key, key_len);
 	}
 	if (r.cc[0])
@@ -343,7 +357,7 @@ static void add_delegated(struct parser *p, const char *line, size_t len)
 	/* Blocks of AS numbers are keyed one by one, up to a sane block size. */
 	uint32_t count = r.asn_count > 4096 ? 1 : r.asn_count;
 	for (uint32_t i = 0; i < count; i++) {
-		key_len = (size_t)snprintf(key, sizeof key, "AS%u", r.asn_first + i);
+		key_len = as_key(key, r.asn_first + i);
 		snap_add_key(p->b, SNAP_KEY_ASNAME, key, key_len, record);
 		p->stats->keys++;
 	}
@@ -353,14 +367,8 @@ static void add_pfx2as(struct parser *p, const char *line, size_t len)
 {
 	struct pfx2as_record r;
 	const char *why;
-	int rc = pfx2as_parse_line(line, len, &r, &why);
-	if (rc < 0) {
-		malformed(p, p->line, "%s", why);
+	if (!line_parsed(p, pfx2as_parse_line(line, len, &r, &why), &why))
 		return;
-	}
-	if (rc == 0)
-		return;
-	p->stats->objects++;
 	uint32_t record = snap_record_begin(p->b, SNAP_ROUTE, (uint32_t)p->line);
 	snap_record_add(p->b, SNAP_F_ORIGIN, r.text, r.text_len);
 	snap_record_end(p->b);
@@ -372,16 +380,10 @@ static void add_asname(struct parser *p, const char *line, size_t len)
 {
 	struct asname_record r;
 	const char *why;
-	int rc = asnames_parse_line(line, len, &r, &why);
-	if (rc < 0) {
-		malformed(p, p->line, "%s", why);
+	if (!line_parsed(p, asnames_parse_line(line, len, &r, &why), &why))
 		return;
-	}
-	if (rc == 0)
-		return;
-	p->stats->objects++;
 	char key[16];
-	size_t key_len = (size_t)snprintf(key, sizeof key, "AS%u", r.asn);
+	size_t key_len = as_key(key, r.asn);
 	uint32_t record = snap_record_begin(p->b, SNAP_ASNAME, (uint32_t)p->line);
 	snap_record_add(p->b, SNAP_F_KEY, key, key_len);
 	snap_record_add(p->b, SNAP_F_NAME, r.name, r.name_len);
@@ -391,6 +393,12 @@ static void add_asname(struct parser *p, const char *line, size_t len)
 	snap_add_key(p->b, SNAP_KEY_ASNAME, key, key_len, record);
 	p->stats->keys++;
 }
+
+static void (*const line_adders[SNAP_KIND_LAST])(struct parser *p, const char *line, size_t len) = {
+    [SNAP_KIND_DELEGATED] = add_delegated,
+    [SNAP_KIND_PFX2AS] = add_pfx2as,
+    [SNAP_KIND_ASNAMES] = add_asname,
+};
 
 static size_t feed_lines(struct parser *p, const char *buf, size_t len, bool final)
 {
@@ -414,17 +422,7 @@ static size_t feed_lines(struct parser *p, const char *buf, size_t len, bool fin
 			continue;
 		}
 		p->line++;
-		switch (p->kind) {
-		case SNAP_KIND_DELEGATED:
-			add_delegated(p, start, n);
-			break;
-		case SNAP_KIND_PFX2AS:
-			add_pfx2as(p, start, n);
-			break;
-		default:
-			add_asname(p, start, n);
-			break;
-		}
+		line_adders[p->kind](p, start, n);
 	}
 	return pos;
 }

@@ -173,12 +173,24 @@ static void use(struct owner_result *out, enum owner_rung rung, const char *cont
  * mailbox; each is one row (a parent range's rungs are the same, with their
  * parent-* names). object: the range, described for the result.
  */
-typedef bool (*range_rung_fn)(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
-			      const char *object, struct owner_result *out);
+struct range_rung;
+typedef bool (*range_rung_fn)(const struct owner_context *ctx, const struct range_rung *row,
+			      const struct attrib_ref *ref, enum owner_rung rung, const char *object,
+			      struct owner_result *out);
 
-/* The range's abuse-c: a role or person with an abuse-mailbox. */
-static bool rung_abuse_c(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
-			 const char *object, struct owner_result *out)
+struct range_rung {
+	enum owner_rung range, parent; /* its name on the range itself, and on a parent range */
+	range_rung_fn try;
+	/* for rung_handle: the range's field naming contact objects, the keyspace they are found in,
+	 * the field's name in the trace and what precedes a mailbox found there */
+	enum snap_field handle_field;
+	enum snap_keyspace handle_space;
+	const char *label, *mailbox_label;
+};
+
+/* A handle on the range (abuse-c, mnt-irt): the first object it names that has a mailbox. */
+static bool rung_handle(const struct owner_context *ctx, const struct range_rung *row, const struct attrib_ref *ref,
+			enum owner_rung rung, const char *object, struct owner_result *out)
 {
 	char handle[VALUE_BUF], box[VALUE_BUF], where[200];
 	const char *why, *mail, *v;
@@ -186,27 +198,28 @@ static bool rung_abuse_c(const struct owner_context *ctx, const struct attrib_re
 	uint32_t cursor = 0;
 	size_t len;
 	bool any = false;
-	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_ABUSE_C, &cursor, &len)) != NULL) {
+	while ((v = snap_record_next(ref->snap, ref->record, row->handle_field, &cursor, &len)) != NULL) {
 		snprintf(handle, sizeof handle, "%.*s", (int)len, v);
 		any = true;
-		if ((mail = mailbox_of(ctx, SNAP_KEY_CONTACT, handle, ref->snap->registry, &found, box, &why)) != NULL) {
-			note(out, "  %s: abuse-c %s (%s) abuse-mailbox %s", owner_rung_names[rung], handle,
-			     attrib_ref_where(&found, where, sizeof where), mail);
+		if ((mail = mailbox_of(ctx, row->handle_space, handle, ref->snap->registry, &found, box, &why)) != NULL) {
+			note(out, "  %s: %s %s (%s) %s%s", owner_rung_names[rung], row->label, handle,
+			     attrib_ref_where(&found, where, sizeof where), row->mailbox_label, mail);
 			holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
 				  sizeof out->org_handle);
 			use(out, rung, mail, object);
 			return true;
 		}
-		note(out, "  %s: abuse-c %s %s", owner_rung_names[rung], handle, why);
+		note(out, "  %s: %s %s %s", owner_rung_names[rung], row->label, handle, why);
 	}
 	if (!any)
-		note(out, "  %s: the range has no abuse-c", owner_rung_names[rung]);
+		note(out, "  %s: the range has no %s", owner_rung_names[rung], row->label);
 	return false;
 }
 
 /* The range's organisation: its abuse-c, else (written before abuse-c existed) its abuse-mailbox. */
-static bool rung_org_abuse_c(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
-			     const char *object, struct owner_result *out)
+static bool rung_org_abuse_c(const struct owner_context *ctx, const struct range_rung *row,
+			     const struct attrib_ref *ref, enum owner_rung rung, const char *object,
+			     struct owner_result *out)
 {
 	const char *registry = ref->snap->registry;
 	char org[VALUE_BUF], handle[VALUE_BUF], box[VALUE_BUF], where[200];
@@ -250,37 +263,9 @@ static bool rung_org_abuse_c(const struct owner_context *ctx, const struct attri
 	return true;
 }
 
-/* The range's mnt-irt: an incident response team's abuse-mailbox (or e-mail). */
-static bool rung_irt(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
-		     const char *object, struct owner_result *out)
-{
-	char handle[VALUE_BUF], box[VALUE_BUF], where[200];
-	const char *why, *mail, *v;
-	struct attrib_ref found;
-	uint32_t cursor = 0;
-	size_t len;
-	bool any = false;
-	while ((v = snap_record_next(ref->snap, ref->record, SNAP_F_MNT_IRT, &cursor, &len)) != NULL) {
-		snprintf(handle, sizeof handle, "%.*s", (int)len, v);
-		any = true;
-		if ((mail = mailbox_of(ctx, SNAP_KEY_IRT, handle, ref->snap->registry, &found, box, &why)) != NULL) {
-			note(out, "  %s: mnt-irt %s (%s) %s", owner_rung_names[rung], handle,
-			     attrib_ref_where(&found, where, sizeof where), mail);
-			holder_of(ctx, ref, out->organisation, sizeof out->organisation, out->org_handle,
-				  sizeof out->org_handle);
-			use(out, rung, mail, object);
-			return true;
-		}
-		note(out, "  %s: mnt-irt %s %s", owner_rung_names[rung], handle, why);
-	}
-	if (!any)
-		note(out, "  %s: the range has no mnt-irt", owner_rung_names[rung]);
-	return false;
-}
-
 /* An e-mail address in the range's remarks or notify. */
-static bool rung_remarks(const struct owner_context *ctx, const struct attrib_ref *ref, enum owner_rung rung,
-			 const char *object, struct owner_result *out)
+static bool rung_remarks(const struct owner_context *ctx, const struct range_rung *row, const struct attrib_ref *ref,
+			 enum owner_rung rung, const char *object, struct owner_result *out)
 {
 	char box[VALUE_BUF];
 	if (!remarks_email(ref, box)) {
@@ -293,14 +278,15 @@ static bool rung_remarks(const struct owner_context *ctx, const struct attrib_re
 	return true;
 }
 
-static const struct range_rung {
-	enum owner_rung range, parent; /* its name on the range itself, and on a parent range */
-	range_rung_fn try;
-} range_rungs[] = {
-	{RUNG_RANGE_ABUSE_C, RUNG_PARENT_ABUSE_C, rung_abuse_c},
-	{RUNG_ORG_ABUSE_C, RUNG_PARENT_ORG_ABUSE_C, rung_org_abuse_c},
-	{RUNG_IRT, RUNG_PARENT_IRT, rung_irt},
-	{RUNG_RANGE_EMAIL, RUNG_PARENT_EMAIL, rung_remarks},
+static const struct range_rung range_rungs[] = {
+	{.range = RUNG_RANGE_ABUSE_C, .parent = RUNG_PARENT_ABUSE_C, .try = rung_handle,
+	 .handle_field = SNAP_F_ABUSE_C, .handle_space = SNAP_KEY_CONTACT, .label = "abuse-c",
+	 .mailbox_label = "abuse-mailbox "},
+	{.range = RUNG_ORG_ABUSE_C, .parent = RUNG_PARENT_ORG_ABUSE_C, .try = rung_org_abuse_c},
+	/* an incident response team's abuse-mailbox or its e-mail (mailbox_of): the trace says neither */
+	{.range = RUNG_IRT, .parent = RUNG_PARENT_IRT, .try = rung_handle, .handle_field = SNAP_F_MNT_IRT,
+	 .handle_space = SNAP_KEY_IRT, .label = "mnt-irt", .mailbox_label = ""},
+	{.range = RUNG_RANGE_EMAIL, .parent = RUNG_PARENT_EMAIL, .try = rung_remarks},
 };
 
 /* The rungs of one range; true when one gave a mailbox. */
@@ -310,7 +296,8 @@ static bool try_range(const struct owner_context *ctx, const struct attrib_ref *
 	char object[200];
 	describe(ref, object, sizeof object);
 	for (size_t i = 0; i < ARRAY_SIZE(range_rungs); i++)
-		if (range_rungs[i].try(ctx, ref, parent ? range_rungs[i].parent : range_rungs[i].range, object, out))
+		if (range_rungs[i].try(ctx, &range_rungs[i], ref, parent ? range_rungs[i].parent : range_rungs[i].range,
+				       object, out))
 			return true;
 	return false;
 }
@@ -594,8 +581,8 @@ static void collect_further(struct ladder *l, struct owner_result *out)
 	for (size_t i = 0; i < l->n; i++) {
 		describe(&l->ranges[i], object, sizeof object);
 		for (size_t r = 0; r < ARRAY_SIZE(range_rungs); r++)
-			range_rungs[r].try(l->ctx, &l->ranges[i], i > 0 ? range_rungs[r].parent : range_rungs[r].range,
-					   object, out);
+			range_rungs[r].try(l->ctx, &range_rungs[r], &l->ranges[i],
+					   i > 0 ? range_rungs[r].parent : range_rungs[r].range, object, out);
 	}
 	uint32_t origins[PFX2AS_MAX_ORIGINS];
 	size_t origin_count = 0;

@@ -5,6 +5,8 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+#include "core/grow.h"
+
 const char *const snap_kind_names[SNAP_KIND_LAST] = {
     [SNAP_KIND_RPSL] = "rpsl",
     [SNAP_KIND_DELEGATED] = "delegated",
@@ -67,20 +69,6 @@ void snap_builder_free(struct snap_builder *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Grows *items to hold one more element of size bytes; false when out of memory. */
-static bool grow(void **items, size_t *cap, size_t count, size_t size)
-{
-	if (count < *cap)
-		return true;
-	size_t wanted = *cap ? *cap * 2 : 1024;
-	void *grown = realloc(*items, wanted * size);
-	if (grown == NULL)
-		return false;
-	*items = grown;
-	*cap = wanted;
-	return true;
-}
-
 /*
  * Page faults are dear (very much so in virtual machines): the pool is
  * prefaulted a slice at a time, one call for thousands of pages, just ahead
@@ -109,20 +97,14 @@ static bool pool_grow(struct snap_builder *b, size_t len)
 		b->failed = true;
 		return false;
 	}
-	if (pool->len + len > pool->cap) {
-		size_t wanted = pool->cap ? pool->cap : 1 << 16;
-		while (wanted < pool->len + len)
-			wanted *= 2;
-		uint8_t *grown = realloc(pool->data, wanted);
-		if (grown == NULL) {
-			b->failed = true;
-			return false;
-		}
-		if (grown != pool->data)
-			pool->ready = pool->len; /* moved: what was copied is faulted in */
-		pool->data = grown;
-		pool->cap = wanted;
+	uint8_t *grown = grow_array(pool->data, &pool->cap, pool->len, len, 1);
+	if (grown == NULL) {
+		b->failed = true;
+		return false;
 	}
+	if (grown != pool->data)
+		pool->ready = pool->len; /* moved: what was copied is faulted in */
+	pool->data = grown;
 	pool_prefault(pool, pool->len + len);
 	return true;
 }
@@ -180,28 +162,28 @@ void snap_builder_append(struct snap_builder *to, struct snap_builder *from, uin
 	}
 	to->failed |= from->failed;
 	pool_append(to, pool, len);
-	for (size_t i = 0; i < from->v4_count && !to->failed; i++) {
-		if (!grow((void **)&to->v4, &to->v4_cap, to->v4_count, sizeof *to->v4))
-			to->failed = true;
-		else
-			to->v4[to->v4_count++] =
-			    (struct snap_v4){from->v4[i].first, from->v4[i].last, from->v4[i].record + base};
-	}
+	/* room for all of from's rows first: then the copies cannot fail */
+	struct snap_v4 *v4 = grow_array(to->v4, &to->v4_cap, to->v4_count, from->v4_count, sizeof *v4);
+	if (v4 != NULL)
+		to->v4 = v4;
+	struct snap_v6 *v6 = grow_array(to->v6, &to->v6_cap, to->v6_count, from->v6_count, sizeof *v6);
+	if (v6 != NULL)
+		to->v6 = v6;
+	struct snap_key *keys =
+	    grow_array(to->keys, &to->key_cap, to->key_count, from->key_count, sizeof *keys);
+	if (keys != NULL)
+		to->keys = keys;
+	to->failed |= v4 == NULL || v6 == NULL || keys == NULL;
+	for (size_t i = 0; i < from->v4_count && !to->failed; i++)
+		to->v4[to->v4_count++] =
+		    (struct snap_v4){from->v4[i].first, from->v4[i].last, from->v4[i].record + base};
 	for (size_t i = 0; i < from->v6_count && !to->failed; i++) {
-		if (!grow((void **)&to->v6, &to->v6_cap, to->v6_count, sizeof *to->v6))
-			to->failed = true;
-		else {
-			to->v6[to->v6_count] = from->v6[i];
-			to->v6[to->v6_count++].record += base;
-		}
+		to->v6[to->v6_count] = from->v6[i];
+		to->v6[to->v6_count++].record += base;
 	}
 	for (size_t i = 0; i < from->key_count && !to->failed; i++) {
-		if (!grow((void **)&to->keys, &to->key_cap, to->key_count, sizeof *to->keys))
-			to->failed = true;
-		else {
-			to->keys[to->key_count] = from->keys[i];
-			to->keys[to->key_count++].record += base;
-		}
+		to->keys[to->key_count] = from->keys[i];
+		to->keys[to->key_count++].record += base;
 	}
 	enum snap_kind kind = from->kind;
 	snap_builder_free(from);
@@ -245,17 +227,21 @@ void snap_add_range(struct snap_builder *b, const struct range *range, uint32_t 
 	if (b->failed)
 		return;
 	if (addr_is_v4(&range->first) && addr_is_v4(&range->last)) {
-		if (!grow((void **)&b->v4, &b->v4_cap, b->v4_count, sizeof *b->v4)) {
+		struct snap_v4 *v4 = grow_array(b->v4, &b->v4_cap, b->v4_count, 1, sizeof *v4);
+		if (v4 == NULL) {
 			b->failed = true;
 			return;
 		}
+		b->v4 = v4;
 		b->v4[b->v4_count++] =
 		    (struct snap_v4){addr_v4(&range->first), addr_v4(&range->last), record};
 	} else {
-		if (!grow((void **)&b->v6, &b->v6_cap, b->v6_count, sizeof *b->v6)) {
+		struct snap_v6 *v6 = grow_array(b->v6, &b->v6_cap, b->v6_count, 1, sizeof *v6);
+		if (v6 == NULL) {
 			b->failed = true;
 			return;
 		}
+		b->v6 = v6;
 		struct snap_v6 *e = &b->v6[b->v6_count++];
 		memcpy(e->first, range->first.bytes, 16);
 		memcpy(e->last, range->last.bytes, 16);
@@ -282,41 +268,40 @@ void snap_add_key(struct snap_builder *b, enum snap_keyspace space, const char *
 {
 	if (b->failed)
 		return;
-	if (!grow((void **)&b->keys, &b->key_cap, b->key_count, sizeof *b->keys)) {
+	struct snap_key *keys = grow_array(b->keys, &b->key_cap, b->key_count, 1, sizeof *keys);
+	if (keys == NULL) {
 		b->failed = true;
 		return;
 	}
+	b->keys = keys;
 	b->keys[b->key_count++] = (struct snap_key){key_hash(space, handle, len), record, (uint32_t)space};
 }
 
 /*
- * Least-significant-digit radix sorts on 64-bit keys, 16 bits a pass, passes
- * where every key has the same digit skipped: a 4-million-range dump sorts
- * in a fraction of what qsort takes.
+ * Least-significant-digit radix sort of n elements of size bytes on a 64-bit
+ * key, 16 bits a pass, passes where every key has the same digit skipped: a
+ * 4-million-range dump sorts in a fraction of what qsort takes. Inlined into
+ * each caller so that the key and the copies are compiled for its type.
  */
-static inline uint64_t v4_key(const struct snap_v4 *e)
+static inline __attribute__((always_inline)) int radix_sort(void *items, size_t n, size_t size,
+							    uint64_t (*key)(const void *e))
 {
-	return (uint64_t)e->first << 32 | (uint32_t)~e->last;
-}
-
-static int radix_v4(struct snap_v4 *items, size_t n)
-{
-	struct snap_v4 *tmp = malloc(n * sizeof *tmp);
+	uint8_t *tmp = malloc(n * size);
 	size_t(*counts)[65536] = calloc(4, sizeof *counts);
 	if (tmp == NULL || counts == NULL) {
 		free(tmp);
 		free(counts);
 		return -1;
 	}
+	uint8_t *src = items, *dst = tmp;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = v4_key(&items[i]);
+		uint64_t k = key(src + i * size);
 		for (int d = 0; d < 4; d++)
 			counts[d][(k >> (16 * d)) & 0xffff]++;
 	}
-	struct snap_v4 *src = items, *dst = tmp;
 	for (int d = 0; d < 4; d++) {
 		size_t *c = counts[d], sum = 0;
-		if (c[(v4_key(&src[0]) >> (16 * d)) & 0xffff] == n)
+		if (c[(key(src) >> (16 * d)) & 0xffff] == n)
 			continue;
 		for (size_t v = 0; v < 65536; v++) {
 			size_t here = c[v];
@@ -324,51 +309,29 @@ static int radix_v4(struct snap_v4 *items, size_t n)
 			sum += here;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[c[(v4_key(&src[i]) >> (16 * d)) & 0xffff]++] = src[i];
-		struct snap_v4 *swap = src;
+			memcpy(dst + c[(key(src + i * size) >> (16 * d)) & 0xffff]++ * size, src + i * size,
+			       size);
+		uint8_t *swap = src;
 		src = dst;
 		dst = swap;
 	}
 	if (src != items)
-		memcpy(items, src, n * sizeof *items);
+		memcpy(items, src, n * size);
 	free(tmp);
 	free(counts);
 	return 0;
 }
 
-static int radix_keys(struct snap_key *items, size_t n)
+/* Ranges by start ascending, then by end descending (outer ranges first). */
+static uint64_t v4_sort_key(const void *e)
 {
-	struct snap_key *tmp = malloc(n * sizeof *tmp);
-	size_t(*counts)[65536] = calloc(4, sizeof *counts);
-	if (tmp == NULL || counts == NULL) {
-		free(tmp);
-		free(counts);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 4; d++)
-			counts[d][(items[i].hash >> (16 * d)) & 0xffff]++;
-	struct snap_key *src = items, *dst = tmp;
-	for (int d = 0; d < 4; d++) {
-		size_t *c = counts[d], sum = 0;
-		if (c[(src[0].hash >> (16 * d)) & 0xffff] == n)
-			continue;
-		for (size_t v = 0; v < 65536; v++) {
-			size_t here = c[v];
-			c[v] = sum;
-			sum += here;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[c[(src[i].hash >> (16 * d)) & 0xffff]++] = src[i];
-		struct snap_key *swap = src;
-		src = dst;
-		dst = swap;
-	}
-	if (src != items)
-		memcpy(items, src, n * sizeof *items);
-	free(tmp);
-	free(counts);
-	return 0;
+	const struct snap_v4 *r = e;
+	return (uint64_t)r->first << 32 | (uint32_t)~r->last;
+}
+
+static uint64_t key_sort_key(const void *e)
+{
+	return ((const struct snap_key *)e)->hash;
 }
 
 static int v6_order(const void *pa, const void *pb)
@@ -382,11 +345,11 @@ int snap_builder_finish(struct snap_builder *b)
 {
 	if (b->failed)
 		return -1;
-	if (b->v4_count > 1 && radix_v4(b->v4, b->v4_count) != 0)
+	if (b->v4_count > 1 && radix_sort(b->v4, b->v4_count, sizeof *b->v4, v4_sort_key) != 0)
 		return -1;
 	if (b->v6_count > 1)
 		qsort(b->v6, b->v6_count, sizeof *b->v6, v6_order);
-	if (b->key_count > 1 && radix_keys(b->keys, b->key_count) != 0)
+	if (b->key_count > 1 && radix_sort(b->keys, b->key_count, sizeof *b->keys, key_sort_key) != 0)
 		return -1;
 	return 0;
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 #define BUCKET_MIN_ENTRIES 64 /* below this a plain binary search is as fast */
 #define BUCKET_MAX_BITS 22    /* 4 Mi IPv4 buckets: about 4 bytes per range at 4 M ranges */
 
@@ -95,14 +97,10 @@ static inline uint32_t bucket_of(unsigned bits, const struct addr *a)
 
 int rangeset_add(struct rangeset *set, const struct range *range, int32_t value)
 {
-	if (set->count == set->capacity) {
-		size_t capacity = set->capacity ? set->capacity * 2 : 64;
-		struct rangeset_entry *grown = realloc(set->entries, capacity * sizeof *grown);
-		if (grown == NULL)
-			return -1;
-		set->entries = grown;
-		set->capacity = capacity;
-	}
+	struct rangeset_entry *grown = grow_array(set->entries, &set->capacity, set->count, 1, sizeof *grown);
+	if (grown == NULL)
+		return -1;
+	set->entries = grown;
 	set->entries[set->count++] = (struct rangeset_entry){.range = *range, .parent = -1, .value = value};
 	set->built = 0;
 	if (set->buckets != NULL)

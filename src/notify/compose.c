@@ -5,10 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/grow.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "notify/guides.h"
 #include "notify/signature.h"
-#include "core/util.h"
 
 #define MAX_HOSTS_LISTED 50 /* the body lists these, the CSV every host */
 #define TEMPLATE_CACHE 32
@@ -38,16 +39,12 @@ static void load_row(void *ctx, const struct store_row *row)
 	struct load_ctx *c = ctx;
 	if (c->failed)
 		return;
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct outbox_letter *grown = realloc(c->list, cap * sizeof *grown);
-		if (grown == NULL) {
-			c->failed = true;
-			return;
-		}
-		c->list = grown;
-		c->cap = cap;
+	struct outbox_letter *grown = grow_array(c->list, &c->cap, c->count, 1, sizeof *grown);
+	if (grown == NULL) {
+		c->failed = true;
+		return;
 	}
+	c->list = grown;
 #define V(name) store_row_value(row, name)
 	c->list[c->count++] = (struct outbox_letter){
 	    .id = int_or_zero(V("id")),
@@ -242,16 +239,12 @@ static const char *keep(struct host_rows *h, const char *s)
 {
 	if (s == NULL || h->failed)
 		return NULL;
-	if (h->nstrings == h->strings_cap) {
-		size_t cap = h->strings_cap ? h->strings_cap * 2 : 64;
-		char **grown = realloc(h->strings, cap * sizeof *grown);
-		if (grown == NULL) {
-			h->failed = true;
-			return NULL;
-		}
-		h->strings = grown;
-		h->strings_cap = cap;
+	char **grown = grow_array(h->strings, &h->strings_cap, h->nstrings, 1, sizeof *grown);
+	if (grown == NULL) {
+		h->failed = true;
+		return NULL;
 	}
+	h->strings = grown;
 	char *copy = strdup(s);
 	if (copy == NULL)
 		h->failed = true;
@@ -267,16 +260,12 @@ static void host_row(void *ctx, const struct store_row *row)
 	struct host_rows *h = ctx;
 	if (h->failed)
 		return;
-	if (h->count == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 8;
-		struct letter_host *grown = realloc(h->hosts, cap * sizeof *grown);
-		if (grown == NULL) {
-			h->failed = true;
-			return;
-		}
-		h->hosts = grown;
-		h->cap = cap;
+	struct letter_host *grown = grow_array(h->hosts, &h->cap, h->count, 1, sizeof *grown);
+	if (grown == NULL) {
+		h->failed = true;
+		return;
 	}
+	h->hosts = grown;
 #define V(name) store_row_value(row, name)
 	const char *variant = V("variant") ? V("variant") : V("protocol");
 	h->hosts[h->count++] = (struct letter_host){

@@ -218,21 +218,30 @@ static bool space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The next word of s[0..n) from *pos, with its length; NULL after the last. */
+static const char *next_word(const char *s, size_t n, size_t *pos, size_t *len)
+{
+	size_t i = *pos;
+	while (i < n && space(s[i]))
+		i++;
+	size_t start = i;
+	while (i < n && !space(s[i]))
+		i++;
+	*pos = i;
+	*len = i - start;
+	return *len > 0 ? s + start : NULL;
+}
+
 /* The words of s[0..n) wrapped at GUIDE_TEXT_WIDTH: first line after first, the others after indent. */
 static int wrap(struct textbuf *out, const char *s, size_t n, const char *first, const char *indent)
 {
 	size_t column = width(first, strlen(first));
 	int rc = tpl_escape_text(out, first, strlen(first));
 	bool line_empty = true;
-	for (size_t i = 0; i < n && rc == 0;) {
-		while (i < n && space(s[i]))
-			i++;
-		size_t w = i;
-		while (i < n && !space(s[i]))
-			i++;
-		if (i == w)
-			break;
-		size_t ww = width(s + w, i - w);
+	const char *word;
+	size_t pos = 0, len;
+	while (rc == 0 && (word = next_word(s, n, &pos, &len)) != NULL) {
+		size_t ww = width(word, len);
 		if (!line_empty && column + 1 + ww > GUIDE_TEXT_WIDTH) {
 			rc |= textbuf_puts(out, "\n") | textbuf_puts(out, indent);
 			column = width(indent, strlen(indent));
@@ -242,7 +251,7 @@ static int wrap(struct textbuf *out, const char *s, size_t n, const char *first,
 			rc |= textbuf_puts(out, " ");
 			column++;
 		}
-		rc |= tpl_escape_text(out, s + w, i - w);
+		rc |= tpl_escape_text(out, word, len);
 		column += ww;
 		line_empty = false;
 	}
@@ -323,19 +332,12 @@ static int write_text(const struct guide_doc *doc, const char *text, unsigned fl
 static int html_words(struct textbuf *out, const char *s, size_t n)
 {
 	int rc = 0;
-	bool first = true;
-	for (size_t i = 0; i < n && rc == 0;) {
-		while (i < n && space(s[i]))
-			i++;
-		size_t w = i;
-		while (i < n && !space(s[i]))
-			i++;
-		if (i == w)
-			break;
+	const char *word;
+	size_t pos = 0, len;
+	for (bool first = true; rc == 0 && (word = next_word(s, n, &pos, &len)) != NULL; first = false) {
 		if (!first)
 			rc |= textbuf_puts(out, " ");
-		rc |= tpl_escape_html(out, s + w, i - w);
-		first = false;
+		rc |= tpl_escape_html(out, word, len);
 	}
 	return rc;
 }

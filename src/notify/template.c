@@ -1,4 +1,5 @@
 #include "notify/template.h"
+#include "core/grow.h"
 #include "core/util.h"
 
 #include <stdarg.h>
@@ -64,14 +65,10 @@ static void fail(struct tpl_error *err, const char *file, unsigned line, unsigne
 static int add_node(struct template *t, enum node_kind kind, size_t start, size_t len,
 		    const struct cursor *at)
 {
-	if (t->count == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct node *grown = realloc(t->nodes, cap * sizeof *grown);
-		if (grown == NULL)
-			return -1;
-		t->nodes = grown;
-		t->cap = cap;
-	}
+	struct node *grown = grow_array(t->nodes, &t->cap, t->count, 1, sizeof *grown);
+	if (grown == NULL)
+		return -1;
+	t->nodes = grown;
 	t->nodes[t->count++] = (struct node){kind, start, len, 0, at ? at->line : 0, at ? at->column : 0};
 	return 0;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 void textbuf_init(struct textbuf *b, size_t limit)
 {
 	memset(b, 0, sizeof *b);
@@ -23,18 +25,12 @@ static int reserve(struct textbuf *b, size_t n)
 		b->overflow = true;
 		return -1;
 	}
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 256;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	char *grown = realloc(b->data, cap);
+	char *grown = grow_array(b->data, &b->cap, b->len, n + 1, 1); /* and the NUL */
 	if (grown == NULL) {
 		b->overflow = true;
 		return -1;
 	}
 	b->data = grown;
-	b->cap = cap;
 	return 0;
 }
 

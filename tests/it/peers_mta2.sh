@@ -15,68 +15,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/peers.sh
 . "$here/lib/peers.sh"
-
-tmp=$(mktemp -d)
-trap 'peers_stop_all; rm -rf "$tmp"' EXIT
-
-command -v swaks >/dev/null ||
-  { echo "FAIL: swaks is not installed (scripts/install-deps.sh --with-peers)"; exit 1; }
-
-passed=0
-failed=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-now() { date +%s%N; }
-ms_since() { echo $(( ($(now) - $1) / 1000000 )); }
+# shellcheck source-path=SCRIPTDIR source=lib/peers_checks.sh
+. "$here/lib/peers_checks.sh"
 
 export PEERS_DNS_ADDR=127.64.1.53 PEERS_GREYLIST_DELAY=3
-peers_init "$tmp"
-peers_run dns-trap "$PEERS_PYTHON" "$here/lib/dns_trap.py" --listen "$PEERS_DNS_ADDR" \
-  --log "$tmp/dns-queries.log"
-wait_port "$PEERS_DNS_ADDR" 53
+checks_session swaks
 
 SINK=127.64.1.1:2525
-start_smtp_sink 127.64.1.1 2525 "$tmp/mail"
-
-# swaks_to SERVER RCPT TAG [ARGS...]: one message whose subject is TAG.
-swaks_to() {
-  local server=$1 rcpt=$2 tag=$3
-  shift 3
-  peers_exec swaks --server "$server" --helo client.test --from tester@client.test --to "$rcpt" \
-        --h-Subject "$tag" --body "mta2 $tag" --timeout 10 "$@" 2>&1
-}
-
-# arrived TAG SECONDS: wait until the sink holds a message with subject TAG.
-arrived() {
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    grep -qs "^Subject: $1" "$tmp"/mail/*.eml && return 0
-    sleep 0.05
-  done
-  return 1
-}
+checks_sink 127.64.1.1 2525 "$tmp/mail"
 
 # rcpt_reply SERVER RCPT: the server's (last) reply line to RCPT TO.
 rcpt_reply() {
   swaks_to "$1" "$2" rcpt-only --quit-after RCPT |
     awk '/^ *-> RCPT TO/ { rcpt = 1; next }
          rcpt && /^<[-*~]* +[0-9][0-9][0-9] / { sub(/^<[-*~]* +/, ""); print; exit }' || true
-}
-
-# expect_relay NAME SERVER RCPT: accepted, and the message reaches the sink.
-expect_relay() {
-  local name=$1 server=$2 rcpt=$3 tag="$1-$RANDOM$RANDOM" out t1
-  if ! out=$(swaks_to "$server" "$rcpt" "$tag"); then
-    bad "$name: $server did not accept <$rcpt>: $(echo "$out" | grep -E '^<[*~-]* *[45][0-9][0-9]' | tail -n 2)"
-    return
-  fi
-  t1=$(now)
-  if arrived "$tag" 10; then
-    ok "$name: <$rcpt> via $server reached the sink $(ms_since "$t1") ms after the dialogue"
-  else
-    bad "$name: <$rcpt> accepted by $server but never reached the sink"
-  fi
 }
 
 # dialogue NAME SERVER < SCRIPT: play an smtp_send.py script (see there).
@@ -212,26 +164,5 @@ else
   bad "postgrey's log has no passed triplet"
 fi
 
-echo "# isolation"
-if [ -s "$tmp/dns-queries.log" ]; then
-  bad "peers asked DNS: $(sort "$tmp/dns-queries.log" | uniq -c | head -n 5 | tr '\n' ';')"
-else
-  ok "no peer sent a DNS query"
-fi
-survivors=()
-for pid in "${PEERS_PIDS[@]}"; do
-  # shellcheck disable=SC2207
-  survivors+=("$pid" $(peers__descendants "$pid"))
-done
-peers_stop_all
-left=()
-for pid in "${survivors[@]}"; do peers__alive "$pid" && left+=("$pid"); done
-if [ ${#left[@]} -eq 0 ]; then
-  ok "peers_stop_all stopped all ${#survivors[@]} processes"
-else
-  bad "processes left after peers_stop_all: ${left[*]}"
-fi
-
-[ $failed -eq 0 ] || peers_dump_logs
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+checks_isolation
+checks_summary

@@ -11,69 +11,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/peers.sh
 . "$here/lib/peers.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/peers_checks.sh
+. "$here/lib/peers_checks.sh"
 
-tmp=$(mktemp -d)
-trap 'peers_stop_all; rm -rf "$tmp"' EXIT
-
-for tool in swaks curl; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (scripts/install-deps.sh --with-peers)"; exit 1; }
-done
-
-passed=0
-failed=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-now() { date +%s%N; }
-ms_since() { echo $(( ($(now) - $1) / 1000000 )); }
-
-# A DNS server that only logs: every peer's resolv.conf points here.
 export PEERS_DNS_ADDR=127.0.12.53
-peers_init "$tmp"
-peers_run dns-trap "$PEERS_PYTHON" "$here/lib/dns_trap.py" --listen "$PEERS_DNS_ADDR" \
-  --log "$tmp/dns-queries.log"
-wait_port "$PEERS_DNS_ADDR" 53
+checks_session swaks curl
 
 sink=127.0.12.1:2525
-start_smtp_sink 127.0.12.1 2525 "$tmp/mail"
+checks_sink 127.0.12.1 2525 "$tmp/mail"
 nonce=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$tmp/www"
 echo "page $nonce" >"$tmp/www/index.html"
 start_http_server 127.0.12.2 8080 "$tmp/www"
-
-# swaks_to SERVER RCPT TAG [ARGS...]: send one message whose subject is TAG.
-swaks_to() {
-  local server=$1 rcpt=$2 tag=$3
-  shift 3
-  peers_exec swaks --server "$server" --helo client.test --from tester@client.test --to "$rcpt" \
-        --h-Subject "$tag" --body "selftest $tag" --timeout 10 "$@" 2>&1
-}
-
-# arrived TAG SECONDS: wait until the sink holds a message with subject TAG.
-arrived() {
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    grep -qs "^Subject: $1" "$tmp"/mail/*.eml && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# expect_relay NAME SERVER RCPT: the message must reach the sink.
-expect_relay() {
-  local name=$1 server=$2 rcpt=$3 tag="$1-$RANDOM$RANDOM" out t0 t1
-  t0=$(now)
-  if ! out=$(swaks_to "$server" "$rcpt" "$tag"); then
-    bad "$name: $server did not accept <$rcpt>: $(echo "$out" | grep -E '^<[*~-]* *[45][0-9][0-9]' | tail -n 2)"
-    return
-  fi
-  t1=$(now)
-  if arrived "$tag" 10; then
-    ok "$name: <$rcpt> via $server: SMTP dialogue $(( (t1 - t0) / 1000000 )) ms, at the sink $(ms_since "$t1") ms later"
-  else
-    bad "$name: <$rcpt> accepted by $server but never reached the sink"
-  fi
-}
 
 # expect_refused NAME SERVER RCPT: RCPT must get a 5xx.
 expect_refused() {
@@ -205,29 +154,6 @@ tunnel microsocks-auth-none refused socks5 127.0.11.7:1080
 fetch microsocks-auth-good page -x socks5://tester:s3cret@127.0.11.7:1080
 tunnel microsocks-auth-good open socks5 127.0.11.7:1080 --user tester --password s3cret
 
-echo "# isolation"
-if [ -s "$tmp/dns-queries.log" ]; then
-  bad "peers asked DNS: $(sort "$tmp/dns-queries.log" | uniq -c | head -n 5 | tr '\n' ';')"
-else
-  ok "no peer sent a DNS query"
-fi
-
-# Stopping must leave none of the peers' processes behind.
-survivors=()
-for pid in "${PEERS_PIDS[@]}"; do
-  # shellcheck disable=SC2207
-  survivors+=("$pid" $(peers__descendants "$pid"))
-done
-peers_stop_all
-left=()
-for pid in "${survivors[@]}"; do peers__alive "$pid" && left+=("$pid"); done
-if [ ${#left[@]} -eq 0 ]; then
-  ok "peers_stop_all stopped all ${#survivors[@]} processes"
-else
-  bad "processes left after peers_stop_all: ${left[*]}"
-fi
-
-[ $failed -eq 0 ] || peers_dump_logs
+checks_isolation
 echo "postfix start (spawn to 220 banner): $postfix_start_ms ms"
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+checks_summary

@@ -11,6 +11,8 @@ here=$(dirname "$0")
 . "$here/lib/assert.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/peers.sh
 . "$here/lib/peers.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/relay_verdicts.sh
+. "$here/lib/relay_verdicts.sh"
 tmp=$(mktemp -d)
 trap 'peers_stop_all; rm -rf "$tmp"' EXIT
 export PEERS_DNS_ADDR=127.64.2.53
@@ -21,38 +23,13 @@ OPEN=127.64.2.2 CLOSED=127.64.2.3
 start_exim_open "$OPEN" 25 "$SINK_ADDR:$SINK_PORT"
 start_exim_closed "$CLOSED" 25
 
-db="$tmp/db"
-printf '%s:25\n' "$OPEN" "$CLOSED" >"$tmp/list"
-"$PLUGHOLE" --db "$db" ingest --allow-loopback --format plain "$tmp/list" >/dev/null
-t0=$(date +%s)
-status=0
-peers_exec "$PLUGHOLE" --db "$db" verify --allow-loopback --tests relay \
-  --sink "$SINK_ADDR:$SINK_PORT" --sink-domain sink.test --helo verifier.test \
-  --connect-timeout 3 --timeout 5 --total-timeout 20 --proof-grace 3 --wait 5 \
-  --retry-after 2 --retries 1 >"$tmp/out" 2>"$tmp/err" || status=$?
-echo "verify took $(( $(date +%s) - t0 )) s (status $status)"
-cat "$tmp/out"
-[ $status = 0 ] || { cat "$tmp/err" >&2; peers_dump_logs; exit 1; }
-"$PLUGHOLE" --db "$db" findings >"$tmp/findings"
-
-verdict() { awk -F'\t' -v a="$1" '$1 == a { print $3 }' "$tmp/findings"; }
-# On failure: the verdict, how Exim saw the sessions, what we said.
-explain() {
-  echo "--- findings" >&2
-  cat "$tmp/findings" >&2
-  echo "--- transcript of $1" >&2
-  "$PLUGHOLE" --db "$db" findings --format json --transcript |
-    "$PEERS_PYTHON" -c 'import json,sys
-for f in json.load(sys.stdin):
-    if f.get("address") == sys.argv[1]: print(f.get("transcript", ""))' "$1" >&2 || true
-  peers_dump_logs
-}
+relay_verify "$tmp" "$SINK_ADDR:$SINK_PORT" "$OPEN" "$CLOSED" -- --total-timeout 20 --retry-after 2
 
 v=$(verdict "$CLOSED")
 [ "$v" = closed ] || { explain "$CLOSED"; assert_eq "$v" closed "verdict of the closed Exim"; }
 v=$(verdict "$OPEN")
 [ "$v" = open-relay ] || { explain "$OPEN"; assert_eq "$v" open-relay "verdict of the open Exim"; }
-assert_eq "$(awk -F'\t' -v a="$OPEN" '$1 == a { print $7 }' "$tmp/findings")" Exim "software of the open Exim"
+assert_eq "$(awk -F'\t' -v a="$OPEN" '$1 == a { print $7 }' "$RELAY_FINDINGS")" Exim "software of the open Exim"
 # The proof came through Exim itself: its own log shows the delivery to the sink.
 assert_contains "$(cat "$PEERS_DIR"/exim-open-*/main.log)" "T=remote_smtp H=$SINK_ADDR"
 echo "verify_exim: ok"

@@ -10,15 +10,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
-LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err "$tmp"/*.out >&2 || true; exit 1; }
+lab_session
 SINK=127.65.0.3:2567
-"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.65.4.0/29 --mix open=1 \
-  >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+lab_start lab --sink "$SINK" --sink-domain sink.test --hosts 127.65.4.0/29 --mix open=1
+port=$LAB_PORT
 targets=(); for n in $(seq 0 7); do targets+=("127.65.4.$n:$port"); done
 
 verify() {
@@ -40,9 +35,7 @@ check() { # db out mode
 verify "$tmp/in.db" >"$tmp/in.out" 2>"$tmp/in.err" || fail "verify with the in-process sink failed"
 check "$tmp/in.db" "$tmp/in.out" in-process
 
-"$PLUGHOLE" --db "$tmp/ext.db" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
-grep -q 'listening on' "$tmp/sink.err" || fail "the sink did not start"
+plughole_sink "$tmp/ext.db" "$SINK"
 start=$(date +%s.%N)
 verify "$tmp/ext.db" --external-sink >"$tmp/ext.out" 2>"$tmp/ext.err" || fail "verify with an external sink failed"
 took=$(echo "$(date +%s.%N) - $start" | bc)

@@ -11,6 +11,8 @@ here=$(dirname "$0")
 . "$here/lib/assert.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/peers.sh
 . "$here/lib/peers.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/relay_verdicts.sh
+. "$here/lib/relay_verdicts.sh"
 tmp=$(mktemp -d)
 trap 'peers_stop_all; rm -rf "$tmp"' EXIT
 # postgrey's delay; the first retry (--retry-after) comes after it.
@@ -23,31 +25,8 @@ start_postgrey "$POLICY_ADDR" "$POLICY_PORT"
 start_postfix_greylist "$OPEN" 25 "$SINK_ADDR:$SINK_PORT" "$POLICY_ADDR" "$POLICY_PORT"
 start_postfix_greylist_closed "$CLOSED" 25 "$POLICY_ADDR" "$POLICY_PORT"
 
-db="$tmp/db"
-printf '%s:25\n' "$OPEN" "$CLOSED" >"$tmp/list"
-"$PLUGHOLE" --db "$db" ingest --allow-loopback --format plain "$tmp/list" >/dev/null
-t0=$(date +%s)
-status=0
-peers_exec "$PLUGHOLE" --db "$db" verify --allow-loopback --tests relay \
-  --sink "$SINK_ADDR:$SINK_PORT" --sink-domain sink.test --helo verifier.test \
-  --connect-timeout 3 --timeout 5 --total-timeout 40 --proof-grace 3 --wait 5 \
-  --retry-after $((PEERS_GREYLIST_DELAY + 1)) --retries 1 >"$tmp/out" 2>"$tmp/err" || status=$?
-echo "verify took $(( $(date +%s) - t0 )) s (status $status)"
-cat "$tmp/out"
-[ $status = 0 ] || { cat "$tmp/err" >&2; peers_dump_logs; exit 1; }
-"$PLUGHOLE" --db "$db" findings >"$tmp/findings"
-
-verdict() { awk -F'\t' -v a="$1" '$1 == a { print $3 }' "$tmp/findings"; }
-explain() {
-  echo "--- findings" >&2
-  cat "$tmp/findings" >&2
-  echo "--- transcript of $1" >&2
-  "$PLUGHOLE" --db "$db" findings --format json --transcript |
-    "$PEERS_PYTHON" -c 'import json,sys
-for f in json.load(sys.stdin):
-    if f.get("address") == sys.argv[1]: print(f.get("transcript", ""))' "$1" >&2 || true
-  peers_dump_logs
-}
+relay_verify "$tmp" "$SINK_ADDR:$SINK_PORT" "$OPEN" "$CLOSED" -- \
+  --total-timeout 40 --retry-after $((PEERS_GREYLIST_DELAY + 1))
 
 # The closed relay: refused, or still deferred; never open, never accepted.
 v=$(verdict "$CLOSED")

@@ -12,17 +12,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
-LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 40 "$tmp"/*.err >&2 || true; exit 1; }
+lab_session 40
 db="$tmp/db"
 SINK=127.0.41.1:2541
 
-"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --tarpit-delay 20 --greylist-delay 2 \
-  --forward-log "$tmp/forward.log" --command-log "$tmp/commands.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+lab_start lab --sink "$SINK" --sink-domain sink.test --tarpit-delay 20 --greylist-delay 2 \
+  --forward-log "$tmp/forward.log" --command-log "$tmp/commands.log"
+port=$LAB_PORT
 
 targets=(); addrs=()
 for b in $(seq 0 14) 29 30 31; do for n in 1 2; do targets+=("127.20.$b.$n:$port"); addrs+=("127.20.$b.$n"); done; done
@@ -142,9 +138,9 @@ assert_eq "$("$PLUGHOLE" --db "$db" findings | head -n 1)" \
   "$(printf 'address\tport\tverdict\ttest\tvariant\tprotocol\tsoftware\ttls\texit_address\ttoken\tattempts\tfirst_checked\tlast_checked')"
 # A banner may claim any name (here a third party's): no command names it. The
 # closed hosts refuse every variant, so the log holds every address we send.
-"$LAB" --port 0 --banner-domain mx.fake.example --hosts 127.63.13.0/30 --mix closed=1 \
-  --command-log "$tmp/fake-commands.log" >"$tmp/fake-lab.out" 2>"$tmp/fake-lab.err" & pids+=($!)
-fake_port=$(lab_ports "$tmp/fake-lab.out") || fail "the second lab did not start"
+lab_start fake-lab --banner-domain mx.fake.example --hosts 127.63.13.0/30 --mix closed=1 \
+  --command-log "$tmp/fake-commands.log"
+fake_port=$LAB_PORT
 "$PLUGHOLE" --db "$tmp/db4" verify --tests relay --allow-loopback --sink 127.63.41.1:2541 --sink-domain sink.test \
   --helo verifier.test --connect-timeout 2 --timeout 3 --retries 0 --proof-grace 0.2 --wait 0 \
   127.63.13.1:"$fake_port" 127.63.13.2:"$fake_port" >"$tmp/verify4.out" 2>>"$tmp/verify.err" || fail "verify of the fake-banner hosts failed"

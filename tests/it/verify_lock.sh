@@ -9,21 +9,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
-LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err "$tmp"/*.out >&2 || true; exit 1; }
+lab_session
 SINK=127.75.0.3:2567
 db="$tmp/store.db"
-"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.75.1.0/29 --mix open=1 \
-  --command-log "$tmp/commands.log" >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+lab_start lab --sink "$SINK" --sink-domain sink.test --hosts 127.75.1.0/29 --mix open=1 \
+  --command-log "$tmp/commands.log"
+port=$LAB_PORT
 for n in $(seq 0 7); do echo "127.75.1.$n:$port"; done | "$PLUGHOLE" --db "$db" ingest --allow-loopback - 2>/dev/null
-"$PLUGHOLE" --db "$db" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & sink_pid=$!
-pids+=("$sink_pid")
-for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
-grep -q 'listening on' "$tmp/sink.err" || fail "the sink did not start"
+plughole_sink "$db" "$SINK"
+sink_pid=$SINK_PID
 verify() {
   "$PLUGHOLE" --db "$db" verify --external-sink --tests relay --allow-loopback --sink "$SINK" --sink-domain sink.test \
     --helo verifier.test --connect-timeout 2 --timeout 3 --retries 0 --proof-grace 1 --wait 5

@@ -7,16 +7,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
-LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err >&2 || true; exit 1; }
+lab_session
 db="$tmp/db"
 SINK=127.0.46.1:2546
 
-"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+lab_start lab --sink "$SINK" --sink-domain sink.test
+port=$LAB_PORT
 # 20 open relays and 20 silent hosts: the silent ones hold the run open.
 for n in $(seq 40 59); do echo "127.20.1.$n:$port"; echo "127.20.11.$n:$port"; done >"$tmp/list"
 "$PLUGHOLE" --db "$db" ingest --allow-loopback "$tmp/list" >/dev/null 2>&1
@@ -73,8 +69,7 @@ assert_eq "$(sqlite3 "$db" "select count(*) from probes")" "$sent_before" "no se
 
 # IPv6 and an external sink: `plughole sink` on [::1] is itself the candidate
 # (it takes mail for sink.test), and records the proof in the shared store.
-"$PLUGHOLE" --db "$db" sink --listen '[::1]:0' --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$tmp/sink.err" && break; sleep 0.1; done
+plughole_sink "$db" '[::1]:0'
 six=$(grep -o '\[::1\]:[0-9]*' "$tmp/sink.err" | head -n 1)
 [ -n "$six" ] || fail "the IPv6 sink did not start"
 "$PLUGHOLE" --db "$db" verify --tests relay --allow-loopback --external-sink --sink "$six" --sink-domain sink.test \
