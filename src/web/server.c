@@ -164,10 +164,9 @@ static void peer_address(struct web_server *server, struct MHD_Connection *c, ch
 		last++;
 	size_t n = strcspn(last, " ");
 	struct addr a;
-	if (addr_parse(last, n, &a) == 0) {
-		char buf[ADDR_STRLEN];
-		snprintf(out, outlen, "%s", addr_format(&a, buf));
-	}
+	char buf[ADDR_STRLEN];
+	/* an entry that is no address: no requester at all (the proxy itself is never the one to test) */
+	snprintf(out, outlen, "%s", addr_parse(last, n, &a) == 0 ? addr_format(&a, buf) : "unknown");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -104,6 +104,9 @@ assert_contains "$(curl -s --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.
 # a client's own X-Forwarded-For line passes the proxy ahead of the one the proxy appends: the last line counts
 assert_contains "$(curl -s --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.9" -H "X-Forwarded-For: 127.84.4.2" "$B/check")" \
 	'<strong id="address">127.84.4.2</strong>'
+# the trusted proxy's X-Forwarded-For that names no address: refused, never the proxy itself tested
+assert_eq "$(code --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.2, garbage" "$B/check")" 400 \
+	"garbage X-Forwarded-For from the proxy"
 assert_eq "$(code --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.2" -H "Cookie: ph_form=$tok" --data "csrf=$tok" "$B/check")" 429 \
   "the same /24 within ten minutes"
 assert_contains "$(cat "$tmp/body")" "an address of the same network was checked"
