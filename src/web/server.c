@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,6 +133,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	return rc;
 }
 
+/* The last X-Forwarded-For line: a client's own line arrives ahead of the one its proxy appends. */
+static enum MHD_Result last_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
 /* The TCP peer's address; a trusted proxy's X-Forwarded-For (its last entry) instead. */
 static void peer_address(struct web_server *server, struct MHD_Connection *c, char *out, size_t outlen)
 {
@@ -144,7 +154,8 @@ static void peer_address(struct web_server *server, struct MHD_Connection *c, ch
 			out, (socklen_t)outlen, NULL, 0, NI_NUMERICHOST) != 0)
 		snprintf(out, outlen, "unknown");
 	const char *proxy = server->options.trusted_proxy;
-	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+	const char *xff = NULL;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, last_xff, &xff);
 	if (proxy == NULL || xff == NULL || strcmp(out, proxy) != 0)
 		return;
 	const char *last = strrchr(xff, ',');
@@ -153,10 +164,9 @@ static void peer_address(struct web_server *server, struct MHD_Connection *c, ch
 		last++;
 	size_t n = strcspn(last, " ");
 	struct addr a;
-	if (addr_parse(last, n, &a) == 0) {
-		char buf[ADDR_STRLEN];
-		snprintf(out, outlen, "%s", addr_format(&a, buf));
-	}
+	char buf[ADDR_STRLEN];
+	/* an entry that is no address: no requester at all (the proxy itself is never the one to test) */
+	snprintf(out, outlen, "%s", addr_parse(last, n, &a) == 0 ? addr_format(&a, buf) : "unknown");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -103,6 +103,12 @@ assert_eq "$(code --interface 127.84.4.2 "$B$where")" 404 "another address canno
 # from the trusted proxy, X-Forwarded-For names the client; its /24 was checked just now: refused
 tok=$(curl -s --interface 127.84.6.1 -H "X-Forwarded-For: 10.9.9.9, 127.84.4.2" "$B/check" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
 assert_contains "$(curl -s --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.2" "$B/check")" '<strong id="address">127.84.4.2</strong>'
+# a client's own X-Forwarded-For line passes the proxy ahead of the one the proxy appends: the last line counts
+assert_contains "$(curl -s --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.9" -H "X-Forwarded-For: 127.84.4.2" "$B/check")" \
+	'<strong id="address">127.84.4.2</strong>'
+# the trusted proxy's X-Forwarded-For that names no address: refused, never the proxy itself tested
+assert_eq "$(code --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.2, garbage" "$B/check")" 400 \
+	"garbage X-Forwarded-For from the proxy"
 assert_eq "$(code --interface 127.84.6.1 -H "X-Forwarded-For: 127.84.4.2" -H "Cookie: ph_form=$tok" --data "csrf=$tok" "$B/check")" 429 \
   "the same /24 within ten minutes"
 assert_contains "$(cat "$tmp/body")" "an address of the same network was checked"
