@@ -97,10 +97,12 @@ export async function openBrowser({ width = 1024, height = 768 } = {})
 		},
 		fill: (selector, value) => page.fill(selector, value),
 		click: selector => page.click(selector),
+		// The next page's load event: waitForLoadState('load') returned at once, the
+		// current page being loaded already, and a busy machine read the old page.
 		async submit(selector = 'form') {
-			await Promise.all([page.waitForLoadState('load'),
-				page.locator(selector).evaluate(f => f.requestSubmit ? f.requestSubmit() : f.submit())]);
-			await page.waitForLoadState('load');
+			const loaded = page.waitForEvent('load');
+			await page.locator(selector).evaluate(f => f.requestSubmit ? f.requestSubmit() : f.submit());
+			await loaded;
 		},
 		text: selector => page.locator(selector).first().innerText(),
 		// How much wider than the viewport the page is (0: it fits).
