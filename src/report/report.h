@@ -115,5 +115,8 @@ int report_write_summary(const struct report *report, FILE *out);
 int report_write_json(const struct report *report, FILE *out);
 int report_write_csv(const struct report *report, FILE *out);
 int report_write_html(const struct report *report, FILE *out);
+/* The CSP source that allows the HTML's one inline style block: 'sha256-...' (a page that serves
+ * the report keeps its strict policy otherwise). 0, or -1 when out is too small. */
+int report_html_style_source(char *out, size_t size);
 
 #endif

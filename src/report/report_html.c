@@ -6,6 +6,8 @@
  * AS names) is escaped.
  */
 #include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -445,4 +447,16 @@ int report_write_html(const struct report *r, FILE *out)
 	}
 	fputs("</dl>\n</body></html>\n", out);
 	return ferror(out) ? -1 : 0;
+}
+
+int report_html_style_source(char *out, size_t size)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	if (EVP_Digest(style, sizeof style - 1, digest, &digest_len, EVP_sha256(), NULL) != 1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)b64, digest, (int)digest_len);
+	int n = snprintf(out, size, "'sha256-%s'", b64);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

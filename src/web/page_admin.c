@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "report/report.h"
 #include "store/store.h"
 #include "web/web.h"
 
@@ -286,6 +287,11 @@ static void dashboard(struct web_request *req, struct web_response *resp, const 
 		int rc = store_campaigns_each(store, on_campaign_row, &cc);
 		table(b, rc, &cc.table, "no such campaign");
 		END_SECTION();
+		SECTION("The report");
+		textbuf_puts(b, "<p><a id=\"report\" href=\"/admin/report\">The whole remediation report</a>: every"
+				" round, treatment against control with their intervals, by country, software and"
+				" letter outcome (built when opened: seconds on a large campaign).</p>\n");
+		END_SECTION();
 		SECTION("Fixed so far: treatment and control (latest recheck)");
 		struct table_ctx t = {.b = b, .times = NULL, .vertical = false};
 		rc = store_web_outcomes_each(store, id, on_table_row, &t);
@@ -323,6 +329,58 @@ void page_admin(struct web_request *req, struct web_response *resp)
 		no_admin(resp);
 	else if (session_of(a, req, &s))
 		dashboard(req, resp, &s);
+	else
+		login_form(req, resp);
+}
+
+/* The campaign's whole report, built when asked (seconds on a large campaign): the
+ * report's own self-contained HTML, its one inline style allowed by its hash alone. */
+static void report_page(struct web_request *req, struct web_response *resp)
+{
+	struct store *store = web_store(req->server);
+	char name[80] = "", style[128];
+	if (store == NULL) {
+		web_error(resp, 503, "The store cannot be read just now.");
+		return;
+	}
+	if (web_campaign(req->server, store, name, sizeof name) <= 0) {
+		web_error(resp, 404, "No campaign yet: 'plughole campaign create' makes one.");
+		return;
+	}
+	struct report report;
+	char *html = NULL;
+	size_t len = 0;
+	FILE *out = NULL;
+	int rc = report_build(store, name, &report);
+	if (rc == 0 && report_html_style_source(style, sizeof style) == 0 &&
+	    (out = open_memstream(&html, &len)) != NULL) {
+		rc = report_write_html(&report, out);
+		rc = fclose(out) != 0 ? -1 : rc;
+	} else {
+		rc = -1;
+	}
+	report_free(&report);
+	if (rc == 0) {
+		snprintf(resp->csp, sizeof resp->csp,
+			 "default-src 'none'; style-src %s; img-src 'self' data:; base-uri 'none'; form-action 'none';"
+			 " frame-ancestors 'none'",
+			 style);
+		resp->content_type = "text/html; charset=utf-8";
+		rc = textbuf_append(&resp->body, html, len);
+	}
+	free(html);
+	if (rc != 0)
+		web_error(resp, 500, "The report could not be built: see the server's log.");
+}
+
+void page_admin_report(struct web_request *req, struct web_response *resp)
+{
+	struct admin *a = req->server->admin;
+	struct session s;
+	if (a == NULL)
+		no_admin(resp);
+	else if (session_of(a, req, &s))
+		report_page(req, resp);
 	else
 		login_form(req, resp);
 }

@@ -28,6 +28,7 @@ static const struct route {
     {"POST", "/check", page_check_start},
     {"GET", "/check/*", page_check_status},
     {"GET", "/admin", page_admin},
+    {"GET", "/admin/report", page_admin_report},
     {"POST", "/admin/login", page_admin_login},
     {"POST", "/admin/logout", page_admin_logout},
 };

@@ -82,7 +82,7 @@ struct request_state {
 
 static void add_security_headers(struct MHD_Response *r, const struct web_response *resp, bool tls)
 {
-	MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP);
+	MHD_add_response_header(r, "Content-Security-Policy", resp->csp[0] ? resp->csp : WEB_CSP);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	/* ticket URLs carry their key: never in a Referer */

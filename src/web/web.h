@@ -91,6 +91,7 @@ struct web_response {
 	const char *allow; /* for 405 */
 	unsigned refresh;  /* > 0: the page reloads itself after that many seconds (meta refresh, no script) */
 	bool cacheable;	   /* a public page; others are no-store */
+	char csp[512];	   /* empty: the strict default; else this page's own (the report's inline style) */
 };
 
 typedef void (*web_handler)(struct web_request *req, struct web_response *resp);
@@ -172,6 +173,7 @@ void page_optout(struct web_request *req, struct web_response *resp);
 void page_admin(struct web_request *req, struct web_response *resp);
 void page_admin_login(struct web_request *req, struct web_response *resp);
 void page_admin_logout(struct web_request *req, struct web_response *resp);
+void page_admin_report(struct web_request *req, struct web_response *resp);
 void page_ticket_check(struct web_request *req, struct web_response *resp);
 void page_ticket_check_status(struct web_request *req, struct web_response *resp);
 void page_check(struct web_request *req, struct web_response *resp);

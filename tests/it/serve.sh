@@ -158,6 +158,19 @@ assert_contains "$(cat "$tmp/dash")" "<tr><th>hosts</th><td>16</td></tr>"
 assert_contains "$(cat "$tmp/dash")" "<tr><th>queued</th><td>8</td></tr>"
 assert_contains "$(cat "$tmp/dash")" '<tr><td>recheck</td><td class="n">1</td><td class="n">0</td><td class="n">2004-02-05 14:06 UTC</td></tr>'
 assert_contains "$(cat "$tmp/dash")" '<tr><td class="n">2004-01-29 14:05 UTC</td><td>127.72.200.'
+# the whole report, behind the login, under a CSP that allows its one inline style by its hash
+assert_contains "$(cat "$tmp/dash")" 'href="/admin/report"'
+curl -s --cacert "$tmp/cert.pem" -b "$j" -D "$tmp/rh" "$S/admin/report" >"$tmp/report.html"
+assert_contains "$(cat "$tmp/report.html")" "Remediation report: c1"
+python3 - "$tmp/report.html" "$tmp/rh" <<'PY' || fail "the report's CSP names its style's hash"
+import base64, hashlib, re, sys
+html, headers = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+style = re.search(r'<style>(.*?)</style>', html, re.S).group(1)
+want = "style-src 'sha256-%s'" % base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+csp = re.search(r'(?im)^content-security-policy: (.*)$', headers).group(1)
+assert want in csp and "script-src" not in csp and "default-src 'none'" in csp, csp
+PY
+assert_contains "$(curl -s --cacert "$tmp/cert.pem" "$S/admin/report")" 'id="password"' "the report without a session"
 assert_eq "$(curl -s --cacert "$tmp/cert.pem" -b "$j" -o /dev/null -w '%{http_code}' -X POST "$S/admin/logout")" 403 "logout without CSRF token"
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$tmp/dash")
 assert_eq "$(curl -s --cacert "$tmp/cert.pem" -b "$j" -c "$j" -o /dev/null -w '%{http_code}' --data "csrf=$csrf" "$S/admin/logout")" 303 "logout"
