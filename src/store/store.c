@@ -225,6 +225,12 @@ void store_bind_text(sqlite3_stmt *stmt, int index, const char *value)
 		sqlite3_bind_text(stmt, index, value, -1, SQLITE_TRANSIENT);
 }
 
+void store_column_copy(sqlite3_stmt *stmt, int i, char *buf, size_t size)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, i);
+	snprintf(buf, size, "%s", text ? (const char *)text : "");
+}
+
 int store_begin(struct store *store) { return exec_sql(store, "BEGIN IMMEDIATE"); }
 int store_commit(struct store *store)
 {

@@ -169,12 +169,6 @@ fail:
 	return -1;
 }
 
-static void copy_column(sqlite3_stmt *stmt, int column, char *buf, size_t buflen)
-{
-	const char *text = (const char *)sqlite3_column_text(stmt, column);
-	snprintf(buf, buflen, "%s", text ? text : "");
-}
-
 static int read_parts(struct store *store, struct store_snapshot *s)
 {
 	struct {
@@ -195,7 +189,7 @@ static int read_parts(struct store *store, struct store_snapshot *s)
 			return -1;
 		}
 		rows[nrows].rowid = sqlite3_column_int64(list, 0);
-		copy_column(list, 1, rows[nrows].name, sizeof rows[nrows].name);
+		store_column_copy(list, 1, rows[nrows].name, sizeof rows[nrows].name);
 		rows[nrows].len = (size_t)sqlite3_column_int64(list, 2);
 		nrows++;
 	}
@@ -274,10 +268,10 @@ int store_registry_read(struct store *store, struct store_snapshot **out, size_t
 		struct store_snapshot *s = &list[n++];
 		memset(s, 0, sizeof *s);
 		s->info.id = sqlite3_column_int64(stmt, 0);
-		copy_column(stmt, 1, s->info.source, sizeof s->info.source);
-		copy_column(stmt, 2, s->info.format, sizeof s->info.format);
-		copy_column(stmt, 3, s->info.registry, sizeof s->info.registry);
-		copy_column(stmt, 4, s->info.file, sizeof s->info.file);
+		store_column_copy(stmt, 1, s->info.source, sizeof s->info.source);
+		store_column_copy(stmt, 2, s->info.format, sizeof s->info.format);
+		store_column_copy(stmt, 3, s->info.registry, sizeof s->info.registry);
+		store_column_copy(stmt, 4, s->info.file, sizeof s->info.file);
 		int64_t *counts[] = {&s->info.loaded, &s->info.bytes,	  &s->info.objects, &s->info.ranges,
 				     &s->info.keys,   &s->info.malformed, &s->info.skipped};
 		for (int c = 0; c < 7; c++)
@@ -318,7 +312,7 @@ int store_registry_each(struct store *store, store_row_fn fn, void *ctx)
 
 static void column_text(sqlite3_stmt *stmt, int column, char *buf, size_t buflen)
 {
-	copy_column(stmt, column, buf, buflen);
+	store_column_copy(stmt, column, buf, buflen);
 }
 
 static void column_addr(sqlite3_stmt *stmt, int column, struct addr *out)

@@ -417,12 +417,6 @@ int store_letter_last_attempt(struct store *store, int64_t letter_id, time_t *st
 				   : store_error(store, "reading a letter's attempts");
 }
 
-static void copy_column(sqlite3_stmt *stmt, int i, char *buf, size_t len)
-{
-	const char *v = column(stmt, i);
-	snprintf(buf, len, "%s", v ? v : "");
-}
-
 int store_letter_by_ticket(struct store *store, const char *ticket, struct store_letter_ref *out)
 {
 	sqlite3_stmt *stmt = store_statement(store, STMT_LETTER_BY_TICKET);
@@ -435,16 +429,16 @@ int store_letter_by_ticket(struct store *store, const char *ticket, struct store
 		out->id = sqlite3_column_int64(stmt, 0);
 		out->campaign_id = sqlite3_column_int64(stmt, 1);
 		out->campaign_owner_id = sqlite3_column_int64(stmt, 2);
-		copy_column(stmt, 3, out->state, sizeof out->state);
-		copy_column(stmt, 4, out->recipient, sizeof out->recipient);
-		copy_column(stmt, 5, out->agency, sizeof out->agency);
-		copy_column(stmt, 6, out->language, sizeof out->language);
-		copy_column(stmt, 7, out->template_name, sizeof out->template_name);
-		copy_column(stmt, 8, out->domain, sizeof out->domain);
-		copy_column(stmt, 9, out->campaign, sizeof out->campaign);
-		copy_column(stmt, 10, out->key_salt, sizeof out->key_salt);
+		store_column_copy(stmt, 3, out->state, sizeof out->state);
+		store_column_copy(stmt, 4, out->recipient, sizeof out->recipient);
+		store_column_copy(stmt, 5, out->agency, sizeof out->agency);
+		store_column_copy(stmt, 6, out->language, sizeof out->language);
+		store_column_copy(stmt, 7, out->template_name, sizeof out->template_name);
+		store_column_copy(stmt, 8, out->domain, sizeof out->domain);
+		store_column_copy(stmt, 9, out->campaign, sizeof out->campaign);
+		store_column_copy(stmt, 10, out->key_salt, sizeof out->key_salt);
 		out->owner_id = sqlite3_column_int64(stmt, 11);
-		copy_column(stmt, 12, out->further, sizeof out->further);
+		store_column_copy(stmt, 12, out->further, sizeof out->further);
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW	   ? 1

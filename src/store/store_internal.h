@@ -179,6 +179,8 @@ int store_step_done(struct store *store, sqlite3_stmt *stmt);
 int64_t store_step_int64(struct store *store, sqlite3_stmt *stmt);
 /* Binds text, or NULL when value is NULL. */
 void store_bind_text(sqlite3_stmt *stmt, int index, const char *value);
+/* Column i of the current row as text into buf ("" for NULL), cut to fit. */
+void store_column_copy(sqlite3_stmt *stmt, int i, char *buf, size_t size);
 int store_error(struct store *store, const char *what);
 
 /*

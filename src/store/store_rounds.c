@@ -143,11 +143,6 @@ int store_round_end(struct store *store, int64_t round, const char *status, time
 	return store_step_done(store, stmt);
 }
 
-static void copy_text(char *dst, size_t size, const unsigned char *text)
-{
-	snprintf(dst, size, "%s", text ? (const char *)text : "");
-}
-
 static void read_round(sqlite3_stmt *stmt, struct store_round *out)
 {
 	*out = (struct store_round){.id = sqlite3_column_int64(stmt, 0),
@@ -155,9 +150,9 @@ static void read_round(sqlite3_stmt *stmt, struct store_round *out)
 				    .seq = sqlite3_column_int64(stmt, 3),
 				    .started = (time_t)sqlite3_column_int64(stmt, 5),
 				    .finished = (time_t)sqlite3_column_int64(stmt, 6)};
-	copy_text(out->kind, sizeof out->kind, sqlite3_column_text(stmt, 1));
-	copy_text(out->requested_by, sizeof out->requested_by, sqlite3_column_text(stmt, 4));
-	copy_text(out->status, sizeof out->status, sqlite3_column_text(stmt, 7));
+	store_column_copy(stmt, 1, out->kind, sizeof out->kind);
+	store_column_copy(stmt, 4, out->requested_by, sizeof out->requested_by);
+	store_column_copy(stmt, 7, out->status, sizeof out->status);
 }
 
 /* The first row of a rounds query: 1 and *out, 0 none, -1 error. */
@@ -345,7 +340,7 @@ int store_schedules_read(struct store *store, struct store_schedule **out, size_
 		}
 		struct store_schedule *s = &(*out)[(*count)++];
 		s->campaign_id = sqlite3_column_int64(stmt, 0);
-		copy_text(s->name, sizeof s->name, sqlite3_column_text(stmt, 1));
+		store_column_copy(stmt, 1, s->name, sizeof s->name);
 		s->every = sqlite3_column_int64(stmt, 2);
 		s->rounds = sqlite3_column_int64(stmt, 3);
 		s->at_least_after = sqlite3_column_int64(stmt, 4);

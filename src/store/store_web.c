@@ -60,12 +60,6 @@ const char *const store_web_sql[STMT_COUNT] = {
 	    "SELECT received, peer, reason FROM sink_rejects ORDER BY id DESC LIMIT ?1",
 };
 
-static void copy(char *out, size_t outlen, sqlite3_stmt *stmt, int i)
-{
-	const unsigned char *s = sqlite3_column_text(stmt, i);
-	snprintf(out, outlen, "%s", s ? (const char *)s : "");
-}
-
 int store_web_query_only(struct store *store)
 {
 	char *message = NULL;
@@ -105,7 +99,7 @@ int64_t store_web_campaign(struct store *store, const char *name, char *out, siz
 	int64_t id = 0;
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(stmt, 0);
-		copy(out, outlen, stmt, 1);
+		store_column_copy(stmt, 1, out, outlen);
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : store_error(store, "reading the campaign");
@@ -138,13 +132,13 @@ int store_web_ticket(struct store *store, const char *ticket, struct store_web_t
 		out->letter_id = sqlite3_column_int64(stmt, 0);
 		out->campaign_id = sqlite3_column_int64(stmt, 1);
 		out->created = sqlite3_column_int64(stmt, 2);
-		copy(out->key, sizeof out->key, stmt, 3);
-		copy(out->state, sizeof out->state, stmt, 4);
-		copy(out->campaign, sizeof out->campaign, stmt, 5);
-		copy(out->organisation, sizeof out->organisation, stmt, 6);
-		copy(out->recipient, sizeof out->recipient, stmt, 7);
-		copy(out->language, sizeof out->language, stmt, 8);
-		copy(out->agency, sizeof out->agency, stmt, 9);
+		store_column_copy(stmt, 3, out->key, sizeof out->key);
+		store_column_copy(stmt, 4, out->state, sizeof out->state);
+		store_column_copy(stmt, 5, out->campaign, sizeof out->campaign);
+		store_column_copy(stmt, 6, out->organisation, sizeof out->organisation);
+		store_column_copy(stmt, 7, out->recipient, sizeof out->recipient);
+		store_column_copy(stmt, 8, out->language, sizeof out->language);
+		store_column_copy(stmt, 9, out->agency, sizeof out->agency);
 	}
 	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_error(store, "reading a ticket");
