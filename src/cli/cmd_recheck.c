@@ -362,6 +362,19 @@ static int run_due(struct cli *cli, int argc, char **argv, struct recheck *base)
 	}
 	store_close(store);
 	int rc = EXIT_OK;
+	/* Cron starts --due on a timer: a long round still running is nothing due for this process, not an
+	 * error (cron would mail it). The lock taken here is kept for every campaign below. */
+	int locked = count == 0 ? 0 : verify_lock_store(cli->config.db, true);
+	if (locked == -2) {
+		log_info("recheck --due: another verify or recheck is running on %s: nothing due for this process",
+			 cli->config.db);
+		free(schedules);
+		return EXIT_OK;
+	}
+	if (locked < 0) {
+		free(schedules);
+		return EXIT_FAILURE_;
+	}
 	if (count == 0)
 		log_info("recheck: no campaign has a schedule ('plughole recheck NAME --every D --rounds N')");
 	/* each campaign its own run: its round decided again under the verify lock (prepare) */

@@ -163,11 +163,11 @@ static void add_pending(void *ctx, int64_t id, const char *text, uint16_t port)
  * One verify at a time per store: two runs would read the same pending
  * candidates and each send them every test message (with an external sink
  * nothing else stops them). The lock is a file beside the store, held until
- * exit; -1 (and why) when another run holds it.
+ * exit; -2 (and why) when another run holds it, -1 on any other failure.
  */
 #define CLOCK_BEHIND_MAX 5 /* seconds the store's last probe may be ahead of the clock: waited out */
 
-static int lock_store(const char *db_path)
+int verify_lock_store(const char *db_path, bool quiet_when_held)
 {
 	/* Held already by this process ('recheck --due' runs one campaign after another): a second open file
 	 * description's flock would conflict with the first and refuse the next campaign. */
@@ -185,13 +185,14 @@ static int lock_store(const char *db_path)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
+		int busy = errno == EWOULDBLOCK;
+		if (busy && !quiet_when_held)
 			log_error("verify: another verify is running on %s (it holds %s): one at a time, or it"
 				  " would send the same candidates their test messages again", db_path, path);
-		else
+		else if (!busy)
 			log_error("%s: %s", path, strerror(errno));
 		close(fd);
-		return -1;
+		return busy ? -2 : -1;
 	}
 	return held = fd; /* left open: the lock goes with the process */
 }
@@ -599,7 +600,7 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
 	if (exclusion_load_defaults(&run.exclusions, cli->config.optout, allow_loopback) != 0 ||
 	    exclusion_load_files(&run.exclusions, exclude_files, exclude_count) != 0 ||
 	    token_secret_load(&secret, config_secret_path(&cli->config, secret_path, sizeof secret_path)) != 0 ||
-	    (store = cli_open_store(cli)) == NULL || (hooks->store_lock && lock_store(cli->config.db) < 0))
+	    (store = cli_open_store(cli)) == NULL || (hooks->store_lock && verify_lock_store(cli->config.db, false) < 0))
 		goto out;
 	/* Peers are told to connect to the sink and the targets: they obey the list too. */
 	if (exclusion_check_destination(&run.exclusions, "--sink", sink_listen, &o.settings.sink_address) != 0)

@@ -38,5 +38,10 @@ int verify_main(struct cli *cli, int argc, char **argv, const struct verify_hook
  */
 int verify_add_target(struct verify_run *run, const char *address, uint16_t port, int64_t candidate_id,
 		      unsigned families);
+/*
+ * The store's verify lock (<db>.verify.lock), held until exit; taken once per process. 0 held,
+ * -2 another run holds it (logged unless quiet_when_held), -1 other error (logged).
+ */
+int verify_lock_store(const char *db_path, bool quiet_when_held);
 
 #endif
