@@ -38,6 +38,7 @@ static const char *const state_names[] = {
     [OWNER_FIXED] = "fixed",
     [OWNER_GONE] = "gone",
     [OWNER_INCONCLUSIVE] = "inconclusive",
+    [OWNER_NOT_TESTED] = "not-tested",
 };
 const char *owner_check_state_name(enum owner_check_state state)
 {
@@ -244,11 +245,12 @@ int owner_check_status(struct store *store, const char *db_path, int64_t round, 
 	out->round = round;
 	snprintf(out->requested_by, sizeof out->requested_by, "%s", r.requested_by);
 	out->finished = strcmp(r.status, ROUND_RUNNING) != 0;
+	out->interrupted = strcmp(r.status, ROUND_INTERRUPTED) == 0;
 	if (!out->finished && db_path != NULL && r.started < time(NULL) - OWNER_CHECK_START_GRACE) {
 		int locked = round_locked(db_path, round);
 		if (locked < 0)
 			return -1;
-		out->finished = locked == 0; /* its process is gone */
+		out->finished = out->interrupted = locked == 0; /* its process is gone */
 	}
 	struct targets t;
 	struct seen seen = {0};
@@ -264,9 +266,11 @@ int owner_check_status(struct store *store, const char *db_path, int64_t round, 
 		snprintf(h->address, sizeof h->address, "%s", t.items[i].address);
 		h->port = t.items[i].port;
 		snprintf(h->verdict, sizeof h->verdict, "%s", verdict ? verdict : "");
-		h->state = verdict	   ? owner_check_state_of(verdict)
-			   : out->finished ? OWNER_INCONCLUSIVE
-					   : OWNER_PENDING;
+		/* a host the check never came to is not called inconclusive: it was not tested */
+		h->state = verdict	      ? owner_check_state_of(verdict)
+			   : out->interrupted ? OWNER_NOT_TESTED
+			   : out->finished    ? OWNER_INCONCLUSIVE
+					      : OWNER_PENDING;
 	}
 	free(t.items);
 	free(seen.ids);
@@ -294,7 +298,7 @@ int owner_check_print(struct store *store, const char *db_path, int64_t round, c
 		return -1;
 	}
 	fprintf(out, "round %lld %s %s\n", (long long)round, s.requested_by,
-		s.finished ? "finished" : "running");
+		s.interrupted ? "interrupted" : s.finished ? "finished" : "running");
 	for (size_t i = 0; i < s.count; i++)
 		fprintf(out, "%s:%u %s %s\n", s.hosts[i].address, s.hosts[i].port,
 			owner_check_state_name(s.hosts[i].state),

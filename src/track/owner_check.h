@@ -71,7 +71,8 @@ int64_t owner_check_start(struct store *store, const struct owner_check_options 
 			  const char *address, time_t now, pid_t *child, char *reason, size_t reasonlen);
 
 /* A host's state in an owner round. */
-enum owner_check_state { OWNER_PENDING, OWNER_OPEN, OWNER_FIXED, OWNER_GONE, OWNER_INCONCLUSIVE };
+/* not-tested: the check ended (its process died, or it was interrupted) before this host had a verdict. */
+enum owner_check_state { OWNER_PENDING, OWNER_OPEN, OWNER_FIXED, OWNER_GONE, OWNER_INCONCLUSIVE, OWNER_NOT_TESTED };
 const char *owner_check_state_name(enum owner_check_state state);
 /* A verdict's state: open (any open verdict), fixed (closed), gone (unreachable), else inconclusive. */
 enum owner_check_state owner_check_state_of(const char *verdict);
@@ -86,6 +87,7 @@ struct owner_check_status {
 	int64_t round;
 	char requested_by[128];
 	bool finished;			/* the round is done, or its process is gone */
+	bool interrupted;		/* of those, it ended before testing every host */
 	struct owner_check_host *hosts; /* malloc'd */
 	size_t count;
 };
@@ -98,7 +100,7 @@ struct owner_check_status {
 int owner_check_status(struct store *store, const char *db_path, int64_t round, const uint16_t *ports,
 		       struct owner_check_status *out);
 void owner_check_status_free(struct owner_check_status *status);
-/* The status as lines "ADDRESS:PORT STATE VERDICT" after a line "round ID REQUESTED_BY finished|running"; 0
+/* The status as lines "ADDRESS:PORT STATE VERDICT" after a line "round ID REQUESTED_BY finished|interrupted|running"; 0
  * or -1. */
 int owner_check_print(struct store *store, const char *db_path, int64_t round, const uint16_t *ports,
 		      FILE *out);

@@ -52,6 +52,7 @@ static const char *state_words(enum owner_check_state state)
 	case OWNER_FIXED: return "fixed";
 	case OWNER_GONE: return "not reachable (gone, or behind a firewall now)";
 	case OWNER_INCONCLUSIVE: return "no clear answer: try again later";
+	case OWNER_NOT_TESTED: return "not tested: the check stopped early; try again later";
 	}
 	return "";
 }
@@ -66,8 +67,10 @@ static void status_page(struct web_response *resp, const struct owner_check_stat
 	textbuf_puts(b, "<h1>");
 	web_escape(b, heading);
 	textbuf_puts(b, "</h1>\n");
-	textbuf_puts(b, st->finished ? "<p id=\"done\">The check is finished.</p>\n"
-				     : "<p id=\"running\">The check is running; this page reloads itself.</p>\n");
+	textbuf_puts(b, st->interrupted ? "<p id=\"done\">The check stopped before it tested every host: try again"
+					  " later.</p>\n"
+			: st->finished  ? "<p id=\"done\">The check is finished.</p>\n"
+					: "<p id=\"running\">The check is running; this page reloads itself.</p>\n");
 	textbuf_puts(b, "<table class=\"check\">\n<thead><tr><th>Host</th><th>Result</th><th>Fix</th></tr></thead>\n"
 			"<tbody>\n");
 	for (size_t i = 0; i < st->count; i++) {

@@ -87,14 +87,15 @@ q "insert into rounds(kind, requested_by, started, status) select 'owner', 'addr
   for i in 1 2 3 4; do q "insert into rounds(kind, requested_by, started, status) values('owner', 'address:127.81.4$i.1', unixepoch(), 'running')"; done
 [ "$(status_of ph recheck --address 127.81.13.1 --check-ports "$port" "${engine[@]}")" = 1 ] || fail "a fifth at once"
 assert_contains "$(cat "$tmp/err")" "4 checks are running"
-# a running round whose process is gone counts no longer (after the start grace), and reads inconclusive
+# a running round whose process is gone counts no longer (after the start grace), and reads interrupted:
+# its hosts not tested, not inconclusive
 q "update rounds set started = started - 60 where requested_by like 'address:127.81.4_.1'"
 [ "$(status_of ph recheck --address 127.81.13.1 --check-ports "$port" --until-done "${engine[@]}")" = 0 ] ||
   fail "with the dead ones not counted: $(cat "$tmp/err")"
 dead=$(q "select id from rounds where requested_by = 'address:127.81.41.1'")
 ph recheck --status "$dead" --check-ports "$port" >"$tmp/dead" || fail "status of a dead round"
-assert_eq "$(cat "$tmp/dead")" "round $dead address:127.81.41.1 finished
-127.81.41.1:$port inconclusive -"
+assert_eq "$(cat "$tmp/dead")" "round $dead address:127.81.41.1 interrupted
+127.81.41.1:$port not-tested -"
 [ "$(status_of ph recheck --status 999)" = 1 ] || fail "status of no round"
 assert_contains "$(cat "$tmp/err")" "no owner round 999"
 echo "owner_check: ok"
