@@ -1,7 +1,9 @@
 /* SQL for proofs (what the sink received with a genuine token) and their bindings to probes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/token.h"
 #include "store/store_internal.h"
 
 const char *const store_proofs_sql[STMT_COUNT] = {
@@ -70,33 +72,58 @@ int64_t store_proof_last_id(struct store *store)
 	return stmt == NULL ? -1 : store_step_int64(store, stmt);
 }
 
+/* One row of store_proofs_since, copied out of the statement. */
+struct proof_copy {
+	struct proof proof;
+	char token[TOKEN_MAX_LEN], peer[ADDR_PORT_STRLEN];
+};
+
+/*
+ * The rows are read, the statement reset, and only then handed to fn: fn may
+ * write (the verifier records the verdict a proof makes), and a write begun
+ * while this read is still open fails at once with "database is locked" when
+ * another process (another check, the sink) has written since the read began.
+ */
 int64_t store_proofs_since(struct store *store, int64_t after, int limit, store_proof_fn fn, void *ctx)
 {
 	sqlite3_stmt *stmt = store_statement(store, STMT_PROOFS_SINCE);
-	if (stmt == NULL)
+	struct proof_copy *rows = limit > 0 ? calloc((size_t)limit, sizeof *rows) : NULL;
+	if (stmt == NULL || rows == NULL) {
+		free(rows);
 		return -1;
+	}
 	sqlite3_bind_int64(stmt, 1, after);
 	sqlite3_bind_int(stmt, 2, limit);
 	int rc;
+	int n = 0;
 	int64_t last = after;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *address = (const char *)sqlite3_column_text(stmt, 3);
-		struct proof proof = {
-			.token = (const char *)sqlite3_column_text(stmt, 1),
-			.campaign = (uint16_t)sqlite3_column_int(stmt, 2),
-			.port = (uint16_t)sqlite3_column_int(stmt, 4),
-			.test = (uint8_t)sqlite3_column_int(stmt, 5),
-			.peer = (const char *)sqlite3_column_text(stmt, 6),
-			.received = (time_t)sqlite3_column_int64(stmt, 7),
-		};
+	while (n < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *token = (const char *)sqlite3_column_text(stmt, 1),
+			   *address = (const char *)sqlite3_column_text(stmt, 3),
+			   *peer = (const char *)sqlite3_column_text(stmt, 6);
+		struct proof_copy *r = &rows[n];
 		last = sqlite3_column_int64(stmt, 0);
 		/* rows the sink wrote: a malformed one is skipped, never a proof */
-		if (proof.token == NULL || proof.peer == NULL || address == NULL ||
-		    addr_parse(address, strlen(address), &proof.address) != 0)
+		if (token == NULL || peer == NULL || address == NULL ||
+		    addr_parse(address, strlen(address), &r->proof.address) != 0)
 			continue;
-		fn(ctx, &proof);
+		snprintf(r->token, sizeof r->token, "%s", token);
+		snprintf(r->peer, sizeof r->peer, "%s", peer);
+		r->proof.token = r->token;
+		r->proof.peer = r->peer;
+		r->proof.campaign = (uint16_t)sqlite3_column_int(stmt, 2);
+		r->proof.port = (uint16_t)sqlite3_column_int(stmt, 4);
+		r->proof.test = (uint8_t)sqlite3_column_int(stmt, 5);
+		r->proof.received = (time_t)sqlite3_column_int64(stmt, 7);
+		n++;
 	}
+	if (n == limit)
+		rc = SQLITE_DONE; /* LIMIT ?2: no more rows than that */
 	sqlite3_reset(stmt);
+	if (rc == SQLITE_DONE)
+		for (int i = 0; i < n; i++)
+			fn(ctx, &rows[i].proof);
+	free(rows);
 	return rc == SQLITE_DONE ? last : store_error(store, "reading new proofs");
 }
 
