@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "notify/csv.h"
 
 int output_format_parse(const char *name, enum output_format *format)
 {
@@ -40,11 +41,12 @@ static void put_tsv_value(FILE *f, const char *value)
 
 static void put_csv_value(FILE *f, const char *value)
 {
+	const char *formula = csv_formula_like(value, strlen(value)) ? "'" : ""; /* notify/csv.h says why */
 	if (strpbrk(value, ",\"\r\n") == NULL) {
-		fputs(value, f);
+		fprintf(f, "%s%s", formula, value);
 		return;
 	}
-	fputc('"', f);
+	fprintf(f, "\"%s", formula);
 	for (const char *p = value; *p; p++) {
 		if (*p == '"')
 			fputc('"', f);

@@ -13,11 +13,31 @@ static bool needs_quotes(const char *s, size_t n)
 	return false;
 }
 
+/* [+-]digits[.digits]: a figure, never a formula. */
+static bool is_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '+' || s[0] == '-' ? 1 : 0, digits = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (digits > 0 && i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9';)
+			i++;
+	return digits > 0 && i == n;
+}
+
+bool csv_formula_like(const char *s, size_t n)
+{
+	return n > 1 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL && !is_number(s, n);
+}
+
 int csv_field(struct textbuf *out, const char *s, size_t n)
 {
-	if (!needs_quotes(s, n))
+	bool formula = csv_formula_like(s, n);
+	if (!formula && !needs_quotes(s, n))
 		return textbuf_append(out, s, n);
-	int rc = textbuf_append(out, "\"", 1);
+	if (!needs_quotes(s, n))
+		return textbuf_append(out, "'", 1) == 0 ? textbuf_append(out, s, n) : -1;
+	int rc = textbuf_append(out, formula ? "\"'" : "\"", formula ? 2 : 1);
 	size_t run = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (s[i] != '"')

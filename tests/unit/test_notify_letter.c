@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "core/paths.h"
+#include "core/util.h"
 #include "notify/csv.h"
 #include "notify/letter.h"
 
@@ -303,6 +304,17 @@ static void csv_quotes_by_rfc4180(void **unused)
 	textbuf_free(&out);
 }
 
+/* Peer text a spreadsheet would run (a banner "=HYPERLINK(...)") starts with an apostrophe; figures do not. */
+static void csv_defuses_formulas(void **unused)
+{
+	struct textbuf out;
+	textbuf_init(&out, 1 << 10);
+	const char *fields[] = {"=HYPERLINK(\"x\")", "+1+cmd", "@SUM(A1)", "-2+3", "\tx", "-12.5", "+3", "-", "25", "a=b"};
+	assert_int_equal(csv_record(&out, fields, ARRAY_SIZE(fields)), 0);
+	assert_string_equal(out.data, "\"'=HYPERLINK(\"\"x\"\")\",'+1+cmd,'@SUM(A1),'-2+3,'\tx,-12.5,+3,-,25,a=b\r\n");
+	textbuf_free(&out);
+}
+
 static void evidence_url_and_return_path(void **unused)
 {
 	struct letter l = sample(&agencies[0], true);
@@ -334,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(many_hosts),
 	    cmocka_unit_test(hosts_as_csv),
 	    cmocka_unit_test(csv_quotes_by_rfc4180),
+	    cmocka_unit_test(csv_defuses_formulas),
 	    cmocka_unit_test(evidence_url_and_return_path),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
