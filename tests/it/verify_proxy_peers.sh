@@ -64,9 +64,15 @@ check() { # ADDRESS VERDICT PROTOCOL SOFTWARE [FINDINGS]
   local row; row=$(awk -F'\t' -v a="$1" '$1 == a' "${5:-$tmp/findings}")
   assert_eq "$(cut -f3 <<<"$row")" "$2" "verdict of $1"
   assert_eq "$(cut -f6 <<<"$row")" "$3" "protocol of $1"
-  assert_eq "$(cut -f7 <<<"$row")" "$4" "software of $1"
+  if [[ $4 == *"|"* ]]; then # alternatives: what the run happened to see
+    [[ "$(cut -f7 <<<"$row")" =~ ^($4)$ ]] || { echo "FAIL: software of $1: '$(cut -f7 <<<"$row")', not one of $4" >&2; exit 1; }
+  else
+    assert_eq "$(cut -f7 <<<"$row")" "$4" "software of $1"
+  fi
 }
-check 127.0.11.11 open-proxy-mail http-connect ""   # Squid says nothing about itself in a 200
+# Squid says nothing about itself in a 200; an error page of another step (a 504 when the target
+# answers late on a slow run: tempfail, retried) names it, and then the finding does too
+check 127.0.11.11 open-proxy-mail http-connect "|Squid"
 check 127.0.11.12 closed http-connect Squid
 check 127.0.11.13 open-proxy-mail http-connect tinyproxy
 check 127.0.11.14 open-proxy-mail socks4 ""
