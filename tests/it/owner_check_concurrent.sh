@@ -9,24 +9,18 @@ set -euo pipefail
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/lab.sh"
 . "$(dirname "$0")/lib/owners.sh"
-LAB="${PLUGHOLE_BUILD:?}/plughole-lab"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp"/*.err >&2 || true; exit 1; }
+lab_session
 export PLUGHOLE_DB="$tmp/db"
 q() { sqlite3 "$PLUGHOLE_DB" "$1"; }
 ph() { "$PLUGHOLE" "$@"; }
 SINK=127.92.250.1:2592
-"$LAB" --port 0 --sink "$SINK" --sink-domain sink.test --hosts 127.92.0.0/16 --mix open=1 \
-  >"$tmp/lab.out" 2>"$tmp/lab.err" & pids+=($!)
-port=$(lab_ports "$tmp/lab.out") || fail "the lab did not start"
+lab_start lab --sink "$SINK" --sink-domain sink.test --hosts 127.92.0.0/16 --mix open=1
+port=$LAB_PORT
 engine=(--allow-loopback --sink "$SINK" --sink-domain sink.test --helo verifier.test --connect-timeout 2 --timeout 3
   --retries 0 --proof-grace 0.5 --wait 1)
 ph verify --tests relay "${engine[@]}" 127.92.1{0,1,2,3}.1:"$port" >"$tmp/verify.out" 2>"$tmp/verify.err" || fail verify
 owners_campaign oc 127.92 10 11 12 13 || fail "the campaign"
-"$PLUGHOLE" sink --listen "$SINK" --domain sink.test >"$tmp/sink.out" 2>"$tmp/sink.err" & pids+=($!)
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.92.250.1/2592) 2>/dev/null && break; sleep 0.1; done
+plughole_sink "$PLUGHOLE_DB" "$SINK"
 
 for attempt in 1 2 3 4 5 6; do
   # the rate limit allows one check per ticket in 10 minutes: the earlier ones are made older
